@@ -1,0 +1,3 @@
+module github.com/hybrid-storage/hybrid-storage
+
+go 1.26

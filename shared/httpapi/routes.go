@@ -1,0 +1,30 @@
+package httpapi
+
+// Route is one endpoint of the API: the ServeMux pattern and the Lambda
+// function (a directory under functions/) that serves it on AWS.
+type Route struct {
+	Function string // functions/<Function>/main.go serves this route on Lambda
+	Method   string
+	Path     string // Go 1.22 ServeMux path, wildcards as {name}
+	Auth     bool   // true when a user's bearer token is required
+}
+
+// Pattern is the ServeMux pattern "METHOD /path".
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// Routes is the whole API table. The local server mounts every route, each
+// Lambda function mounts its own, and the CDK app and SAM template are tested
+// against it.
+var Routes = []Route{
+	{Function: "healthz", Method: "GET", Path: "/healthz"},
+	{Function: "readyz", Method: "GET", Path: "/readyz"},
+	{Function: "config", Method: "GET", Path: "/api/config"},
+	{Function: "signup", Method: "POST", Path: "/api/auth/signup"},
+	{Function: "login", Method: "POST", Path: "/api/auth/login"},
+	{Function: "me", Method: "GET", Path: "/api/auth/me", Auth: true},
+	{Function: "upload", Method: "POST", Path: "/api/files/upload", Auth: true},
+	{Function: "list-files", Method: "GET", Path: "/api/files", Auth: true},
+	{Function: "get-file", Method: "GET", Path: "/api/files/{id}", Auth: true},
+	{Function: "download", Method: "GET", Path: "/api/files/{id}/download", Auth: true},
+	{Function: "delete-file", Method: "DELETE", Path: "/api/files/{id}", Auth: true},
+}

@@ -1,0 +1,3 @@
+module github.com/hybridstore/hybrid-storage/tools
+
+go 1.26

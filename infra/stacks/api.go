@@ -155,9 +155,10 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 				routeResources = append(routeResources, hr)
 			}
 			if isAuthRoute(r) {
-				authRouteSettings[routeKey(r)] = &awsapigatewayv2.CfnStage_RouteSettingsProperty{
-					ThrottlingRateLimit:  jsii.Number(authThrottle.Rate),
-					ThrottlingBurstLimit: jsii.Number(authThrottle.Burst),
+				// RouteSettings is a JSON map: CloudFormation's own key names.
+				authRouteSettings[routeKey(r)] = map[string]interface{}{
+					"ThrottlingRateLimit":  authThrottle.Rate,
+					"ThrottlingBurstLimit": authThrottle.Burst,
 				}
 			}
 		}

@@ -187,7 +187,7 @@ func (s *Stateful) createDatabase(stack awscdk.Stack) {
 	db.Connections().AllowDefaultPortFrom(app, jsii.String("hybrid-storage functions"))
 	s.Database = db
 	s.DatabaseURL = db.Secret()
-	pin(db.Secret(), DatabaseSecretID)
+	pin(db.Node().FindChild(jsii.String("Secret")), DatabaseSecretID) // the generated secret, not its attachment
 	s.Vpc = vpc
 	s.AppSecurityGroup = app
 }

@@ -300,10 +300,8 @@ func functionEnv(props *APIProps) map[string]*string {
 		"SYNC_MAX_RETRIES":             strconv.Itoa(orDefault(s.SyncMaxRetries, 3)),
 		"DELETE_FROM_MINIO_AFTER_SYNC": strconv.FormatBool(s.DeleteFromMinioAfterSync),
 		"CORS_ORIGINS":                 strings.Join(props.CORSOrigins, ","),
-		"DOWNLOAD_MODE":                "redirect", // Lambda responses stop at 6 MB
-	}
-	if s.AllowedContentTypes != "" {
-		env["ALLOWED_CONTENT_TYPES"] = s.AllowedContentTypes
+		"ALLOWED_CONTENT_TYPES":        s.AllowedContentTypes, // empty: any type
+		"DOWNLOAD_MODE":                "redirect",            // Lambda responses stop at 6 MB
 	}
 	out := make(map[string]*string, len(env))
 	for k, v := range env {

@@ -184,16 +184,38 @@ func integrationRef(v any) string {
 	return id
 }
 
+// fullOnce is built by the first test that needs it, in a directory that
+// outlives that test (removed by TestMain).
 var (
 	fullOnce *synthesized
-	noSync   *synthesized
+	fullDir  string
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fullDir != "" {
+		os.RemoveAll(fullDir)
+	}
+	os.Exit(code)
+}
+
+// keepDir is a testing.TB whose TempDir outlives the test.
+type keepDir struct{ testing.TB }
+
+func (k keepDir) TempDir() string {
+	d, err := os.MkdirTemp("", "infra-stacks-")
+	if err != nil {
+		k.Fatal(err)
+	}
+	fullDir = d
+	return d
+}
 
 // full is the app built from the real route table plus functions/sync.
 func full(tb testing.TB) *synthesized {
 	tb.Helper()
 	if fullOnce == nil {
-		fullOnce = synth(tb, fixture(tb, routeFunctions(httpapi.Routes, SyncFunction)...), httpapi.Routes, StatefulProps{})
+		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction)...), httpapi.Routes, StatefulProps{})
 	}
 	return fullOnce
 }

@@ -142,7 +142,10 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 		ContentType: ctype,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(original)},
 	})
-	if err != nil {
+	// minio-go takes a short read (io.ErrUnexpectedEOF) for the end of the
+	// stream, so a body cut off mid-file could look like a whole, shorter
+	// file: the limit reader's own record of the source failing decides.
+	if err != nil || lim.err != nil {
 		a.removeObject(ctx, key)
 		switch {
 		case lim.exceeded:

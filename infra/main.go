@@ -134,7 +134,7 @@ func run() error {
 		return err
 	}
 	if settings.MinioEndpoint == "" {
-		awscdk.Annotations_Of(api).AddWarningV2(jsii.String("hybrid-storage:no-minio"),
+		awscdk.Annotations_Of(api.Stack).AddWarningV2(jsii.String("hybrid-storage:no-minio"),
 			jsii.String("context minioEndpoint is empty: the functions will refuse to start (cdk deploy -c minioEndpoint=host:port)"), nil)
 	}
 	app.Synth(nil)

@@ -169,19 +169,23 @@ func (s *Stateful) createDatabase(stack awscdk.Stack) {
 	})
 	db := awsrds.NewDatabaseInstance(stack, jsii.String("Postgres"), &awsrds.DatabaseInstanceProps{
 		Engine: awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
-			Version: awsrds.PostgresEngineVersion_VER_16(),
+			// A full version: creating with a major version only is refused
+			// in some regions. Minor upgrades are a change here, not a
+			// surprise (CloudFormation cannot follow an automatic one).
+			Version: awsrds.PostgresEngineVersion_VER_17_6(),
 		}),
-		InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_MICRO),
-		Vpc:                 vpc,
-		VpcSubnets:          &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
-		DatabaseName:        jsii.String("hybrid_storage"),
-		Credentials:         awsrds.Credentials_FromGeneratedSecret(jsii.String("hybrid_storage"), nil),
-		AllocatedStorage:    jsii.Number(20),
-		MaxAllocatedStorage: jsii.Number(100),
-		StorageEncrypted:    jsii.Bool(true),
-		BackupRetention:     awscdk.Duration_Days(jsii.Number(7)),
-		DeletionProtection:  jsii.Bool(true),
-		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		AutoMinorVersionUpgrade: jsii.Bool(false),
+		InstanceType:            awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_MICRO),
+		Vpc:                     vpc,
+		VpcSubnets:              &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+		DatabaseName:            jsii.String("hybrid_storage"),
+		Credentials:             awsrds.Credentials_FromGeneratedSecret(jsii.String("hybrid_storage"), nil),
+		AllocatedStorage:        jsii.Number(20),
+		MaxAllocatedStorage:     jsii.Number(100),
+		StorageEncrypted:        jsii.Bool(true),
+		BackupRetention:         awscdk.Duration_Days(jsii.Number(7)),
+		DeletionProtection:      jsii.Bool(true),
+		RemovalPolicy:           awscdk.RemovalPolicy_RETAIN,
 	})
 	pin(db, DatabaseID)
 	db.Connections().AllowDefaultPortFrom(app, jsii.String("hybrid-storage functions"))

@@ -33,14 +33,20 @@ import (
 
 func main() {
 	defer jsii.Close()
-	if err := run(); err != nil {
+	app := awscdk.NewApp(nil)
+	if err := build(app, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "infra:", err)
+		jsii.Close()
 		os.Exit(1)
 	}
+	app.Synth(nil)
 }
 
-func run() error {
-	app := awscdk.NewApp(nil)
+// build adds the stacks to app from its context and getenv
+// (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION). It returns an error naming the
+// context key when a value is malformed, or when functions/ and the route
+// table disagree.
+func build(app awscdk.App, getenv func(string) string) error {
 	ctx := func(key, def string) string {
 		if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
 			return v
@@ -65,8 +71,8 @@ func run() error {
 	}
 
 	env := &awscdk.Environment{
-		Account: jsii.String(os.Getenv("CDK_DEFAULT_ACCOUNT")),
-		Region:  jsii.String(os.Getenv("CDK_DEFAULT_REGION")),
+		Account: jsii.String(getenv("CDK_DEFAULT_ACCOUNT")),
+		Region:  jsii.String(getenv("CDK_DEFAULT_REGION")),
 	}
 	if *env.Account == "" && *env.Region == "" {
 		env = nil // environment-agnostic: synth works offline without credentials
@@ -137,6 +143,5 @@ func run() error {
 		awscdk.Annotations_Of(api.Stack).AddWarningV2(jsii.String("hybrid-storage:no-minio"),
 			jsii.String("context minioEndpoint is empty: the functions will refuse to start (cdk deploy -c minioEndpoint=host:port)"), nil)
 	}
-	app.Synth(nil)
 	return nil
 }

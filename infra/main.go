@@ -70,12 +70,19 @@ func build(app awscdk.App, getenv func(string) string) error {
 		return n, nil
 	}
 
-	env := &awscdk.Environment{
-		Account: jsii.String(getenv("CDK_DEFAULT_ACCOUNT")),
-		Region:  jsii.String(getenv("CDK_DEFAULT_REGION")),
-	}
-	if *env.Account == "" && *env.Region == "" {
-		env = nil // environment-agnostic: synth works offline without credentials
+	// Unset parts stay nil (not ""), so the stacks stay environment-agnostic
+	// in them and synth works offline without credentials. An empty account
+	// would make every cross-stack grant look cross-account.
+	var env *awscdk.Environment
+	account, region := getenv("CDK_DEFAULT_ACCOUNT"), getenv("CDK_DEFAULT_REGION")
+	if account != "" || region != "" {
+		env = &awscdk.Environment{}
+		if account != "" {
+			env.Account = jsii.String(account)
+		}
+		if region != "" {
+			env.Region = jsii.String(region)
+		}
 	}
 	root := ctx("repoRoot", "..")
 

@@ -39,13 +39,18 @@ func repoFixture(t *testing.T) string {
 // binary, so context goes through AppProps, not CDK_CONTEXT_JSON.)
 func runWithContext(t *testing.T, ctx map[string]string) (outdir string, err error) {
 	t.Helper()
+	return runWithEnv(t, ctx, map[string]string{})
+}
+
+func runWithEnv(t *testing.T, ctx, env map[string]string) (outdir string, err error) {
+	t.Helper()
 	outdir = t.TempDir()
 	c := map[string]interface{}{}
 	for k, v := range ctx {
 		c[k] = v
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &c, Outdir: jsii.String(outdir)})
-	if err := build(app, func(string) string { return "" }); err != nil {
+	if err := build(app, func(k string) string { return env[k] }); err != nil {
 		return outdir, err
 	}
 	app.Synth(nil)
@@ -88,5 +93,26 @@ func TestRunRejectsBadContext(t *testing.T) {
 	}
 	if _, err := runWithContext(t, map[string]string{"repoRoot": filepath.Join(root, "nope")}); err == nil {
 		t.Error("missing functions/: got no error")
+	}
+}
+
+// The CDK CLI sets CDK_DEFAULT_REGION (and the account when it has
+// credentials): the stacks must synthesize without a dependency cycle then.
+func TestRunWithEnvironment(t *testing.T) {
+	root := repoFixture(t)
+	for name, env := range map[string]map[string]string{
+		"region only":        {"CDK_DEFAULT_REGION": "eu-west-1"},
+		"account and region": {"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("synth panicked: %v", r)
+				}
+			}()
+			if _, err := runWithEnv(t, map[string]string{"repoRoot": root, "minioEndpoint": "minio.example.com:443"}, env); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -122,12 +121,3 @@ func isAuthRoute(r httpapi.Route) bool {
 
 // routeKey is the API Gateway route key, "METHOD /path".
 func routeKey(r httpapi.Route) string { return r.Method + " " + r.Path }
-
-// names returns the function names, for messages.
-func names(fns []Function) []string {
-	var out []string
-	for _, f := range fns {
-		out = append(out, f.Name)
-	}
-	return slices.Clip(out)
-}

@@ -283,3 +283,55 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 		t.Error("found no Allow statement at all: the walk is broken")
 	}
 }
+
+// TestSAMColdBucketGrants: the same least privilege as the CDK app
+// (infra/stacks coldAccessFor): the sync job reads and writes; routes
+// reading stored files and /readyz read; DELETE /api/files/{id} reads and
+// deletes; uploads and everything else get nothing on the cold bucket.
+func TestSAMColdBucketGrants(t *testing.T) {
+	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	want := func(name string) string {
+		if name == syncFunction {
+			return "crud"
+		}
+		acc := ""
+		for _, r := range httpapi.Routes {
+			if r.Function != name {
+				continue
+			}
+			switch {
+			case r.Path == "/readyz":
+				acc = max(acc, "read")
+			case strings.HasPrefix(r.Path, "/api/files/upload"):
+			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
+				acc = max(acc, "read")
+			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "DELETE":
+				acc = "read+delete"
+			}
+		}
+		return acc
+	}
+	for name, f := range fns {
+		var got []string
+		policies, _ := f.props["Policies"].([]any)
+		for _, p := range policies {
+			m, _ := p.(map[string]any)
+			switch {
+			case getMap(m, "S3CrudPolicy") != nil:
+				got = append(got, "crud")
+			case getMap(m, "S3ReadPolicy") != nil:
+				got = append(got, "read")
+			case m["Statement"] != nil:
+				sts, _ := m["Statement"].([]any)
+				for _, st := range sts {
+					if strings.Contains(strings.Join(toStrings(getMap(st)["Action"]), ","), "s3:DeleteObject") {
+						got = append(got, "delete")
+					}
+				}
+			}
+		}
+		if g := strings.Join(got, "+"); g != want(name) {
+			t.Errorf("%s: cold bucket access got %q, want %q", name, g, want(name))
+		}
+	}
+}

@@ -55,3 +55,6 @@ lint:
 
 clean:
 	rm -rf dist $(BIN)/hybrid-storage
+
+# synth, deploy, deploy-web, destroy, infra-test (Go CDK; see docs/deploy.md)
+include infra/Makefile.inc

@@ -15,7 +15,8 @@ import (
 // backendUnset lists the variables config reads that docker-compose.yml
 // deliberately does not set for the backend, and why.
 var backendUnset = map[string]string{
-	"DEV_MODE": "allows a short SECRET_KEY: only docker-compose.dev.yml sets it",
+	"DEV_MODE":          "allows a short SECRET_KEY: only docker-compose.dev.yml sets it",
+	"AWS_SESSION_TOKEN": "only with temporary AWS keys; compose users give long-lived ones",
 }
 
 func services(tb testing.TB, file string) map[string]any {

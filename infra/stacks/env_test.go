@@ -19,7 +19,7 @@ var (
 		"SYNC_TRIGGER_TOKEN": EnvSyncTriggerTokenSecretARN,
 	}
 	// Set by the Lambda runtime (the execution role's temporary credentials).
-	fromRuntime = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+	fromRuntime = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 	// Left to their defaults on Lambda on purpose.
 	unsetOnLambda = map[string]string{
 		"DEV_MODE":                   "never in production",

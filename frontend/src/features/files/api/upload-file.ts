@@ -13,7 +13,13 @@ export async function uploadFile(file: File, { signal, onProgress }: UploadOptio
   form.append('file', file, file.name);
   const { data } = await api.post<FileObject>('/api/files/upload', form, {
     signal,
-    onUploadProgress: (e) => onProgress?.({ loaded: e.loaded, total: e.total ?? file.size }),
+    // The request body is the multipart envelope, a little larger than the
+    // file: report progress in the file's own bytes.
+    onUploadProgress: (e) =>
+      onProgress?.({
+        loaded: e.total ? Math.round((e.loaded / e.total) * file.size) : Math.min(e.loaded, file.size),
+        total: file.size,
+      }),
   });
   return data;
 }

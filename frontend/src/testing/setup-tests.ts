@@ -1,0 +1,48 @@
+import '@testing-library/jest-dom/vitest';
+import { cleanup } from '@testing-library/react';
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
+
+import { resetDb } from '@/testing/mock-db';
+import { server } from '@/testing/server';
+import { setViewport } from '@/testing/viewport';
+
+// React warnings (act, keys, DOM nesting) and other console errors fail the test.
+const consoleProblems: string[] = [];
+const original = { error: console.error, warn: console.warn };
+beforeAll(() => {
+  console.error = (...args: unknown[]) => {
+    consoleProblems.push(args.map(String).join(' '));
+    original.error(...args);
+  };
+  console.warn = (...args: unknown[]) => {
+    consoleProblems.push(args.map(String).join(' '));
+    original.warn(...args);
+  };
+});
+afterEach(() => {
+  const problems = consoleProblems.splice(0);
+  if (problems.length > 0) throw new Error(`console errors/warnings during the test:\n${problems.join('\n')}`);
+});
+afterAll(() => {
+  console.error = original.error;
+  console.warn = original.warn;
+});
+
+// Any request without a handler is a bug in the test or the app.
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+beforeEach(() => {
+  resetDb();
+  window.localStorage.clear();
+  setViewport('desktop');
+});
+afterEach(() => {
+  cleanup();
+  server.resetHandlers();
+  vi.useRealTimers();
+});
+afterAll(() => server.close());
+
+if (!('createObjectURL' in URL)) {
+  Object.defineProperty(URL, 'createObjectURL', { configurable: true, writable: true, value: () => 'blob:mock' });
+  Object.defineProperty(URL, 'revokeObjectURL', { configurable: true, writable: true, value: () => undefined });
+}

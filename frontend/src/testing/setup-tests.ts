@@ -1,10 +1,13 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 
 import { resetDb } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { setViewport } from '@/testing/viewport';
+
+// Lazy route chunks load on first use: give the first render some slack.
+configure({ asyncUtilTimeout: 3000 });
 
 // React warnings (act, keys, DOM nesting) and other console errors fail the test.
 const consoleProblems: string[] = [];

@@ -1,5 +1,6 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup, configure } from '@testing-library/react';
+import { Blob as NodeBlob, File as NodeFile } from 'node:buffer';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 
 import { resetDb } from '@/testing/mock-db';
@@ -49,3 +50,9 @@ if (!('createObjectURL' in URL)) {
   Object.defineProperty(URL, 'createObjectURL', { configurable: true, writable: true, value: () => 'blob:mock' });
   Object.defineProperty(URL, 'revokeObjectURL', { configurable: true, writable: true, value: () => undefined });
 }
+
+// jsdom's File/Blob/FormData cannot be read by the fetch Request that MSW
+// builds from an XHR body (the file arrives as "undefined"). Use Node's own
+// (undici's FormData is reachable through Response, which jsdom leaves alone).
+const NodeFormData = (await new Response(new URLSearchParams()).formData()).constructor;
+Object.assign(globalThis, { Blob: NodeBlob, File: NodeFile, FormData: NodeFormData });

@@ -21,7 +21,16 @@ api.interceptors.request.use((config) => {
 
 api.interceptors.response.use(
   (response) => response,
-  (error: unknown) => {
+  async (error: unknown) => {
+    // Blob downloads get their error body as a Blob too: read the JSON inside.
+    const res = error instanceof AxiosError ? error.response : undefined;
+    if (res && typeof Blob !== 'undefined' && res.data instanceof Blob && /json/i.test(String(res.headers['content-type']))) {
+      try {
+        res.data = JSON.parse(await res.data.text());
+      } catch {
+        // not JSON after all: keep the generic message
+      }
+    }
     if (error instanceof AxiosError && error.response?.status === 401) {
       const sent = error.config?.headers?.get?.('Authorization');
       if (sent) emitUnauthorized();

@@ -9,6 +9,12 @@ import { routes } from '@/app/router';
 import { setToken } from '@/lib/auth-token';
 import { createUser, makeToken, type MockUser } from '@/testing/mock-db';
 
+// Load the lazy route chunks up front so the first render of a test does not
+// wait on module transformation.
+import '@/app/routes/dashboard';
+import '@/app/routes/login';
+import '@/app/routes/signup';
+
 // A fresh QueryClient per test, no retries, so failures show at once.
 export function createTestQueryClient(): QueryClient {
   return new QueryClient({

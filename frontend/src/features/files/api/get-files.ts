@@ -1,4 +1,4 @@
-import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
+import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
 import type { FileObject, StorageLocation } from '@/features/files/types';
@@ -35,6 +35,8 @@ export function filesInfiniteQueryOptions(filter: FilesFilter, refetchInterval: 
     refetchInterval,
     refetchOnWindowFocus: true,
     staleTime: 0,
+    // While a new search loads, keep showing the previous results.
+    placeholderData: keepPreviousData,
   });
 }
 

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// newHandler routes API paths to api and everything else to the web app in
+// webDir, falling back to index.html for client-side routes. API 404s stay
+// JSON because they never reach the web app.
+func newHandler(api http.Handler, webDir string, logger *slog.Logger) http.Handler {
+	web := spa(webDir, logger)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" {
+			api.ServeHTTP(w, r)
+			return
+		}
+		web.ServeHTTP(w, r)
+	})
+}
+
+func spa(dir string, logger *slog.Logger) http.Handler {
+	index := filepath.Join(dir, "index.html")
+	if _, err := os.Stat(index); err != nil {
+		logger.Warn("web app not built: only the API is served", "web_dir", dir)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"detail":"the web app is not built (run make web)","error_code":"NOT_FOUND"}` + "\n"))
+		})
+	}
+	files := http.FileServer(http.Dir(dir))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			_, _ = w.Write([]byte(`{"detail":"method not allowed","error_code":"METHOD_NOT_ALLOWED"}` + "\n"))
+			return
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		clean := path.Clean("/" + r.URL.Path)
+		if strings.HasPrefix(clean, "/assets/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(clean))); err == nil && !fi.IsDir() {
+			files.ServeHTTP(w, r)
+			return
+		}
+		// A client-side route: serve the app shell.
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFile(w, r, index)
+	})
+}

@@ -1,0 +1,87 @@
+// Package app builds the process-wide dependencies once: the PostgreSQL
+// pool, the two storage tiers, the auth service and the API. The local
+// server and every Lambda function start from here.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
+)
+
+// App holds the built dependencies.
+type App struct {
+	Config config.Config
+	Logger *slog.Logger
+	DB     *postgres.DB
+	Hot    *storage.Hot
+	Cold   *storage.Cold
+	Auth   *auth.Auth
+	API    *httpapi.API
+}
+
+// New connects to PostgreSQL and builds the tier clients and the API. It
+// does not migrate or create buckets; callers that own the stack do that.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	hot, err := storage.NewHot(storage.HotOptions{
+		Endpoint: cfg.Hot.Endpoint, PublicEndpoint: cfg.Hot.PublicEndpoint,
+		AccessKey: cfg.Hot.AccessKey, SecretKey: cfg.Hot.SecretKey,
+		Bucket: cfg.Hot.Bucket, Region: cfg.Hot.Region, Secure: cfg.Hot.Secure,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	cold, err := storage.NewCold(ctx, storage.ColdOptions{
+		Endpoint: cfg.Cold.Endpoint, PublicEndpoint: cfg.Cold.PublicEndpoint,
+		AccessKeyID: cfg.Cold.AccessKeyID, SecretKey: cfg.Cold.SecretKey,
+		Region: cfg.Cold.Region, Bucket: cfg.Cold.Bucket,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a, err := auth.New(cfg.SecretKey, cfg.TokenTTL, cfg.BcryptCost)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	api := httpapi.New(httpapi.Deps{
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold,
+		Auth: a, Config: cfg, Logger: logger,
+	})
+	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, API: api}, nil
+}
+
+// Close releases the pool.
+func (a *App) Close() { a.DB.Close() }
+
+// Prepare readies a stack this process owns: migrates the database and
+// creates both buckets (with CORS for the configured origins) if missing.
+func (a *App) Prepare(ctx context.Context) error {
+	n, err := a.DB.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	a.Logger.InfoContext(ctx, "database migrated", "applied", n)
+	if err := a.Hot.EnsureBucket(ctx, a.Config.CORSOrigins); err != nil {
+		return err
+	}
+	return a.Cold.EnsureBucket(ctx, a.Config.CORSOrigins)
+}
+
+// NewLogger returns the JSON slog logger every process logs with.
+func NewLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

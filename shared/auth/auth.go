@@ -1,0 +1,120 @@
+// Package auth hashes passwords with bcrypt, issues and verifies HS256 JWTs,
+// and provides the middleware that puts the authenticated user in the
+// request context.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+// Errors of token verification, as domain errors with 401 codes.
+var (
+	ErrUnauthorized = core.Errorf(core.CodeUnauthorized, "missing or invalid token")
+	ErrTokenExpired = core.Errorf(core.CodeTokenExpired, "token has expired")
+)
+
+// Auth holds the signing key and the password cost.
+type Auth struct {
+	key  []byte
+	ttl  time.Duration
+	cost int
+	// dummyHash is compared against when a login names an unknown email, so
+	// that the answer takes as long as for a wrong password.
+	dummyHash []byte
+}
+
+// New returns an Auth signing with key, issuing tokens valid for ttl and
+// hashing passwords at bcrypt cost.
+func New(key []byte, ttl time.Duration, cost int) (*Auth, error) {
+	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for timing"), cost)
+	if err != nil {
+		return nil, fmt.Errorf("dummy hash: %w", err)
+	}
+	return &Auth{key: key, ttl: ttl, cost: cost, dummyHash: dummy}, nil
+}
+
+// TTL is how long issued tokens live.
+func (a *Auth) TTL() time.Duration { return a.ttl }
+
+// HashPassword returns the bcrypt hash of password.
+func (a *Auth) HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), a.cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// CheckPassword reports whether password matches hash. With an empty hash
+// (unknown user) it compares against a dummy hash and reports false, taking
+// the same time as a real comparison.
+func (a *Auth) CheckPassword(hash, password string) bool {
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// IssueToken returns a signed token for userID and its expiry.
+func (a *Auth) IssueToken(userID int64, now time.Time) (string, time.Time, error) {
+	exp := now.Add(a.ttl)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+		Subject:   strconv.FormatInt(userID, 10),
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(exp),
+	})
+	s, err := tok.SignedString(a.key)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign token: %w", err)
+	}
+	return s, exp, nil
+}
+
+// ParseToken verifies a token (HS256 only, expiry required) and returns its
+// user id. It returns ErrTokenExpired or ErrUnauthorized.
+func (a *Auth) ParseToken(s string) (int64, error) {
+	if len(s) > 4096 {
+		return 0, ErrUnauthorized
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(s, &claims, func(*jwt.Token) (any, error) { return a.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(5*time.Second),
+	)
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		return 0, ErrTokenExpired
+	}
+	if err != nil {
+		return 0, ErrUnauthorized
+	}
+	id, err := strconv.ParseInt(claims.Subject, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ErrUnauthorized
+	}
+	return id, nil
+}
+
+type ctxKey struct{}
+
+// WithUser returns ctx carrying the authenticated user's id.
+func WithUser(ctx context.Context, userID int64) context.Context {
+	return context.WithValue(ctx, ctxKey{}, userID)
+}
+
+// UserID returns the authenticated user's id from ctx, if any.
+func UserID(ctx context.Context) (int64, bool) {
+	id, ok := ctx.Value(ctxKey{}).(int64)
+	return id, ok
+}

@@ -1,0 +1,309 @@
+// Package config loads the service configuration from environment variables.
+// It is the only code that reads the environment; the result is validated
+// once and passed down as a value.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DevSecretKey is the signing key used only when DEV_MODE is on and no
+// SECRET_KEY is set. It is public, so tokens signed with it mean nothing.
+const DevSecretKey = "dev-only-insecure-secret-key-change-me"
+
+// Config is the whole configuration of the service.
+type Config struct {
+	DevMode bool
+
+	DatabaseURL string
+
+	SecretKey   []byte
+	Algorithm   string
+	TokenTTL    time.Duration
+	BcryptCost  int
+	AuthRateMin int // signup/login requests per IP per minute
+
+	Hot  HotConfig
+	Cold ColdConfig
+
+	MaxFileSize         int64
+	AllowedContentTypes []string // empty: any type
+	CORSOrigins         []string
+	DownloadMode        string // "stream" or "redirect"
+
+	SyncBatchSize            int
+	SyncMaxRetries           int
+	SyncSchedule             string
+	SyncTriggerToken         string
+	SyncLogFile              string
+	DeleteFromMinioAfterSync bool
+
+	Port   int
+	WebDir string
+}
+
+// HotConfig locates the hot tier (MinIO or any S3-compatible server).
+type HotConfig struct {
+	Endpoint       string // host:port
+	PublicEndpoint string // host:port browsers use for presigned URLs
+	AccessKey      string
+	SecretKey      string
+	Bucket         string
+	Secure         bool
+	Region         string
+}
+
+// ColdConfig locates the cold tier (AWS S3, or an S3-compatible endpoint).
+type ColdConfig struct {
+	Endpoint       string // URL; empty means real AWS
+	PublicEndpoint string // URL browsers use for presigned URLs
+	AccessKeyID    string // empty: the default AWS credential chain
+	SecretKey      string
+	Region         string
+	Bucket         string
+}
+
+// Download modes.
+const (
+	DownloadStream   = "stream"
+	DownloadRedirect = "redirect"
+)
+
+// variable describes one environment variable: its default and how to
+// parse it into the Config.
+type variable struct {
+	name string
+	def  string
+	doc  string
+	set  func(c *Config, v string) error
+}
+
+var variables = []variable{
+	{"DEV_MODE", "false", "allows a short SECRET_KEY (a fixed dev key when unset); never in production", boolVar(func(c *Config) *bool { return &c.DevMode })},
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hybrid_storage?sslmode=disable", "PostgreSQL connection URL", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			return errors.New("must be a postgres:// URL")
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
+	{"SECRET_KEY", "", "JWT signing key, at least 32 bytes (required unless DEV_MODE=true)", func(c *Config, v string) error {
+		c.SecretKey = []byte(v)
+		return nil
+	}},
+	{"ALGORITHM", "HS256", "JWT algorithm; only HS256 is accepted", func(c *Config, v string) error {
+		if v != "HS256" {
+			return errors.New("only HS256 is supported")
+		}
+		c.Algorithm = v
+		return nil
+	}},
+	{"ACCESS_TOKEN_EXPIRE_MINUTES", "1440", "token lifetime in minutes (1..43200)", intVar(1, 43200, func(c *Config, n int) { c.TokenTTL = time.Duration(n) * time.Minute })},
+	{"BCRYPT_COST", "12", "bcrypt cost for new passwords (10..14)", intVar(10, 14, func(c *Config, n int) { c.BcryptCost = n })},
+	{"AUTH_RATE_LIMIT_PER_MINUTE", "10", "signup+login requests allowed per client IP per minute", intVar(1, 100000, func(c *Config, n int) { c.AuthRateMin = n })},
+	{"MINIO_ENDPOINT", "127.0.0.1:9000", "hot tier host:port", hostPort(func(c *Config) *string { return &c.Hot.Endpoint })},
+	{"MINIO_PUBLIC_ENDPOINT", "", "hot tier host:port used in presigned URLs for browsers (default MINIO_ENDPOINT)", optHostPort(func(c *Config) *string { return &c.Hot.PublicEndpoint })},
+	{"MINIO_ACCESS_KEY", "minioadmin", "hot tier access key", nonEmpty(func(c *Config) *string { return &c.Hot.AccessKey })},
+	{"MINIO_SECRET_KEY", "minioadmin", "hot tier secret key", nonEmpty(func(c *Config) *string { return &c.Hot.SecretKey })},
+	{"MINIO_BUCKET", "local-files", "hot tier bucket", bucket(func(c *Config) *string { return &c.Hot.Bucket })},
+	{"MINIO_SECURE", "false", "use HTTPS for the hot tier", boolVar(func(c *Config) *bool { return &c.Hot.Secure })},
+	{"AWS_ACCESS_KEY_ID", "", "cold tier access key (empty: the default AWS credential chain)", str(func(c *Config) *string { return &c.Cold.AccessKeyID })},
+	{"AWS_SECRET_ACCESS_KEY", "", "cold tier secret key", str(func(c *Config) *string { return &c.Cold.SecretKey })},
+	{"AWS_REGION", "us-east-1", "AWS region of the cold bucket", nonEmpty(func(c *Config) *string { return &c.Cold.Region })},
+	{"S3_BUCKET", "cloud-files", "cold tier bucket", bucket(func(c *Config) *string { return &c.Cold.Bucket })},
+	{"S3_ENDPOINT", "", "S3-compatible endpoint URL standing in for AWS (path-style); empty = AWS", optURL(func(c *Config) *string { return &c.Cold.Endpoint })},
+	{"S3_PUBLIC_ENDPOINT", "", "cold tier URL used in presigned URLs for browsers (default S3_ENDPOINT)", optURL(func(c *Config) *string { return &c.Cold.PublicEndpoint })},
+	{"MAX_FILE_SIZE_MB", "100", "largest upload in MiB (1..1048576)", intVar(1, 1<<20, func(c *Config, n int) { c.MaxFileSize = int64(n) << 20 })},
+	{"ALLOWED_CONTENT_TYPES", "", "comma-separated allow-list of sniffed types, e.g. image/*,application/pdf (empty: any)", func(c *Config, v string) error {
+		c.AllowedContentTypes = splitList(v)
+		for _, t := range c.AllowedContentTypes {
+			if !strings.Contains(t, "/") {
+				return fmt.Errorf("%q is not a media type", t)
+			}
+		}
+		return nil
+	}},
+	{"CORS_ORIGINS", "http://localhost:5173,http://localhost:8000", "comma-separated browser origins allowed to call the API", func(c *Config, v string) error {
+		c.CORSOrigins = splitList(v)
+		for _, o := range c.CORSOrigins {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("%q is not an origin like https://example.com", o)
+			}
+		}
+		return nil
+	}},
+	{"DOWNLOAD_MODE", DownloadStream, "stream (through the API) or redirect (302 to a presigned URL)", func(c *Config, v string) error {
+		if v != DownloadStream && v != DownloadRedirect {
+			return errors.New("must be stream or redirect")
+		}
+		c.DownloadMode = v
+		return nil
+	}},
+	{"SYNC_BATCH_SIZE", "10", "files claimed per sync batch (1..1000)", intVar(1, 1000, func(c *Config, n int) { c.SyncBatchSize = n })},
+	{"SYNC_MAX_RETRIES", "3", "attempts per file per sync run (1..20)", intVar(1, 20, func(c *Config, n int) { c.SyncMaxRetries = n })},
+	{"SYNC_SCHEDULE", "0 0 * * *", "cron expression (UTC) of the local server's sync job", nonEmpty(func(c *Config) *string { return &c.SyncSchedule })},
+	{"SYNC_TRIGGER_TOKEN", "", "operator bearer token for POST /api/sync/run (empty: the endpoint is disabled)", func(c *Config, v string) error {
+		if v != "" && len(v) < 16 {
+			return errors.New("must be at least 16 bytes")
+		}
+		c.SyncTriggerToken = v
+		return nil
+	}},
+	{"SYNC_LOG_FILE", "", "file the sync job appends JSON log lines to (empty: stdout only)", str(func(c *Config) *string { return &c.SyncLogFile })},
+	{"DELETE_FROM_MINIO_AFTER_SYNC", "false", "delete the hot copy once a file is safely in S3", boolVar(func(c *Config) *bool { return &c.DeleteFromMinioAfterSync })},
+	{"PORT", "8000", "local server port", intVar(1, 65535, func(c *Config, n int) { c.Port = n })},
+	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},
+}
+
+// Names lists every environment variable Load reads, in table order.
+func Names() []string {
+	names := make([]string, len(variables))
+	for i, v := range variables {
+		names[i] = v.name
+	}
+	return names
+}
+
+// Doc describes one variable for documentation.
+type Doc struct{ Name, Default, Meaning string }
+
+// Docs lists every variable with its default and meaning.
+func Docs() []Doc {
+	docs := make([]Doc, len(variables))
+	for i, v := range variables {
+		docs[i] = Doc{v.name, v.def, v.doc}
+	}
+	return docs
+}
+
+// Load builds the Config from getenv (os.Getenv in production). A missing
+// or malformed value yields an error naming the variable, e.g.
+// "config: MAX_FILE_SIZE_MB: must be a whole number from 1 to 1048576".
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	for _, v := range variables {
+		val := strings.TrimSpace(getenv(v.name))
+		if val == "" {
+			val = v.def
+		}
+		if err := v.set(&c, val); err != nil {
+			return Config{}, fmt.Errorf("config: %s: %w", v.name, err)
+		}
+	}
+	switch {
+	case len(c.SecretKey) == 0 && c.DevMode:
+		c.SecretKey = []byte(DevSecretKey)
+	case len(c.SecretKey) == 0:
+		return Config{}, errors.New("config: SECRET_KEY: required (at least 32 bytes; or set DEV_MODE=true for local development)")
+	case len(c.SecretKey) < 32 && !c.DevMode:
+		return Config{}, fmt.Errorf("config: SECRET_KEY: is %d bytes, needs at least 32 (or DEV_MODE=true)", len(c.SecretKey))
+	}
+	if (c.Cold.AccessKeyID == "") != (c.Cold.SecretKey == "") {
+		return Config{}, errors.New("config: AWS_SECRET_ACCESS_KEY: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
+	}
+	if c.Hot.PublicEndpoint == "" {
+		c.Hot.PublicEndpoint = c.Hot.Endpoint
+	}
+	if c.Cold.PublicEndpoint == "" {
+		c.Cold.PublicEndpoint = c.Cold.Endpoint
+	}
+	c.Hot.Region = c.Cold.Region
+	return c, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func str(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+func nonEmpty(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func boolVar(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false, not %q", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func intVar(lo, hi int, set func(*Config, int)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d, not %q", lo, hi, v)
+		}
+		set(c, n)
+		return nil
+	}
+}
+
+func hostPort(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if strings.Contains(v, "://") || strings.Contains(v, "/") || v == "" {
+			return fmt.Errorf("must be host:port without a scheme, not %q", v)
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func optHostPort(field func(*Config) *string) func(*Config, string) error {
+	hp := hostPort(field)
+	return func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		return hp(c, v)
+	}
+}
+
+func optURL(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an http(s) URL, not %q", v)
+		}
+		*field(c) = strings.TrimRight(v, "/")
+		return nil
+	}
+}
+
+func bucket(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if len(v) < 3 || len(v) > 63 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+			return fmt.Errorf("%q is not a valid bucket name (3-63 of a-z 0-9 . -)", v)
+		}
+		*field(c) = v
+		return nil
+	}
+}

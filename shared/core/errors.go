@@ -1,0 +1,62 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a machine-readable error code, sent to clients as error_code.
+type Code string
+
+// Error codes of the API. Each maps to one HTTP status in httpapi.
+const (
+	CodeValidation         Code = "VALIDATION_ERROR"
+	CodeBadRequest         Code = "BAD_REQUEST"
+	CodeEmailTaken         Code = "EMAIL_TAKEN"
+	CodeInvalidCredentials Code = "INVALID_CREDENTIALS"
+	CodeUnauthorized       Code = "UNAUTHORIZED"
+	CodeTokenExpired       Code = "TOKEN_EXPIRED"
+	CodeForbidden          Code = "FORBIDDEN"
+	CodeFileNotFound       Code = "FILE_NOT_FOUND"
+	CodeNotFound           Code = "NOT_FOUND"
+	CodeMethodNotAllowed   Code = "METHOD_NOT_ALLOWED"
+	CodeMissingFile        Code = "MISSING_FILE"
+	CodeInvalidFilename    Code = "INVALID_FILENAME"
+	CodeFileTooLarge       Code = "FILE_TOO_LARGE"
+	CodeBodyTooLarge       Code = "BODY_TOO_LARGE"
+	CodeUnsupportedMedia   Code = "UNSUPPORTED_MEDIA_TYPE"
+	CodeRateLimited        Code = "RATE_LIMITED"
+	CodeRangeNotSatisfied  Code = "RANGE_NOT_SATISFIABLE"
+	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	CodeInternal           Code = "INTERNAL_ERROR"
+)
+
+// Error is a domain error: a code for machines and a message safe to show
+// to the user. Field, when set, names the input field at fault.
+type Error struct {
+	Code    Code
+	Message string
+	Field   string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError returns a validation *Error naming the field at fault.
+func FieldError(field, format string, args ...any) *Error {
+	return &Error{Code: CodeValidation, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or
+// CodeInternal when there is none.
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}

@@ -1,0 +1,115 @@
+package core
+
+import (
+	"net/mail"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Password limits. bcrypt reads at most 72 bytes, so longer passwords are
+// refused rather than silently truncated.
+const (
+	MinPasswordChars = 8
+	MaxPasswordBytes = 72
+	MaxEmailBytes    = 254
+	MaxFilenameBytes = 255
+)
+
+// NormalizeEmail trims and lower-cases an email and checks its form.
+func NormalizeEmail(s string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(s))
+	if e == "" {
+		return "", FieldError("email", "email is required")
+	}
+	if len(e) > MaxEmailBytes {
+		return "", FieldError("email", "email is longer than %d bytes", MaxEmailBytes)
+	}
+	addr, err := mail.ParseAddress(e)
+	if err != nil || addr.Address != e || addr.Name != "" || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {
+		return "", FieldError("email", "email is not a valid address")
+	}
+	return e, nil
+}
+
+// ValidatePassword checks the password rule: at least 8 characters and at
+// most 72 bytes.
+func ValidatePassword(p string) error {
+	if !utf8.ValidString(p) {
+		return FieldError("password", "password is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(p) < MinPasswordChars {
+		return FieldError("password", "password must be at least %d characters", MinPasswordChars)
+	}
+	if len(p) > MaxPasswordBytes {
+		return FieldError("password", "password must be at most %d bytes", MaxPasswordBytes)
+	}
+	return nil
+}
+
+// SanitizeFilename turns a client-supplied name into one safe for an object
+// key: the base name only, no path separators, no "..", no control or
+// invisible format characters, valid UTF-8, at most 255 bytes (cut on a rune
+// boundary, keeping the extension when it is short). It returns an
+// INVALID_FILENAME error when nothing usable is left.
+func SanitizeFilename(name string) (string, error) {
+	name = strings.ToValidUTF8(name, "")
+	// Keep only the last path element, whatever the separator.
+	name = name[strings.LastIndexAny(name, `/\`)+1:]
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
+			continue
+		case unicode.IsSpace(r):
+			b.WriteByte(' ')
+		case strings.ContainsRune(`<>:"|?*`, r):
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	s := strings.Trim(b.String(), " .")
+	if s == "" {
+		return "", Errorf(CodeInvalidFilename, "filename is empty or has no usable characters")
+	}
+	if len(s) > MaxFilenameBytes {
+		ext := path.Ext(s)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		s = truncateUTF8(s[:len(s)-len(ext)], MaxFilenameBytes-len(ext)) + ext
+	}
+	return s, nil
+}
+
+// ValidateOriginalFilename checks the name kept for downloads: valid UTF-8,
+// no NUL or other control characters, not empty, at most 255 bytes.
+func ValidateOriginalFilename(name string) error {
+	if name == "" {
+		return Errorf(CodeInvalidFilename, "filename is empty")
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(CodeInvalidFilename, "filename is not valid UTF-8")
+	}
+	if len(name) > MaxFilenameBytes {
+		return Errorf(CodeInvalidFilename, "filename is longer than %d bytes", MaxFilenameBytes)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return Errorf(CodeInvalidFilename, "filename contains control characters")
+		}
+	}
+	return nil
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,137 @@
+// Package httpapi is the HTTP API of the file store: one handler per
+// endpoint, the route table (routes.go), the JSON error format and the
+// middleware every route runs behind. The local server mounts every route;
+// each Lambda function mounts one.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
+)
+
+// userStore is what the auth endpoints need of the database.
+type userStore interface {
+	CreateUser(ctx context.Context, email, passwordHash string) (core.User, error)
+	UserByEmail(ctx context.Context, email string) (core.User, error)
+	UserByID(ctx context.Context, id int64) (core.User, error)
+}
+
+// fileStore is what the file endpoints need of the database.
+type fileStore interface {
+	CreateFile(ctx context.Context, f *core.File) error
+	FileForUser(ctx context.Context, userID, id int64) (core.File, error)
+	ListFiles(ctx context.Context, userID int64, p postgres.ListParams) ([]core.File, string, error)
+	DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error)
+}
+
+// tier is what the file endpoints need of an object tier.
+type tier interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.ObjectInfo, error)
+	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	Stat(ctx context.Context, key string) (storage.ObjectInfo, error)
+	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
+	Delete(ctx context.Context, key string) error
+	URL(key string) string
+}
+
+// pinger is a dependency readyz checks.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the API's dependencies, built once per process.
+type Deps struct {
+	Users  userStore
+	Files  fileStore
+	DB     pinger
+	Hot    interface{ tier; pinger }
+	Cold   interface{ tier; pinger }
+	Auth   *auth.Auth
+	Config config.Config
+	Logger *slog.Logger
+}
+
+// API serves the endpoints of the route table.
+type API struct {
+	Deps
+	tiers     map[core.Tier]tier
+	handlers  map[string]http.HandlerFunc
+	authLimit func(http.Handler) http.Handler
+	now       func() time.Time
+}
+
+// New returns the API over deps.
+func New(d Deps) *API {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{
+		Deps:  d,
+		tiers: map[core.Tier]tier{core.TierHot: d.Hot, core.TierCold: d.Cold},
+		now:   time.Now,
+	}
+	a.authLimit = a.newAuthLimiter()
+	a.handlers = map[string]http.HandlerFunc{
+		"healthz":     a.healthz,
+		"readyz":      a.readyz,
+		"config":      a.publicConfig,
+		"signup":      a.signup,
+		"login":       a.login,
+		"me":          a.me,
+		"upload":      a.upload,
+		"list-files":  a.listFiles,
+		"get-file":    a.getFile,
+		"download":    a.download,
+		"delete-file": a.deleteFile,
+	}
+	return a
+}
+
+// Handler returns the endpoints of the named functions (every route when
+// none is named) on one ServeMux, behind the common middleware. Unknown
+// paths answer 404 and wrong methods 405, both in the JSON error format.
+func (a *API) Handler(functions ...string) http.Handler {
+	want := map[string]bool{}
+	for _, f := range functions {
+		want[f] = true
+	}
+	mux := http.NewServeMux()
+	mounted := 0
+	for _, rt := range Routes {
+		if len(want) > 0 && !want[rt.Function] {
+			continue
+		}
+		h, ok := a.handlers[rt.Function]
+		if !ok {
+			panic(fmt.Sprintf("httpapi: no handler for route %s (%s)", rt.Pattern(), rt.Function))
+		}
+		mux.Handle(rt.Pattern(), a.route(rt, h))
+		mounted++
+	}
+	if mounted == 0 {
+		panic(fmt.Sprintf("httpapi: no route for functions %v", functions))
+	}
+	return a.middleware(jsonNotFound(mux, a))
+}
+
+// route wraps one endpoint with what its table entry asks for.
+func (a *API) route(rt Route, h http.HandlerFunc) http.Handler {
+	var next http.Handler = h
+	if rt.Auth {
+		next = a.Auth.Require(next, a.writeError)
+	}
+	if rt.Function == "signup" || rt.Function == "login" {
+		next = a.authLimit(next)
+	}
+	return next
+}

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
+)
+
+// download streams a file from whichever tier holds it, with Range, ETag
+// and If-None-Match support, or redirects to a presigned URL
+// (?redirect=1, or DOWNLOAD_MODE=redirect).
+func (a *API) download(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	f, err := a.ownedFile(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("redirect") == "1" || q.Get("redirect") == "true" || a.Config.DownloadMode == config.DownloadRedirect {
+		a.redirect(w, r, f, q.Get("format") == "json")
+		return
+	}
+	t := a.tiers[f.Location]
+	if _, err := t.Stat(ctx, f.ObjectKey); err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			a.writeError(w, r, err)
+			return
+		}
+		// The sync job may have moved the file since the row was read.
+		uid, _ := auth.UserID(ctx)
+		moved, err := a.Files.FileForUser(ctx, uid, f.ID)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if moved.Location == f.Location {
+			a.writeError(w, r, fmt.Errorf("file %d: object %s missing from tier %s", f.ID, f.ObjectKey, f.Location))
+			return
+		}
+		f, t = moved, a.tiers[moved.Location]
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Content-Disposition", storage.ContentDisposition(f.OriginalFilename))
+	h.Set("ETag", `"`+f.ChecksumSHA256+`"`)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	body := storage.RangeReader(f.Size, func(off int64) (io.ReadCloser, error) { return t.Open(ctx, f.ObjectKey, off) })
+	defer body.Close()
+	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, rc: http.NewResponseController(w)}, r, "", f.UploadedAt, body)
+}
+
+func (a *API) redirect(w http.ResponseWriter, r *http.Request, f core.File, asJSON bool) {
+	const ttl = storage.MaxPresignTTL
+	u, err := a.tiers[f.Location].PresignGet(r.Context(), f.ObjectKey, f.OriginalFilename, ttl)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if asJSON {
+		writeJSON(w, http.StatusOK, map[string]any{"url": u, "expires_in": int(ttl / time.Second)})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// errorRewriter turns the plain-text errors of http.ServeContent (416 and
+// the like) into the API's JSON error format, and moves the write deadline
+// forward while a long download makes progress.
+type errorRewriter struct {
+	http.ResponseWriter
+	api     *API
+	r       *http.Request
+	rc      *http.ResponseController
+	last    time.Time
+	swallow bool
+}
+
+func (e *errorRewriter) WriteHeader(code int) {
+	if code < 400 {
+		e.ResponseWriter.WriteHeader(code)
+		return
+	}
+	e.swallow = true
+	h := e.Header()
+	for _, k := range []string{"Content-Disposition", "ETag", "Content-Length", "Content-Security-Policy"} {
+		h.Del(k)
+	}
+	c := core.CodeBadRequest
+	msg := http.StatusText(code)
+	if code == http.StatusRequestedRangeNotSatisfiable {
+		c, msg = core.CodeRangeNotSatisfied, "requested range is outside the file"
+	}
+	e.api.writeError(e.ResponseWriter, e.r, core.Errorf(c, "%s", msg))
+}
+
+func (e *errorRewriter) Write(b []byte) (int, error) {
+	if e.swallow {
+		return len(b), nil
+	}
+	if now := time.Now(); now.Sub(e.last) > time.Second {
+		e.last = now
+		_ = e.rc.SetWriteDeadline(now.Add(idleByteTimeout)) // not supported on Lambda: fine
+	}
+	return e.ResponseWriter.Write(b)
+}
+
+func (e *errorRewriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }

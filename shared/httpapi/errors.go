@@ -1,0 +1,57 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+// errorBody is the JSON body of every error answer.
+type errorBody struct {
+	Detail    string `json:"detail"`
+	ErrorCode string `json:"error_code"`
+	Field     string `json:"field,omitempty"`
+}
+
+// statusOf maps an error code to its HTTP status.
+func statusOf(c core.Code) int {
+	switch c {
+	case core.CodeValidation, core.CodeBadRequest, core.CodeMissingFile, core.CodeInvalidFilename:
+		return http.StatusBadRequest
+	case core.CodeUnauthorized, core.CodeTokenExpired, core.CodeInvalidCredentials:
+		return http.StatusUnauthorized
+	case core.CodeForbidden:
+		return http.StatusForbidden
+	case core.CodeFileNotFound, core.CodeNotFound:
+		return http.StatusNotFound
+	case core.CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case core.CodeEmailTaken:
+		return http.StatusConflict
+	case core.CodeFileTooLarge, core.CodeBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case core.CodeUnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case core.CodeRangeNotSatisfied:
+		return http.StatusRequestedRangeNotSatisfiable
+	case core.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case core.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers err in the JSON error format. Domain errors (*core.Error)
+// are shown as they are; anything else is logged and answered 500 "internal
+// error", never with its text.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var de *core.Error
+	if !errors.As(err, &de) {
+		a.Logger.ErrorContext(r.Context(), "request failed", "err", err.Error(),
+			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		de = core.Errorf(core.CodeInternal, "internal error")
+	}
+	writeJSON(w, statusOf(de.Code), errorBody{Detail: de.Message, ErrorCode: string(de.Code), Field: de.Field})
+}

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+)
+
+// fileJSON is the file object of the API.
+type fileJSON struct {
+	ID               int64   `json:"id"`
+	Filename         string  `json:"filename"`
+	OriginalFilename string  `json:"original_filename"`
+	FileSize         int64   `json:"file_size"`
+	ContentType      string  `json:"content_type"`
+	StorageLocation  string  `json:"storage_location"`
+	AccessURL        string  `json:"access_url"`
+	ChecksumSHA256   string  `json:"checksum_sha256"`
+	UploadedAt       string  `json:"uploaded_at"`
+	SyncedAt         *string `json:"synced_at"`
+}
+
+func toJSON(f core.File) fileJSON {
+	j := fileJSON{
+		ID: f.ID, Filename: f.Filename, OriginalFilename: f.OriginalFilename, FileSize: f.Size,
+		ContentType: f.ContentType, StorageLocation: string(f.Location), AccessURL: f.AccessURL,
+		ChecksumSHA256: f.ChecksumSHA256, UploadedAt: rfc3339(f.UploadedAt),
+	}
+	if f.SyncedAt != nil {
+		s := rfc3339(*f.SyncedAt)
+		j.SyncedAt = &s
+	}
+	return j
+}
+
+// fileID reads the {id} path value.
+func fileID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &core.Error{Code: core.CodeValidation, Message: "file id must be a positive integer", Field: "id"}
+	}
+	return id, nil
+}
+
+// ownedFile loads the {id} file of the authenticated user.
+func (a *API) ownedFile(r *http.Request) (core.File, error) {
+	id, err := fileID(r)
+	if err != nil {
+		return core.File{}, err
+	}
+	uid, _ := auth.UserID(r.Context())
+	return a.Files.FileForUser(r.Context(), uid, id)
+}
+
+func (a *API) getFile(w http.ResponseWriter, r *http.Request) {
+	f, err := a.ownedFile(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(f))
+}
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+func (a *API) listFiles(w http.ResponseWriter, r *http.Request) {
+	p, err := listParams(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	uid, _ := auth.UserID(r.Context())
+	files, next, err := a.Files.ListFiles(r.Context(), uid, p)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	out := make([]fileJSON, len(files))
+	for i, f := range files {
+		out[i] = toJSON(f)
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"files": out, "next_cursor": nextCursor})
+}
+
+func listParams(r *http.Request) (postgres.ListParams, error) {
+	q := r.URL.Query()
+	p := postgres.ListParams{Limit: defaultPageSize, Cursor: q.Get("cursor"), Query: q.Get("q")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPageSize {
+			return p, core.FieldError("limit", "limit must be a whole number from 1 to %d", maxPageSize)
+		}
+		p.Limit = n
+	}
+	if len(p.Query) > core.MaxFilenameBytes || !utf8.ValidString(p.Query) || hasNUL(p.Query) {
+		return p, core.FieldError("q", "q must be valid UTF-8 text of at most %d bytes", core.MaxFilenameBytes)
+	}
+	if s := q.Get("location"); s != "" {
+		if !core.Tier(s).Valid() {
+			return p, core.FieldError("location", "location must be minio or s3")
+		}
+		p.Location = core.Tier(s)
+	}
+	return p, nil
+}
+
+func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
+	id, err := fileID(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	uid, _ := auth.UserID(r.Context())
+	ctx := r.Context()
+	// The object goes from every tier: the sync job may have copied it to
+	// the cold tier even if the row still says hot. The current tier goes
+	// last, so a failure leaves a downloadable file and its row.
+	_, err = a.Files.DeleteFile(ctx, uid, id, func(f core.File) error {
+		for _, t := range []core.Tier{other(f.Location), f.Location} {
+			if err := a.tiers[t].Delete(ctx, f.ObjectKey); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func other(t core.Tier) core.Tier {
+	if t == core.TierHot {
+		return core.TierCold
+	}
+	return core.TierHot
+}

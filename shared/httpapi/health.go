@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz checks PostgreSQL and both tiers, in parallel, within 3 s.
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := []struct {
+		name string
+		p    pinger
+	}{{"database", a.DB}, {"hot tier", a.Hot}, {"cold tier", a.Cold}}
+	var mu sync.Mutex
+	var failed []string
+	var wg sync.WaitGroup
+	for _, c := range checks {
+		wg.Go(func() {
+			if err := c.p.Ping(ctx); err != nil {
+				a.Logger.WarnContext(ctx, "readiness check failed", "check", c.name, "err", err.Error())
+				mu.Lock()
+				failed = append(failed, c.name)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		a.writeError(w, r, core.Errorf(core.CodeUnavailable, "not ready: %s unreachable", strings.Join(failed, ", ")))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// publicConfig tells the web app the limits it should check before sending.
+func (a *API) publicConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"max_file_size_bytes":       a.Config.MaxFileSize,
+		"multipart_threshold_bytes": 0, // presigned multipart uploads are not offered yet
+		"allowed_content_types":     nonNil(a.Config.AllowedContentTypes),
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

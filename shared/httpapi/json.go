@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+// maxJSONBody bounds every JSON request body.
+const maxJSONBody = 64 << 10
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads a JSON object body into v, refusing wrong content types,
+// bodies over 64 KiB, malformed JSON, wrong types and trailing data.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return core.Errorf(core.CodeUnsupportedMedia, "request body must be application/json")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &maxErr):
+			return core.Errorf(core.CodeBodyTooLarge, "request body is larger than %d bytes", maxJSONBody)
+		case errors.As(err, &typeErr):
+			return &core.Error{Code: core.CodeValidation, Message: typeErr.Field + " has the wrong type", Field: typeErr.Field}
+		case errors.Is(err, io.EOF):
+			return core.Errorf(core.CodeValidation, "request body is empty")
+		default:
+			return core.Errorf(core.CodeValidation, "request body is not valid JSON")
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return core.Errorf(core.CodeValidation, "request body has data after the JSON object")
+	}
+	return nil
+}
+
+// hasNUL reports whether s holds a NUL byte, which PostgreSQL text refuses.
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }

@@ -1,0 +1,225 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-chi/httprate"
+	"github.com/rs/cors"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+// Deadlines for ordinary requests; uploads and downloads move theirs
+// forward while bytes flow (see progressDeadline).
+const (
+	requestReadTimeout  = 30 * time.Second
+	requestWriteTimeout = 60 * time.Second
+	idleByteTimeout     = 30 * time.Second
+)
+
+type reqInfoKey struct{}
+
+// reqInfo is filled in along the chain and logged when the request ends.
+type reqInfo struct {
+	id     string
+	userID int64
+}
+
+func requestID(ctx context.Context) string {
+	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		return ri.id
+	}
+	return ""
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware wraps h with, outermost first: request id and access log,
+// panic recovery, security headers and deadlines, CORS.
+func (a *API) middleware(h http.Handler) http.Handler {
+	c := cors.New(cors.Options{
+		AllowedOrigins:   a.Config.CORSOrigins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Range", "If-None-Match", "X-Request-Id"},
+		ExposedHeaders:   []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag", "Retry-After", "X-Request-Id"},
+		AllowCredentials: false,
+		MaxAge:           3600,
+	})
+	h = c.Handler(h)
+	h = a.secure(h)
+	h = a.recoverer(h)
+	return a.accessLog(h)
+}
+
+func (a *API) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{id: r.Header.Get("X-Request-Id")}
+		if !validRequestID(ri.id) {
+			ri.id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", ri.id)
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, ri))
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		uid, _ := auth.UserID(r.Context())
+		if uid == 0 {
+			uid = ri.userID
+		}
+		level := slogLevel(sw.status)
+		a.Logger.Log(r.Context(), level, "request",
+			"request_id", ri.id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+			"status", sw.status, "bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds(),
+			"user_id", uid, "remote", r.RemoteAddr)
+	})
+}
+
+func (a *API) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.Logger.ErrorContext(r.Context(), "panic", "value", fmt.Sprint(v), "stack", string(debug.Stack()),
+					"request_id", requestID(r.Context()))
+				a.writeError(w, r, core.Errorf(core.CodeInternal, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// secure sets headers every answer carries and the default deadlines.
+func (a *API) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		rc := http.NewResponseController(w)
+		now := time.Now()
+		_ = rc.SetReadDeadline(now.Add(requestReadTimeout))   // not supported on Lambda: fine
+		_ = rc.SetWriteDeadline(now.Add(requestWriteTimeout)) // idem
+		next.ServeHTTP(w, r)
+	})
+}
+
+// setUser records the authenticated user for the access log.
+func setUser(ctx context.Context, id int64) {
+	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		ri.userID = id
+	}
+}
+
+func slogLevel(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '-' || c == '_' || c == '.' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newAuthLimiter limits signup and login per client IP. The key is the
+// connection's address: behind a proxy that address is the proxy's, so
+// deployments put their own limits in front (API Gateway throttling).
+func (a *API) newAuthLimiter() func(http.Handler) http.Handler {
+	rl := httprate.NewRateLimiter(a.Config.AuthRateMin, time.Minute,
+		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return clientIP(r), nil }),
+		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
+			a.writeError(w, r, core.Errorf(core.CodeRateLimited, "too many attempts; try again later"))
+		}),
+	)
+	return rl.Handler
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return httprate.CanonicalizeIP(host)
+}
+
+// jsonNotFound answers requests the mux has no route for: 405 with Allow
+// when the path exists under other methods, 404 otherwise, both as JSON.
+func jsonNotFound(mux *http.ServeMux, a *API) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, p := mux.Handler(probe); p != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			sort.Strings(allowed)
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			a.writeError(w, r, core.Errorf(core.CodeMethodNotAllowed, "method %s is not allowed here", r.Method))
+			return
+		}
+		a.writeError(w, r, core.Errorf(core.CodeNotFound, "no such endpoint"))
+	})
+}

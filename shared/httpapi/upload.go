@@ -1,0 +1,256 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
+)
+
+const (
+	// multipartOverhead is what a multipart body may carry besides the
+	// file's bytes: boundaries, part headers and small extra fields.
+	multipartOverhead = 1 << 20
+	maxExtraField     = 64 << 10
+	sniffLen          = 512
+)
+
+// upload streams the "file" part of a multipart body into the hot tier,
+// hashing it and enforcing the size limit as the bytes flow. On any failure
+// the object is removed and no row is written.
+func (a *API) upload(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	uid, _ := auth.UserID(ctx)
+	setUser(ctx, uid)
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		a.writeError(w, r, core.Errorf(core.CodeUnsupportedMedia, "upload must be multipart/form-data with a field named file"))
+		return
+	}
+	if params["boundary"] == "" {
+		a.writeError(w, r, core.Errorf(core.CodeBadRequest, "multipart body has no boundary"))
+		return
+	}
+	r.Body = &progressReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), rc: http.NewResponseController(w)}
+	part, err := a.filePart(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	f, err := a.storeUpload(ctx, uid, part)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	a.Logger.InfoContext(ctx, "file uploaded", "file_id", f.ID, "user_id", uid, "bytes", f.Size, "request_id", requestID(ctx))
+	writeJSON(w, http.StatusCreated, toJSON(f))
+}
+
+// filePart skips to the part named "file", discarding small other fields.
+func (a *API) filePart(r *http.Request) (*multipart.Part, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, core.Errorf(core.CodeBadRequest, "malformed multipart body")
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, core.Errorf(core.CodeMissingFile, "no file: send it in a multipart field named file")
+		}
+		if err != nil {
+			return nil, a.bodyError(err)
+		}
+		if part.FormName() == "file" {
+			if part.FileName() == "" {
+				return nil, core.Errorf(core.CodeMissingFile, "field file is not a file (it has no filename)")
+			}
+			return part, nil
+		}
+		n, err := io.Copy(io.Discard, io.LimitReader(part, maxExtraField+1))
+		if err != nil {
+			return nil, a.bodyError(err)
+		}
+		if n > maxExtraField {
+			return nil, core.Errorf(core.CodeBodyTooLarge, "form field %q is larger than %d bytes", part.FormName(), maxExtraField)
+		}
+	}
+}
+
+// bodyError maps an error reading the request body to a client error.
+func (a *API) bodyError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return a.tooLarge()
+	}
+	return core.Errorf(core.CodeBadRequest, "upload body could not be read: %s", shortReason(err))
+}
+
+func (a *API) tooLarge() error {
+	return core.Errorf(core.CodeFileTooLarge, "file is larger than the limit of %d MiB", a.Config.MaxFileSize>>20)
+}
+
+func shortReason(err error) string {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "it ended early"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, errSlowClient):
+		return "it stopped arriving"
+	}
+	return "it is malformed"
+}
+
+func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) (core.File, error) {
+	original := part.FileName()
+	safe, err := core.SanitizeFilename(original)
+	if err != nil {
+		return core.File{}, err
+	}
+	if err := core.ValidateOriginalFilename(original); err != nil {
+		return core.File{}, err
+	}
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(part, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return core.File{}, a.bodyError(err)
+	}
+	head = head[:n]
+	ctype := storedType(part.Header.Get("Content-Type"), http.DetectContentType(head))
+	if !typeAllowed(ctype, a.Config.AllowedContentTypes) {
+		return core.File{}, core.Errorf(core.CodeUnsupportedMedia, "files of type %s are not accepted here", ctype)
+	}
+
+	key := fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe)
+	sum := sha256.New()
+	lim := &limitReader{r: io.MultiReader(bytes.NewReader(head), part), max: a.Config.MaxFileSize}
+	_, err = a.Hot.Put(ctx, key, io.TeeReader(lim, sum), -1, storage.PutOptions{
+		ContentType: ctype,
+		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(original)},
+	})
+	// minio-go takes a short read (io.ErrUnexpectedEOF) for the end of the
+	// stream, so a body cut off mid-file could look like a whole, shorter
+	// file: the limit reader's own record of the source failing decides.
+	if err != nil || lim.err != nil {
+		a.removeObject(ctx, key)
+		switch {
+		case lim.exceeded:
+			return core.File{}, a.tooLarge()
+		case lim.err != nil:
+			return core.File{}, a.bodyError(lim.err)
+		}
+		return core.File{}, fmt.Errorf("store upload %s: %w", key, err)
+	}
+	f := core.File{
+		UserID: uid, Filename: safe, OriginalFilename: original, Size: lim.n, ContentType: ctype,
+		Location: core.TierHot, ObjectKey: key, AccessURL: a.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum.Sum(nil)),
+	}
+	if err := a.Files.CreateFile(ctx, &f); err != nil {
+		a.removeObject(ctx, key)
+		return core.File{}, err
+	}
+	return f, nil
+}
+
+// removeObject deletes a half-done upload even when the request's context
+// is gone (a client that went away is the usual cause).
+func (a *API) removeObject(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := a.Hot.Delete(ctx, key); err != nil {
+		a.Logger.ErrorContext(ctx, "could not remove object of failed upload", "key", key, "err", err.Error())
+	}
+}
+
+// storedType picks the type to store: the sniffed one, unless sniffing
+// found nothing more specific than application/octet-stream and the client
+// named a valid type.
+func storedType(claimed, sniffed string) string {
+	if strings.HasPrefix(sniffed, "application/octet-stream") {
+		if mt, _, err := mime.ParseMediaType(claimed); err == nil && strings.Count(mt, "/") == 1 && len(mt) <= 127 {
+			return mt
+		}
+	}
+	return sniffed
+}
+
+// typeAllowed checks a type against an allow-list of "type/subtype" and
+// "type/*" entries; an empty list allows everything.
+func typeAllowed(ctype string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return false
+	}
+	for _, a := range allowed {
+		a = strings.ToLower(a)
+		if a == mt || (strings.HasSuffix(a, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
+}
+
+// limitReader counts bytes and fails once more than max have been read. It
+// remembers whether it failed for size or because the source failed.
+type limitReader struct {
+	r        io.Reader
+	max, n   int64
+	exceeded bool
+	err      error
+}
+
+var errFileTooLarge = errors.New("file exceeds the size limit")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.exceeded {
+		return 0, errFileTooLarge
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		l.exceeded = true
+		return 0, errFileTooLarge
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		l.err = err
+	}
+	return n, err
+}
+
+var errSlowClient = errors.New("no bytes arrived in time")
+
+// progressReader moves the connection's read deadline forward while bytes
+// arrive, so a long upload may take as long as it needs but a stalled one
+// is cut off after idleByteTimeout.
+type progressReader struct {
+	r    io.ReadCloser
+	rc   *http.ResponseController
+	last time.Time
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.last) > time.Second {
+		p.last = now
+		_ = p.rc.SetReadDeadline(now.Add(idleByteTimeout)) // not supported on Lambda: fine
+	}
+	return p.r.Read(b)
+}
+
+func (p *progressReader) Close() error { return p.r.Close() }

@@ -1,0 +1,36 @@
+// Package lambdafn runs one API endpoint as an AWS Lambda function behind
+// API Gateway (HTTP API, payload 2.0). Each functions/<name>/main.go is one
+// call to Main.
+package lambdafn
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/app"
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+)
+
+// Main is the whole main of an endpoint function: it exits with one line on
+// stderr if the configuration or the dependencies are wrong.
+func Main(function string) {
+	ctx := context.Background()
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fail(err)
+	}
+	a, err := app.New(ctx, cfg, app.NewLogger())
+	if err != nil {
+		fail(err)
+	}
+	lambda.Start(httpadapter.NewV2(a.API.Handler(function)).ProxyWithContext)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}

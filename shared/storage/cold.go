@@ -1,0 +1,216 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// Cold is the cold tier: an AWS S3 bucket, or a bucket on an S3-compatible
+// server standing in for AWS (path-style addressing).
+type Cold struct {
+	Client   *s3.Client
+	presign  *s3.PresignClient
+	uploader *transfermanager.Client
+	bucket   string
+	base     string // URL prefix of objects, for access URLs
+}
+
+// ColdOptions locate the cold tier. An empty Endpoint means AWS; empty
+// keys mean the default AWS credential chain (a Lambda's role, say).
+type ColdOptions struct {
+	Endpoint, PublicEndpoint string // URLs
+	AccessKeyID, SecretKey   string
+	Region, Bucket           string
+}
+
+// NewCold returns a client of the cold tier. It does no network I/O.
+func NewCold(ctx context.Context, o ColdOptions) (*Cold, error) {
+	loadOpts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(o.Region)}
+	if o.AccessKeyID != "" {
+		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretKey, "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("cold tier aws config: %w", err)
+	}
+	mk := func(endpoint string) *s3.Client {
+		return s3.NewFromConfig(cfg, func(so *s3.Options) {
+			if endpoint != "" {
+				so.BaseEndpoint = aws.String(endpoint)
+				so.UsePathStyle = true
+				// S3-compatible servers vary in their support of the
+				// SDK's default CRC checksums; send them only when needed.
+				so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+				so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			}
+		})
+	}
+	client := mk(o.Endpoint)
+	pub := o.PublicEndpoint
+	if pub == "" {
+		pub = o.Endpoint
+	}
+	base := "https://" + o.Bucket + ".s3." + o.Region + ".amazonaws.com"
+	if pub != "" {
+		base = strings.TrimRight(pub, "/") + "/" + o.Bucket
+	}
+	return &Cold{
+		Client:  client,
+		presign: s3.NewPresignClient(mk(pub)),
+		uploader: transfermanager.New(client, func(to *transfermanager.Options) {
+			to.PartSizeBytes = uploadPartSize
+			to.Concurrency = 2
+			if o.Endpoint != "" {
+				to.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			}
+		}),
+		bucket: o.Bucket,
+		base:   base,
+	}, nil
+}
+
+// Bucket is the cold bucket's name.
+func (c *Cold) Bucket() string { return c.bucket }
+
+// URL is the object's address in the cold tier (not public).
+func (c *Cold) URL(key string) string { return c.base + "/" + escapeKey(key) }
+
+// Put streams r to key with the transfer manager (multipart above 16 MiB,
+// parts buffered two at a time). size may be -1 when unknown.
+func (c *Cold) Put(ctx context.Context, key string, r io.Reader, size int64, o PutOptions) (ObjectInfo, error) {
+	in := &transfermanager.UploadObjectInput{
+		Bucket:   aws.String(c.bucket),
+		Key:      aws.String(key),
+		Body:     r,
+		Metadata: o.Metadata,
+	}
+	if o.ContentType != "" {
+		in.ContentType = aws.String(o.ContentType)
+	}
+	if size >= 0 {
+		in.ContentLength = aws.Int64(size)
+	}
+	out, err := c.uploader.UploadObject(ctx, in)
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("cold put %s: %w", key, err)
+	}
+	return ObjectInfo{Key: key, Size: size, ETag: aws.ToString(out.ETag), ContentType: o.ContentType}, nil
+}
+
+// Open returns the object's bytes from offset to the end.
+func (c *Cold) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)}
+	if offset > 0 {
+		in.Range = aws.String("bytes=" + strconv.FormatInt(offset, 10) + "-")
+	}
+	out, err := c.Client.GetObject(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("cold get %s: %w", key, mapS3Err(err))
+	}
+	return out.Body, nil
+}
+
+// Stat returns the object's info, or ErrNotFound.
+func (c *Cold) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	out, err := c.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)})
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("cold stat %s: %w", key, mapS3Err(err))
+	}
+	return ObjectInfo{
+		Key: key, Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		ETag: aws.ToString(out.ETag), LastModified: aws.ToTime(out.LastModified), Metadata: lowerKeys(out.Metadata),
+	}, nil
+}
+
+// PresignGet returns a URL that downloads the object as an attachment
+// named filename, valid for ttl (at most MaxPresignTTL).
+func (c *Cold) PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error) {
+	req, err := c.presign.PresignGetObject(ctx, &s3.GetObjectInput{
+		Bucket:                     aws.String(c.bucket),
+		Key:                        aws.String(key),
+		ResponseContentDisposition: aws.String(ContentDisposition(filename)),
+	}, s3.WithPresignExpires(min(ttl, MaxPresignTTL)))
+	if err != nil {
+		return "", fmt.Errorf("cold presign %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// Delete removes the object; a missing object is not an error.
+func (c *Cold) Delete(ctx context.Context, key string) error {
+	_, err := c.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)})
+	if err != nil && !errors.Is(mapS3Err(err), ErrNotFound) {
+		return fmt.Errorf("cold delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// Ping checks the bucket is reachable.
+func (c *Cold) Ping(ctx context.Context) error {
+	if _, err := c.Client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(c.bucket)}); err != nil {
+		return fmt.Errorf("cold bucket %s: %w", c.bucket, mapS3Err(err))
+	}
+	return nil
+}
+
+// EnsureBucket creates the bucket if missing and sets CORS for origins so
+// browsers can GET presigned URLs. Meant for local stacks: on AWS the
+// bucket belongs to the infrastructure stack.
+func (c *Cold) EnsureBucket(ctx context.Context, origins []string) error {
+	if err := c.Ping(ctx); err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if _, err := c.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(c.bucket)}); err != nil {
+			return fmt.Errorf("create cold bucket %s: %w", c.bucket, err)
+		}
+	}
+	if len(origins) == 0 {
+		return nil
+	}
+	_, err := c.Client.PutBucketCors(ctx, &s3.PutBucketCorsInput{
+		Bucket: aws.String(c.bucket),
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
+			AllowedOrigins: origins,
+			AllowedMethods: []string{"GET", "HEAD"},
+			AllowedHeaders: []string{"*"},
+			ExposeHeaders:  []string{"ETag"},
+			MaxAgeSeconds:  aws.Int32(3600),
+		}}},
+	})
+	if err != nil {
+		return fmt.Errorf("set cors on cold bucket %s: %w", c.bucket, err)
+	}
+	return nil
+}
+
+func mapS3Err(err error) error {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	var nsb *types.NoSuchBucket
+	if errors.As(err, &nsk) || errors.As(err, &nf) || errors.As(err, &nsb) {
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound", "NoSuchBucket":
+			return fmt.Errorf("%w: %v", ErrNotFound, err)
+		}
+	}
+	return err
+}
+

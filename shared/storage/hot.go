@@ -1,0 +1,190 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/cors"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// Hot is the hot tier: a bucket on MinIO or another S3-compatible server.
+type Hot struct {
+	client  *minio.Client
+	Core    *minio.Core   // low-level calls (multipart) on the same client
+	presign *minio.Client // signs URLs for the public endpoint browsers use
+	bucket  string
+	base    string // public base URL, for access URLs
+}
+
+// HotOptions locate the hot tier.
+type HotOptions struct {
+	Endpoint, PublicEndpoint string // host:port
+	AccessKey, SecretKey     string
+	Bucket, Region           string
+	Secure                   bool
+}
+
+// NewHot returns a client of the hot tier. It does no network I/O.
+func NewHot(o HotOptions) (*Hot, error) {
+	mk := func(endpoint string) (*minio.Client, error) {
+		return minio.New(endpoint, &minio.Options{
+			Creds:  credentials.NewStaticV4(o.AccessKey, o.SecretKey, ""),
+			Secure: o.Secure,
+			Region: o.Region, // known region: presigning needs no round trip
+		})
+	}
+	c, err := mk(o.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("hot tier client for %s: %w", o.Endpoint, err)
+	}
+	pub := o.PublicEndpoint
+	if pub == "" {
+		pub = o.Endpoint
+	}
+	p, err := mk(pub)
+	if err != nil {
+		return nil, fmt.Errorf("hot tier presign client for %s: %w", pub, err)
+	}
+	scheme := "http://"
+	if o.Secure {
+		scheme = "https://"
+	}
+	return &Hot{client: c, Core: &minio.Core{Client: c}, presign: p, bucket: o.Bucket, base: scheme + pub}, nil
+}
+
+// Bucket is the hot bucket's name.
+func (h *Hot) Bucket() string { return h.bucket }
+
+// URL is the object's address in the hot tier (not public: it needs a
+// signature).
+func (h *Hot) URL(key string) string { return objectURL(h.base, h.bucket, key) }
+
+// Put streams r to key. size may be -1 when unknown: the body is then sent
+// in 16 MiB parts, so memory stays bounded whatever the length.
+func (h *Hot) Put(ctx context.Context, key string, r io.Reader, size int64, o PutOptions) (ObjectInfo, error) {
+	info, err := h.client.PutObject(ctx, h.bucket, key, r, size, minio.PutObjectOptions{
+		ContentType:  o.ContentType,
+		UserMetadata: o.Metadata,
+		PartSize:     uploadPartSize,
+	})
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("hot put %s: %w", key, err)
+	}
+	return ObjectInfo{Key: key, Size: info.Size, ETag: info.ETag, ContentType: o.ContentType}, nil
+}
+
+// Open returns the object's bytes from offset to the end.
+func (h *Hot) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	opts := minio.GetObjectOptions{}
+	if offset > 0 {
+		if err := opts.SetRange(offset, 0); err != nil {
+			return nil, err
+		}
+	}
+	// minio.Core.GetObject sends the request now, so a missing key fails
+	// here and not on the first read.
+	body, _, _, err := h.Core.GetObject(ctx, h.bucket, key, opts)
+	if err != nil {
+		return nil, fmt.Errorf("hot get %s: %w", key, mapMinioErr(err))
+	}
+	return body, nil
+}
+
+// Stat returns the object's info, or ErrNotFound.
+func (h *Hot) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	st, err := h.client.StatObject(ctx, h.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("hot stat %s: %w", key, mapMinioErr(err))
+	}
+	return ObjectInfo{Key: key, Size: st.Size, ContentType: st.ContentType, ETag: st.ETag, LastModified: st.LastModified, Metadata: lowerKeys(st.UserMetadata)}, nil
+}
+
+// PresignGet returns a URL that downloads the object as an attachment
+// named filename, valid for ttl (at most MaxPresignTTL).
+func (h *Hot) PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error) {
+	params := url.Values{"response-content-disposition": {ContentDisposition(filename)}}
+	u, err := h.presign.PresignedGetObject(ctx, h.bucket, key, min(ttl, MaxPresignTTL), params)
+	if err != nil {
+		return "", fmt.Errorf("hot presign %s: %w", key, err)
+	}
+	return u.String(), nil
+}
+
+// Delete removes the object; a missing object is not an error.
+func (h *Hot) Delete(ctx context.Context, key string) error {
+	if err := h.client.RemoveObject(ctx, h.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		if errors.Is(mapMinioErr(err), ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("hot delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// Ping checks the bucket is reachable.
+func (h *Hot) Ping(ctx context.Context) error {
+	ok, err := h.client.BucketExists(ctx, h.bucket)
+	if err != nil {
+		return fmt.Errorf("hot bucket %s: %w", h.bucket, err)
+	}
+	if !ok {
+		return fmt.Errorf("hot bucket %s: %w", h.bucket, ErrNotFound)
+	}
+	return nil
+}
+
+// EnsureBucket creates the bucket if missing and sets its CORS rules so
+// browsers on origins can PUT parts and GET objects with presigned URLs.
+func (h *Hot) EnsureBucket(ctx context.Context, origins []string) error {
+	ok, err := h.client.BucketExists(ctx, h.bucket)
+	if err != nil {
+		return fmt.Errorf("hot bucket %s: %w", h.bucket, err)
+	}
+	if !ok {
+		if err := h.client.MakeBucket(ctx, h.bucket, minio.MakeBucketOptions{}); err != nil {
+			return fmt.Errorf("create hot bucket %s: %w", h.bucket, err)
+		}
+	}
+	if len(origins) == 0 {
+		return nil
+	}
+	cfg := cors.NewConfig([]cors.Rule{{
+		AllowedOrigin: origins,
+		AllowedMethod: []string{http.MethodGet, http.MethodPut, http.MethodHead},
+		AllowedHeader: []string{"*"},
+		ExposeHeader:  []string{"ETag"},
+		MaxAgeSeconds: 3600,
+	}})
+	if err := h.client.SetBucketCors(ctx, h.bucket, cfg); err != nil {
+		return fmt.Errorf("set cors on hot bucket %s: %w", h.bucket, err)
+	}
+	return nil
+}
+
+func mapMinioErr(err error) error {
+	resp := minio.ToErrorResponse(err)
+	switch resp.Code {
+	case "NoSuchKey", "NoSuchBucket", "NotFound":
+		return fmt.Errorf("%w (%s)", ErrNotFound, resp.Code)
+	}
+	if resp.StatusCode == http.StatusNotFound {
+		return fmt.Errorf("%w (%v)", ErrNotFound, err)
+	}
+	return err
+}
+
+func lowerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+// Package storage talks to the two object tiers: the hot tier (MinIO or any
+// S3-compatible server, through minio-go) and the cold tier (AWS S3, or an
+// S3-compatible stand-in, through aws-sdk-go-v2). Both offer the same small
+// set of operations: streaming put, ranged get, stat, presigned get, delete.
+package storage
+
+import (
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned when an object or bucket does not exist.
+var ErrNotFound = errors.New("object not found")
+
+// MaxPresignTTL is the longest presigned URL the API hands out.
+const MaxPresignTTL = 15 * time.Minute
+
+// uploadPartSize is the part size of streamed uploads of unknown length. It
+// bounds the memory one upload holds.
+const uploadPartSize = 16 << 20
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key          string
+	Size         int64
+	ContentType  string
+	ETag         string
+	LastModified time.Time
+	Metadata     map[string]string // user metadata, keys lower-case without the x-amz-meta- prefix
+}
+
+// PutOptions describe an object being written.
+type PutOptions struct {
+	ContentType string
+	Metadata    map[string]string
+}
+
+// objectURL builds the path-style URL of key in bucket under base
+// ("http://host:port").
+func objectURL(base, bucket, key string) string {
+	return strings.TrimRight(base, "/") + "/" + bucket + "/" + escapeKey(key)
+}
+
+func escapeKey(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// ContentDisposition builds an RFC 6266 attachment header for a file name:
+// an ASCII fallback in filename= and the exact UTF-8 name in filename*=
+// (RFC 5987).
+func ContentDisposition(name string) string {
+	var ascii strings.Builder
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			// control characters never reach a header
+		case r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';':
+			ascii.WriteByte('_')
+		default:
+			ascii.WriteRune(r)
+		}
+	}
+	fallback := ascii.String()
+	if strings.Trim(fallback, "_ ") == "" {
+		fallback = "download"
+	}
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + rfc5987Escape(name)
+}
+
+// rfc5987Escape percent-encodes everything but RFC 5987 attr-chars.
+func rfc5987Escape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// RangeReader returns an io.ReadSeeker over an object of the given size that
+// opens a ranged GET (through open) only when read, and again after each
+// seek. It lets http.ServeContent serve Range requests from either tier
+// without buffering.
+func RangeReader(size int64, open func(offset int64) (io.ReadCloser, error)) io.ReadSeekCloser {
+	return &rangeReader{size: size, open: open}
+}
+
+type rangeReader struct {
+	size   int64
+	offset int64
+	open   func(offset int64) (io.ReadCloser, error)
+	body   io.ReadCloser
+}
+
+func (r *rangeReader) Read(p []byte) (int, error) {
+	if r.offset >= r.size {
+		return 0, io.EOF
+	}
+	if r.body == nil {
+		body, err := r.open(r.offset)
+		if err != nil {
+			return 0, err
+		}
+		r.body = body
+	}
+	n, err := r.body.Read(p)
+	r.offset += int64(n)
+	if err == io.EOF && r.offset < r.size {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (r *rangeReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.offset
+	case io.SeekEnd:
+		offset += r.size
+	default:
+		return 0, errors.New("seek: bad whence")
+	}
+	if offset < 0 {
+		return 0, errors.New("seek: negative position")
+	}
+	if offset != r.offset && r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
+	r.offset = offset
+	return offset, nil
+}
+
+func (r *rangeReader) Close() error {
+	if r.body != nil {
+		return r.body.Close()
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+// Package testenv gives integration tests real dependencies: a fresh
+// PostgreSQL database and fresh buckets on a real S3-compatible server
+// (Versity S3 Gateway, which checks SigV4 signatures), each per test so that
+// tests and packages run in parallel. It is imported only by tests.
+//
+// TEST_DATABASE_URL names the PostgreSQL server (default
+// postgres://postgres@127.0.0.1:5432/postgres). TEST_S3_ENDPOINT names a
+// running S3 server whose root keys are minioadmin/minioadmin; when unset,
+// one is started from .bin/versitygw (make tools builds it) for the test
+// binary's lifetime.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/app"
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+)
+
+// S3 root credentials of the test server.
+const (
+	S3AccessKey = "minioadmin"
+	S3SecretKey = "minioadmin"
+)
+
+func randomName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// DatabaseURL creates a fresh, migrated database for tb and returns its
+// URL. The database is dropped when tb ends.
+func DatabaseURL(tb testing.TB) string {
+	tb.Helper()
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		tb.Fatalf("testenv: connect to PostgreSQL at TEST_DATABASE_URL (%s): %v", admin, err)
+	}
+	defer conn.Close(ctx)
+	name := randomName("hs_test_")
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("testenv: create database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			tb.Logf("testenv: drop database %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Logf("testenv: drop database %s: %v", name, err)
+		}
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	dbURL := u.String()
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("testenv: migrate: %v", err)
+	}
+	return dbURL
+}
+
+var (
+	s3Once     sync.Once
+	s3Endpoint string
+	s3Err      error
+)
+
+// S3Endpoint returns "host:port" of a running S3-compatible server.
+func S3Endpoint(tb testing.TB) string {
+	tb.Helper()
+	if ep := os.Getenv("TEST_S3_ENDPOINT"); ep != "" {
+		return strings.TrimPrefix(strings.TrimPrefix(ep, "http://"), "https://")
+	}
+	s3Once.Do(func() { s3Endpoint, s3Err = startVersity() })
+	if s3Err != nil {
+		tb.Fatalf("testenv: %v", s3Err)
+	}
+	return s3Endpoint
+}
+
+// VersityBinary finds the versitygw binary: $VERSITYGW_BIN, then
+// <repo>/.bin/versitygw, then PATH.
+func VersityBinary() (string, error) {
+	if p := os.Getenv("VERSITYGW_BIN"); p != "" {
+		return p, nil
+	}
+	if root, err := RepoRoot(); err == nil {
+		p := filepath.Join(root, ".bin", "versitygw")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("versitygw not found: run `make tools` (builds .bin/versitygw) or set TEST_S3_ENDPOINT")
+}
+
+// RepoRoot walks up from the working directory to the directory holding
+// the root go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/hybrid-storage/hybrid-storage\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("repository root not found")
+		}
+		dir = parent
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func startVersity() (string, error) {
+	bin, err := VersityBinary()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "testenv-s3-")
+	if err != nil {
+		return "", err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return "", err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "--port", addr, "posix", dir)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+S3AccessKey, "ROOT_SECRET_KEY="+S3SecretKey)
+	// The server dies with the test binary.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start versitygw: %w", err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return addr, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	return "", fmt.Errorf("versitygw did not listen on %s within 15s", addr)
+}
+
+// Config returns a configuration for tb: a fresh database, fresh hot and
+// cold buckets on the test S3 server, bcrypt at its minimum cost, and a
+// generous auth rate limit. edit may change it before use.
+func Config(tb testing.TB) config.Config {
+	tb.Helper()
+	ep := S3Endpoint(tb)
+	cfg, err := config.Load(func(k string) string {
+		switch k {
+		case "SECRET_KEY":
+			return "test-secret-key-of-at-least-32-bytes!"
+		case "DATABASE_URL":
+			return DatabaseURL(tb)
+		case "MINIO_ENDPOINT":
+			return ep
+		case "MINIO_ACCESS_KEY", "AWS_ACCESS_KEY_ID":
+			return S3AccessKey
+		case "MINIO_SECRET_KEY", "AWS_SECRET_ACCESS_KEY":
+			return S3SecretKey
+		case "MINIO_BUCKET":
+			return randomName("hot-")
+		case "S3_BUCKET":
+			return randomName("cold-")
+		case "S3_ENDPOINT":
+			return "http://" + ep
+		case "AUTH_RATE_LIMIT_PER_MINUTE":
+			return "10000"
+		case "CORS_ORIGINS":
+			return "http://localhost:5173"
+		}
+		return ""
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.BcryptCost = 4 // bcrypt.MinCost: tests do not need slow hashes
+	return cfg
+}
+
+// Env returns cfg as environment variables (KEY=value), for processes such
+// as Lambda bootstraps that load their own configuration.
+func Env(cfg config.Config) []string {
+	return []string{
+		"SECRET_KEY=" + string(cfg.SecretKey),
+		"DATABASE_URL=" + cfg.DatabaseURL,
+		"MINIO_ENDPOINT=" + cfg.Hot.Endpoint,
+		"MINIO_ACCESS_KEY=" + cfg.Hot.AccessKey,
+		"MINIO_SECRET_KEY=" + cfg.Hot.SecretKey,
+		"MINIO_BUCKET=" + cfg.Hot.Bucket,
+		"AWS_ACCESS_KEY_ID=" + cfg.Cold.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + cfg.Cold.SecretKey,
+		"AWS_REGION=" + cfg.Cold.Region,
+		"S3_BUCKET=" + cfg.Cold.Bucket,
+		"S3_ENDPOINT=" + cfg.Cold.Endpoint,
+		"BCRYPT_COST=10",
+		"CORS_ORIGINS=" + strings.Join(cfg.CORSOrigins, ","),
+	}
+}
+
+// App builds the application over cfg, migrates and creates its buckets,
+// and closes it when tb ends.
+func App(tb testing.TB, cfg config.Config) *app.App {
+	tb.Helper()
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(testWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(a.Close)
+	if err := a.Prepare(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
+
+// testWriter sends log lines to the test log.
+type testWriter struct{ tb testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.tb.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

@@ -70,6 +70,9 @@ describe('AuthContext', () => {
     await user.click(await screen.findByRole('button', { name: 'Log out' }));
     expect(await screen.findByRole('button', { name: 'Log in' })).toBeInTheDocument();
     expect(getToken()).toBeNull();
+    // Logging out on purpose lands on a plain /login, no return path.
+    expect(router.state.location.pathname).toBe('/login');
+    expect(router.state.location.search).toBe('');
     await router.navigate('/dashboard');
     await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
   });

@@ -7,10 +7,14 @@ import { meQueryOptions, useMe, type User } from '@/features/auth/api/get-me';
 import { clearToken, getToken, onUnauthorized, setToken, tokenExpiry } from '@/lib/auth-token';
 
 export type AuthStatus = 'loading' | 'authenticated' | 'anonymous' | 'error';
+// Why the last session ended: a user who logged out on purpose is not sent
+// back to where they were when they log in again.
+export type LogoutReason = 'user' | 'expired' | 'unauthorized';
 
 type AuthContextValue = {
   user: User | null;
   status: AuthStatus;
+  logoutReason: LogoutReason | null;
   error: Error | null;
   retry: () => void;
   login: (credentials: Credentials) => Promise<void>;
@@ -37,9 +41,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const { notify } = useToast();
   const [token, setTokenState] = useState<string | null>(initialToken);
+  const [logoutReason, setLogoutReason] = useState<LogoutReason | null>(null);
   const me = useMe(token !== null);
 
-  const endSession = useCallback(() => {
+  const endSession = useCallback((reason: LogoutReason) => {
+    setLogoutReason(reason);
     clearToken();
     setTokenState(null);
     queryClient.cancelQueries();
@@ -51,7 +57,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () =>
       onUnauthorized(() => {
         if (getToken() === null) return;
-        endSession();
+        endSession('unauthorized');
         notify('info', 'Your session has ended. Please log in again.');
       }),
     [endSession, notify],
@@ -64,7 +70,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (exp === null) return;
     const t = window.setTimeout(
       () => {
-        endSession();
+        endSession('expired');
         notify('info', 'Your session expired. Please log in again.');
       },
       Math.min(Math.max(0, exp - Date.now()), MAX_TIMEOUT),
@@ -76,7 +82,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const onStorage = (e: StorageEvent) => {
       if (e.storageArea === window.localStorage && getToken() !== token) {
-        if (getToken() === null) endSession();
+        if (getToken() === null) endSession('user');
         else setTokenState(getToken());
       }
     };
@@ -90,12 +96,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setToken(res.access_token);
       // The user comes from /api/auth/me, which also proves the token works.
       await queryClient.fetchQuery(meQueryOptions());
+      setLogoutReason(null);
       setTokenState(res.access_token);
     },
     [queryClient],
   );
 
-  const logout = useCallback(() => endSession(), [endSession]);
+  const logout = useCallback(() => endSession('user'), [endSession]);
 
   let status: AuthStatus;
   if (token === null) status = 'anonymous';
@@ -108,12 +115,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     () => ({
       user: token !== null ? (me.data ?? null) : null,
       status,
+      logoutReason,
       error: me.error,
       retry: () => void retry(),
       login,
       logout,
     }),
-    [token, me.data, me.error, status, retry, login, logout],
+    [token, me.data, me.error, status, logoutReason, retry, login, logout],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

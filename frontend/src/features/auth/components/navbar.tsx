@@ -1,4 +1,4 @@
-import { Link, useNavigate } from 'react-router-dom';
+import { Link } from 'react-router-dom';
 
 import { Button } from '@/components/ui/button';
 import { paths } from '@/config/paths';
@@ -6,12 +6,8 @@ import { useAuth } from '@/features/auth/components/auth-provider';
 
 export function Navbar() {
   const { user, logout } = useAuth();
-  const navigate = useNavigate();
-
-  const onLogout = () => {
-    logout();
-    navigate(paths.login.path, { replace: true });
-  };
+  // ProtectedRoute sends the now anonymous user to /login.
+  const onLogout = () => logout();
 
   return (
     <header className="border-b border-slate-200 bg-white">

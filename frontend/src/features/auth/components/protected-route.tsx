@@ -7,10 +7,11 @@ import { paths } from '@/config/paths';
 import { useAuth } from '@/features/auth/components/auth-provider';
 
 export function ProtectedRoute({ children }: { children: ReactNode }) {
-  const { status, error, retry } = useAuth();
+  const { status, logoutReason, error, retry } = useAuth();
   const location = useLocation();
 
   if (status === 'anonymous') {
+    if (logoutReason === 'user') return <Navigate to={paths.login.path} replace />;
     return <Navigate to={paths.login.getHref(location.pathname + location.search)} replace />;
   }
   if (status === 'loading') return <Spinner label="Checking your session" />;

@@ -12,9 +12,10 @@ export function Navbar() {
   return (
     <header className="border-b border-slate-200 bg-white">
       <nav aria-label="Main" className="mx-auto flex max-w-6xl items-center justify-between gap-4 px-4 py-3">
-        <Link to={paths.dashboard.path} className="flex items-center gap-2 rounded font-semibold text-indigo-700">
+        <Link to={paths.dashboard.path} className="flex shrink-0 items-center gap-2 rounded font-semibold text-indigo-700">
           <img src="/favicon.svg" alt="" width={24} height={24} />
-          <span>Hybrid Storage</span>
+          <span className="hidden sm:inline">Hybrid Storage</span>
+          <span className="sr-only sm:hidden">Hybrid Storage</span>
         </Link>
         <div className="flex min-w-0 items-center gap-3">
           {user && (

@@ -1,5 +1,7 @@
 import { lazy, Suspense, type ReactNode } from 'react';
-import { createBrowserRouter, Navigate, RouterProvider, type RouteObject } from 'react-router-dom';
+import { createBrowserRouter, Navigate, Outlet, RouterProvider, type RouteObject } from 'react-router-dom';
+
+import { RouteError } from '@/app/routes/route-error';
 
 import { Spinner } from '@/components/ui/spinner';
 import { paths } from '@/config/paths';
@@ -15,7 +17,7 @@ function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Spinner label="Loading page" />}>{children}</Suspense>;
 }
 
-export const routes: RouteObject[] = [
+const pages: RouteObject[] = [
   { path: paths.home.path, element: <Navigate to={paths.dashboard.path} replace /> },
   { path: paths.login.path, element: <Page><LoginRoute /></Page> },
   { path: paths.signup.path, element: <Page><SignupRoute /></Page> },
@@ -31,6 +33,8 @@ export const routes: RouteObject[] = [
   },
   { path: '*', element: <Page><NotFoundRoute /></Page> },
 ];
+
+export const routes: RouteObject[] = [{ element: <Outlet />, errorElement: <RouteError />, children: pages }];
 
 const router = createBrowserRouter(routes);
 

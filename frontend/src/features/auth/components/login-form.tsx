@@ -35,8 +35,6 @@ export function LoginForm({ onSuccess, initialEmail = '' }: { onSuccess: () => v
         setErrors({
           form: `Too many attempts. Try again${apiErr.retryAfter ? ` in ${apiErr.retryAfter} seconds` : ' later'}.`,
         });
-      } else if (apiErr.status === 400) {
-        setErrors({ form: apiErr.message });
       } else {
         setErrors({ form: apiErr.message });
       }

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
 func main() {
@@ -29,11 +31,23 @@ func main() {
 }
 
 func run() error {
+	createDB := flag.Bool("create-db", false, "create the database named in DATABASE_URL if it is missing")
+	migrateOnly := flag.Bool("migrate-only", false, "apply migrations, create the buckets, and exit")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		return err
+	}
+	if *createDB {
+		created, err := postgres.CreateDatabase(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintln(os.Stderr, "local: created the database")
+		}
 	}
 	logger := app.NewLogger()
 	slog.SetDefault(logger)
@@ -44,6 +58,9 @@ func run() error {
 	defer a.Close()
 	if err := a.Prepare(ctx); err != nil {
 		return err
+	}
+	if *migrateOnly {
+		return nil
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,26 @@ func TestNamesCoverSpec(t *testing.T) {
 	for _, n := range spec {
 		if !have[n] {
 			t.Errorf("Names() lacks %s", n)
+		}
+	}
+}
+
+// TestDocumented keeps the README's configuration table and .env.example
+// true: every variable Load reads appears in both.
+func TestDocumented(t *testing.T) {
+	for _, file := range []string{"../../README.md", "../../.env.example"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range Names() {
+			want := "`" + n + "`"
+			if strings.HasSuffix(file, ".env.example") {
+				want = "\n" + n + "="
+			}
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s does not document %s", file, n)
+			}
 		}
 	}
 }

@@ -60,10 +60,10 @@ func SanitizeFilename(name string) (string, error) {
 	var b strings.Builder
 	for _, r := range name {
 		switch {
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
-			continue
 		case unicode.IsSpace(r):
 			b.WriteByte(' ')
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
+			continue
 		case strings.ContainsRune(`<>:"|?*`, r):
 			b.WriteByte('_')
 		default:
@@ -79,7 +79,7 @@ func SanitizeFilename(name string) (string, error) {
 		if len(ext) > 16 {
 			ext = ""
 		}
-		s = truncateUTF8(s[:len(s)-len(ext)], MaxFilenameBytes-len(ext)) + ext
+		s = strings.TrimRight(truncateUTF8(s[:len(s)-len(ext)], MaxFilenameBytes-len(ext)), " .") + ext
 	}
 	return s, nil
 }

@@ -51,11 +51,17 @@ type pinger interface {
 
 // Deps are the API's dependencies, built once per process.
 type Deps struct {
-	Users  userStore
-	Files  fileStore
-	DB     pinger
-	Hot    interface{ tier; pinger }
-	Cold   interface{ tier; pinger }
+	Users userStore
+	Files fileStore
+	DB    pinger
+	Hot   interface {
+		tier
+		pinger
+	}
+	Cold interface {
+		tier
+		pinger
+	}
 	Auth   *auth.Auth
 	Config config.Config
 	Logger *slog.Logger

@@ -213,4 +213,3 @@ func mapS3Err(err error) error {
 	}
 	return err
 }
-

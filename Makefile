@@ -1,0 +1,57 @@
+# The two commands: `make dev` brings the product up, `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/.bin
+FUNCTIONS := $(notdir $(wildcard functions/*))
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+.PHONY: dev test test-go test-web fuzz lint build lambdas tools web migrate clean
+
+## dev: build what is missing and run API + web app + S3 server + database on :8000
+dev: tools
+	@bash scripts/dev.sh
+
+## test: every test (Go unit + integration on real Postgres and S3, Lambda, fuzz, web app)
+test: tools
+	@bash scripts/test.sh
+
+## tools: pinned helper binaries in .bin (S3 server, Lambda runtime emulator)
+tools: $(BIN)/versitygw $(BIN)/aws-lambda-rie
+
+$(BIN)/versitygw: tools/go.mod
+	@echo "building versitygw (pinned in tools/go.mod; about a minute the first time)"
+	cd tools && GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw
+	@touch $@
+
+$(BIN)/aws-lambda-rie: tools/go.mod
+	cd tools && GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
+	@touch $@
+
+## build: the local server binary
+build:
+	$(GO) build -o $(BIN)/hybrid-storage ./local
+
+## lambdas: every function as dist/<name>/bootstrap (linux/arm64)
+lambdas:
+	@for f in $(FUNCTIONS); do \
+		echo "lambda $$f"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o dist/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+## web: build the SPA into frontend/dist
+web:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+## migrate: apply database migrations (DATABASE_URL)
+migrate:
+	$(GO) run ./local -migrate-only
+
+## lint: gofmt, go vet, staticcheck, go mod tidy check
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) mod tidy -diff
+
+clean:
+	rm -rf dist $(BIN)/hybrid-storage

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test: Go unit and integration tests against a real PostgreSQL
+# and a real S3 server (started here), Lambda functions through the adapter
+# and the Runtime Interface Emulator, short fuzz runs, and the web app's
+# tests when frontend/ exists. Prints a final "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/.bin:$PATH"
+export TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+
+work=$(mktemp -d)
+cleanup() { [[ -n ${S3_PID:-} ]] && kill "$S3_PID" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# One S3 server for the whole run; each test makes its own buckets.
+port=$((20000 + RANDOM % 20000))
+while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((20000 + RANDOM % 20000)); done
+ROOT_ACCESS_KEY=minioadmin ROOT_SECRET_KEY=minioadmin "$ROOT/.bin/versitygw" --port "127.0.0.1:$port" posix "$work" >"$work.s3.log" 2>&1 &
+S3_PID=$!
+for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+export TEST_S3_ENDPOINT="127.0.0.1:$port"
+
+passed=0 failed=0
+step() { # step NAME CMD...: run one suite and count it
+	local name=$1; shift
+	echo "=== $name: $*"
+	if "$@"; then passed=$((passed+1)); echo "--- $name: ok"; else failed=$((failed+1)); echo "--- $name: FAILED"; fi
+}
+
+step "go vet" go vet ./...
+step "go test" go test -count=1 -timeout 20m ./...
+for target in "./shared/core FuzzSanitizeFilename" "./shared/storage FuzzContentDisposition" "./shared/auth FuzzParseToken" "./shared/postgres FuzzDecodeCursor"; do
+	set -- $target
+	step "fuzz $2" go test -run '^$' -fuzz "^$2\$" -fuzztime=10s "$1"
+done
+if [[ -f frontend/package.json ]]; then
+	step "web unit tests" bash -c 'cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test'
+fi
+if [[ -f infra/go.mod ]]; then
+	step "infra tests" bash -c 'cd infra && go test -count=1 ./...'
+fi
+
+echo
+echo "suites: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

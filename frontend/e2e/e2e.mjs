@@ -150,12 +150,13 @@ try {
 
   await step('upload a file by drag and drop', async () => {
     const dataTransfer = await page.evaluateHandle(
-      ({ name, mimeType, bytes }) => {
+      ({ name, mimeType, base64 }) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
         const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array(bytes)], name, { type: mimeType }));
+        dt.items.add(new File([bytes], name, { type: mimeType }));
         return dt;
       },
-      { name: dropped.name, mimeType: dropped.mimeType, bytes: [...dropped.buffer] },
+      { name: dropped.name, mimeType: dropped.mimeType, base64: dropped.buffer.toString('base64') },
     );
     const zone = page.getByTestId('dropzone');
     await zone.dispatchEvent('dragenter', { dataTransfer });

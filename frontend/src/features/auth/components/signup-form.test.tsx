@@ -98,4 +98,19 @@ describe('SignupPage', () => {
     expect(screen.getByLabelText('Email')).toHaveValue('new@example.com');
     expect(db.users.map((u) => u.email)).toContain('new@example.com');
   });
+
+  it('puts a server VALIDATION_ERROR about the password under the password field', async () => {
+    server.use(
+      http.post('/api/auth/signup', () =>
+        HttpResponse.json({ detail: 'password is too common', error_code: 'VALIDATION_ERROR' }, { status: 400 }),
+      ),
+    );
+    const { user } = renderApp('/signup');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'password123');
+    await user.click(screen.getByRole('button', { name: 'Create account' }));
+    expect(await screen.findByText('password is too common')).toBeInTheDocument();
+    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription(/password is too common/);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
 });

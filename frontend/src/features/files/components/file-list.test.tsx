@@ -199,4 +199,15 @@ describe('FileList', () => {
     await user.click(await screen.findByRole('button', { name: 'Download gone.txt' }));
     expect(await screen.findByText('Download of gone.txt failed: file not found')).toBeInTheDocument();
   });
+
+  it('filters by storage tier with the location parameter', async () => {
+    const { owner, render } = setup();
+    addFile(owner.id, 'hot-one.txt');
+    addFile(owner.id, 'cold-one.txt', { location: 's3' });
+    const { user } = render();
+    await screen.findByRole('row', { name: /hot-one\.txt/ });
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Storage tier' }), 'S3');
+    await waitFor(() => expect(screen.queryByRole('row', { name: /hot-one\.txt/ })).not.toBeInTheDocument());
+    expect(row('cold-one.txt')).toBeInTheDocument();
+  });
 });

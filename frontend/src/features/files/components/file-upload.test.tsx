@@ -188,4 +188,28 @@ describe('FileUpload', () => {
     expect(await within(uploadRow('small.txt')).findByText('Uploaded')).toBeInTheDocument();
     expect(created).toBe(0);
   });
+
+  it('aborts the multipart upload on the server when cancelled', async () => {
+    db.config.multipart_threshold_bytes = 4;
+    server.use(
+      http.put('http://storage.test/hot/:id', async () => {
+        await delay('infinite');
+        return undefined;
+      }),
+    );
+    const aborted: string[] = [];
+    server.events.on('request:start', ({ request }) => {
+      if (request.method === 'DELETE') aborted.push(new URL(request.url).pathname);
+    });
+    const { user, input } = await renderUpload();
+    await user.upload(input, [textFile('stop.bin', '0123456789')]);
+    const row = uploadRow('stop.bin');
+    await within(row).findByText('0% (multipart)');
+    await user.click(within(row).getByRole('button', { name: 'Cancel upload of stop.bin' }));
+    expect(within(row).getByText('Cancelled')).toBeInTheDocument();
+    await waitFor(() => expect(aborted).toEqual(['/api/files/uploads/up-1']));
+    expect(db.multipart.size).toBe(0);
+    expect(db.files).toHaveLength(0);
+    server.events.removeAllListeners();
+  });
 });

@@ -7,8 +7,9 @@ import { resetDb } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { setViewport } from '@/testing/viewport';
 
-// Lazy route chunks load on first use: give the first render some slack.
-configure({ asyncUtilTimeout: 3000 });
+// Lazy route chunks load on first use and a busy CI machine is slow: give
+// async queries some slack.
+configure({ asyncUtilTimeout: 5000 });
 
 // React warnings (act, keys, DOM nesting) and other console errors fail the test.
 const consoleProblems: string[] = [];
@@ -42,6 +43,7 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   server.resetHandlers();
+  server.events.removeAllListeners();
   vi.useRealTimers();
 });
 afterAll(() => server.close());

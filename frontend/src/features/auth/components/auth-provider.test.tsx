@@ -51,17 +51,23 @@ describe('AuthContext', () => {
     const u = createUser();
     const exp = Date.now() + 3600_000;
     setToken(makeToken(u.id, exp));
-    // Pretend the clock is 2.5 s before expiry: logout must follow shortly.
+    let meCalls = 0;
+    server.events.on('response:mocked', ({ request, response }) => {
+      if (new URL(request.url).pathname === '/api/auth/me' && response.status === 200) meCalls += 1;
+    });
+    // Pretend the clock is 1.5 s before expiry: the token is valid now and
+    // the scheduled logout follows shortly, without any request failing.
     const realNow = Date.now.bind(Date);
-    const skew = exp - 2500 - realNow();
+    const skew = exp - 1500 - realNow();
     vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
     const { router } = renderApp('/dashboard');
-    await screen.findByRole('heading', { name: 'Your files' });
+    await waitFor(() => expect(meCalls).toBeGreaterThan(0));
     expect(getToken()).not.toBeNull();
-    await waitFor(() => expect(getToken()).toBeNull(), { timeout: 5000 });
+    await waitFor(() => expect(getToken()).toBeNull(), { timeout: 8000 });
+    expect(await screen.findByText('Your session expired. Please log in again.')).toBeInTheDocument();
     expect(await screen.findByRole('button', { name: 'Log in' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/login');
-    expect(screen.getByText('Your session expired. Please log in again.')).toBeInTheDocument();
+    server.events.removeAllListeners();
   });
 
   it('the Log out button clears the session and protected pages redirect to /login', async () => {

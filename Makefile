@@ -50,8 +50,11 @@ migrate:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) mod tidy -diff
 
 clean:
 	rm -rf dist $(BIN)/hybrid-storage
+
+# synth, deploy, deploy-web, destroy, infra-test (Go CDK; see docs/deploy.md)
+include infra/Makefile.inc

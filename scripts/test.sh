@@ -28,7 +28,7 @@ step() { # step NAME CMD...: run one suite and count it
 	if "$@"; then passed=$((passed+1)); echo "--- $name: ok"; else failed=$((failed+1)); echo "--- $name: FAILED"; fi
 }
 
-step "go vet" go vet ./...
+step "lint (gofmt, vet, staticcheck, mod tidy)" make --no-print-directory lint
 step "go test" go test -count=1 -timeout 20m ./...
 for target in "./shared/core FuzzSanitizeFilename" "./shared/storage FuzzContentDisposition" "./shared/auth FuzzParseToken" "./shared/postgres FuzzDecodeCursor"; do
 	set -- $target

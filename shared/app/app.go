@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -45,7 +46,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	cold, err := storage.NewCold(ctx, storage.ColdOptions{
 		Endpoint: cfg.Cold.Endpoint, PublicEndpoint: cfg.Cold.PublicEndpoint,
-		AccessKeyID: cfg.Cold.AccessKeyID, SecretKey: cfg.Cold.SecretKey,
+		AccessKeyID: cfg.Cold.AccessKeyID, SecretKey: cfg.Cold.SecretKey, SessionToken: cfg.Cold.SessionToken,
 		Region: cfg.Cold.Region, Bucket: cfg.Cold.Bucket,
 	})
 	if err != nil {
@@ -75,7 +76,9 @@ func (a *App) Prepare(ctx context.Context) error {
 		return err
 	}
 	a.Logger.InfoContext(ctx, "database migrated", "applied", n)
-	if err := a.Hot.EnsureBucket(ctx, a.Config.CORSOrigins); err != nil {
+	if err := a.Hot.EnsureBucket(ctx, a.Config.CORSOrigins); errors.Is(err, storage.ErrCORSNotSupported) {
+		a.Logger.WarnContext(ctx, "hot tier: bucket CORS not set", "err", err.Error())
+	} else if err != nil {
 		return err
 	}
 	return a.Cold.EnsureBucket(ctx, a.Config.CORSOrigins)

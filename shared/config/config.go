@@ -64,6 +64,7 @@ type ColdConfig struct {
 	PublicEndpoint string // URL browsers use for presigned URLs
 	AccessKeyID    string // empty: the default AWS credential chain
 	SecretKey      string
+	SessionToken   string // set with temporary keys (the Lambda runtime's)
 	Region         string
 	Bucket         string
 }
@@ -115,6 +116,7 @@ var variables = []variable{
 	{"MINIO_SECURE", "false", "use HTTPS for the hot tier", boolVar(func(c *Config) *bool { return &c.Hot.Secure })},
 	{"AWS_ACCESS_KEY_ID", "", "cold tier access key (empty: the default AWS credential chain)", str(func(c *Config) *string { return &c.Cold.AccessKeyID })},
 	{"AWS_SECRET_ACCESS_KEY", "", "cold tier secret key", str(func(c *Config) *string { return &c.Cold.SecretKey })},
+	{"AWS_SESSION_TOKEN", "", "session token of temporary AWS keys (the Lambda runtime sets it)", str(func(c *Config) *string { return &c.Cold.SessionToken })},
 	{"AWS_REGION", "us-east-1", "AWS region of the cold bucket", nonEmpty(func(c *Config) *string { return &c.Cold.Region })},
 	{"S3_BUCKET", "cloud-files", "cold tier bucket", bucket(func(c *Config) *string { return &c.Cold.Bucket })},
 	{"S3_ENDPOINT", "", "S3-compatible endpoint URL standing in for AWS (path-style); empty = AWS", optURL(func(c *Config) *string { return &c.Cold.Endpoint })},

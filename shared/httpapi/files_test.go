@@ -9,11 +9,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -452,5 +454,46 @@ func TestDownloadFollowsAMoveDuringTheRequest(t *testing.T) {
 	resp, body := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil)
 	if resp.StatusCode != 200 || !bytes.Equal(body, data) {
 		t.Errorf("download after move: %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestAbandonedUploadLeavesNothing cuts the connection halfway through a
+// large upload: no row, and no object (not even a pending multipart one).
+func TestAbandonedUploadLeavesNothing(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("gone@example.com")
+	for _, size := range []int{200 << 10, 40 << 20} { // within the first MiB, and streamed in parts
+		body, ctype := multipartBody(t, "file", "half.bin", "", randomBytes(t, size))
+		full, _ := io.ReadAll(body)
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /api/files/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", c.token, ctype, len(full))
+		conn.Write(full[:len(full)/2])
+		time.Sleep(300 * time.Millisecond)
+		conn.Close()
+	}
+	// A whole request whose body stops before the closing boundary, past
+	// the first MiB: the stream ends early, which must not pass for a file.
+	resp, b := c.do("POST", "/api/files/upload", strings.NewReader("--abc\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.bin\"\r\n\r\n"+strings.Repeat("x", 3<<20)), map[string]string{"Content-Type": "multipart/form-data; boundary=abc"})
+	wantError(t, resp, b, 400, "BAD_REQUEST")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var rows int
+		s.app.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM files`).Scan(&rows)
+		objects := countObjects(t, s)
+		uploads := 0
+		for range s.app.Hot.Core.Client.ListIncompleteUploads(context.Background(), s.app.Config.Hot.Bucket, "", true) {
+			uploads++
+		}
+		if rows == 0 && objects == 0 && uploads == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after abandoned uploads: %d rows, %d objects, %d incomplete multipart uploads; want none", rows, objects, uploads)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,8 +29,11 @@ const (
 	// file's bytes: boundaries, part headers and small extra fields.
 	multipartOverhead = 1 << 20
 	maxExtraField     = 64 << 10
-	sniffLen          = 512
+	smallUpload       = 1 << 20
 )
+
+// headPool holds the buffers the first MiB of each upload is read into.
+var headPool = sync.Pool{New: func() any { b := make([]byte, smallUpload); return &b }}
 
 // upload streams the "file" part of a multipart body into the hot tier,
 // hashing it and enforcing the size limit as the bytes flow. On any failure
@@ -124,12 +128,20 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	if err := core.ValidateOriginalFilename(original); err != nil {
 		return core.File{}, err
 	}
-	head := make([]byte, sniffLen)
-	n, err := io.ReadFull(part, head)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	// Read up to 1 MiB first: most files end within it and then go up in
+	// one PUT of known size, without the 16 MiB part buffer a stream of
+	// unknown length needs.
+	bufp := headPool.Get().(*[]byte)
+	defer headPool.Put(bufp)
+	head := *bufp
+	n, whole, err := readHead(part, head)
+	if err != nil {
 		return core.File{}, a.bodyError(err)
 	}
 	head = head[:n]
+	if int64(n) > a.Config.MaxFileSize {
+		return core.File{}, a.tooLarge()
+	}
 	ctype := storedType(part.Header.Get("Content-Type"), http.DetectContentType(head))
 	if !typeAllowed(ctype, a.Config.AllowedContentTypes) {
 		return core.File{}, core.Errorf(core.CodeUnsupportedMedia, "files of type %s are not accepted here", ctype)
@@ -137,8 +149,12 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 
 	key := fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe)
 	sum := sha256.New()
-	lim := &limitReader{r: io.MultiReader(bytes.NewReader(head), part), max: a.Config.MaxFileSize}
-	_, err = a.Hot.Put(ctx, key, io.TeeReader(lim, sum), -1, storage.PutOptions{
+	src, size := io.MultiReader(bytes.NewReader(head), part), int64(-1)
+	if whole {
+		src, size = bytes.NewReader(head), int64(n)
+	}
+	lim := &limitReader{r: src, max: a.Config.MaxFileSize}
+	_, err = a.Hot.Put(ctx, key, io.TeeReader(lim, sum), size, storage.PutOptions{
 		ContentType: ctype,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(original)},
 	})
@@ -164,6 +180,23 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 		return core.File{}, err
 	}
 	return f, nil
+}
+
+// readHead fills buf from r. whole reports that r ended (io.EOF) within
+// buf; any other error, io.ErrUnexpectedEOF of a cut-off body included, is
+// returned.
+func readHead(r io.Reader, buf []byte) (n int, whole bool, err error) {
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if errors.Is(err, io.EOF) {
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
+	}
+	return n, false, nil
 }
 
 // removeObject deletes a half-done upload even when the request's context

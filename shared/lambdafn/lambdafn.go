@@ -13,13 +13,20 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/secrets"
 )
 
-// Main is the whole main of an endpoint function: it exits with one line on
-// stderr if the configuration or the dependencies are wrong.
+// Main is the whole main of an endpoint function: it resolves secrets
+// given as *_SECRET_ARN variables, loads the configuration, builds the
+// dependencies once, and serves. It exits with one line on stderr if the
+// configuration or the dependencies are wrong.
 func Main(function string) {
 	ctx := context.Background()
-	cfg, err := config.Load(os.Getenv)
+	getenv, err := secrets.Overlay(ctx, os.Getenv, nil)
+	if err != nil {
+		fail(err)
+	}
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		fail(err)
 	}

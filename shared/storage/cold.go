@@ -33,6 +33,7 @@ type Cold struct {
 type ColdOptions struct {
 	Endpoint, PublicEndpoint string // URLs
 	AccessKeyID, SecretKey   string
+	SessionToken             string // with temporary keys, such as a Lambda's
 	Region, Bucket           string
 }
 
@@ -40,7 +41,7 @@ type ColdOptions struct {
 func NewCold(ctx context.Context, o ColdOptions) (*Cold, error) {
 	loadOpts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(o.Region)}
 	if o.AccessKeyID != "" {
-		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretKey, "")))
+		loadOpts = append(loadOpts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretKey, o.SessionToken)))
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {

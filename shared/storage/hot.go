@@ -164,10 +164,19 @@ func (h *Hot) EnsureBucket(ctx context.Context, origins []string) error {
 		MaxAgeSeconds: 3600,
 	}})
 	if err := h.client.SetBucketCors(ctx, h.bucket, cfg); err != nil {
+		// MinIO has no per-bucket CORS (it answers NotImplemented and is
+		// configured server-wide with MINIO_API_CORS_ALLOW_ORIGIN): go on.
+		if minio.ToErrorResponse(err).Code == "NotImplemented" {
+			return ErrCORSNotSupported
+		}
 		return fmt.Errorf("set cors on hot bucket %s: %w", h.bucket, err)
 	}
 	return nil
 }
+
+// ErrCORSNotSupported is returned by EnsureBucket when the bucket exists but
+// the server does not take per-bucket CORS rules (MinIO); callers warn.
+var ErrCORSNotSupported = errors.New("the server does not support per-bucket CORS; configure CORS on the server")
 
 func mapMinioErr(err error) error {
 	resp := minio.ToErrorResponse(err)

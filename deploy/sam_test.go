@@ -1,0 +1,337 @@
+package deploy
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+)
+
+// syncFunction is functions/sync: the nightly job. It is in template.yaml
+// with its schedule whether or not the directory exists yet.
+const syncFunction = "sync"
+
+// functionDirs lists functions/<dir>; it fails the test when functions/ is
+// missing: there is nothing to deploy then.
+func functionDirs(tb testing.TB) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(filepath.Join(repoRoot, "functions"))
+	if err != nil {
+		tb.Fatalf("functions/ is missing (%v): the deployment files describe functions that do not exist", err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && !strings.HasPrefix(n, ".") && !strings.HasPrefix(n, "_") && n != "testdata" {
+			dirs = append(dirs, n)
+		}
+	}
+	sort.Strings(dirs)
+	return dirs
+}
+
+type samFunction struct {
+	id    string
+	name  string // from CodeUri dist/<name>/
+	props map[string]any
+}
+
+func samFunctions(tb testing.TB, tmpl map[string]any) map[string]samFunction {
+	tb.Helper()
+	out := map[string]samFunction{}
+	for id, r := range getMap(tmpl, "Resources") {
+		if getString(r, "Type") != "AWS::Serverless::Function" {
+			continue
+		}
+		props := getMap(r, "Properties")
+		uri := getString(props, "CodeUri")
+		name := strings.TrimSuffix(strings.TrimPrefix(uri, "dist/"), "/")
+		if uri != "dist/"+name+"/" || strings.Contains(name, "/") {
+			tb.Errorf("%s: CodeUri %q, want dist/<name>/", id, uri)
+			continue
+		}
+		if prev, dup := out[name]; dup {
+			tb.Errorf("functions %s and %s both deploy dist/%s/", prev.id, id, name)
+		}
+		out[name] = samFunction{id: id, name: name, props: props}
+	}
+	return out
+}
+
+func TestSAMFunctionsMatchDirectories(t *testing.T) {
+	dirs := functionDirs(t)
+	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	var got []string
+	for name := range fns {
+		got = append(got, name)
+	}
+	sort.Strings(got)
+	want := slices.Clone(dirs)
+	if !slices.Contains(want, syncFunction) {
+		t.Logf("functions/%s does not exist yet; template.yaml deploys it already", syncFunction)
+		want = append(want, syncFunction)
+		sort.Strings(want)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("template.yaml functions got %v, want %v (functions/ dirs)", got, want)
+	}
+}
+
+func TestSAMRoutesMatchRouteTable(t *testing.T) {
+	tmpl := readYAML(t, "template.yaml")
+	fns := samFunctions(t, tmpl)
+	type route struct{ fn, method, path string }
+	var got, want []route
+	for _, f := range fns {
+		for evName, ev := range getMap(f.props, "Events") {
+			if getString(ev, "Type") != "HttpApi" {
+				continue
+			}
+			p := getMap(ev, "Properties")
+			if api := getMap(p, "ApiId"); api["Ref"] != "HttpApi" {
+				t.Errorf("%s event %s: ApiId %v, want !Ref HttpApi", f.id, evName, api)
+			}
+			got = append(got, route{f.name, getString(p, "Method"), getString(p, "Path")})
+		}
+	}
+	for _, r := range httpapi.Routes {
+		want = append(want, route{r.Function, r.Method, r.Path})
+	}
+	less := func(a, b route) int { return strings.Compare(a.method+" "+a.path, b.method+" "+b.path) }
+	slices.SortFunc(got, less)
+	slices.SortFunc(want, less)
+	if !slices.Equal(got, want) {
+		t.Errorf("template.yaml HttpApi events got\n%v\nwant (httpapi.Routes)\n%v", got, want)
+	}
+	// Auth routes get their own, tighter throttling.
+	rs := getMap(tmpl, "Resources", "HttpApi", "Properties", "RouteSettings")
+	def := getMap(tmpl, "Resources", "HttpApi", "Properties", "DefaultRouteSettings")
+	defRate, _ := def["ThrottlingRateLimit"].(int)
+	for _, r := range httpapi.Routes {
+		if r.Auth || !strings.HasPrefix(r.Path, "/api/auth/") {
+			continue
+		}
+		rate, _ := getMap(rs, r.Method+" "+r.Path)["ThrottlingRateLimit"].(int)
+		if rate <= 0 || rate >= defRate {
+			t.Errorf("RouteSettings[%q] rate %d, want in (0, %d)", r.Method+" "+r.Path, rate, defRate)
+		}
+	}
+	if getString(tmpl, "Resources", "HttpApi", "Properties", "StageName") != "$default" {
+		t.Error("HttpApi StageName, want $default")
+	}
+}
+
+func TestSAMGlobals(t *testing.T) {
+	tmpl := readYAML(t, "template.yaml")
+	g := getMap(tmpl, "Globals", "Function")
+	for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap"} {
+		if got := getString(g, k); got != want {
+			t.Errorf("Globals.Function.%s got %q, want %q", k, got, want)
+		}
+	}
+	if arch, _ := g["Architectures"].([]any); len(arch) != 1 || arch[0] != "arm64" {
+		t.Errorf("Globals.Function.Architectures got %v, want [arm64]", g["Architectures"])
+	}
+	vars := getMap(g, "Environment", "Variables")
+	if vars["DOWNLOAD_MODE"] != "redirect" {
+		t.Errorf("DOWNLOAD_MODE got %v, want redirect", vars["DOWNLOAD_MODE"])
+	}
+	// Same rule as the CDK app: every variable config reads is set, comes
+	// from a secret (by ARN), from the Lambda runtime, or is left to its
+	// default on Lambda on purpose.
+	secrets := map[string]string{
+		"SECRET_KEY": "SECRET_KEY_SECRET_ARN", "DATABASE_URL": "DATABASE_URL_SECRET_ARN",
+		"MINIO_ACCESS_KEY": "MINIO_CREDENTIALS_SECRET_ARN", "MINIO_SECRET_KEY": "MINIO_CREDENTIALS_SECRET_ARN",
+		"SYNC_TRIGGER_TOKEN": "SYNC_TRIGGER_TOKEN_SECRET_ARN",
+	}
+	runtime := []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+	defaults := []string{"DEV_MODE", "S3_ENDPOINT", "S3_PUBLIC_ENDPOINT", "SYNC_SCHEDULE", "SYNC_LOG_FILE",
+		"PORT", "WEB_DIR", "BCRYPT_COST", "AUTH_RATE_LIMIT_PER_MINUTE"}
+	for _, name := range config.Names() {
+		_, set := vars[name]
+		switch arn, secret := secrets[name]; {
+		case secret:
+			if set {
+				t.Errorf("%s set in plain text; it comes from %s", name, arn)
+			}
+			if _, ok := vars[arn]; !ok {
+				t.Errorf("%s not set (for %s)", arn, name)
+			}
+		case slices.Contains(runtime, name) || slices.Contains(defaults, name):
+			if set {
+				t.Errorf("%s set; on Lambda it is left to the runtime or its default", name)
+			}
+		case !set:
+			t.Errorf("%s: config reads it but Globals.Function.Environment does not set it", name)
+		}
+	}
+	for _, name := range append(append(slices.Collect(mapKeys(secrets)), runtime...), defaults...) {
+		if !slices.Contains(config.Names(), name) {
+			t.Errorf("this test lists %s, which config no longer reads", name)
+		}
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func TestSAMSyncSchedule(t *testing.T) {
+	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	f, ok := fns[syncFunction]
+	if !ok {
+		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", syncFunction)
+	}
+	var schedules []map[string]any
+	for _, ev := range getMap(f.props, "Events") {
+		if getString(ev, "Type") == "Schedule" {
+			schedules = append(schedules, getMap(ev, "Properties"))
+		}
+	}
+	if len(schedules) != 1 {
+		t.Fatalf("sync: got %d Schedule events, want 1", len(schedules))
+	}
+	s := schedules[0]
+	if got := getString(s, "Schedule"); got != "cron(0 0 * * ? *)" {
+		t.Errorf("sync schedule got %q, want cron(0 0 * * ? *)", got)
+	}
+	if n, _ := getMap(s, "RetryPolicy")["MaximumRetryAttempts"].(int); n < 1 {
+		t.Errorf("sync schedule retry policy %v, want retries", s["RetryPolicy"])
+	}
+	if getMap(s, "DeadLetterConfig") == nil {
+		t.Error("sync schedule has no DeadLetterConfig")
+	}
+	if f.props["ReservedConcurrentExecutions"] != 1 || f.props["Timeout"] != 900 {
+		t.Errorf("sync: reserved concurrency %v timeout %v, want 1 and 900", f.props["ReservedConcurrentExecutions"], f.props["Timeout"])
+	}
+}
+
+func TestSAMColdBucket(t *testing.T) {
+	tmpl := readYAML(t, "template.yaml")
+	b := getMap(tmpl, "Resources", "ColdBucket")
+	if getString(b, "Type") != "AWS::S3::Bucket" || getString(b, "DeletionPolicy") != "Retain" {
+		t.Fatalf("ColdBucket: type %q deletion policy %q, want AWS::S3::Bucket Retain", getString(b, "Type"), getString(b, "DeletionPolicy"))
+	}
+	pab := getMap(b, "Properties", "PublicAccessBlockConfiguration")
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if pab[k] != true {
+			t.Errorf("ColdBucket %s got %v, want true", k, pab[k])
+		}
+	}
+	if _, ok := get(b, "Properties", "BucketEncryption", "ServerSideEncryptionConfiguration"); !ok {
+		t.Error("ColdBucket has no encryption")
+	}
+	// TLS only: a Deny on aws:SecureTransport=false for the bucket.
+	tlsOnly := false
+	for _, r := range getMap(tmpl, "Resources") {
+		if getString(r, "Type") != "AWS::S3::BucketPolicy" || getMap(r, "Properties", "Bucket")["Ref"] != "ColdBucket" {
+			continue
+		}
+		sts, _ := get(r, "Properties", "PolicyDocument", "Statement")
+		for _, st := range sts.([]any) {
+			if getString(st, "Effect") == "Deny" && getString(st, "Condition", "Bool", "aws:SecureTransport") == "false" {
+				tlsOnly = true
+			}
+		}
+	}
+	if !tlsOnly {
+		t.Error("ColdBucket has no TLS-only bucket policy")
+	}
+}
+
+// TestSAMNoWildcardAllow: no Allow statement grants "*" or "s3:*".
+func TestSAMNoWildcardAllow(t *testing.T) {
+	var walk func(v any)
+	count := 0
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["Effect"] == "Allow" {
+				count++
+				acts := x["Action"]
+				if s, ok := acts.(string); ok {
+					acts = []any{s}
+				}
+				list, _ := acts.([]any)
+				for _, a := range list {
+					if a == "*" || a == "s3:*" {
+						t.Errorf("Allow statement grants %q: %v", a, x)
+					}
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(readYAML(t, "template.yaml"))
+	if count == 0 {
+		t.Error("found no Allow statement at all: the walk is broken")
+	}
+}
+
+// TestSAMColdBucketGrants: the same least privilege as the CDK app
+// (infra/stacks coldAccessFor): the sync job reads and writes; routes
+// reading stored files and /readyz read; DELETE /api/files/{id} reads and
+// deletes; uploads and everything else get nothing on the cold bucket.
+func TestSAMColdBucketGrants(t *testing.T) {
+	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	want := func(name string) string {
+		if name == syncFunction {
+			return "crud"
+		}
+		acc := ""
+		for _, r := range httpapi.Routes {
+			if r.Function != name {
+				continue
+			}
+			switch {
+			case r.Path == "/readyz":
+				acc = max(acc, "read")
+			case strings.HasPrefix(r.Path, "/api/files/upload"):
+			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
+				acc = max(acc, "read")
+			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "DELETE":
+				acc = "read+delete"
+			}
+		}
+		return acc
+	}
+	for name, f := range fns {
+		var got []string
+		policies, _ := f.props["Policies"].([]any)
+		for _, p := range policies {
+			m, _ := p.(map[string]any)
+			switch {
+			case getMap(m, "S3CrudPolicy") != nil:
+				got = append(got, "crud")
+			case getMap(m, "S3ReadPolicy") != nil:
+				got = append(got, "read")
+			case m["Statement"] != nil:
+				sts, _ := m["Statement"].([]any)
+				for _, st := range sts {
+					if strings.Contains(strings.Join(toStrings(getMap(st)["Action"]), ","), "s3:DeleteObject") {
+						got = append(got, "delete")
+					}
+				}
+			}
+		}
+		if g := strings.Join(got, "+"); g != want(name) {
+			t.Errorf("%s: cold bucket access got %q, want %q", name, g, want(name))
+		}
+	}
+}

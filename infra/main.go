@@ -1,0 +1,154 @@
+// Command infra is the CDK app of hybrid-storage: `cdk synth` / `cdk deploy`
+// run it (cdk.json: "app": "go run ."). It is the only place that reads the
+// environment and CDK context; everything else is a prop of the stacks.
+//
+// Context (cdk.json, or -c key=value):
+//
+//	minioEndpoint             host:port of the hot tier, reachable from Lambda (required to deploy)
+//	minioPublicEndpoint       host:port browsers use for presigned URLs (default: minioEndpoint)
+//	minioBucket               hot bucket (default local-files)
+//	minioSecure               "true" for TLS to MinIO (default true)
+//	coldBucketName            physical name of the cold bucket (default: generated)
+//	createDatabase            "true" to create RDS PostgreSQL in a new VPC (default false)
+//	databaseUrlSecretArn      existing secret holding DATABASE_URL (default: a secret to fill in)
+//	minioCredentialsSecretArn existing secret {"accessKey","secretKey"} (default: a secret to fill in)
+//	maxFileSizeMb, allowedContentTypes, syncBatchSize, syncMaxRetries, deleteFromMinioAfterSync
+//	extraCorsOrigins          comma-separated origins allowed besides the CloudFront site
+//	repoRoot                  the repository (default ..): functions/, dist/, frontend/dist
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hybrid-storage/hybrid-storage/infra/stacks"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	if err := build(app, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+// build adds the stacks to app from its context and getenv
+// (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION). It returns an error naming the
+// context key when a value is malformed, or when functions/ and the route
+// table disagree.
+func build(app awscdk.App, getenv func(string) string) error {
+	ctx := func(key, def string) string {
+		if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	flag := func(key string, def bool) (bool, error) {
+		v := ctx(key, strconv.FormatBool(def))
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("context %s: %q is not a boolean", key, v)
+		}
+		return b, nil
+	}
+	number := func(key string) (int, error) {
+		v := ctx(key, "0")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("context %s: %q is not a non-negative integer", key, v)
+		}
+		return n, nil
+	}
+
+	// Unset parts stay nil (not ""), so the stacks stay environment-agnostic
+	// in them and synth works offline without credentials. An empty account
+	// would make every cross-stack grant look cross-account.
+	var env *awscdk.Environment
+	account, region := getenv("CDK_DEFAULT_ACCOUNT"), getenv("CDK_DEFAULT_REGION")
+	if account != "" || region != "" {
+		env = &awscdk.Environment{}
+		if account != "" {
+			env.Account = jsii.String(account)
+		}
+		if region != "" {
+			env.Region = jsii.String(region)
+		}
+	}
+	root := ctx("repoRoot", "..")
+
+	createDB, err := flag("createDatabase", false)
+	if err != nil {
+		return err
+	}
+	minioSecure, err := flag("minioSecure", true)
+	if err != nil {
+		return err
+	}
+	deleteAfterSync, err := flag("deleteFromMinioAfterSync", false)
+	if err != nil {
+		return err
+	}
+	settings := stacks.Settings{
+		MinioEndpoint:       ctx("minioEndpoint", ""),
+		MinioPublicEndpoint: ctx("minioPublicEndpoint", ""),
+		MinioBucket:         ctx("minioBucket", "local-files"),
+		MinioSecure:         minioSecure,
+		AllowedContentTypes: ctx("allowedContentTypes", ""),
+
+		DeleteFromMinioAfterSync: deleteAfterSync,
+	}
+	for key, dst := range map[string]*int{
+		"maxFileSizeMb":  &settings.MaxFileSizeMB,
+		"syncBatchSize":  &settings.SyncBatchSize,
+		"syncMaxRetries": &settings.SyncMaxRetries,
+	} {
+		if *dst, err = number(key); err != nil {
+			return err
+		}
+	}
+
+	data := stacks.NewStateful(app, "HybridStorageStateful", &stacks.StatefulProps{
+		StackProps:                awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: cold-tier bucket, secrets, database (retained)")},
+		ColdBucketName:            ctx("coldBucketName", ""),
+		CreateDatabase:            createDB,
+		DatabaseURLSecretARN:      ctx("databaseUrlSecretArn", ""),
+		MinioCredentialsSecretARN: ctx("minioCredentialsSecretArn", ""),
+	})
+	web := stacks.NewWeb(app, "HybridStorageWeb", &stacks.WebProps{
+		StackProps: awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: SPA on S3 + CloudFront")},
+		WebDir:     filepath.Join(root, "frontend", "dist"),
+	})
+	origins := []string{web.URL}
+	for _, o := range strings.Split(ctx("extraCorsOrigins", ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	api, err := stacks.NewAPI(app, "HybridStorageApi", &stacks.APIProps{
+		StackProps:   awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: HTTP API, Lambda functions, nightly sync")},
+		FunctionsDir: filepath.Join(root, "functions"),
+		DistDir:      filepath.Join(root, "dist"),
+		Routes:       httpapi.Routes,
+		Data:         data,
+		Settings:     settings,
+		CORSOrigins:  origins,
+	})
+	if err != nil {
+		return err
+	}
+	if settings.MinioEndpoint == "" {
+		awscdk.Annotations_Of(api.Stack).AddWarningV2(jsii.String("hybrid-storage:no-minio"),
+			jsii.String("context minioEndpoint is empty: the functions will refuse to start (cdk deploy -c minioEndpoint=host:port)"), nil)
+	}
+	return nil
+}

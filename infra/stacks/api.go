@@ -1,0 +1,345 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+)
+
+// Environment variables carrying the ARNs of the secrets. The functions read
+// the secret values once at cold start (SECRET_KEY, DATABASE_URL,
+// MINIO_ACCESS_KEY/MINIO_SECRET_KEY, SYNC_TRIGGER_TOKEN).
+const (
+	EnvSecretKeySecretARN        = "SECRET_KEY_SECRET_ARN"
+	EnvDatabaseURLSecretARN      = "DATABASE_URL_SECRET_ARN"
+	EnvMinioCredentialsSecretARN = "MINIO_CREDENTIALS_SECRET_ARN"
+	EnvSyncTriggerTokenSecretARN = "SYNC_TRIGGER_TOKEN_SECRET_ARN"
+)
+
+// NightlySchedule is when EventBridge invokes the sync function: 00:00 UTC.
+var NightlySchedule = awsevents.CronOptions{Minute: jsii.String("0"), Hour: jsii.String("0")}
+
+// Throttle is an API Gateway token bucket: steady requests per second and burst.
+type Throttle struct {
+	Rate  float64
+	Burst float64
+}
+
+// Settings is the plain (non-secret) configuration of the functions.
+type Settings struct {
+	MinioEndpoint       string // host:port of the hot tier, reachable from Lambda
+	MinioPublicEndpoint string // host:port browsers use for presigned URLs; empty: MinioEndpoint
+	MinioBucket         string
+	MinioSecure         bool
+
+	AccessTokenExpireMinutes int    // default 1440
+	MaxFileSizeMB            int    // default 100
+	AllowedContentTypes      string // comma-separated; empty allows all
+	SyncBatchSize            int    // default 10
+	SyncMaxRetries           int    // default 3
+	DeleteFromMinioAfterSync bool
+}
+
+// APIProps configures the API stack.
+type APIProps struct {
+	awscdk.StackProps
+
+	FunctionsDir string          // the repo's functions/ directory
+	DistDir      string          // holds <name>/bootstrap for every function (make lambdas)
+	Routes       []httpapi.Route // normally httpapi.Routes
+	Data         *Stateful
+	Settings     Settings
+
+	CORSOrigins  []string // the SPA origin(s), e.g. https://dxxxx.cloudfront.net
+	Throttle     Throttle // stage default; zero: 50 rps, burst 100
+	AuthThrottle Throttle // signup/login routes; zero: 5 rps, burst 10
+	LogRetention awslogs.RetentionDays
+}
+
+// API is the HTTP API and its functions.
+type API struct {
+	awscdk.Stack
+	HTTPAPI   awsapigatewayv2.HttpApi
+	Functions map[string]awslambda.Function // by functions/ directory name
+	SyncRule  awsevents.Rule                // nil when functions/sync does not exist yet
+	SyncDLQ   awssqs.Queue
+	URL       *string
+}
+
+// NewAPI builds the API stack: one Lambda function per functions/<dir>, the
+// HTTP API routes generated from props.Routes, the $default stage with
+// throttling and access logs, and the nightly schedule of the sync function
+// when functions/sync exists. It returns an error when the functions
+// directory and the route table disagree or a bootstrap is missing.
+func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error) {
+	if props.Data == nil {
+		return nil, fmt.Errorf("api stack: Data (the stateful stack) is required")
+	}
+	fns, err := Discover(props.FunctionsDir, props.Routes)
+	if err != nil {
+		return nil, fmt.Errorf("api stack: %w", err)
+	}
+	for _, f := range fns {
+		bootstrap := filepath.Join(props.DistDir, f.Name, "bootstrap")
+		if _, err := os.Stat(bootstrap); err != nil {
+			return nil, fmt.Errorf("api stack: function %s: %w (run make lambdas)", f.Name, err)
+		}
+	}
+	throttle := withDefault(props.Throttle, Throttle{Rate: 50, Burst: 100})
+	authThrottle := withDefault(props.AuthThrottle, Throttle{Rate: 5, Burst: 10})
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_MONTH
+	}
+
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	a := &API{Stack: stack, Functions: map[string]awslambda.Function{}}
+
+	allowed := make([]*string, len(props.CORSOrigins))
+	for i, o := range props.CORSOrigins {
+		allowed[i] = jsii.String(o)
+	}
+	a.HTTPAPI = awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("hybrid-storage API: one Lambda function per route group"),
+		CreateDefaultStage: jsii.Bool(false), // the stage below sets throttling per route
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: &allowed,
+			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{
+				awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST,
+				awsapigatewayv2.CorsHttpMethod_DELETE, awsapigatewayv2.CorsHttpMethod_HEAD,
+			},
+			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "Range"),
+			ExposeHeaders: jsii.Strings("Content-Disposition", "Content-Length", "ETag", "Retry-After"),
+			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
+		},
+	})
+
+	env := functionEnv(props)
+	var routeResources []constructs.IDependable
+	authRouteSettings := map[string]interface{}{}
+	for _, f := range fns {
+		fn := newGoFunction(stack, f, props, env, retention)
+		a.Functions[f.Name] = fn
+		if len(f.Routes) == 0 {
+			continue
+		}
+		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(
+			jsii.String(camel(f.Name)+"Integration"), fn,
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+				PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+			})
+		for _, r := range f.Routes {
+			routes := a.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+				Path:        jsii.String(r.Path),
+				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+				Integration: integration,
+			})
+			for _, hr := range *routes {
+				routeResources = append(routeResources, hr)
+			}
+			if isAuthRoute(r) {
+				// RouteSettings is a JSON map: CloudFormation's own key names.
+				authRouteSettings[routeKey(r)] = map[string]interface{}{
+					"ThrottlingRateLimit":  authThrottle.Rate,
+					"ThrottlingBurstLimit": authThrottle.Burst,
+				}
+			}
+		}
+	}
+
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	stage := awsapigatewayv2.NewCfnStage(stack, jsii.String("DefaultStage"), &awsapigatewayv2.CfnStageProps{
+		ApiId:      a.HTTPAPI.ApiId(),
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		DefaultRouteSettings: &awsapigatewayv2.CfnStage_RouteSettingsProperty{
+			ThrottlingRateLimit:  jsii.Number(throttle.Rate),
+			ThrottlingBurstLimit: jsii.Number(throttle.Burst),
+		},
+		RouteSettings: authRouteSettings,
+		AccessLogSettings: &awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+			DestinationArn: accessLogs.LogGroupArn(),
+			Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+				`"time":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status",` +
+				`"latencyMs":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`),
+		},
+	})
+	// Route settings name routes by key: the routes must exist first.
+	stage.Node().AddDependency(routeResources...)
+	a.URL = a.HTTPAPI.ApiEndpoint()
+
+	if fn, ok := a.Functions[SyncFunction]; ok {
+		a.SyncDLQ = awssqs.NewQueue(stack, jsii.String("SyncDeadLetterQueue"), &awssqs.QueueProps{
+			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:      jsii.Bool(true),
+			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		})
+		a.SyncRule = awsevents.NewRule(stack, jsii.String("NightlySync"), &awsevents.RuleProps{
+			Description: jsii.String("Moves files from the hot tier (MinIO) to the cold tier (S3) at 00:00 UTC"),
+			Schedule:    awsevents.Schedule_Cron(&NightlySchedule),
+		})
+		a.SyncRule.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+			RetryAttempts:   jsii.Number(2),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
+			DeadLetterQueue: a.SyncDLQ,
+		}))
+	} else {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("hybrid-storage:no-sync"),
+			jsii.String(fmt.Sprintf("%s has no %s/: no nightly schedule is created",
+				props.FunctionsDir, SyncFunction)), nil)
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: a.URL})
+	return a, nil
+}
+
+// newGoFunction is the one helper that builds every function: a Go binary
+// named bootstrap (make lambdas: linux/arm64, -tags lambda.norpc, -s -w) on
+// provided.al2023, with its log group, secrets and cold-bucket grants.
+func newGoFunction(scope constructs.Construct, f Function, props *APIProps, env map[string]*string, retention awslogs.RetentionDays) awslambda.Function {
+	id := camel(f.Name)
+	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	memory, timeout := 512.0, awscdk.Duration_Seconds(jsii.Number(29)) // HTTP API waits 30 s at most
+	var reserved *float64
+	for _, r := range f.Routes {
+		if isAuthRoute(r) {
+			memory = 1024 // bcrypt cost 12 is CPU-bound; Lambda CPU grows with memory
+		}
+	}
+	if f.Name == SyncFunction {
+		memory, timeout = 1024, awscdk.Duration_Minutes(jsii.Number(15))
+		reserved = jsii.Number(1) // one sync run at a time
+	}
+	fnProps := &awslambda.FunctionProps{
+		Description:                  jsii.String(describe(f)),
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 awslambda.Architecture_ARM_64(),
+		Handler:                      jsii.String("bootstrap"),
+		Code:                         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.DistDir, f.Name)), nil),
+		MemorySize:                   jsii.Number(memory),
+		Timeout:                      timeout,
+		ReservedConcurrentExecutions: reserved,
+		Environment:                  &env,
+		LogGroup:                     logs,
+		LoggingFormat:                awslambda.LoggingFormat_JSON,
+	}
+	if d := props.Data; d.Vpc != nil {
+		fnProps.Vpc = d.Vpc
+		fnProps.VpcSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
+		fnProps.SecurityGroups = &[]awsec2.ISecurityGroup{d.AppSecurityGroup}
+	}
+	fn := awslambda.NewFunction(scope, jsii.String(id), fnProps)
+	awscdk.Tags_Of(fn).Add(jsii.String(FunctionTag), jsii.String(f.Name), nil)
+
+	// Every function loads the whole configuration at cold start, so every
+	// function reads every secret.
+	d := props.Data
+	for _, s := range []awssecretsmanager.ISecret{d.SecretKey, d.DatabaseURL, d.MinioCredentials, d.SyncTriggerToken} {
+		s.GrantRead(fn, nil)
+	}
+	switch coldAccessFor(f) {
+	case coldRead:
+		d.ColdBucket.GrantRead(fn, nil)
+	case coldReadDelete:
+		d.ColdBucket.GrantRead(fn, nil)
+		d.ColdBucket.GrantDelete(fn, nil)
+	case coldReadWrite:
+		d.ColdBucket.GrantReadWrite(fn, nil)
+	}
+	return fn
+}
+
+// FunctionTag is the tag naming the functions/ directory of each function.
+const FunctionTag = "hybrid-storage:function"
+
+// functionEnv is the environment every function gets. Secrets are passed by
+// ARN only; AWS_REGION and the credentials come from the Lambda runtime.
+func functionEnv(props *APIProps) map[string]*string {
+	s := props.Settings
+	public := s.MinioPublicEndpoint
+	if public == "" {
+		public = s.MinioEndpoint
+	}
+	env := map[string]string{
+		EnvSecretKeySecretARN:          *props.Data.SecretKey.SecretArn(),
+		EnvDatabaseURLSecretARN:        *props.Data.DatabaseURL.SecretArn(),
+		EnvMinioCredentialsSecretARN:   *props.Data.MinioCredentials.SecretArn(),
+		EnvSyncTriggerTokenSecretARN:   *props.Data.SyncTriggerToken.SecretArn(),
+		"ALGORITHM":                    "HS256",
+		"ACCESS_TOKEN_EXPIRE_MINUTES":  strconv.Itoa(orDefault(s.AccessTokenExpireMinutes, 1440)),
+		"MINIO_ENDPOINT":               s.MinioEndpoint,
+		"MINIO_PUBLIC_ENDPOINT":        public,
+		"MINIO_BUCKET":                 s.MinioBucket,
+		"MINIO_SECURE":                 strconv.FormatBool(s.MinioSecure),
+		"S3_BUCKET":                    *props.Data.ColdBucket.BucketName(),
+		"MAX_FILE_SIZE_MB":             strconv.Itoa(orDefault(s.MaxFileSizeMB, 100)),
+		"SYNC_BATCH_SIZE":              strconv.Itoa(orDefault(s.SyncBatchSize, 10)),
+		"SYNC_MAX_RETRIES":             strconv.Itoa(orDefault(s.SyncMaxRetries, 3)),
+		"DELETE_FROM_MINIO_AFTER_SYNC": strconv.FormatBool(s.DeleteFromMinioAfterSync),
+		"CORS_ORIGINS":                 strings.Join(props.CORSOrigins, ","),
+		"ALLOWED_CONTENT_TYPES":        s.AllowedContentTypes, // empty: any type
+		"DOWNLOAD_MODE":                "redirect",            // Lambda responses stop at 6 MB
+	}
+	out := make(map[string]*string, len(env))
+	for k, v := range env {
+		out[k] = jsii.String(v)
+	}
+	return out
+}
+
+func describe(f Function) string {
+	var parts []string
+	for _, r := range f.Routes {
+		parts = append(parts, routeKey(r))
+	}
+	if f.Scheduled {
+		parts = append(parts, "nightly schedule")
+	}
+	return "hybrid-storage " + f.Name + ": " + strings.Join(parts, ", ")
+}
+
+// camel turns a functions/ directory name into a construct ID: list-files → ListFiles.
+func camel(name string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func withDefault(t, def Throttle) Throttle {
+	if t.Rate == 0 && t.Burst == 0 {
+		return def
+	}
+	return t
+}
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}

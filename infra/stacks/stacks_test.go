@@ -1,0 +1,747 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+)
+
+// must runs CDK assertions, which panic on failure, and turns a panic into
+// a test failure naming what was checked.
+func must(tb testing.TB, what string, f func()) {
+	tb.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			tb.Fatalf("%s: %v", what, r)
+		}
+	}()
+	f()
+}
+
+// fixture lays out a fake repository: functions/<name>/main.go and
+// dist/<name>/bootstrap for every name, and frontend/dist/index.html.
+func fixture(tb testing.TB, names ...string) (root string) {
+	tb.Helper()
+	root = tb.TempDir()
+	write := func(path, body string) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, n := range names {
+		write(filepath.Join(root, "functions", n, "main.go"), "package main\n")
+		write(filepath.Join(root, "dist", n, "bootstrap"), "fake bootstrap of "+n+"\n")
+	}
+	write(filepath.Join(root, "frontend", "dist", "index.html"), "<!doctype html><title>x</title>\n")
+	return root
+}
+
+// routeFunctions is every function named by routes, plus extra, deduplicated.
+func routeFunctions(routes []httpapi.Route, extra ...string) []string {
+	var out []string
+	for _, r := range routes {
+		if !slices.Contains(out, r.Function) {
+			out = append(out, r.Function)
+		}
+	}
+	for _, e := range extra {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// synthesized is one app built from a fixture, with each stack's template
+// as an assertions.Template and as plain JSON.
+type synthesized struct {
+	root                string
+	stateful, api, web  assertions.Template
+	statefulJSON, apiJS template
+	webJSON             template
+}
+
+type template struct {
+	Resources map[string]resource `json:"Resources"`
+}
+
+type resource struct {
+	Type           string         `json:"Type"`
+	Properties     map[string]any `json:"Properties"`
+	DeletionPolicy string         `json:"DeletionPolicy"`
+	DependsOn      any            `json:"DependsOn"`
+}
+
+func (t template) ofType(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+func toTemplate(tb testing.TB, tmpl assertions.Template) template {
+	tb.Helper()
+	raw, err := json.Marshal(tmpl.ToJSON())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var t template
+	if err := json.Unmarshal(raw, &t); err != nil {
+		tb.Fatal(err)
+	}
+	return t
+}
+
+func synth(tb testing.TB, root string, routes []httpapi.Route, statefulProps StatefulProps) *synthesized {
+	tb.Helper()
+	s := &synthesized{root: root}
+	must(tb, "synth", func() {
+		app := awscdk.NewApp(nil)
+		data := NewStateful(app, "Stateful", &statefulProps)
+		web := NewWeb(app, "Web", &WebProps{WebDir: filepath.Join(root, "frontend", "dist")})
+		api, err := NewAPI(app, "Api", &APIProps{
+			FunctionsDir: filepath.Join(root, "functions"),
+			DistDir:      filepath.Join(root, "dist"),
+			Routes:       routes,
+			Data:         data,
+			Settings:     Settings{MinioEndpoint: "minio.example.com:9000", MinioBucket: "local-files", MinioSecure: true},
+			CORSOrigins:  []string{web.URL},
+		})
+		if err != nil {
+			tb.Fatalf("NewAPI: %v", err)
+		}
+		s.stateful = assertions.Template_FromStack(data.Stack, nil)
+		s.api = assertions.Template_FromStack(api.Stack, nil)
+		s.web = assertions.Template_FromStack(web.Stack, nil)
+	})
+	s.statefulJSON = toTemplate(tb, s.stateful)
+	s.apiJS = toTemplate(tb, s.api)
+	s.webJSON = toTemplate(tb, s.web)
+	return s
+}
+
+// functionsByName maps a functions/ directory name to the logical ID of its
+// AWS::Lambda::Function, through the FunctionTag tag.
+func functionsByName(tb testing.TB, t template) map[string]string {
+	tb.Helper()
+	out := map[string]string{}
+	for id, r := range t.ofType("AWS::Lambda::Function") {
+		tags, _ := r.Properties["Tags"].([]any)
+		for _, tag := range tags {
+			m, _ := tag.(map[string]any)
+			if m["Key"] == FunctionTag {
+				name, _ := m["Value"].(string)
+				if prev, dup := out[name]; dup {
+					tb.Fatalf("two functions tagged %s: %s and %s", name, prev, id)
+				}
+				out[name] = id
+			}
+		}
+	}
+	return out
+}
+
+// getAttArn returns X of {"Fn::GetAtt": [X, "Arn"]}, or "".
+func getAttArn(v any) string {
+	m, _ := v.(map[string]any)
+	ga, _ := m["Fn::GetAtt"].([]any)
+	if len(ga) == 2 && ga[1] == "Arn" {
+		id, _ := ga[0].(string)
+		return id
+	}
+	return ""
+}
+
+// integrationRef returns X of {"Fn::Join": ["", ["integrations/", {"Ref": X}]]}.
+func integrationRef(v any) string {
+	m, _ := v.(map[string]any)
+	j, _ := m["Fn::Join"].([]any)
+	if len(j) != 2 {
+		return ""
+	}
+	parts, _ := j[1].([]any)
+	if len(parts) != 2 || parts[0] != "integrations/" {
+		return ""
+	}
+	ref, _ := parts[1].(map[string]any)
+	id, _ := ref["Ref"].(string)
+	return id
+}
+
+// fullOnce is built by the first test that needs it, in a directory that
+// outlives that test (removed by TestMain).
+var (
+	fullOnce *synthesized
+	fullDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fullDir != "" {
+		os.RemoveAll(fullDir)
+	}
+	os.Exit(code)
+}
+
+// keepDir is a testing.TB whose TempDir outlives the test.
+type keepDir struct{ testing.TB }
+
+func (k keepDir) TempDir() string {
+	d, err := os.MkdirTemp("", "infra-stacks-")
+	if err != nil {
+		k.Fatal(err)
+	}
+	fullDir = d
+	return d
+}
+
+// full is the app built from the real route table plus functions/sync.
+func full(tb testing.TB) *synthesized {
+	tb.Helper()
+	if fullOnce == nil {
+		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction)...), httpapi.Routes, StatefulProps{})
+	}
+	return fullOnce
+}
+
+func TestFunctionPerDirectory(t *testing.T) {
+	s := full(t)
+	dirs, err := FunctionDirs(filepath.Join(s.root, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := functionsByName(t, s.apiJS)
+	if len(got) != len(dirs) {
+		t.Errorf("got %d functions, want %d (one per functions/ dir %v)", len(got), len(dirs), dirs)
+	}
+	for _, d := range dirs {
+		if _, ok := got[d]; !ok {
+			t.Errorf("no Lambda function for functions/%s", d)
+		}
+	}
+	// Every Lambda function of the stack is one of ours: no helper functions
+	// hide in the API stack.
+	if all := len(s.apiJS.ofType("AWS::Lambda::Function")); all != len(dirs) {
+		t.Errorf("got %d AWS::Lambda::Function resources, want %d", all, len(dirs))
+	}
+}
+
+func TestFunctionRuntime(t *testing.T) {
+	s := full(t)
+	for name, id := range functionsByName(t, s.apiJS) {
+		p := s.apiJS.Resources[id].Properties
+		if p["Runtime"] != "provided.al2023" {
+			t.Errorf("%s: Runtime got %v, want provided.al2023", name, p["Runtime"])
+		}
+		if arch, _ := p["Architectures"].([]any); len(arch) != 1 || arch[0] != "arm64" {
+			t.Errorf("%s: Architectures got %v, want [arm64]", name, p["Architectures"])
+		}
+		if p["Handler"] != "bootstrap" {
+			t.Errorf("%s: Handler got %v, want bootstrap", name, p["Handler"])
+		}
+		env, _ := p["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		if vars["DOWNLOAD_MODE"] != "redirect" {
+			t.Errorf("%s: DOWNLOAD_MODE got %v, want redirect", name, vars["DOWNLOAD_MODE"])
+		}
+		for _, k := range []string{EnvSecretKeySecretARN, EnvDatabaseURLSecretARN, EnvMinioCredentialsSecretARN, EnvSyncTriggerTokenSecretARN, "S3_BUCKET", "MINIO_ENDPOINT", "MINIO_BUCKET", "CORS_ORIGINS"} {
+			if _, ok := vars[k]; !ok {
+				t.Errorf("%s: environment has no %s", name, k)
+			}
+		}
+		for _, k := range []string{"SECRET_KEY", "DATABASE_URL", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "SYNC_TRIGGER_TOKEN", "AWS_REGION"} {
+			if _, ok := vars[k]; ok {
+				t.Errorf("%s: environment sets %s; secrets go by ARN and AWS_* come from the runtime", name, k)
+			}
+		}
+		logCfg, _ := p["LoggingConfig"].(map[string]any)
+		lg, _ := logCfg["LogGroup"].(map[string]any)
+		ref, _ := lg["Ref"].(string)
+		if r, ok := s.apiJS.Resources[ref]; !ok || r.Type != "AWS::Logs::LogGroup" || r.Properties["RetentionInDays"] == nil {
+			t.Errorf("%s: log group %q has no retention", name, ref)
+		}
+	}
+}
+
+func TestEveryRouteHasIntegrationToItsFunction(t *testing.T) {
+	s := full(t)
+	fnIDs := functionsByName(t, s.apiJS)
+	routes := map[string]string{} // route key → integration logical ID
+	for id, r := range s.apiJS.ofType("AWS::ApiGatewayV2::Route") {
+		key, _ := r.Properties["RouteKey"].(string)
+		if _, dup := routes[key]; dup {
+			t.Errorf("route %q defined twice (%s)", key, id)
+		}
+		routes[key] = integrationRef(r.Properties["Target"])
+	}
+	if len(routes) != len(httpapi.Routes) {
+		t.Errorf("got %d routes, want %d (httpapi.Routes)", len(routes), len(httpapi.Routes))
+	}
+	for _, r := range httpapi.Routes {
+		key := r.Method + " " + r.Path
+		integ, ok := routes[key]
+		if !ok {
+			t.Errorf("route %q missing", key)
+			continue
+		}
+		ir, ok := s.apiJS.Resources[integ]
+		if !ok || ir.Type != "AWS::ApiGatewayV2::Integration" {
+			t.Errorf("route %q: target %q is not an integration", key, integ)
+			continue
+		}
+		if got := getAttArn(ir.Properties["IntegrationUri"]); got != fnIDs[r.Function] {
+			t.Errorf("route %q: integration calls %q, want %q (functions/%s)", key, got, fnIDs[r.Function], r.Function)
+		}
+		if ir.Properties["PayloadFormatVersion"] != "2.0" || ir.Properties["IntegrationType"] != "AWS_PROXY" {
+			t.Errorf("route %q: integration %v %v, want AWS_PROXY 2.0", key, ir.Properties["IntegrationType"], ir.Properties["PayloadFormatVersion"])
+		}
+	}
+}
+
+func TestStageThrottling(t *testing.T) {
+	s := full(t)
+	stages := s.apiJS.ofType("AWS::ApiGatewayV2::Stage")
+	if len(stages) != 1 {
+		t.Fatalf("got %d stages, want 1", len(stages))
+	}
+	for _, st := range stages {
+		p := st.Properties
+		if p["StageName"] != "$default" || p["AutoDeploy"] != true {
+			t.Errorf("stage %v autoDeploy %v, want $default true", p["StageName"], p["AutoDeploy"])
+		}
+		def, _ := p["DefaultRouteSettings"].(map[string]any)
+		stageRate, _ := def["ThrottlingRateLimit"].(float64)
+		if stageRate <= 0 || def["ThrottlingBurstLimit"] == nil {
+			t.Errorf("default route settings %v: want throttling", def)
+		}
+		rs, _ := p["RouteSettings"].(map[string]any)
+		var authKeys []string
+		for _, r := range httpapi.Routes {
+			if isAuthRoute(r) {
+				authKeys = append(authKeys, routeKey(r))
+			}
+		}
+		if !slices.Contains(authKeys, "POST /api/auth/login") || !slices.Contains(authKeys, "POST /api/auth/signup") {
+			t.Fatalf("auth routes got %v, want signup and login among them", authKeys)
+		}
+		if len(rs) != len(authKeys) {
+			t.Errorf("route settings for %d routes, want %d (%v)", len(rs), len(authKeys), authKeys)
+		}
+		for _, k := range authKeys {
+			set, _ := rs[k].(map[string]any)
+			rate, _ := set["ThrottlingRateLimit"].(float64)
+			if rate <= 0 || rate >= stageRate {
+				t.Errorf("%s: throttling rate got %v, want in (0, %v)", k, set["ThrottlingRateLimit"], stageRate)
+			}
+		}
+		if als, _ := p["AccessLogSettings"].(map[string]any); als["DestinationArn"] == nil {
+			t.Errorf("stage has no access logs")
+		}
+	}
+}
+
+func TestCORSIsTheSiteOnly(t *testing.T) {
+	s := full(t)
+	for id, r := range s.apiJS.ofType("AWS::ApiGatewayV2::Api") {
+		cors, _ := r.Properties["CorsConfiguration"].(map[string]any)
+		origins, _ := cors["AllowOrigins"].([]any)
+		if len(origins) != 1 {
+			t.Fatalf("%s: AllowOrigins got %v, want the site only", id, origins)
+		}
+		raw, _ := json.Marshal(origins[0])
+		if !strings.Contains(string(raw), "https://") || !strings.Contains(string(raw), "Fn::ImportValue") {
+			t.Errorf("%s: AllowOrigins[0] got %s, want https:// + the distribution's domain", id, raw)
+		}
+	}
+}
+
+func TestNightlySyncRule(t *testing.T) {
+	s := full(t)
+	syncID := functionsByName(t, s.apiJS)[SyncFunction]
+	rules := s.apiJS.ofType("AWS::Events::Rule")
+	if len(rules) != 1 {
+		t.Fatalf("got %d rules, want 1", len(rules))
+	}
+	for id, r := range rules {
+		if got := r.Properties["ScheduleExpression"]; got != "cron(0 0 * * ? *)" {
+			t.Errorf("%s: schedule got %v, want cron(0 0 * * ? *)", id, got)
+		}
+		targets, _ := r.Properties["Targets"].([]any)
+		if len(targets) != 1 {
+			t.Fatalf("%s: got %d targets, want 1", id, len(targets))
+		}
+		tg, _ := targets[0].(map[string]any)
+		if got := getAttArn(tg["Arn"]); got != syncID {
+			t.Errorf("target calls %q, want the sync function %q", got, syncID)
+		}
+		retry, _ := tg["RetryPolicy"].(map[string]any)
+		if n, _ := retry["MaximumRetryAttempts"].(float64); n < 1 {
+			t.Errorf("target retry policy %v, want retries", retry)
+		}
+		dlc, _ := tg["DeadLetterConfig"].(map[string]any)
+		if q := getAttArn(dlc["Arn"]); s.apiJS.Resources[q].Type != "AWS::SQS::Queue" {
+			t.Errorf("target dead-letter %v, want an SQS queue", dlc)
+		}
+	}
+	p := s.apiJS.Resources[syncID].Properties
+	if p["ReservedConcurrentExecutions"] != 1.0 {
+		t.Errorf("sync reserved concurrency got %v, want 1", p["ReservedConcurrentExecutions"])
+	}
+	if p["Timeout"] != 900.0 {
+		t.Errorf("sync timeout got %v, want 900", p["Timeout"])
+	}
+	must(t, "lambda permission for events", func() {
+		s.api.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), &map[string]any{
+			"Principal":    "events.amazonaws.com",
+			"FunctionName": map[string]any{"Fn::GetAtt": []any{syncID, "Arn"}},
+		})
+	})
+}
+
+func TestSynthWithoutSyncFunction(t *testing.T) {
+	s := synth(t, fixture(t, routeFunctions(httpapi.Routes)...), httpapi.Routes, StatefulProps{})
+	if n := len(s.apiJS.ofType("AWS::Events::Rule")); n != 0 {
+		t.Errorf("got %d rules without functions/sync, want 0", n)
+	}
+	if got, want := len(functionsByName(t, s.apiJS)), len(routeFunctions(httpapi.Routes)); got != want {
+		t.Errorf("got %d functions, want %d", got, want)
+	}
+}
+
+func TestColdBucket(t *testing.T) {
+	s := full(t)
+	b, ok := s.statefulJSON.Resources[ColdBucketID]
+	if !ok || b.Type != "AWS::S3::Bucket" {
+		t.Fatalf("no AWS::S3::Bucket with logical ID %s", ColdBucketID)
+	}
+	if b.DeletionPolicy != "Retain" {
+		t.Errorf("DeletionPolicy got %q, want Retain", b.DeletionPolicy)
+	}
+	must(t, "cold bucket private, encrypted, versioned, aborts multipart uploads", func() {
+		s.stateful.HasResourceProperties(jsii.String("AWS::S3::Bucket"), &map[string]any{
+			"PublicAccessBlockConfiguration": map[string]any{
+				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+			},
+			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{
+				map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}},
+			}},
+			"VersioningConfiguration": map[string]any{"Status": "Enabled"},
+			"LifecycleConfiguration": map[string]any{"Rules": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{
+					"AbortIncompleteMultipartUpload": map[string]any{"DaysAfterInitiation": 7},
+					"Status":                         "Enabled",
+				}),
+			})},
+		})
+	})
+	must(t, "cold bucket TLS only", func() {
+		s.stateful.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), &map[string]any{
+			"Bucket": map[string]any{"Ref": ColdBucketID},
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{
+					"Effect":    "Deny",
+					"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+				}),
+			})},
+		})
+	})
+}
+
+func TestPinnedLogicalIDs(t *testing.T) {
+	s := full(t)
+	want := map[string]string{
+		ColdBucketID:             "AWS::S3::Bucket",
+		SecretKeySecretID:        "AWS::SecretsManager::Secret",
+		MinioCredentialsSecretID: "AWS::SecretsManager::Secret",
+		DatabaseURLSecretID:      "AWS::SecretsManager::Secret",
+		SyncTriggerTokenSecretID: "AWS::SecretsManager::Secret",
+	}
+	// The literal IDs too: renaming a constant must fail here.
+	for _, id := range []string{"ColdBucket", "SecretKeySecret", "MinioCredentialsSecret", "DatabaseUrlSecret", "SyncTriggerTokenSecret"} {
+		if _, ok := want[id]; !ok {
+			t.Errorf("logical ID %s is no longer pinned", id)
+		}
+	}
+	for id, typ := range want {
+		r, ok := s.statefulJSON.Resources[id]
+		if !ok || r.Type != typ {
+			t.Errorf("logical ID %s: got %q, want a %s", id, r.Type, typ)
+			continue
+		}
+		if r.DeletionPolicy != "Retain" {
+			t.Errorf("%s: DeletionPolicy got %q, want Retain", id, r.DeletionPolicy)
+		}
+	}
+	for id, r := range s.statefulJSON.ofType("AWS::SecretsManager::Secret") {
+		if _, plain := r.Properties["SecretString"]; plain {
+			t.Errorf("%s: secret value in the template", id)
+		}
+	}
+}
+
+func TestCreateDatabase(t *testing.T) {
+	s := synth(t, fixture(t, routeFunctions(httpapi.Routes, SyncFunction)...), httpapi.Routes, StatefulProps{CreateDatabase: true})
+	for id, typ := range map[string]string{DatabaseID: "AWS::RDS::DBInstance", DatabaseSecretID: "AWS::SecretsManager::Secret"} {
+		r, ok := s.statefulJSON.Resources[id]
+		if !ok || r.Type != typ {
+			t.Errorf("logical ID %s: got %q, want a %s", id, r.Type, typ)
+		}
+	}
+	if r := s.statefulJSON.Resources[DatabaseID]; r.DeletionPolicy != "Retain" || r.Properties["StorageEncrypted"] != true || r.Properties["PubliclyAccessible"] == true {
+		t.Errorf("database: DeletionPolicy %q StorageEncrypted %v PubliclyAccessible %v, want Retain, true, not true",
+			r.DeletionPolicy, r.Properties["StorageEncrypted"], r.Properties["PubliclyAccessible"])
+	}
+	if _, ok := s.statefulJSON.Resources[DatabaseURLSecretID]; ok {
+		t.Errorf("placeholder %s created although the database secret is used", DatabaseURLSecretID)
+	}
+	for name, id := range functionsByName(t, s.apiJS) {
+		if s.apiJS.Resources[id].Properties["VpcConfig"] == nil {
+			t.Errorf("%s: not in the database's VPC", name)
+		}
+	}
+}
+
+// statements returns every statement of t's IAM, bucket and queue policies.
+func statements(t template) []map[string]any {
+	var out []map[string]any
+	for _, r := range t.Resources {
+		if r.Type != "AWS::IAM::Policy" && r.Type != "AWS::IAM::ManagedPolicy" && r.Type != "AWS::S3::BucketPolicy" && r.Type != "AWS::SQS::QueuePolicy" {
+			continue
+		}
+		doc, _ := r.Properties["PolicyDocument"].(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		for _, st := range sts {
+			if m, ok := st.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+func actions(st map[string]any) []string {
+	switch a := st["Action"].(type) {
+	case string:
+		return []string{a}
+	case []any:
+		var out []string
+		for _, x := range a {
+			s, _ := x.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+func TestNoWildcardActions(t *testing.T) {
+	s := full(t)
+	allows := 0
+	for _, tmpl := range []template{s.apiJS, s.statefulJSON, s.webJSON} {
+		for _, st := range statements(tmpl) {
+			if st["Effect"] != "Allow" {
+				continue // enforceSSL denies s3:* to non-TLS requests: that is the point
+			}
+			allows++
+			for _, a := range actions(st) {
+				if a == "*" || a == "s3:*" {
+					t.Errorf("statement %v allows %q", st, a)
+				}
+			}
+		}
+	}
+	if allows < len(httpapi.Routes) {
+		t.Errorf("found %d Allow statements, fewer than the functions: the walk is broken", allows)
+	}
+}
+
+func TestColdBucketGrantsFollowRoutes(t *testing.T) {
+	s := full(t)
+	fnIDs := functionsByName(t, s.apiJS)
+	// Which S3 actions on the cold bucket each function's role has.
+	roleOf := map[string]string{} // role logical ID → function name
+	for name, id := range fnIDs {
+		roleOf[getAttArn(s.apiJS.Resources[id].Properties["Role"])] = name
+	}
+	s3Actions := map[string][]string{}
+	for _, r := range s.apiJS.ofType("AWS::IAM::Policy") {
+		roles, _ := r.Properties["Roles"].([]any)
+		doc, _ := r.Properties["PolicyDocument"].(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		for _, role := range roles {
+			ref, _ := role.(map[string]any)
+			name, ok := roleOf[fmt.Sprint(ref["Ref"])]
+			if !ok {
+				continue
+			}
+			for _, st := range sts {
+				m, _ := st.(map[string]any)
+				res, _ := json.Marshal(m["Resource"])
+				if strings.Contains(string(res), "ColdBucket") {
+					s3Actions[name] = append(s3Actions[name], actions(m)...)
+				}
+			}
+		}
+	}
+	if len(roleOf) != len(fnIDs) {
+		t.Fatalf("got %d roles for %d functions", len(roleOf), len(fnIDs))
+	}
+	has := func(name, action string) bool { return slices.Contains(s3Actions[name], action) }
+	for _, f := range routeFunctions(httpapi.Routes, SyncFunction) {
+		fn := Function{Name: f}
+		for _, r := range httpapi.Routes {
+			if r.Function == f {
+				fn.Routes = append(fn.Routes, r)
+			}
+		}
+		var want [3]bool // read, delete, write
+		switch coldAccessFor(fn) {
+		case coldRead:
+			want = [3]bool{true, false, false}
+		case coldReadDelete:
+			want = [3]bool{true, true, false}
+		case coldReadWrite:
+			want = [3]bool{true, true, true}
+		}
+		got := [3]bool{has(f, "s3:GetObject*"), has(f, "s3:DeleteObject*"), has(f, "s3:PutObject")}
+		if got != want {
+			t.Errorf("%s: cold bucket read/delete/write got %v, want %v (actions %v)", f, got, want, s3Actions[f])
+		}
+	}
+	// The derivation itself, on the routes that matter.
+	for _, tc := range []struct {
+		fn   string
+		want coldAccess
+	}{{"sync", coldReadWrite}, {"download", coldRead}, {"delete-file", coldReadDelete}, {"upload", coldNone}, {"login", coldNone}, {"readyz", coldRead}} {
+		fn := Function{Name: tc.fn}
+		for _, r := range httpapi.Routes {
+			if r.Function == tc.fn {
+				fn.Routes = append(fn.Routes, r)
+			}
+		}
+		if got := coldAccessFor(fn); got != tc.want {
+			t.Errorf("coldAccessFor(%s) got %v, want %v", tc.fn, got, tc.want)
+		}
+	}
+}
+
+func TestWebStack(t *testing.T) {
+	s := full(t)
+	must(t, "site bucket private", func() {
+		s.web.HasResourceProperties(jsii.String("AWS::S3::Bucket"), &map[string]any{
+			"PublicAccessBlockConfiguration": map[string]any{
+				"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+			},
+		})
+	})
+	must(t, "origin access control", func() {
+		s.web.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
+	})
+	must(t, "SPA fallback", func() {
+		s.web.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), &map[string]any{
+			"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
+				"DefaultRootObject": "index.html",
+				"CustomErrorResponses": []any{
+					map[string]any{"ErrorCode": 403, "ResponseCode": 200, "ResponsePagePath": "/index.html", "ErrorCachingMinTTL": 10},
+					map[string]any{"ErrorCode": 404, "ResponseCode": 200, "ResponsePagePath": "/index.html", "ErrorCachingMinTTL": 10},
+				},
+			}),
+		})
+	})
+	must(t, "SPA files deployed", func() {
+		s.web.ResourceCountIs(jsii.String("Custom::CDKBucketDeployment"), jsii.Number(1))
+	})
+}
+
+func TestDiscover(t *testing.T) {
+	routes := []httpapi.Route{
+		{Function: "login", Method: "POST", Path: "/api/auth/login"},
+		{Function: "files", Method: "GET", Path: "/api/files"},
+		{Function: "files", Method: "DELETE", Path: "/api/files/{id}"},
+	}
+	for _, tc := range []struct {
+		name    string
+		dirs    []string
+		wantErr string
+		want    string // name:routes:scheduled, ...
+	}{
+		{name: "routes only", dirs: []string{"login", "files"}, want: "files:2:false,login:1:false"},
+		{name: "sync without route", dirs: []string{"login", "files", "sync"}, want: "files:2:false,login:1:false,sync:0:true"},
+		{name: "route without directory", dirs: []string{"login"}, wantErr: `names function "files"`},
+		{name: "directory without route", dirs: []string{"login", "files", "stray"}, wantErr: "stray serves no route"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := fixture(t, tc.dirs...)
+			fns, err := Discover(filepath.Join(root, "functions"), routes)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fns {
+				got = append(got, fmt.Sprintf("%s:%d:%v", f.Name, len(f.Routes), f.Scheduled))
+			}
+			if g := strings.Join(got, ","); g != tc.want {
+				t.Errorf("got %s, want %s", g, tc.want)
+			}
+		})
+	}
+	if _, err := Discover(filepath.Join(t.TempDir(), "functions"), routes); err == nil {
+		t.Error("missing functions dir: got no error")
+	}
+}
+
+func TestSyncAlsoRouted(t *testing.T) {
+	routes := append(slices.Clone(httpapi.Routes), httpapi.Route{Function: SyncFunction, Method: "POST", Path: "/api/sync/run"})
+	s := synth(t, fixture(t, routeFunctions(routes)...), routes, StatefulProps{})
+	fnIDs := functionsByName(t, s.apiJS)
+	found := false
+	for _, r := range s.apiJS.ofType("AWS::ApiGatewayV2::Route") {
+		if r.Properties["RouteKey"] == "POST /api/sync/run" {
+			found = getAttArn(s.apiJS.Resources[integrationRef(r.Properties["Target"])].Properties["IntegrationUri"]) == fnIDs[SyncFunction]
+		}
+	}
+	if !found {
+		t.Error("POST /api/sync/run not routed to the sync function")
+	}
+	if n := len(s.apiJS.ofType("AWS::Events::Rule")); n != 1 {
+		t.Errorf("got %d rules, want 1", n)
+	}
+}
+
+func TestMissingBootstrap(t *testing.T) {
+	root := fixture(t, routeFunctions(httpapi.Routes)...)
+	if err := os.RemoveAll(filepath.Join(root, "dist", httpapi.Routes[0].Function)); err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(nil)
+	data := NewStateful(app, "Stateful", nil)
+	_, err := NewAPI(app, "Api", &APIProps{
+		FunctionsDir: filepath.Join(root, "functions"), DistDir: filepath.Join(root, "dist"),
+		Routes: httpapi.Routes, Data: data,
+	})
+	if err == nil || !strings.Contains(err.Error(), "make lambdas") {
+		t.Errorf("got %v, want an error telling to run make lambdas", err)
+	}
+}

@@ -1,0 +1,87 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// WebProps configures the web stack.
+type WebProps struct {
+	awscdk.StackProps
+	// WebDir is the built SPA (frontend/dist). When it does not exist the
+	// stack still synthesizes, with a warning, and deploys no files.
+	WebDir string
+}
+
+// Web is the SPA: a private bucket behind CloudFront.
+type Web struct {
+	awscdk.Stack
+	Bucket       awss3.Bucket
+	Distribution awscloudfront.Distribution
+	URL          string // https://<distribution domain>, a token until deploy
+}
+
+// NewWeb builds the web stack. The bucket is private and only CloudFront
+// reads it (origin access control); unknown paths answer /index.html so the
+// SPA's router handles deep links.
+func NewWeb(scope constructs.Construct, id string, props *WebProps) *Web {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	w := &Web{Stack: stack}
+	w.Bucket = awss3.NewBucket(stack, jsii.String("Site"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		// Only build output lives here: it is recreated by every deploy.
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		AutoDeleteObjects: jsii.Bool(true),
+	})
+	spaFallback := func(status float64) *awscloudfront.ErrorResponse {
+		return &awscloudfront.ErrorResponse{
+			HttpStatus:         jsii.Number(status),
+			ResponseHttpStatus: jsii.Number(200),
+			ResponsePagePath:   jsii.String("/index.html"),
+			Ttl:                awscdk.Duration_Seconds(jsii.Number(10)),
+		}
+	}
+	w.Distribution = awscloudfront.NewDistribution(stack, jsii.String("Cdn"), &awscloudfront.DistributionProps{
+		Comment:           jsii.String("hybrid-storage SPA"),
+		DefaultRootObject: jsii.String("index.html"),
+		PriceClass:        awscloudfront.PriceClass_PRICE_CLASS_100,
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(w.Bucket, nil),
+			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
+			ResponseHeadersPolicy: awscloudfront.ResponseHeadersPolicy_SECURITY_HEADERS(),
+			Compress:              jsii.Bool(true),
+		},
+		// With OAC, S3 answers 403 for a missing key (no ListBucket).
+		ErrorResponses: &[]*awscloudfront.ErrorResponse{spaFallback(403), spaFallback(404)},
+	})
+	w.URL = "https://" + *w.Distribution.DistributionDomainName()
+
+	if st, err := os.Stat(props.WebDir); err == nil && st.IsDir() {
+		awss3deployment.NewBucketDeployment(stack, jsii.String("Spa"), &awss3deployment.BucketDeploymentProps{
+			Sources:           &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(props.WebDir), nil)},
+			DestinationBucket: w.Bucket,
+			Distribution:      w.Distribution,
+			DistributionPaths: jsii.Strings("/*"),
+			MemoryLimit:       jsii.Number(512),
+		})
+	} else {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("hybrid-storage:no-spa"),
+			jsii.String(fmt.Sprintf("%s does not exist: the site is deployed empty (build the frontend first)", props.WebDir)), nil)
+	}
+
+	awscdk.NewCfnOutput(stack, jsii.String("SiteUrl"), &awscdk.CfnOutputProps{Value: jsii.String(w.URL)})
+	awscdk.NewCfnOutput(stack, jsii.String("DistributionId"), &awscdk.CfnOutputProps{Value: w.Distribution.DistributionId()})
+	return w
+}

@@ -21,7 +21,7 @@ export default function DashboardRoute() {
       <Navbar />
       <main className="mx-auto max-w-6xl space-y-6 px-4 py-6">
         <h1 className="sr-only">Dashboard</h1>
-        <div className="grid gap-6 lg:grid-cols-3">
+        <div className="grid items-start gap-6 lg:grid-cols-3">
           <div className="lg:col-span-2">
             <FileUpload onUploaded={onUploaded} />
           </div>

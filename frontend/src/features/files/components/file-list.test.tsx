@@ -11,7 +11,11 @@ import { setViewport } from '@/testing/viewport';
 
 function setup(props: Parameters<typeof FileList>[0] = {}) {
   const owner = logIn(createUser());
-  return { owner, render: () => renderWithProviders(<FileList refetchIntervalMs={60_000} {...props} />) };
+  return {
+    owner,
+    render: (more: Parameters<typeof FileList>[0] = {}) =>
+      renderWithProviders(<FileList refetchIntervalMs={60_000} {...props} {...more} />),
+  };
 }
 
 function row(name: string) {

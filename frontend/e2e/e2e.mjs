@@ -121,6 +121,7 @@ async function runSync() {
 }
 
 let exitCode = 0;
+let big = null;
 try {
   await step('login page renders', async () => {
     await page.goto(`${BASE_URL}/login`);
@@ -171,6 +172,43 @@ try {
     await page.getByRole('listitem', { name: picked.name }).getByText('Uploaded').waitFor();
   });
 
+  // Files above the server's multipart threshold go through the presigned
+  // multipart flow (create → PUT parts straight to storage → complete).
+  const config = await (await fetch(`${BASE_URL}/api/config`)).json();
+  const threshold = Number(config.multipart_threshold_bytes) || 0;
+  if (threshold <= 0) {
+    console.log('e2e: SKIP multipart step (GET /api/config: multipart_threshold_bytes is 0)');
+  } else if (2 * threshold + (1 << 20) > Math.min(Number(config.max_file_size_bytes) || Infinity, 64 << 20)) {
+    console.log(`e2e: SKIP multipart step (threshold ${threshold} bytes is too large for a quick test)`);
+  } else {
+    big = {
+      name: `multipart-${randomBytes(3).toString('hex')}.bin`,
+      mimeType: 'application/octet-stream',
+      buffer: randomBytes(2 * threshold + (1 << 20) + 123),
+    };
+    await step(`upload ${big.name} (${big.buffer.length} bytes) through the multipart flow`, async () => {
+      const parts = [];
+      const api = [];
+      const onRequest = (req) => {
+        const u = new URL(req.url());
+        if (req.method() === 'PUT' && !u.pathname.startsWith('/api/')) parts.push(req.url());
+        else if (req.method() === 'POST' && u.pathname.startsWith('/api/files/upload')) api.push(u.pathname);
+      };
+      page.on('request', onRequest);
+      await page.getByLabel('Choose files to upload').setInputFiles(big);
+      const row = page.getByRole('listitem', { name: big.name });
+      await row.getByText('Uploaded').waitFor({ timeout: 60_000 });
+      page.off('request', onRequest);
+      console.log(`     ${parts.length} part(s) PUT straight to storage`);
+      expect(parts.length >= 1, 'no part was PUT to storage');
+      expect(
+        api.length === 2 && api[0] === '/api/files/uploads' && api[1].endsWith('/complete'),
+        `expected create + complete, saw ${api.join(', ')}`,
+      );
+      await fileRow(big.name).getByText('MinIO', { exact: true }).waitFor();
+    });
+  }
+
   await step('both files are listed in MinIO', async () => {
     for (const f of [dropped, picked]) {
       await fileRow(f.name).getByText('MinIO', { exact: true }).waitFor();
@@ -201,7 +239,7 @@ try {
     });
   }
 
-  for (const f of [dropped, picked]) {
+  for (const f of [dropped, picked, big].filter(Boolean)) {
     await step(`download ${f.name} and compare bytes`, async () => {
       const [download] = await Promise.all([
         page.waitForEvent('download'),

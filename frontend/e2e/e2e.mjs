@@ -1,0 +1,297 @@
+// End-to-end check of the built SPA against a running server, in a real
+// headless Chromium driven by playwright-core (no browser download).
+//
+//   BASE_URL            server to test (default http://127.0.0.1:8000)
+//   SYNC_TRIGGER_TOKEN  operator token for POST /api/sync/run
+//   CHROMIUM_PATH       browser binary (default /usr/bin/chromium)
+//   SCREENSHOT_DIR      where screenshots go (default <repo>/docs/screenshots)
+//
+// Prints one line per step and finally "e2e: N passed, M failed"; exits
+// non-zero on any failure, console error or React warning in the page.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+const SYNC_TRIGGER_TOKEN = process.env.SYNC_TRIGGER_TOKEN || '';
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || path.resolve(here, '../../docs/screenshots');
+const TIMEOUT = 20_000;
+// The file list polls every 15 s; a sync shows up within one or two polls.
+const SYNC_SHOW_TIMEOUT = 45_000;
+
+const results = [];
+const pageProblems = [];
+let passed = 0;
+let failed = 0;
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    const problems = pageProblems.splice(0);
+    if (problems.length > 0) throw new Error(`page console errors/warnings:\n    ${problems.join('\n    ')}`);
+    passed += 1;
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+  results.push(name);
+}
+
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const email = `e2e-${Date.now()}-${randomBytes(3).toString('hex')}@example.com`;
+const password = `E2e-pass-${randomBytes(4).toString('hex')}`;
+// Binary content for the dropped file, text for the picked one.
+const dropped = { name: `dropped-${randomBytes(3).toString('hex')}.bin`, mimeType: 'application/octet-stream', buffer: randomBytes(200 * 1024 + 17) };
+const picked = {
+  name: `picked-${randomBytes(3).toString('hex')}.txt`,
+  mimeType: 'text/plain',
+  buffer: Buffer.from(`hello from the e2e test\n${'line of text\n'.repeat(500)}`),
+};
+
+const profileDir = mkdtempSync(path.join(tmpdir(), 'e2e-chromium-'));
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+
+const context = await chromium.launchPersistentContext(profileDir, {
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 860 },
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+context.setDefaultTimeout(TIMEOUT);
+const page = context.pages()[0] ?? (await context.newPage());
+
+let syncStatusMissing = false;
+page.on('response', (res) => {
+  if (new URL(res.url()).pathname === '/api/sync/status' && res.status() === 404) syncStatusMissing = true;
+});
+page.on('console', (msg) => {
+  const text = msg.text();
+  if (msg.type() === 'error' || (msg.type() === 'warning' && /Warning:|React/.test(text))) {
+    // The sync status endpoint may not exist yet; the app hides its card on
+    // 404 by design, but Chromium still logs the failed request.
+    if (syncStatusMissing && /Failed to load resource: the server responded with a status of 404/.test(text) && msg.location().url.includes('/api/sync/status')) {
+      return;
+    }
+    pageProblems.push(`[${msg.type()}] ${text} (${msg.location().url})`);
+  }
+});
+page.on('pageerror', (err) => pageProblems.push(`[pageerror] ${err.message}`));
+
+function fileRow(name) {
+  return page.getByRole('row', { name: new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) });
+}
+
+async function runSync() {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const res = await fetch(`${BASE_URL}/api/sync/run`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${SYNC_TRIGGER_TOKEN}` },
+    });
+    const body = await res.text();
+    if (res.status === 404) return { skipped: true, status: 404 };
+    if (res.status === 409) {
+      await new Promise((r) => setTimeout(r, 1000)); // SYNC_RUNNING: another run holds the lock
+      continue;
+    }
+    expect(res.status === 200, `POST /api/sync/run answered ${res.status}: ${body}`);
+    return { skipped: false, status: 200, body };
+  }
+  throw new Error('POST /api/sync/run kept answering 409 SYNC_RUNNING');
+}
+
+let exitCode = 0;
+let big = null;
+try {
+  await step('login page renders', async () => {
+    await page.goto(`${BASE_URL}/login`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'login.png') });
+  });
+
+  await step(`sign up as ${email}`, async () => {
+    await page.getByRole('link', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Create your account' }).waitFor();
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('meter', { name: 'Password strength' }).waitFor();
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('Account created. Log in to continue.').waitFor();
+  });
+
+  await step('log in', async () => {
+    expect((await page.getByLabel('Email', { exact: true }).inputValue()) === email, 'email not carried over from signup');
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${BASE_URL}/dashboard`);
+    await page.getByRole('heading', { name: 'Your files' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByText(email).waitFor();
+    await page.getByText('No files yet. Upload your first file above.').waitFor();
+  });
+
+  await step('upload a file by drag and drop', async () => {
+    const dataTransfer = await page.evaluateHandle(
+      ({ name, mimeType, base64 }) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { type: mimeType }));
+        return dt;
+      },
+      { name: dropped.name, mimeType: dropped.mimeType, base64: dropped.buffer.toString('base64') },
+    );
+    const zone = page.getByTestId('dropzone');
+    await zone.dispatchEvent('dragenter', { dataTransfer });
+    await zone.dispatchEvent('dragover', { dataTransfer });
+    await zone.dispatchEvent('drop', { dataTransfer });
+    await page.getByRole('listitem', { name: dropped.name }).getByText('Uploaded').waitFor();
+    await page.getByText(`Uploaded ${dropped.name}`).waitFor();
+  });
+
+  await step('upload a file with the file picker', async () => {
+    await page.getByLabel('Choose files to upload').setInputFiles(picked);
+    await page.getByRole('listitem', { name: picked.name }).getByText('Uploaded').waitFor();
+  });
+
+  // Files above the server's multipart threshold go through the presigned
+  // multipart flow (create → PUT parts straight to storage → complete).
+  const config = await (await fetch(`${BASE_URL}/api/config`)).json();
+  const threshold = Number(config.multipart_threshold_bytes) || 0;
+  if (threshold <= 0) {
+    console.log('e2e: SKIP multipart step (GET /api/config: multipart_threshold_bytes is 0)');
+  } else if (2 * threshold + (1 << 20) > Math.min(Number(config.max_file_size_bytes) || Infinity, 64 << 20)) {
+    console.log(`e2e: SKIP multipart step (threshold ${threshold} bytes is too large for a quick test)`);
+  } else {
+    big = {
+      name: `multipart-${randomBytes(3).toString('hex')}.bin`,
+      mimeType: 'application/octet-stream',
+      buffer: randomBytes(2 * threshold + (1 << 20) + 123),
+    };
+    await step(`upload ${big.name} (${big.buffer.length} bytes) through the multipart flow`, async () => {
+      const parts = [];
+      const api = [];
+      const onRequest = (req) => {
+        const u = new URL(req.url());
+        if (req.method() === 'PUT' && !u.pathname.startsWith('/api/')) parts.push(req.url());
+        else if (req.method() === 'POST' && u.pathname.startsWith('/api/files/upload')) api.push(u.pathname);
+      };
+      page.on('request', onRequest);
+      await page.getByLabel('Choose files to upload').setInputFiles(big);
+      const row = page.getByRole('listitem', { name: big.name });
+      await row.getByText('Uploaded').waitFor({ timeout: 60_000 });
+      page.off('request', onRequest);
+      console.log(`     ${parts.length} part(s) PUT straight to storage`);
+      expect(parts.length >= 1, 'no part was PUT to storage');
+      expect(
+        api.length === 2 && api[0] === '/api/files/uploads' && api[1].endsWith('/complete'),
+        `expected create + complete, saw ${api.join(', ')}`,
+      );
+      await fileRow(big.name).getByText('MinIO', { exact: true }).waitFor();
+    });
+  }
+
+  await step('both files are listed in MinIO', async () => {
+    for (const f of [dropped, picked]) {
+      await fileRow(f.name).getByText('MinIO', { exact: true }).waitFor();
+    }
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'dashboard-minio.png'), fullPage: true });
+  });
+
+  const sync = await runSync().catch((err) => ({ error: err }));
+  if ('error' in sync) {
+    await step('run the sync job (POST /api/sync/run)', async () => {
+      throw sync.error;
+    });
+  } else if (sync.skipped) {
+    console.log('e2e: SKIP sync step (POST /api/sync/run answered 404)');
+  } else {
+    await step('run the sync job (POST /api/sync/run)', async () => {
+      expect(sync.status === 200, `sync answered ${sync.status}`);
+    });
+    await step('both files show S3 without a reload (auto-refresh)', async () => {
+      const navigations = [];
+      page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
+      for (const f of [dropped, picked]) {
+        await fileRow(f.name).getByText('S3', { exact: true }).waitFor({ timeout: SYNC_SHOW_TIMEOUT });
+        await fileRow(f.name).getByText(/^synced /).waitFor();
+      }
+      expect(navigations.length === 0, `the page navigated: ${navigations.join(', ')}`);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'dashboard-s3.png'), fullPage: true });
+    });
+  }
+
+  for (const f of [dropped, picked, big].filter(Boolean)) {
+    await step(`download ${f.name} and compare bytes`, async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: `Download ${f.name}` }).click(),
+      ]);
+      expect(download.suggestedFilename() === f.name, `saved as ${download.suggestedFilename()}`);
+      const saved = readFileSync(await download.path());
+      expect(saved.equals(f.buffer), `downloaded ${saved.length} bytes differ from the ${f.buffer.length} uploaded`);
+    });
+  }
+
+  await step('phone-sized screen shows cards', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('list', { name: 'Files' }).waitFor();
+    expect((await page.getByRole('table').count()) === 0, 'the table is still shown on a phone');
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'phone.png') });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole('table').waitFor();
+  });
+
+  await step(`delete ${dropped.name} after confirming`, async () => {
+    await page.getByRole('button', { name: `Delete ${dropped.name}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete file?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText(`Deleted ${dropped.name}`).waitFor();
+    await fileRow(dropped.name).waitFor({ state: 'detached' });
+    await fileRow(picked.name).waitFor();
+  });
+
+  await step('the session survives a reload', async () => {
+    await page.reload();
+    await fileRow(picked.name).waitFor();
+  });
+
+  await step('log out', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${BASE_URL}/login`);
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  });
+
+  await step('/dashboard redirects to /login when logged out', async () => {
+    await page.goto(`${BASE_URL}/dashboard`);
+    await page.waitForURL(`${BASE_URL}/login?redirectTo=%2Fdashboard`);
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+  });
+} catch {
+  exitCode = 1;
+} finally {
+  await context.close().catch(() => undefined);
+  rmSync(profileDir, { recursive: true, force: true });
+}
+
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(exitCode || (failed > 0 ? 1 : 0));

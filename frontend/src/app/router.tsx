@@ -1,0 +1,43 @@
+import { lazy, Suspense, type ReactNode } from 'react';
+import { createBrowserRouter, Navigate, Outlet, RouterProvider, type RouteObject } from 'react-router-dom';
+
+import { RouteError } from '@/app/routes/route-error';
+
+import { Spinner } from '@/components/ui/spinner';
+import { paths } from '@/config/paths';
+import { ProtectedRoute } from '@/features/auth/components/protected-route';
+
+// Every page is its own chunk: the login page does not download the dashboard.
+const LoginRoute = lazy(() => import('@/app/routes/login'));
+const SignupRoute = lazy(() => import('@/app/routes/signup'));
+const DashboardRoute = lazy(() => import('@/app/routes/dashboard'));
+const NotFoundRoute = lazy(() => import('@/app/routes/not-found'));
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Spinner label="Loading page" />}>{children}</Suspense>;
+}
+
+const pages: RouteObject[] = [
+  { path: paths.home.path, element: <Navigate to={paths.dashboard.path} replace /> },
+  { path: paths.login.path, element: <Page><LoginRoute /></Page> },
+  { path: paths.signup.path, element: <Page><SignupRoute /></Page> },
+  {
+    path: paths.dashboard.path,
+    element: (
+      <ProtectedRoute>
+        <Page>
+          <DashboardRoute />
+        </Page>
+      </ProtectedRoute>
+    ),
+  },
+  { path: '*', element: <Page><NotFoundRoute /></Page> },
+];
+
+export const routes: RouteObject[] = [{ element: <Outlet />, errorElement: <RouteError />, children: pages }];
+
+const router = createBrowserRouter(routes);
+
+export function AppRouter() {
+  return <RouterProvider router={router} />;
+}

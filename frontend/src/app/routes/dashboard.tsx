@@ -1,0 +1,34 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect } from 'react';
+
+import { Navbar } from '@/features/auth/components/navbar';
+import { FileList } from '@/features/files/components/file-list';
+import { FileUpload } from '@/features/files/components/file-upload';
+import { syncStatusQueryKey } from '@/features/sync/api/get-sync-status';
+import { SyncStatusCard } from '@/features/sync/components/sync-status-card';
+
+export default function DashboardRoute() {
+  const queryClient = useQueryClient();
+  // A new file changes the count waiting for sync.
+  const onUploaded = useCallback(() => void queryClient.invalidateQueries({ queryKey: syncStatusQueryKey }), [queryClient]);
+
+  useEffect(() => {
+    document.title = 'Dashboard · Hybrid Storage';
+  }, []);
+
+  return (
+    <div className="min-h-screen">
+      <Navbar />
+      <main className="mx-auto max-w-6xl space-y-6 px-4 py-6">
+        <h1 className="sr-only">Dashboard</h1>
+        <div className="grid items-start gap-6 lg:grid-cols-3">
+          <div className="lg:col-span-2">
+            <FileUpload onUploaded={onUploaded} />
+          </div>
+          <SyncStatusCard />
+        </div>
+        <FileList />
+      </main>
+    </div>
+  );
+}

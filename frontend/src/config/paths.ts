@@ -1,0 +1,25 @@
+export const paths = {
+  home: { path: '/' },
+  login: {
+    path: '/login',
+    getHref: (redirectTo?: string | null) =>
+      redirectTo && redirectTo !== '/login'
+        ? `/login?redirectTo=${encodeURIComponent(redirectTo)}`
+        : '/login',
+  },
+  signup: {
+    path: '/signup',
+    getHref: (redirectTo?: string | null) =>
+      redirectTo ? `/signup?redirectTo=${encodeURIComponent(redirectTo)}` : '/signup',
+  },
+  dashboard: { path: '/dashboard' },
+} as const;
+
+// safeRedirect keeps the return path inside this app: only absolute paths of
+// this origin, never "//evil.example" or a full URL.
+export function safeRedirect(redirectTo: string | null | undefined, fallback: string = paths.dashboard.path): string {
+  if (!redirectTo || !redirectTo.startsWith('/') || redirectTo.startsWith('//') || redirectTo.startsWith('/\\')) {
+    return fallback;
+  }
+  return redirectTo;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { http, HttpResponse } from 'msw';
+
+import { getToken } from '@/lib/auth-token';
+import { createUser } from '@/testing/mock-db';
+import { server } from '@/testing/server';
+import { renderApp, screen } from '@/testing/test-utils';
+
+describe('LoginPage', () => {
+  it('requires email and password before calling the server', async () => {
+    const { user } = renderApp('/login');
+    await user.click(await screen.findByRole('button', { name: 'Log in' }));
+    expect(screen.getByText('Email is required')).toBeInTheDocument();
+    expect(screen.getByText('Password is required')).toBeInTheDocument();
+    expect(getToken()).toBeNull();
+  });
+
+  it('shows one message for wrong credentials', async () => {
+    createUser('ada@example.com', 'right password');
+    const { user } = renderApp('/login');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'wrong password');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Invalid email or password.');
+    expect(getToken()).toBeNull();
+  });
+
+  it('shows 429 RATE_LIMITED as a message', async () => {
+    server.use(
+      http.post('/api/auth/login', () =>
+        HttpResponse.json({ detail: 'too many', error_code: 'RATE_LIMITED' }, { status: 429, headers: { 'Retry-After': '12' } }),
+      ),
+    );
+    const { user } = renderApp('/login');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'whatever1');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Too many attempts. Try again in 12 seconds.');
+  });
+
+  it('logs in, stores the token and returns to the page the user asked for', async () => {
+    createUser('ada@example.com', 'right password');
+    // Visiting a protected page while logged out keeps the return path.
+    const { user, router } = renderApp('/dashboard?from=mail');
+    await screen.findByRole('button', { name: 'Log in' });
+    expect(router.state.location.pathname).toBe('/login');
+    expect(router.state.location.search).toBe('?redirectTo=%2Fdashboard%3Ffrom%3Dmail');
+
+    await user.type(screen.getByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'right password');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+
+    expect(await screen.findByRole('heading', { name: 'Your files' })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/dashboard');
+    expect(router.state.location.search).toBe('?from=mail');
+    expect(getToken()).toMatch(/^ey/);
+    // The navbar shows who is signed in (from GET /api/auth/me).
+    expect(screen.getByRole('navigation', { name: 'Main' })).toHaveTextContent('ada@example.com');
+  });
+
+  it('never redirects to another origin after login', async () => {
+    createUser('ada@example.com', 'right password');
+    const { user, router } = renderApp('/login?redirectTo=%2F%2Fevil.example%2Fx');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'right password');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    await screen.findByRole('heading', { name: 'Your files' });
+    expect(router.state.location.pathname).toBe('/dashboard');
+  });
+});

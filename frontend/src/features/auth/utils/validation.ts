@@ -1,0 +1,45 @@
+// The API's rules: a valid email; a password of 8 to 72 bytes in UTF-8
+// (bcrypt only reads 72 bytes, so the server refuses longer ones).
+export const PASSWORD_MIN_BYTES = 8;
+export const PASSWORD_MAX_BYTES = 72;
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function byteLength(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
+export function validateEmail(email: string): string | null {
+  const v = email.trim();
+  if (!v) return 'Email is required';
+  if (v.length > 254 || !EMAIL_RE.test(v)) return 'Enter a valid email address';
+  return null;
+}
+
+export function validateNewPassword(password: string): string | null {
+  if (!password) return 'Password is required';
+  const n = byteLength(password);
+  if (n < PASSWORD_MIN_BYTES) return `Password must be at least ${PASSWORD_MIN_BYTES} characters`;
+  if (n > PASSWORD_MAX_BYTES) return `Password must be at most ${PASSWORD_MAX_BYTES} bytes (yours is ${n})`;
+  return null;
+}
+
+export type Strength = { score: 0 | 1 | 2 | 3 | 4; label: string };
+
+const LABELS = ['Too short', 'Weak', 'Fair', 'Good', 'Strong'] as const;
+
+// passwordStrength is a rough guide shown while typing, not a rule: length
+// counts most, then variety of character classes.
+export function passwordStrength(password: string): Strength {
+  const n = byteLength(password);
+  if (n < PASSWORD_MIN_BYTES) return { score: 0, label: LABELS[0] };
+  let points = 0;
+  if (n >= 12) points += 1;
+  if (n >= 16) points += 1;
+  if (/[a-z]/.test(password) && /[A-Z]/.test(password)) points += 1;
+  if (/\d/.test(password)) points += 1;
+  if (/[^A-Za-z0-9]/.test(password)) points += 1;
+  if (/^(.)\1+$/.test(password)) points = 0;
+  const score = Math.min(4, Math.max(1, points)) as Strength['score'];
+  return { score, label: LABELS[score] };
+}

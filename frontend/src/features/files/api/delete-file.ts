@@ -1,0 +1,16 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import { filesQueryKey } from '@/features/files/api/get-files';
+
+export async function deleteFile(id: number): Promise<void> {
+  await api.delete(`/api/files/${id}`);
+}
+
+export function useDeleteFile() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: deleteFile,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+  });
+}

@@ -1,0 +1,45 @@
+import { infiniteQueryOptions, keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import type { FileObject, StorageLocation } from '@/features/files/types';
+
+export type FilesPage = { files: FileObject[]; next_cursor: string | null };
+export type FilesFilter = { q: string; location: StorageLocation | '' };
+
+export const PAGE_SIZE = 20;
+// The sync job moves files to S3 in the background; polling shows the new
+// tier without a reload.
+export const FILES_REFRESH_MS = 15_000;
+
+export async function getFiles(
+  params: FilesFilter & { cursor?: string | null; limit?: number },
+  signal?: AbortSignal,
+): Promise<FilesPage> {
+  const query: Record<string, string | number> = { limit: params.limit ?? PAGE_SIZE };
+  if (params.cursor) query.cursor = params.cursor;
+  if (params.q) query.q = params.q;
+  if (params.location) query.location = params.location;
+  const { data } = await api.get<FilesPage>('/api/files', { params: query, signal });
+  return { files: data.files ?? [], next_cursor: data.next_cursor ?? null };
+}
+
+// Every query about files lives under this key; mutations invalidate it.
+export const filesQueryKey = ['files'] as const;
+
+export function filesInfiniteQueryOptions(filter: FilesFilter, refetchInterval: number = FILES_REFRESH_MS) {
+  return infiniteQueryOptions({
+    queryKey: [...filesQueryKey, 'list', filter],
+    queryFn: ({ pageParam, signal }) => getFiles({ ...filter, cursor: pageParam }, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    refetchInterval,
+    refetchOnWindowFocus: true,
+    staleTime: 0,
+    // While a new search loads, keep showing the previous results.
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useFiles(filter: FilesFilter, refetchInterval?: number) {
+  return useInfiniteQuery(filesInfiniteQueryOptions(filter, refetchInterval));
+}

@@ -1,0 +1,46 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import { filesQueryKey } from '@/features/files/api/get-files';
+import { multipartUpload } from '@/features/files/api/multipart-upload';
+import type { UploadConfig } from '@/features/files/api/get-upload-config';
+import type { FileObject, UploadOptions } from '@/features/files/types';
+
+// uploadFile sends one file through the API (multipart/form-data field
+// "file"); the server answers 201 with the file object.
+export async function uploadFile(file: File, { signal, onProgress }: UploadOptions = {}): Promise<FileObject> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  const { data } = await api.post<FileObject>('/api/files/upload', form, {
+    signal,
+    // The request body is the multipart envelope, a little larger than the
+    // file: report progress in the file's own bytes.
+    onUploadProgress: (e) =>
+      onProgress?.({
+        loaded: e.total ? Math.round((e.loaded / e.total) * file.size) : Math.min(e.loaded, file.size),
+        total: file.size,
+      }),
+  });
+  return data;
+}
+
+// usesMultipart: large files go through the presigned multipart flow, but
+// only when the server offers it (a threshold of 0 means "not available").
+export function usesMultipart(file: File, config: UploadConfig | undefined): boolean {
+  const threshold = config?.multipart_threshold_bytes ?? 0;
+  return threshold > 0 && file.size > threshold;
+}
+
+export function sendFile(file: File, config: UploadConfig | undefined, options: UploadOptions): Promise<FileObject> {
+  return usesMultipart(file, config) ? multipartUpload(file, options) : uploadFile(file, options);
+}
+
+type UploadVariables = { file: File; config: UploadConfig | undefined; options: UploadOptions };
+
+export function useUploadFile() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ file, config, options }: UploadVariables) => sendFile(file, config, options),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+  });
+}

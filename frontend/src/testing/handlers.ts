@@ -1,0 +1,215 @@
+import { http, HttpResponse } from 'msw';
+
+import { db, makeToken, publicFile, userFromToken } from '@/testing/mock-db';
+
+// MSW handlers that behave like the Go API of SPEC.md, over the in-memory db.
+// Paths are relative: the app's API base URL is empty (same origin).
+
+export const STORAGE_ORIGIN = 'http://storage.test';
+
+function apiError(status: number, error_code: string, detail: string, headers?: Record<string, string>) {
+  return HttpResponse.json({ detail, error_code }, { status, headers });
+}
+
+function requireUser(request: Request) {
+  return userFromToken(request.headers.get('Authorization'));
+}
+
+function unauthorized() {
+  return apiError(401, 'UNAUTHORIZED', 'missing or invalid token');
+}
+
+export const handlers = [
+  http.get('/api/config', () => HttpResponse.json(db.config)),
+
+  http.post('/api/auth/signup', async ({ request }) => {
+    const { email, password } = (await request.json()) as { email: string; password: string };
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email ?? '')) return apiError(400, 'VALIDATION_ERROR', 'invalid email');
+    const n = new TextEncoder().encode(password ?? '').length;
+    if (n < 8 || n > 72) return apiError(400, 'VALIDATION_ERROR', 'password must be 8 to 72 bytes');
+    if (db.users.some((u) => u.email.toLowerCase() === email.toLowerCase())) {
+      return apiError(409, 'EMAIL_TAKEN', 'email already registered');
+    }
+    const id = db.nextUserId++;
+    db.users.push({ id, email, password, created_at: new Date().toISOString() });
+    return HttpResponse.json({ message: 'user created', user_id: id }, { status: 201 });
+  }),
+
+  http.post('/api/auth/login', async ({ request }) => {
+    const { email, password } = (await request.json()) as { email: string; password: string };
+    const user = db.users.find((u) => u.email.toLowerCase() === email.toLowerCase() && u.password === password);
+    if (!user) return apiError(401, 'INVALID_CREDENTIALS', 'invalid email or password');
+    return HttpResponse.json({
+      access_token: makeToken(user.id),
+      token_type: 'bearer',
+      expires_in: 86400,
+      user: { id: user.id, email: user.email },
+    });
+  }),
+
+  http.get('/api/auth/me', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    return HttpResponse.json({ id: user.id, email: user.email, created_at: user.created_at });
+  }),
+
+  http.get('/api/files', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const url = new URL(request.url);
+    const limit = Number(url.searchParams.get('limit') ?? 50);
+    const q = (url.searchParams.get('q') ?? '').toLowerCase();
+    const location = url.searchParams.get('location');
+    const cursor = url.searchParams.get('cursor');
+    let files = db.files
+      .filter((f) => f.owner === user.id)
+      .filter((f) => !q || f.original_filename.toLowerCase().includes(q))
+      .filter((f) => !location || f.storage_location === location)
+      .sort((a, b) => b.uploaded_at.localeCompare(a.uploaded_at) || b.id - a.id);
+    if (cursor) {
+      const idx = files.findIndex((f) => String(f.id) === cursor);
+      files = files.slice(idx + 1);
+    }
+    const page = files.slice(0, limit);
+    const next = files.length > limit ? String(page[page.length - 1].id) : null;
+    return HttpResponse.json({ files: page.map(publicFile), next_cursor: next });
+  }),
+
+  http.post('/api/files/upload', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const form = await request.formData();
+    const file = form.get('file');
+    if (!(file instanceof File)) return apiError(400, 'MISSING_FILE', 'no file');
+    if (file.size > db.config.max_file_size_bytes) return apiError(413, 'FILE_TOO_LARGE', 'file too large');
+    const content = new Uint8Array(await file.arrayBuffer());
+    const id = db.nextFileId++;
+    const row = {
+      id,
+      owner: user.id,
+      content,
+      filename: `user-${user.id}/uuid-${file.name}`,
+      original_filename: file.name,
+      file_size: content.byteLength,
+      content_type: file.type || 'application/octet-stream',
+      storage_location: 'minio' as const,
+      access_url: `http://minio.test/hot/user-${user.id}/${id}`,
+      checksum_sha256: '0'.repeat(64),
+      uploaded_at: new Date().toISOString(),
+      synced_at: null,
+    };
+    db.files.push(row);
+    return HttpResponse.json(publicFile(row), { status: 201 });
+  }),
+
+  http.get('/api/files/:id/download', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = db.files.find((x) => String(x.id) === params.id);
+    if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
+    if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
+    const url = new URL(request.url);
+    if (url.searchParams.get('redirect') === '1' && url.searchParams.get('format') === 'json') {
+      return HttpResponse.json({ url: `${STORAGE_ORIGIN}/presigned/${f.id}` });
+    }
+    return new HttpResponse(f.content, {
+      headers: {
+        'Content-Type': f.content_type,
+        'Content-Disposition': `attachment; filename="${f.original_filename}"`,
+      },
+    });
+  }),
+
+  http.delete('/api/files/:id', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = db.files.find((x) => String(x.id) === params.id);
+    if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
+    if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
+    db.files = db.files.filter((x) => x !== f);
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.post('/api/files/uploads', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const body = (await request.json()) as { filename: string; size: number; content_type: string };
+    const uploadId = `up-${db.multipart.size + 1}`;
+    const partSize = Math.max(1, db.config.multipart_threshold_bytes);
+    const count = Math.max(1, Math.ceil(body.size / partSize));
+    db.multipart.set(uploadId, { owner: user.id, ...body, parts: new Map() });
+    return HttpResponse.json(
+      {
+        upload_id: uploadId,
+        part_size: partSize,
+        parts: Array.from({ length: count }, (_, i) => ({
+          part_number: i + 1,
+          url: `${STORAGE_ORIGIN}/hot/${uploadId}?partNumber=${i + 1}&X-Amz-Signature=abc`,
+        })),
+      },
+      { status: 201 },
+    );
+  }),
+
+  http.put(`${STORAGE_ORIGIN}/hot/:uploadId`, async ({ request, params }) => {
+    if (request.headers.get('Authorization')) return new HttpResponse('bearer token sent to storage', { status: 400 });
+    const up = db.multipart.get(String(params.uploadId));
+    if (!up) return new HttpResponse(null, { status: 404 });
+    const n = Number(new URL(request.url).searchParams.get('partNumber'));
+    up.parts.set(n, new Uint8Array(await request.arrayBuffer()));
+    return new HttpResponse(null, { status: 200, headers: { ETag: `"etag-${n}"` } });
+  }),
+
+  http.post('/api/files/uploads/:uploadId/complete', async ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const up = db.multipart.get(String(params.uploadId));
+    if (!up) return apiError(404, 'UPLOAD_NOT_FOUND', 'no such upload');
+    const { parts } = (await request.json()) as { parts: { part_number: number; etag: string }[] };
+    for (const p of parts) {
+      if (p.etag !== `"etag-${p.part_number}"` || !up.parts.has(p.part_number)) {
+        return apiError(400, 'VALIDATION_ERROR', `bad part ${p.part_number}`);
+      }
+    }
+    const chunks = parts.map((p) => up.parts.get(p.part_number)!);
+    const content = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let off = 0;
+    for (const c of chunks) {
+      content.set(c, off);
+      off += c.byteLength;
+    }
+    const id = db.nextFileId++;
+    const row = {
+      id,
+      owner: user.id,
+      content,
+      filename: `user-${user.id}/uuid-${up.filename}`,
+      original_filename: up.filename,
+      file_size: content.byteLength,
+      content_type: up.content_type,
+      storage_location: 'minio' as const,
+      access_url: `http://minio.test/hot/${id}`,
+      checksum_sha256: '0'.repeat(64),
+      uploaded_at: new Date().toISOString(),
+      synced_at: null,
+    };
+    db.files.push(row);
+    db.multipart.delete(String(params.uploadId));
+    return HttpResponse.json(publicFile(row), { status: 201 });
+  }),
+
+  http.delete('/api/files/uploads/:uploadId', ({ params }) => {
+    db.multipart.delete(String(params.uploadId));
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.get('/api/sync/status', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const pending = db.files.filter((f) => f.owner === user.id && f.storage_location === 'minio').length;
+    return HttpResponse.json({
+      last_run: { started_at: '2026-01-03T00:00:00Z', finished_at: '2026-01-03T00:00:07Z', synced: 4, failed: 1 },
+      pending,
+    });
+  }),
+];

@@ -1,0 +1,98 @@
+import type { FileObject, StorageLocation } from '@/features/files/types';
+
+// An in-memory stand-in for the server's data, reset before every test.
+export type MockUser = { id: number; email: string; password: string; created_at: string };
+
+type Db = {
+  users: MockUser[];
+  files: (FileObject & { owner: number; content: Uint8Array })[];
+  config: { max_file_size_bytes: number; multipart_threshold_bytes: number };
+  nextUserId: number;
+  nextFileId: number;
+  multipart: Map<string, { owner: number; filename: string; size: number; content_type: string; parts: Map<number, Uint8Array> }>;
+};
+
+export const db: Db = {
+  users: [],
+  files: [],
+  config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0 },
+  nextUserId: 1,
+  nextFileId: 1,
+  multipart: new Map(),
+};
+
+export function resetDb(): void {
+  db.users = [];
+  db.files = [];
+  db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0 };
+  db.nextUserId = 1;
+  db.nextFileId = 1;
+  db.multipart = new Map();
+}
+
+export function createUser(email = 'ada@example.com', password = 'correct horse battery'): MockUser {
+  const user = { id: db.nextUserId++, email, password, created_at: new Date('2026-01-02T03:04:05Z').toISOString() };
+  db.users.push(user);
+  return user;
+}
+
+function b64url(s: string): string {
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// makeToken builds a JWT-shaped token (unsigned; the mock server trusts it).
+export function makeToken(userId: number, expMs: number = Date.now() + 24 * 3600_000): string {
+  return `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ sub: String(userId), exp: Math.floor(expMs / 1000) }))}.sig`;
+}
+
+export function userFromToken(authorization: string | null): MockUser | null {
+  const m = /^Bearer (.+)$/.exec(authorization ?? '');
+  if (!m) return null;
+  try {
+    const payload = JSON.parse(atob(m[1].split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string; exp: number };
+    if (payload.exp * 1000 <= Date.now()) return null;
+    return db.users.find((u) => String(u.id) === payload.sub) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function addFile(
+  owner: number,
+  name: string,
+  opts: { location?: StorageLocation; size?: number; uploadedAt?: string; syncedAt?: string | null; content?: Uint8Array } = {},
+): FileObject {
+  const id = db.nextFileId++;
+  const content = opts.content ?? new TextEncoder().encode(`content of ${name}`);
+  const location = opts.location ?? 'minio';
+  const file = {
+    id,
+    owner,
+    content,
+    filename: `user-${owner}/uuid-${id}-${name}`,
+    original_filename: name,
+    file_size: opts.size ?? content.byteLength,
+    content_type: 'text/plain',
+    storage_location: location,
+    access_url: `http://${location}.test/bucket/user-${owner}/${id}`,
+    checksum_sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    uploaded_at: opts.uploadedAt ?? new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
+    synced_at: opts.syncedAt ?? (location === 's3' ? '2026-01-03T00:00:05Z' : null),
+  };
+  db.files.push(file);
+  return publicFile(file);
+}
+
+export function publicFile(f: Db['files'][number]): FileObject {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { owner, content, ...rest } = f;
+  return rest;
+}
+
+export function moveToS3(id: number): void {
+  const f = db.files.find((x) => x.id === id);
+  if (!f) throw new Error(`no file ${id}`);
+  f.storage_location = 's3';
+  f.synced_at = '2026-01-03T00:00:05Z';
+  f.access_url = `http://s3.test/bucket/${f.filename}`;
+}

@@ -37,6 +37,9 @@ done
 if [[ -f frontend/package.json ]]; then
 	step "web unit tests" bash -c 'cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test'
 fi
+if [[ -f frontend/e2e/e2e.mjs ]]; then
+	step "web end-to-end (headless Chromium, real stack)" bash scripts/e2e.sh
+fi
 if [[ -f infra/go.mod ]]; then
 	step "infra tests" bash -c 'cd infra && go test -count=1 ./...'
 fi

@@ -183,7 +183,7 @@ func (j *Job) RunExclusive(ctx context.Context, trigger string) (Report, error) 
 func (j *Job) Run(ctx context.Context) (Report, error) { return j.run(ctx, "manual") }
 
 func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
-	r := &runState{job: j, rep: Report{Trigger: trigger, Errors: []FileError{}}, excluded: map[int64]bool{}}
+	r := &runState{job: j, rep: Report{Trigger: trigger, Errors: []FileError{}}, held: map[int64]bool{}}
 	id, started, err := j.store.StartSyncRun(ctx, trigger)
 	if err != nil {
 		return Report{}, err
@@ -291,9 +291,9 @@ type runState struct {
 	log    *slog.Logger
 	stopAt time.Time
 
-	mu       sync.Mutex
-	rep      Report
-	excluded map[int64]bool // failed this run: not claimed again
+	mu   sync.Mutex
+	rep  Report
+	held map[int64]bool // claimed by this run and not synced (failed, or waiting to retry): not claimed again
 }
 
 func (r *runState) timeUp() bool {
@@ -303,8 +303,8 @@ func (r *runState) timeUp() bool {
 func (r *runState) exclude() []int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ids := make([]int64, 0, len(r.excluded))
-	for id := range r.excluded {
+	ids := make([]int64, 0, len(r.held))
+	for id := range r.held {
 		ids = append(ids, id)
 	}
 	return ids
@@ -353,6 +353,22 @@ func (r *runState) batch(ctx context.Context, n int) (drained bool, err error) {
 	return drained, firstErr
 }
 
+// errTaken means the claimed file is already held by another worker of
+// this run (waiting to retry it, its row unlocked meanwhile).
+var errTaken = errors.New("file is held by this run")
+
+// take records that this run holds file id until it is synced; false
+// when another worker already holds it.
+func (r *runState) take(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held[id] {
+		return false
+	}
+	r.held[id] = true
+	return true
+}
+
 // syncOne claims the next file and moves it, retrying with backoff. got is
 // false when there was nothing to claim; err only when the database failed.
 func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error) {
@@ -362,11 +378,20 @@ func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error)
 	var f core.File
 	for attempt := 1; ; attempt++ {
 		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (string, error) {
-			if attempt == 1 && j.opt.Hooks.OnClaim != nil {
-				j.opt.Hooks.OnClaim(batch, f)
+			if attempt == 1 {
+				if !r.take(f.ID) {
+					return "", errTaken
+				}
+				if j.opt.Hooks.OnClaim != nil {
+					j.opt.Hooks.OnClaim(batch, f)
+				}
 			}
 			return j.move(ctx, f)
 		})
+		if errors.Is(err, errTaken) { // claim another one
+			pick, attempt = postgres.SyncPick{Exclude: r.exclude()}, 0
+			continue
+		}
 		if !ok {
 			if err != nil { // the claim itself failed
 				return attempt > 1, err
@@ -378,12 +403,12 @@ func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error)
 		}
 		f = moved
 		if err == nil {
+			r.mu.Lock()
+			delete(r.held, f.ID)
+			r.mu.Unlock()
 			r.synced(ctx, f, attempt, j.clock.Now().Sub(start))
 			return true, nil
 		}
-		r.mu.Lock()
-		r.excluded[f.ID] = true
-		r.mu.Unlock()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		if rerr := j.store.RecordSyncFailure(rctx, f.ID, err.Error()); rerr != nil {
 			r.log.ErrorContext(rctx, "record sync failure", "file_id", f.ID, "error", rerr.Error())

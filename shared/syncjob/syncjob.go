@@ -513,6 +513,11 @@ func isPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// partSize is the cold upload part size of the job: the transfer manager
+// holds about three parts per file (one read ahead, two in flight), so
+// 5 MiB parts (the S3 minimum) keep a file's buffers near 20 MiB whatever its size.
+const partSize = 5 << 20
+
 // move copies f from hot to cold (streaming, the size known) and checks the
 // cold object, read back, against the row. It returns the cold access URL.
 // A bad cold copy is deleted. It runs while f's row is locked.
@@ -526,7 +531,7 @@ func (j *Job) move(ctx context.Context, f core.File) (string, error) {
 		return "", fmt.Errorf("sync file %d: open hot copy: %w", f.ID, err)
 	}
 	hr := newHashReader(src)
-	_, err = j.cold.Put(ctx, key, hr, f.Size, storage.PutOptions{ContentType: f.ContentType, Metadata: map[string]string{
+	_, err = j.cold.Put(ctx, key, hr, f.Size, storage.PutOptions{ContentType: f.ContentType, PartSize: partSize, Metadata: map[string]string{
 		"owner-id":          strconv.FormatInt(f.UserID, 10),
 		"original-filename": url.QueryEscape(f.OriginalFilename),
 		"sha256":            f.ChecksumSHA256,

@@ -84,8 +84,8 @@ type lastRunJSON struct {
 func (a *API) syncStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, ok := auth.UserID(ctx)
-	if !ok {
-		a.writeError(w, r, errors.New("sync status: no user in context"))
+	if !ok || a.SyncStatus == nil {
+		a.writeError(w, r, errors.New("sync status: no user in context or no sync status store"))
 		return
 	}
 	run, err := a.SyncStatus.LastSyncRun(ctx)

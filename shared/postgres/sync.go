@@ -203,17 +203,25 @@ func (db *DB) FinishSyncRun(ctx context.Context, r SyncRun) error {
 
 // LastSyncRun returns the most recently started run, or nil when none ran.
 func (db *DB) LastSyncRun(ctx context.Context) (*SyncRun, error) {
-	var r SyncRun
-	err := db.Pool.QueryRow(ctx, `SELECT id, started_at, finished_at, status, trigger, files_synced, files_failed,
-		files_left, bytes_synced, error_summary FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT 1`).
-		Scan(&r.ID, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Trigger, &r.Synced, &r.Failed, &r.Left, &r.Bytes, &r.ErrorSummary)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+	runs, err := db.RecentSyncRuns(ctx, 1)
+	if err != nil || len(runs) == 0 {
+		return nil, err
 	}
+	return &runs[0], nil
+}
+
+// RecentSyncRuns returns up to limit runs, the most recently started first.
+func (db *DB) RecentSyncRuns(ctx context.Context, limit int) ([]SyncRun, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, started_at, finished_at, status, trigger, files_synced, files_failed,
+		files_left, bytes_synced, error_summary FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
 	if err != nil {
-		return nil, fmt.Errorf("select last sync run: %w", err)
+		return nil, fmt.Errorf("select sync runs: %w", err)
 	}
-	return &r, nil
+	runs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SyncRun])
+	if err != nil {
+		return nil, fmt.Errorf("select sync runs: %w", err)
+	}
+	return runs, nil
 }
 
 // ErrSyncRunning is returned by LockSync when another run holds the lock.

@@ -80,7 +80,7 @@ func BenchmarkSyncLargeFile(b *testing.B) {
 		if err != nil || rep.Synced != 1 {
 			b.Fatalf("run: %v, report %+v", err, rep)
 		}
-		if got := e.row(f.ID); got.Location != core.TierCold {
+		if got := e.row(f); got.Location != core.TierCold {
 			b.Fatalf("file not flipped: %+v", got)
 		}
 		worst = max(worst, peak.Load()-base)

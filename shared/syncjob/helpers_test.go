@@ -92,17 +92,14 @@ func (e *env) seed(userID int64, name string, data []byte) core.File {
 	return f
 }
 
-func (e *env) row(id int64) core.File {
+// row reads f's row again.
+func (e *env) row(f core.File) core.File {
 	e.tb.Helper()
-	var uid int64
-	if err := e.app.DB.Pool.QueryRow(context.Background(), `SELECT user_id FROM files WHERE id = $1`, id).Scan(&uid); err != nil {
-		e.tb.Fatalf("row %d: %v", id, err)
-	}
-	f, err := e.app.DB.FileForUser(context.Background(), uid, id)
+	got, err := e.app.DB.FileForUser(context.Background(), f.UserID, f.ID)
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	return f
+	return got
 }
 
 func (e *env) state(id int64) postgres.SyncState {
@@ -149,7 +146,7 @@ func readAll(tb testing.TB, t interface {
 // data with the metadata, and the hot copy is there or not as hotWanted.
 func (e *env) wantSynced(f core.File, data []byte, hotWanted bool) {
 	e.tb.Helper()
-	got := e.row(f.ID)
+	got := e.row(f)
 	if got.Location != core.TierCold || got.SyncedAt == nil || got.AccessURL != e.app.Cold.URL(f.ObjectKey) || got.ObjectKey != f.ObjectKey {
 		e.tb.Fatalf("file %d: row %+v, want location s3, synced_at set, cold access url", f.ID, got)
 	}
@@ -172,7 +169,7 @@ func (e *env) wantSynced(f core.File, data []byte, hotWanted bool) {
 // wantHot checks f's row still points at the hot tier with its bytes.
 func (e *env) wantHot(f core.File, data []byte) {
 	e.tb.Helper()
-	got := e.row(f.ID)
+	got := e.row(f)
 	if got.Location != core.TierHot || got.SyncedAt != nil || got.AccessURL != f.AccessURL {
 		e.tb.Fatalf("file %d: row %+v, want it unchanged in minio", f.ID, got)
 	}

@@ -105,7 +105,7 @@ func TestHappyPathMovesFilesAndDownloadsStayIdentical(t *testing.T) {
 		if got := c.download(f.ID); !bytes.Equal(got, d) {
 			t.Fatalf("file %d: download before the move differs", i)
 		}
-		files = append(files, e.row(f.ID))
+		files = append(files, e.row(core.File{ID: f.ID, UserID: uid}))
 	}
 	rep, err := e.app.Sync.RunExclusive(context.Background(), "test")
 	if err != nil {
@@ -280,7 +280,7 @@ func TestPermanentFailuresAreRecordedAndOthersProceed(t *testing.T) {
 	if s := e.state(lost.ID); s.Attempts != 1 || s.LastError == nil || !strings.Contains(*s.LastError, "hot copy is missing") {
 		t.Errorf("lost file: state %+v, want 1 attempt and the error", s)
 	}
-	if got := e.row(lost.ID); got.Location != core.TierHot {
+	if got := e.row(lost); got.Location != core.TierHot {
 		t.Errorf("lost file flipped to %s", got.Location)
 	}
 	// The next run retries the failures (and the recorded attempts add up).
@@ -329,7 +329,7 @@ func TestConcurrentRunsMoveEachFileOnce(t *testing.T) {
 		if n := cold.putsOf(f.ObjectKey); n != 1 {
 			t.Errorf("file %d copied %d times, want once", f.ID, n)
 		}
-		if got := e.row(f.ID); got.Location != core.TierCold {
+		if got := e.row(f); got.Location != core.TierCold {
 			t.Errorf("file %d still in %s", f.ID, got.Location)
 		}
 		if i%50 == 0 {
@@ -397,7 +397,7 @@ func TestCrashAtEachStepBoundary(t *testing.T) {
 			if err == nil || !crashed {
 				t.Fatalf("crashed run: err %v, crashed %v (report %+v)", err, crashed, rep)
 			}
-			if got := e.row(f.ID); got.Location != tc.wantLoc {
+			if got := e.row(f); got.Location != tc.wantLoc {
 				t.Fatalf("after the crash the row says %s, want %s", got.Location, tc.wantLoc)
 			}
 			if !exists(t, e.app.Cold, f.ObjectKey) && tc.wantLoc == core.TierCold {
@@ -633,6 +633,12 @@ func TestOwnerDeletesFileMidMigration(t *testing.T) {
 func TestRunExclusiveRefusesASecondRun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
+	// A run that died without finishing (a killed process) stays "running"
+	// until the next exclusive run closes it.
+	dead, _, err := e.app.DB.StartSyncRun(context.Background(), "schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
 	unlock, err := e.app.DB.LockSync(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -643,5 +649,19 @@ func TestRunExclusiveRefusesASecondRun(t *testing.T) {
 	unlock()
 	if _, err := e.app.Sync.RunExclusive(context.Background(), "test"); err != nil {
 		t.Fatalf("RunExclusive after unlock: %v", err)
+	}
+	runs, err := e.app.DB.RecentSyncRuns(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, r := range runs {
+		statuses = append(statuses, r.Status)
+		if r.ID == dead && (r.Status != syncjob.StatusFailed || r.FinishedAt == nil || r.ErrorSummary == nil) {
+			t.Errorf("the dead run is %+v, want failed and finished", r)
+		}
+	}
+	if len(runs) != 2 || runs[0].Status != syncjob.StatusSucceeded {
+		t.Errorf("runs %v, want the test run succeeded and the dead one failed", statuses)
 	}
 }

@@ -108,6 +108,7 @@ func (c *Cold) Put(ctx context.Context, key string, r io.Reader, size int64, o P
 		opts = append(opts, func(to *transfermanager.Options) {
 			to.PartSizeBytes = o.PartSize
 			to.MultipartUploadThreshold = o.PartSize // the first part is read whole before deciding
+			to.FailTimeout = 30 * time.Second        // a cancelled put still aborts its multipart upload
 		})
 	}
 	out, err := c.uploader.UploadObject(ctx, in, opts...)

@@ -604,6 +604,7 @@ func TestOwnerDeletesFileMidMigration(t *testing.T) {
 				select {
 				case status := <-done:
 					t.Errorf("DELETE finished (%d) while the move held the row", status)
+					done <- status
 				case <-time.After(500 * time.Millisecond):
 				}
 				if failFirst {

@@ -7,8 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +153,93 @@ func TestSyncFunctionAPIGatewayEvent(t *testing.T) {
 	}
 	if _, err := call(t, h, []byte(`[1,2]`)); err == nil || errors.Is(err, context.Canceled) {
 		t.Errorf("a non-object event: %v", err)
+	}
+}
+
+// TestSyncFunctionUnderRuntimeInterfaceEmulator runs the real sync
+// bootstrap under the Lambda Runtime Interface Emulator and sends it the
+// recorded scheduled event, then an API Gateway event: the raw-JSON handler
+// must be accepted by lambda.Start and dispatch both.
+func TestSyncFunctionUnderRuntimeInterfaceEmulator(t *testing.T) {
+	t.Parallel()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rie, err := exec.LookPath("aws-lambda-rie")
+	if err != nil {
+		rie = filepath.Join(root, ".bin", "aws-lambda-rie")
+		if _, err := os.Stat(rie); err != nil {
+			t.Fatal("aws-lambda-rie not found: run `make tools`")
+		}
+	}
+	a, f, _ := syncApp(t)
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dir+"/", "./functions/sync")
+	build.Dir = root
+	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build functions/sync: %v\n%s", err, out)
+	}
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiPort, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), filepath.Join(dir, "sync"))
+	cmd.Env = append(os.Environ(), testenv.Env(a.Config)...)
+	cmd.Env = append(cmd.Env, "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "SYNC_TRIGGER_TOKEN="+operatorToken)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("sync function logs:\n%s", logs.String())
+		}
+	})
+	for range 100 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	invoke := func(ev []byte) []byte {
+		t.Helper()
+		resp, err := http.Post("http://"+addr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(ev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return b
+	}
+	scheduled, err := os.ReadFile("testdata/eventbridge-scheduled-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := invoke(scheduled); !strings.Contains(string(b), `"synced":1`) || !strings.Contains(string(b), `"trigger":"schedule"`) {
+		t.Fatalf("scheduled event under RIE answered %s", b)
+	}
+	if got, err := a.DB.FileForUser(context.Background(), f.UserID, f.ID); err != nil || got.Location != core.TierCold {
+		t.Fatalf("after the scheduled run: %+v %v", got, err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	b := invoke(event(t, "POST", "/api/sync/run", "", operatorToken, "", nil, false))
+	if err := json.Unmarshal(b, &resp); err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"trigger":"api"`) {
+		t.Fatalf("API Gateway event under RIE answered %s", b)
+	}
+	b = invoke(event(t, "POST", "/api/sync/run", "", "wrong-token-wrong-token", "", nil, false))
+	if err := json.Unmarshal(b, &resp); err != nil || resp.StatusCode != 401 {
+		t.Fatalf("wrong token under RIE answered %s", b)
 	}
 }

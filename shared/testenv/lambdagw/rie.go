@@ -43,7 +43,7 @@ func Build() (string, error) {
 			buildErr = err
 			return
 		}
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", buildDir+"/", "./functions/...")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", buildDir+"/", "./functions/...")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -51,6 +51,24 @@ func randomName(prefix string) string {
 // URL. The database is dropped when tb ends.
 func DatabaseURL(tb testing.TB) string {
 	tb.Helper()
+	dbURL := EmptyDatabaseURL(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("testenv: migrate: %v", err)
+	}
+	return dbURL
+}
+
+// EmptyDatabaseURL creates a fresh database without any table for tb and
+// returns its URL. The database is dropped when tb ends.
+func EmptyDatabaseURL(tb testing.TB) string {
+	tb.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
 		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -81,16 +99,7 @@ func DatabaseURL(tb testing.TB) string {
 	})
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
-	dbURL := u.String()
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatalf("testenv: migrate: %v", err)
-	}
-	return dbURL
+	return u.String()
 }
 
 var (

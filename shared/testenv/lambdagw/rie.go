@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -91,7 +92,15 @@ func New(tb testing.TB, cfg config.Config) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	env := append(os.Environ(), testenv.Env(cfg)...)
+	// The test's environment minus secret ARNs (a function would fetch them
+	// from Secrets Manager), then cfg.
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(k, "_SECRET_ARN") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, testenv.Env(cfg)...)
 	env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT="+FunctionTimeout)
 	fns := map[string]*function{}
 	for _, rt := range httpapi.Routes {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
@@ -62,6 +63,7 @@ func run() error {
 	if *migrateOnly {
 		return nil
 	}
+	go a.API.RunUploadJanitor(ctx, httpapi.JanitorInterval) // aborts expired multipart uploads
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)

@@ -58,7 +58,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	api := httpapi.New(httpapi.Deps{
-		Users: db, Files: db, DB: db, Hot: hot, Cold: cold,
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot,
 		Auth: a, Config: cfg, Logger: logger,
 	})
 	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, API: api}, nil

@@ -27,4 +27,8 @@ var Routes = []Route{
 	{Function: "get-file", Method: "GET", Path: "/api/files/{id}", Auth: true},
 	{Function: "download", Method: "GET", Path: "/api/files/{id}/download", Auth: true},
 	{Function: "delete-file", Method: "DELETE", Path: "/api/files/{id}", Auth: true},
+	{Function: "create-upload", Method: "POST", Path: "/api/files/uploads", Auth: true},
+	{Function: "complete-upload", Method: "POST", Path: "/api/files/uploads/{upload_id}/complete", Auth: true},
+	{Function: "abort-upload", Method: "DELETE", Path: "/api/files/uploads/{upload_id}", Auth: true},
+	{Function: "get-upload", Method: "GET", Path: "/api/files/uploads/{upload_id}", Auth: true},
 }

@@ -130,9 +130,9 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 		return core.File{}, a.bodyError(err)
 	}
 	head = head[:n]
-	ctype := storedType(part.Header.Get("Content-Type"), http.DetectContentType(head))
-	if !typeAllowed(ctype, a.Config.AllowedContentTypes) {
-		return core.File{}, core.Errorf(core.CodeUnsupportedMedia, "files of type %s are not accepted here", ctype)
+	ctype, err := a.contentType(part.Header.Get("Content-Type"), head)
+	if err != nil {
+		return core.File{}, err
 	}
 
 	key := fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe)
@@ -174,6 +174,17 @@ func (a *API) removeObject(ctx context.Context, key string) {
 	if err := a.Hot.Delete(ctx, key); err != nil {
 		a.Logger.ErrorContext(ctx, "could not remove object of failed upload", "key", key, "err", err.Error())
 	}
+}
+
+// contentType is the type to store for a file that starts with head (its
+// first sniffLen bytes) and that the client claims is of type claimed. It
+// returns an UNSUPPORTED_MEDIA_TYPE error when the allow-list refuses it.
+func (a *API) contentType(claimed string, head []byte) (string, error) {
+	ctype := storedType(claimed, http.DetectContentType(head))
+	if !typeAllowed(ctype, a.Config.AllowedContentTypes) {
+		return "", core.Errorf(core.CodeUnsupportedMedia, "files of type %s are not accepted here", ctype)
+	}
+	return ctype, nil
 }
 
 // storedType picks the type to store: the sniffed one, unless sniffing

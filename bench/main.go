@@ -66,6 +66,7 @@ type env struct {
 	token   string
 	hc      *http.Client
 	minio   *minio.Client
+	trailer *minio.Client // signs no payload, sends a CRC32C trailer: as the server's hot client
 	core    *minio.Core
 	hot     string // hot bucket name
 	bigFile string // path of the large test file
@@ -100,6 +101,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	e.minio, e.core = mc, &minio.Core{Client: mc}
+	if e.trailer, err = minio.New(o.s3, &minio.Options{Creds: credentials.NewStaticV4("minioadmin", "minioadmin", ""), Region: "us-east-1", TrailingHeaders: true}); err != nil {
+		return err
+	}
 	e.hc = &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error {

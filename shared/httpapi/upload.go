@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -29,6 +30,7 @@ const (
 	multipartOverhead = 1 << 20
 	maxExtraField     = 64 << 10
 	sniffLen          = 512
+	uploadReadBuffer  = 512 << 10
 )
 
 // upload streams the "file" part of a multipart body into the hot tier,
@@ -48,6 +50,12 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = &progressReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), rc: http.NewResponseController(w)}
+	// mime/multipart reads its source 4 KiB at a time: a larger buffer
+	// underneath turns a gigabyte's 260 000 read calls into 2 000.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{bufio.NewReaderSize(r.Body, uploadReadBuffer), r.Body}
 	part, err := a.filePart(r)
 	if err != nil {
 		a.writeError(w, r, err)

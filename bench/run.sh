@@ -12,7 +12,13 @@ BENCH_DB_URL=${BENCH_DB_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode
 
 [[ -x .bin/versitygw && -x .bin/aws-lambda-rie ]] || make tools
 work=$(mktemp -d "${TMPDIR:-/tmp}/hs-bench.XXXXXX")
-cleanup() { [[ -n ${S3_PID:-} ]] && kill "$S3_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+	[[ -n ${S3_PID:-} ]] && kill "$S3_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$work"
+	[[ -n ${s3dir:-} && $s3dir == /dev/shm/hs-bench-s3.* ]] && rm -rf "$s3dir"
+	return 0
+}
 trap cleanup EXIT
 
 echo "building server, bench, Lambda functions"
@@ -23,12 +29,20 @@ GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldf
 
 port=$((20000 + RANDOM % 20000))
 while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((20000 + RANDOM % 20000)); done
-mkdir -p "$work/s3"
-ROOT_ACCESS_KEY=minioadmin ROOT_SECRET_KEY=minioadmin "$ROOT/.bin/versitygw" --port "127.0.0.1:$port" posix "$work/s3" >"$work/s3.log" 2>&1 &
+# Objects live in memory (tmpfs) when there is room, so that the figures
+# measure the code and not this machine's disk; otherwise in the temp dir.
+s3dir="$work/s3"
+if [[ -d /dev/shm && -w /dev/shm ]] && (( $(df --output=avail -k /dev/shm | tail -1) > 8 * 1024 * 1024 )); then
+	s3dir=$(mktemp -d /dev/shm/hs-bench-s3.XXXXXX)
+fi
+mkdir -p "$s3dir"
+ROOT_ACCESS_KEY=minioadmin ROOT_SECRET_KEY=minioadmin "$ROOT/.bin/versitygw" --port "127.0.0.1:$port" posix "$s3dir" >"$work/s3.log" 2>&1 &
 S3_PID=$!
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
+echo "S3 data in $s3dir; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3)"
 "$work/bench" -s3 "127.0.0.1:$port" -server "$work/server" -work "$work" \
 	-rie "$ROOT/.bin/aws-lambda-rie" -bootstrap "$work/lambda/bootstrap" -dist "$ROOT/dist" \
 	-db "$BENCH_DB_URL" ${1:+-only "$1"}
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

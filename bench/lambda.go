@@ -105,7 +105,7 @@ func (e *env) coldStart() (time.Duration, time.Duration, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(e.o.rie, "--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), e.o.bootstrap)
-	cmd.Env = append(e.serverEnv(0), "AWS_LAMBDA_FUNCTION_TIMEOUT=30", "DOWNLOAD_MODE=redirect")
+	cmd.Env = append(e.serverEnv(8080), "AWS_LAMBDA_FUNCTION_TIMEOUT=30", "DOWNLOAD_MODE=redirect")
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

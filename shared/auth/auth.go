@@ -62,11 +62,11 @@ func New(key []byte, ttl time.Duration, cost int) (*Auth, error) {
 	return &Auth{key: key, ttl: ttl, cost: cost, dummyHash: dummy, slots: slots}, nil
 }
 
-// busy runs fn holding one of the bcrypt slots.
+// busy runs fn holding one of the bcrypt slots, at low priority.
 func (a *Auth) busy(fn func()) {
 	a.slots <- struct{}{}
 	defer func() { <-a.slots }()
-	fn()
+	runLowPriority(fn)
 }
 
 // TTL is how long issued tokens live.

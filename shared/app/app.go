@@ -30,18 +30,43 @@ type App struct {
 // New connects to PostgreSQL and builds the tier clients and the API. It
 // does not migrate or create buckets; callers that own the stack do that.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	// Connecting to PostgreSQL is the larger part of a cold start: it runs
+	// while the tier clients are built.
+	type opened struct {
+		db  *postgres.DB
+		err error
+	}
+	dbc := make(chan opened, 1)
+	go func() {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL)
+		dbc <- opened{db, err}
+	}()
+	hot, cold, a, err := clients(ctx, cfg)
+	o := <-dbc
+	if o.err != nil {
+		return nil, o.err
+	}
 	if err != nil {
+		o.db.Close()
 		return nil, err
 	}
+	db := o.db
+	api := httpapi.New(httpapi.Deps{
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot,
+		Auth: a, Config: cfg, Logger: logger,
+	})
+	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, API: api}, nil
+}
+
+// clients builds the tier clients and the auth service (no network I/O).
+func clients(ctx context.Context, cfg config.Config) (*storage.Hot, *storage.Cold, *auth.Auth, error) {
 	hot, err := storage.NewHot(storage.HotOptions{
 		Endpoint: cfg.Hot.Endpoint, PublicEndpoint: cfg.Hot.PublicEndpoint,
 		AccessKey: cfg.Hot.AccessKey, SecretKey: cfg.Hot.SecretKey,
 		Bucket: cfg.Hot.Bucket, Region: cfg.Hot.Region, Secure: cfg.Hot.Secure,
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, nil, nil, err
 	}
 	cold, err := storage.NewCold(ctx, storage.ColdOptions{
 		Endpoint: cfg.Cold.Endpoint, PublicEndpoint: cfg.Cold.PublicEndpoint,
@@ -49,19 +74,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Region: cfg.Cold.Region, Bucket: cfg.Cold.Bucket,
 	})
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, nil, nil, err
 	}
 	a, err := auth.New(cfg.SecretKey, cfg.TokenTTL, cfg.BcryptCost)
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("auth: %w", err)
+		return nil, nil, nil, fmt.Errorf("auth: %w", err)
 	}
-	api := httpapi.New(httpapi.Deps{
-		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot,
-		Auth: a, Config: cfg, Logger: logger,
-	})
-	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, API: api}, nil
+	return hot, cold, a, nil
 }
 
 // Close releases the pool.

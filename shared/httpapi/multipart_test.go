@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -406,3 +407,30 @@ func jsonBody(v any) []byte {
 }
 
 func jsonReader(v any) io.Reader { return bytes.NewReader(jsonBody(v)) }
+
+// TestUploadRoutesAlone mounts each upload function alone, as its Lambda
+// does: the routes that share a pattern locally must work on their own.
+func TestUploadRoutesAlone(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("alone@example.com")
+	u := c.createUpload("alone.bin", 9*mib, "")
+	for _, tc := range []struct {
+		function, method, path string
+		status                 int
+	}{
+		{"get-upload", "GET", "/api/files/uploads/" + u.UploadID, 200},
+		{"get-upload", "GET", "/api/files/uploads/00000000-0000-4000-8000-000000000000", 404},
+		{"download", "GET", "/api/files/1/download", 404},
+		{"abort-upload", "DELETE", "/api/files/uploads/" + u.UploadID, 204},
+	} {
+		t.Run(tc.function, func(t *testing.T) {
+			srv := httptest.NewServer(s.app.API.Handler(tc.function))
+			defer srv.Close()
+			one := &client{tb: t, base: srv.URL, token: c.token, hc: http.DefaultClient}
+			if resp, body := one.do(tc.method, tc.path, nil, nil); resp.StatusCode != tc.status {
+				t.Errorf("%s %s on %s alone: status %d, want %d; body %s", tc.method, tc.path, tc.function, resp.StatusCode, tc.status, body)
+			}
+		})
+	}
+}

@@ -5,7 +5,7 @@ BIN := $(CURDIR)/.bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: dev test test-go test-web fuzz lint build lambdas tools web migrate sync clean
+.PHONY: dev test test-go test-web fuzz lint build lambdas tools web migrate sync clean bench
 
 ## dev: build what is missing and run API + web app + S3 server + database on :8000
 dev: tools
@@ -26,6 +26,10 @@ $(BIN)/versitygw: tools/go.mod
 $(BIN)/aws-lambda-rie: tools/go.mod
 	cd tools && GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 	@touch $@
+
+## bench: throughput, memory, latency and Lambda figures (bench/README.md)
+bench: tools
+	@bash bench/run.sh
 
 ## build: the local server binary
 build:

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
@@ -74,6 +75,7 @@ func run() error {
 		}
 		return err
 	}
+	go a.API.RunUploadJanitor(ctx, httpapi.JanitorInterval) // aborts expired multipart uploads
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)

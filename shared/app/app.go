@@ -36,33 +36,27 @@ type App struct {
 // New connects to PostgreSQL and builds the tier clients and the API. It
 // does not migrate or create buckets; callers that own the stack do that.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	// Connecting to PostgreSQL is the larger part of a cold start: it runs
+	// while the tier clients are built.
+	type opened struct {
+		db  *postgres.DB
+		err error
+	}
+	dbc := make(chan opened, 1)
+	go func() {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL)
+		dbc <- opened{db, err}
+	}()
+	hot, cold, a, err := clients(ctx, cfg)
+	o := <-dbc
+	if o.err != nil {
+		return nil, o.err
+	}
 	if err != nil {
+		o.db.Close()
 		return nil, err
 	}
-	hot, err := storage.NewHot(storage.HotOptions{
-		Endpoint: cfg.Hot.Endpoint, PublicEndpoint: cfg.Hot.PublicEndpoint,
-		AccessKey: cfg.Hot.AccessKey, SecretKey: cfg.Hot.SecretKey,
-		Bucket: cfg.Hot.Bucket, Region: cfg.Hot.Region, Secure: cfg.Hot.Secure,
-	})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	cold, err := storage.NewCold(ctx, storage.ColdOptions{
-		Endpoint: cfg.Cold.Endpoint, PublicEndpoint: cfg.Cold.PublicEndpoint,
-		AccessKeyID: cfg.Cold.AccessKeyID, SecretKey: cfg.Cold.SecretKey, SessionToken: cfg.Cold.SessionToken,
-		Region: cfg.Cold.Region, Bucket: cfg.Cold.Bucket,
-	})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	a, err := auth.New(cfg.SecretKey, cfg.TokenTTL, cfg.BcryptCost)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("auth: %w", err)
-	}
+	db := o.db
 	syncLogger, syncLog, err := newSyncLogger(logger, cfg.SyncLogFile)
 	if err != nil {
 		db.Close()
@@ -72,10 +66,35 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		BatchSize: cfg.SyncBatchSize, MaxRetries: cfg.SyncMaxRetries, DeleteHot: cfg.DeleteFromMinioAfterSync,
 	})
 	api := httpapi.New(httpapi.Deps{
-		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Sync: job, SyncStatus: db,
-		Auth: a, Config: cfg, Logger: logger,
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot,
+		Sync: job, SyncStatus: db, Auth: a, Config: cfg, Logger: logger,
 	})
 	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, Sync: job, API: api, syncLog: syncLog}, nil
+}
+
+// clients builds the tier clients and the auth service (no network I/O).
+func clients(ctx context.Context, cfg config.Config) (*storage.Hot, *storage.Cold, *auth.Auth, error) {
+	hot, err := storage.NewHot(storage.HotOptions{
+		Endpoint: cfg.Hot.Endpoint, PublicEndpoint: cfg.Hot.PublicEndpoint,
+		AccessKey: cfg.Hot.AccessKey, SecretKey: cfg.Hot.SecretKey,
+		Bucket: cfg.Hot.Bucket, Region: cfg.Hot.Region, Secure: cfg.Hot.Secure,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cold, err := storage.NewCold(ctx, storage.ColdOptions{
+		Endpoint: cfg.Cold.Endpoint, PublicEndpoint: cfg.Cold.PublicEndpoint,
+		AccessKeyID: cfg.Cold.AccessKeyID, SecretKey: cfg.Cold.SecretKey, SessionToken: cfg.Cold.SessionToken,
+		Region: cfg.Cold.Region, Bucket: cfg.Cold.Bucket,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	a, err := auth.New(cfg.SecretKey, cfg.TokenTTL, cfg.BcryptCost)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("auth: %w", err)
+	}
+	return hot, cold, a, nil
 }
 
 // newSyncLogger returns the sync job's logger: the process logger (stdout)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -30,16 +31,42 @@ type Auth struct {
 	// dummyHash is compared against when a login names an unknown email, so
 	// that the answer takes as long as for a wrong password.
 	dummyHash []byte
+	// slots bounds concurrent bcrypt work to all cores but one, so that a
+	// burst of logins cannot starve every other request of CPU.
+	slots chan struct{}
+}
+
+// dummyHashes are bcrypt hashes of a throw-away password at the usual
+// costs, so that start-up (a Lambda cold start) need not spend a whole
+// bcrypt computation making one.
+var dummyHashes = map[int]string{
+	4:  "$2a$04$x30PQsZpArqHgZTpx1GIp.vlP618dvXeZqxVGu1/WeaYYAtLx2G5a",
+	10: "$2a$10$C3Z/NbVPqX4FVmdEM6LNBeA9oev1pdHs/8LIg4E2h5DT3NF81onYG",
+	11: "$2a$11$WcHMorZu8N8LcelUuipQveyMzknAeGUOY2l0/SvEgmh5DyZI1lW92",
+	12: "$2a$12$dVRfA/G96asPScnsoOfkru0QkJclQN1WnD9pbeESGSK/anWkYejP2",
+	13: "$2a$13$g43ir9x9S2fJNbymQNozluh0xBPoGQjrHsHKFlYDfyMlb2wnvRVuK",
+	14: "$2a$14$mBXjHadkEmRnA55pUcBaTudrmjlJtYULEAmTBJe0Q1YAM8n7JPLqq",
 }
 
 // New returns an Auth signing with key, issuing tokens valid for ttl and
 // hashing passwords at bcrypt cost.
 func New(key []byte, ttl time.Duration, cost int) (*Auth, error) {
-	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for timing"), cost)
-	if err != nil {
-		return nil, fmt.Errorf("dummy hash: %w", err)
+	dummy := []byte(dummyHashes[cost])
+	if len(dummy) == 0 {
+		var err error
+		if dummy, err = bcrypt.GenerateFromPassword([]byte("dummy password for timing"), cost); err != nil {
+			return nil, fmt.Errorf("dummy hash: %w", err)
+		}
 	}
-	return &Auth{key: key, ttl: ttl, cost: cost, dummyHash: dummy}, nil
+	slots := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
+	return &Auth{key: key, ttl: ttl, cost: cost, dummyHash: dummy, slots: slots}, nil
+}
+
+// busy runs fn holding one of the bcrypt slots, at low priority.
+func (a *Auth) busy(fn func()) {
+	a.slots <- struct{}{}
+	defer func() { <-a.slots }()
+	runLowPriority(fn)
 }
 
 // TTL is how long issued tokens live.
@@ -47,7 +74,9 @@ func (a *Auth) TTL() time.Duration { return a.ttl }
 
 // HashPassword returns the bcrypt hash of password.
 func (a *Auth) HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), a.cost)
+	var h []byte
+	var err error
+	a.busy(func() { h, err = bcrypt.GenerateFromPassword([]byte(password), a.cost) })
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -58,11 +87,15 @@ func (a *Auth) HashPassword(password string) (string, error) {
 // (unknown user) it compares against a dummy hash and reports false, taking
 // the same time as a real comparison.
 func (a *Auth) CheckPassword(hash, password string) bool {
-	if hash == "" {
-		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	ok := false
+	a.busy(func() {
+		if hash == "" {
+			_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
+			return
+		}
+		ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	})
+	return ok
 }
 
 // IssueToken returns a signed token for userID and its expiry.

@@ -137,3 +137,16 @@ func FuzzParseToken(f *testing.F) {
 		}
 	})
 }
+
+// TestDummyHashes keeps the precomputed dummy hashes honest: each is a
+// bcrypt hash of its cost.
+func TestDummyHashes(t *testing.T) {
+	for cost, h := range dummyHashes {
+		if got, err := bcrypt.Cost([]byte(h)); err != nil || got != cost {
+			t.Errorf("dummy hash for cost %d has cost %d (%v)", cost, got, err)
+		}
+		if cost < 12 && bcrypt.CompareHashAndPassword([]byte(h), []byte("dummy password for timing")) != nil {
+			t.Errorf("dummy hash for cost %d does not match its password", cost)
+		}
+	}
+}

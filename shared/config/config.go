@@ -32,6 +32,7 @@ type Config struct {
 	Cold ColdConfig
 
 	MaxFileSize         int64
+	MultipartThreshold  int64    // bytes; larger files should use presigned multipart uploads
 	AllowedContentTypes []string // empty: any type
 	CORSOrigins         []string
 	DownloadMode        string // "stream" or "redirect"
@@ -122,6 +123,7 @@ var variables = []variable{
 	{"S3_ENDPOINT", "", "S3-compatible endpoint URL standing in for AWS (path-style); empty = AWS", optURL(func(c *Config) *string { return &c.Cold.Endpoint })},
 	{"S3_PUBLIC_ENDPOINT", "", "cold tier URL used in presigned URLs for browsers (default S3_ENDPOINT)", optURL(func(c *Config) *string { return &c.Cold.PublicEndpoint })},
 	{"MAX_FILE_SIZE_MB", "100", "largest upload in MiB (1..1048576)", intVar(1, 1<<20, func(c *Config, n int) { c.MaxFileSize = int64(n) << 20 })},
+	{"MULTIPART_THRESHOLD_MB", "4", "files larger than this many MiB should use the presigned multipart upload (a Lambda request carries at most 6 MB, base64 included) (1..1048576)", intVar(1, 1<<20, func(c *Config, n int) { c.MultipartThreshold = int64(n) << 20 })},
 	{"ALLOWED_CONTENT_TYPES", "", "comma-separated allow-list of sniffed types, e.g. image/*,application/pdf (empty: any)", func(c *Config, v string) error {
 		c.AllowedContentTypes = splitList(v)
 		for _, t := range c.AllowedContentTypes {

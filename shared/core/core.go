@@ -38,3 +38,35 @@ type File struct {
 	UploadedAt       time.Time
 	SyncedAt         *time.Time
 }
+
+// UploadSession is a presigned multipart upload in progress: the browser
+// sends the parts straight to the hot tier, then asks the API to complete.
+type UploadSession struct {
+	ID               string // our id (a UUID): the upload_id clients see
+	UserID           int64
+	ObjectKey        string
+	StorageUploadID  string // the hot tier's multipart upload id; never sent to clients
+	Filename         string // sanitized name used in the object key
+	OriginalFilename string
+	Size             int64 // declared size in bytes
+	ContentType      string
+	PartSize         int64
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
+}
+
+// PartCount is the number of parts the declared size splits into.
+func (s UploadSession) PartCount() int {
+	if s.PartSize <= 0 || s.Size <= 0 {
+		return 0
+	}
+	return int((s.Size + s.PartSize - 1) / s.PartSize)
+}
+
+// PartLen is the size part n (1-based) must have.
+func (s UploadSession) PartLen(n int) int64 {
+	if n < s.PartCount() {
+		return s.PartSize
+	}
+	return s.Size - int64(s.PartCount()-1)*s.PartSize
+}

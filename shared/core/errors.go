@@ -18,6 +18,7 @@ const (
 	CodeTokenExpired       Code = "TOKEN_EXPIRED"
 	CodeForbidden          Code = "FORBIDDEN"
 	CodeFileNotFound       Code = "FILE_NOT_FOUND"
+	CodeUploadNotFound     Code = "UPLOAD_NOT_FOUND"
 	CodeNotFound           Code = "NOT_FOUND"
 	CodeMethodNotAllowed   Code = "METHOD_NOT_ALLOWED"
 	CodeMissingFile        Code = "MISSING_FILE"

@@ -64,6 +64,8 @@ type Deps struct {
 	}
 	Sync       syncRunner // the sync job, for POST /api/sync/run
 	SyncStatus syncStatusStore
+	Uploads    uploadStore   // presigned multipart upload sessions
+	HotParts   multipartTier // the hot tier's multipart calls
 	Auth       *auth.Auth
 	Config     config.Config
 	Logger     *slog.Logger
@@ -103,6 +105,11 @@ func New(d Deps) *API {
 		"delete-file": a.deleteFile,
 		"sync":        a.syncRun,
 		"sync-status": a.syncStatus,
+
+		"create-upload":   a.createUpload,
+		"complete-upload": a.completeUpload,
+		"abort-upload":    a.abortUpload,
+		"get-upload":      a.getUpload,
 	}
 	return a
 }
@@ -117,6 +124,7 @@ func (a *API) Handler(functions ...string) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mounted := 0
+	overlapping := map[string]http.Handler{"download": nil, "get-upload": nil}
 	for _, rt := range Routes {
 		if len(want) > 0 && !want[rt.Function] {
 			continue
@@ -125,13 +133,45 @@ func (a *API) Handler(functions ...string) http.Handler {
 		if !ok {
 			panic(fmt.Sprintf("httpapi: no handler for route %s (%s)", rt.Pattern(), rt.Function))
 		}
-		mux.Handle(rt.Pattern(), a.route(rt, h))
+		if _, ok := overlapping[rt.Function]; ok {
+			overlapping[rt.Function] = a.route(rt, h)
+		} else {
+			mux.Handle(rt.Pattern(), a.route(rt, h))
+		}
 		mounted++
 	}
 	if mounted == 0 {
 		panic(fmt.Sprintf("httpapi: no route for functions %v", functions))
 	}
+	a.mountOverlapping(mux, overlapping)
 	return a.middleware(jsonNotFound(mux, a))
+}
+
+// mountOverlapping mounts GET /api/files/{id}/download and GET
+// /api/files/uploads/{upload_id}. Both match /api/files/uploads/download and
+// neither is more specific, which ServeMux refuses; when both are mounted
+// they share GET /api/files/{id}/{sub} and the first segment decides (file
+// ids are integers, never "uploads").
+func (a *API) mountOverlapping(mux *http.ServeMux, h map[string]http.Handler) {
+	if h["download"] == nil || h["get-upload"] == nil {
+		for _, rt := range Routes {
+			if hh := h[rt.Function]; hh != nil {
+				mux.Handle(rt.Pattern(), hh)
+			}
+		}
+		return
+	}
+	mux.HandleFunc("GET /api/files/{id}/{sub}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("id") == "uploads":
+			r.SetPathValue("upload_id", r.PathValue("sub"))
+			h["get-upload"].ServeHTTP(w, r)
+		case r.PathValue("sub") == "download":
+			h["download"].ServeHTTP(w, r)
+		default:
+			a.writeError(w, r, core.Errorf(core.CodeNotFound, "no such endpoint"))
+		}
+	})
 }
 
 // route wraps one endpoint with what its table entry asks for.

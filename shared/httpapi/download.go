@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
@@ -115,3 +116,15 @@ func (e *errorRewriter) Write(b []byte) (int, error) {
 }
 
 func (e *errorRewriter) Unwrap() http.ResponseWriter { return e.ResponseWriter }
+
+// copyBuffers hold the buffers downloads are copied through: 256 KiB moves
+// a gigabyte in 4 000 writes instead of io.Copy's 32 000.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// ReadFrom copies src to the response through a pooled 256 KiB buffer
+// (http.ServeContent uses it when present).
+func (e *errorRewriter) ReadFrom(src io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	return io.CopyBuffer(struct{ io.Writer }{e}, src, *buf)
+}

@@ -23,7 +23,7 @@ func statusOf(c core.Code) int {
 		return http.StatusUnauthorized
 	case core.CodeForbidden:
 		return http.StatusForbidden
-	case core.CodeFileNotFound, core.CodeNotFound:
+	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound:
 		return http.StatusNotFound
 	case core.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed

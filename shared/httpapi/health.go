@@ -47,7 +47,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 func (a *API) publicConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"max_file_size_bytes":       a.Config.MaxFileSize,
-		"multipart_threshold_bytes": 0, // presigned multipart uploads are not offered yet
+		"multipart_threshold_bytes": a.Config.MultipartThreshold,
 		"allowed_content_types":     nonNil(a.Config.AllowedContentTypes),
 	})
 }

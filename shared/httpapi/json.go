@@ -24,19 +24,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeJSON reads a JSON object body into v, refusing wrong content types,
 // bodies over 64 KiB, malformed JSON, wrong types and trailing data.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSONLimit(w, r, v, maxJSONBody)
+}
+
+// decodeJSONLimit is decodeJSON with a body limit of limit bytes.
+func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return core.Errorf(core.CodeUnsupportedMedia, "request body must be application/json")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	if err := dec.Decode(v); err != nil {
 		var maxErr *http.MaxBytesError
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &maxErr):
-			return core.Errorf(core.CodeBodyTooLarge, "request body is larger than %d bytes", maxJSONBody)
+			return core.Errorf(core.CodeBodyTooLarge, "request body is larger than %d bytes", limit)
 		case errors.As(err, &typeErr):
 			return &core.Error{Code: core.CodeValidation, Message: typeErr.Field + " has the wrong type", Field: typeErr.Field}
 		case errors.Is(err, io.EOF):

@@ -29,4 +29,8 @@ var Routes = []Route{
 	{Function: "delete-file", Method: "DELETE", Path: "/api/files/{id}", Auth: true},
 	{Function: "sync", Method: "POST", Path: "/api/sync/run"}, // operator token (SYNC_TRIGGER_TOKEN), checked by the handler
 	{Function: "sync-status", Method: "GET", Path: "/api/sync/status", Auth: true},
+	{Function: "create-upload", Method: "POST", Path: "/api/files/uploads", Auth: true},
+	{Function: "complete-upload", Method: "POST", Path: "/api/files/uploads/{upload_id}/complete", Auth: true},
+	{Function: "abort-upload", Method: "DELETE", Path: "/api/files/uploads/{upload_id}", Auth: true},
+	{Function: "get-upload", Method: "GET", Path: "/api/files/uploads/{upload_id}", Auth: true},
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -29,7 +30,9 @@ const (
 	// file's bytes: boundaries, part headers and small extra fields.
 	multipartOverhead = 1 << 20
 	maxExtraField     = 64 << 10
+	sniffLen          = 512
 	smallUpload       = 1 << 20
+	uploadReadBuffer  = 512 << 10
 )
 
 // headPool holds the buffers the first MiB of each upload is read into.
@@ -51,6 +54,12 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = &progressReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), rc: http.NewResponseController(w)}
+	// mime/multipart reads its source 4 KiB at a time: a larger buffer
+	// underneath turns a gigabyte's 260 000 read calls into 2 000.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{bufio.NewReaderSize(r.Body, uploadReadBuffer), r.Body}
 	part, err := a.filePart(r)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -141,9 +150,9 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	if int64(n) > a.Config.MaxFileSize {
 		return core.File{}, a.tooLarge()
 	}
-	ctype := storedType(part.Header.Get("Content-Type"), http.DetectContentType(head))
-	if !typeAllowed(ctype, a.Config.AllowedContentTypes) {
-		return core.File{}, core.Errorf(core.CodeUnsupportedMedia, "files of type %s are not accepted here", ctype)
+	ctype, err := a.contentType(part.Header.Get("Content-Type"), head)
+	if err != nil {
+		return core.File{}, err
 	}
 
 	key := fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe)
@@ -206,6 +215,17 @@ func (a *API) removeObject(ctx context.Context, key string) {
 	if err := a.Hot.Delete(ctx, key); err != nil {
 		a.Logger.ErrorContext(ctx, "could not remove object of failed upload", "key", key, "err", err.Error())
 	}
+}
+
+// contentType is the type to store for a file that starts with head (its
+// first sniffLen bytes) and that the client claims is of type claimed. It
+// returns an UNSUPPORTED_MEDIA_TYPE error when the allow-list refuses it.
+func (a *API) contentType(claimed string, head []byte) (string, error) {
+	ctype := storedType(claimed, http.DetectContentType(head))
+	if !typeAllowed(ctype, a.Config.AllowedContentTypes) {
+		return "", core.Errorf(core.CodeUnsupportedMedia, "files of type %s are not accepted here", ctype)
+	}
+	return ctype, nil
 }
 
 // storedType picks the type to store: the sniffed one, unless sniffing

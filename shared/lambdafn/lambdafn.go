@@ -21,7 +21,13 @@ import (
 // dependencies once, and serves. It exits with one line on stderr if the
 // configuration or the dependencies are wrong.
 func Main(function string) {
-	ctx := context.Background()
+	a := build(context.Background())
+	lambda.Start(httpadapter.NewV2(a.API.Handler(function)).ProxyWithContext)
+}
+
+// loadConfig resolves secrets given as *_SECRET_ARN variables and loads the
+// configuration, exiting with one line on stderr when it is wrong.
+func loadConfig(ctx context.Context) config.Config {
 	getenv, err := secrets.Overlay(ctx, os.Getenv, nil)
 	if err != nil {
 		fail(err)
@@ -30,11 +36,17 @@ func Main(function string) {
 	if err != nil {
 		fail(err)
 	}
-	a, err := app.New(ctx, cfg, app.NewLogger())
+	return cfg
+}
+
+// build loads the configuration and builds the dependencies once, at cold
+// start.
+func build(ctx context.Context) *app.App {
+	a, err := app.New(ctx, loadConfig(ctx), app.NewLogger())
 	if err != nil {
 		fail(err)
 	}
-	lambda.Start(httpadapter.NewV2(a.API.Handler(function)).ProxyWithContext)
+	return a
 }
 
 func fail(err error) {

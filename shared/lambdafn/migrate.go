@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
-	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
-	"github.com/hybrid-storage/hybrid-storage/shared/secrets"
 )
 
 // MigrateResult is what the migrate function answers.
@@ -27,15 +24,7 @@ type MigrateResult struct {
 // migrations and answers {"applied": n}. It does not touch the buckets. A
 // failed migration fails the invocation, which fails the deploy.
 func MigrateMain() {
-	ctx := context.Background()
-	getenv, err := secrets.Overlay(ctx, os.Getenv, nil)
-	if err != nil {
-		fail(err)
-	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		fail(err)
-	}
+	cfg := loadConfig(context.Background())
 	logger := app.NewLogger()
 	lambda.Start(func(ctx context.Context, _ json.RawMessage) (MigrateResult, error) {
 		return Migrate(ctx, cfg.DatabaseURL, logger)

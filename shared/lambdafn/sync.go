@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/hybrid-storage/hybrid-storage/shared/app"
-	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
 )
 
@@ -22,15 +20,25 @@ import (
 // the EventBridge schedule (cron(0 0 * * ? *)) and POST /api/sync/run
 // through API Gateway.
 func SyncMain() {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		fail(err)
+	a := build(context.Background())
+	lambda.Start(SyncHandler(withJanitor{a.Sync, a.API, a.Logger}, a.API.Handler("sync"), a.Logger))
+}
+
+// withJanitor makes the nightly run also abort expired presigned multipart
+// uploads, which on AWS no long-running process does.
+type withJanitor struct {
+	syncRunner
+	api    *httpapi.API
+	logger *slog.Logger
+}
+
+func (w withJanitor) RunExclusive(ctx context.Context, trigger string) (syncjob.Report, error) {
+	if n, err := w.api.AbortExpiredUploads(ctx); err != nil {
+		w.logger.WarnContext(ctx, "upload janitor failed", "err", err.Error())
+	} else if n > 0 {
+		w.logger.InfoContext(ctx, "upload janitor aborted expired uploads", "count", n)
 	}
-	a, err := app.New(context.Background(), cfg, app.NewLogger())
-	if err != nil {
-		fail(err)
-	}
-	lambda.Start(SyncHandler(a.Sync, a.API.Handler("sync"), a.Logger))
+	return w.syncRunner.RunExclusive(ctx, trigger)
 }
 
 // syncRunner is what the sync function needs of the job.

@@ -60,24 +60,14 @@ type Invoker func(ctx context.Context, function string, event []byte) ([]byte, e
 // Handler is the gateway over routes, invoking functions through invoke.
 // corsOrigins are the API's CorsPreflight origins (none: no CORS handling).
 func Handler(routes []httpapi.Route, corsOrigins []string, invoke Invoker) http.Handler {
-	mux := http.NewServeMux()
-	for _, rt := range routes {
-		mux.Handle(rt.Pattern(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			forward(w, r, rt, invoke, len(corsOrigins) > 0)
-		}))
-	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var allowed []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, p := mux.Handler(probe); p != "" {
-				allowed = append(allowed, m)
+		rt, params, allowed := matchRoute(routes, r.Method, r.URL.Path)
+		if rt != nil {
+			for k, v := range params {
+				r.SetPathValue(k, v)
 			}
+			forward(w, r, *rt, invoke, len(corsOrigins) > 0)
+			return
 		}
 		if len(allowed) > 0 {
 			sort.Strings(allowed)
@@ -314,4 +304,51 @@ func invokeURL(ctx context.Context, hc *http.Client, url string, event []byte) (
 		return nil, fmt.Errorf("%w: function error %s: %s", errInvoke, fe, out)
 	}
 	return out, nil
+}
+
+// matchRoute picks the route API Gateway would: among the routes whose path
+// matches segment by segment ({name} matches any one segment), the most
+// specific, a static segment beating a variable from the left. Unlike
+// ServeMux it accepts GET /api/files/{id}/download beside GET
+// /api/files/uploads/{upload_id}. With no route for the method, allowed
+// lists the methods that have one.
+func matchRoute(routes []httpapi.Route, method, path string) (best *httpapi.Route, params map[string]string, allowed []string) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var bestKey string
+	for i := range routes {
+		rt := &routes[i]
+		pat := strings.Split(strings.Trim(rt.Path, "/"), "/")
+		if len(pat) != len(segs) {
+			continue
+		}
+		key := make([]byte, len(pat)) // '1' static, '0' variable: larger is more specific
+		p := map[string]string{}
+		matched := true
+		for j, ps := range pat {
+			if strings.HasPrefix(ps, "{") && strings.HasSuffix(ps, "}") {
+				key[j] = '0'
+				p[ps[1:len(ps)-1]] = segs[j]
+				continue
+			}
+			key[j] = '1'
+			if ps != segs[j] {
+				matched = false
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		if rt.Method != method {
+			allowed = append(allowed, rt.Method)
+			continue
+		}
+		if best == nil || string(key) > bestKey {
+			best, bestKey, params = rt, string(key), p
+		}
+	}
+	if best != nil {
+		allowed = nil
+	}
+	return best, params, allowed
 }

@@ -183,3 +183,28 @@ func TestGatewayAnswers(t *testing.T) {
 		t.Errorf("oversized requests were invoked")
 	}
 }
+
+func TestMatchRouteLikeAPIGateway(t *testing.T) {
+	tests := []struct {
+		method, path, want string
+		allowed            []string
+	}{
+		{"GET", "/api/files/uploads/abc", "get-upload", nil},
+		{"GET", "/api/files/5/download", "download", nil},
+		{"GET", "/api/files/uploads/download", "get-upload", nil}, // the static segment wins
+		{"GET", "/api/files/5", "get-file", nil},
+		{"DELETE", "/api/files/uploads/abc", "abort-upload", nil},
+		{"PUT", "/api/files", "", []string{"GET"}},
+		{"GET", "/api/nothing", "", nil},
+	}
+	for _, tc := range tests {
+		rt, _, allowed := matchRoute(httpapi.Routes, tc.method, tc.path)
+		got := ""
+		if rt != nil {
+			got = rt.Function
+		}
+		if got != tc.want || strings.Join(allowed, ",") != strings.Join(tc.allowed, ",") {
+			t.Errorf("%s %s → %q (allowed %v), want %q (allowed %v)", tc.method, tc.path, got, allowed, tc.want, tc.allowed)
+		}
+	}
+}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+)
+
+const reps = 2 // each transfer runs this often; the best time counts
+
+// apiUpload sends size bytes of the big file (from offset 0) through POST
+// /api/files/upload, with an exact Content-Length as browsers send, and
+// returns the file id.
+func (e *env) apiUpload(name string, size int64) (int64, error) {
+	f, err := os.Open(e.bigFile)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var head bytes.Buffer
+	mw := multipart.NewWriter(&head)
+	if _, err := mw.CreateFormFile("file", name); err != nil {
+		return 0, err
+	}
+	tail := "\r\n--" + mw.Boundary() + "--\r\n"
+	body := io.MultiReader(bytes.NewReader(head.Bytes()), io.NewSectionReader(f, 0, size), strings.NewReader(tail))
+	req, err := http.NewRequestWithContext(e.ctx, "POST", e.base+"/api/files/upload", body)
+	if err != nil {
+		return 0, err
+	}
+	req.ContentLength = int64(head.Len()) + size + int64(len(tail))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := e.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 201 {
+		return 0, fmt.Errorf("upload: status %d: %s", resp.StatusCode, b)
+	}
+	var out struct {
+		ID       int64 `json:"id"`
+		FileSize int64 `json:"file_size"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return 0, err
+	}
+	if out.FileSize != size {
+		return 0, fmt.Errorf("upload stored %d bytes, sent %d", out.FileSize, size)
+	}
+	return out.ID, nil
+}
+
+// directPut uploads size bytes of the big file straight to the S3 server
+// with minio-go's PutObject and a known size: with default options
+// (every chunk signed with SHA-256 over plain HTTP), or like the server
+// (unsigned payload with a CRC32C trailer).
+func (e *env) directPut(key string, size int64, likeServer bool) error {
+	f, err := os.Open(e.bigFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	c, opts := e.minio, minio.PutObjectOptions{ContentType: "application/octet-stream"}
+	if likeServer {
+		c, opts.DisableContentSha256 = e.trailer, true
+	}
+	_, err = c.PutObject(e.ctx, e.hot, key, io.NewSectionReader(f, 0, size), size, opts)
+	return err
+}
+
+func (e *env) deleteFile(id int64) error {
+	_, err := e.call("DELETE", "/api/files/"+strconv.FormatInt(id, 10), nil, nil)
+	return err
+}
+
+func best(n int, fn func() error) (time.Duration, error) {
+	var b time.Duration
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if err := fn(); err != nil {
+			return 0, err
+		}
+		if d := time.Since(t0); i == 0 || d < b {
+			b = d
+		}
+	}
+	return b, nil
+}
+
+// transfer compares 1 GiB through the API with direct minio-go calls, both
+// ways.
+func (e *env) transfer() error {
+	size := e.o.bigSize
+	var direct, directDefault, api time.Duration
+	for i := 0; i < reps; i++ {
+		dd, err := best(1, func() error { return e.directPut("direct-put", size, false) })
+		if err != nil {
+			return fmt.Errorf("direct put: %w", err)
+		}
+		_ = e.minio.RemoveObject(e.ctx, e.hot, "direct-put", minio.RemoveObjectOptions{})
+		d, err := best(1, func() error { return e.directPut("direct-put", size, true) })
+		if err != nil {
+			return fmt.Errorf("direct put: %w", err)
+		}
+		_ = e.minio.RemoveObject(e.ctx, e.hot, "direct-put", minio.RemoveObjectOptions{})
+		if i == 0 || dd < directDefault {
+			directDefault = dd
+		}
+		var id int64
+		a, err := best(1, func() error { var err error; id, err = e.apiUpload("big.bin", size); return err })
+		if err != nil {
+			return fmt.Errorf("api upload: %w", err)
+		}
+		if err := e.deleteFile(id); err != nil {
+			return err
+		}
+		if i == 0 || d < direct {
+			direct = d
+		}
+		if i == 0 || a < api {
+			api = a
+		}
+	}
+	e.report.add("upload 1 GiB direct PutObject, default opts", fmt.Sprintf("%.2f s, %.0f MiB/s", directDefault.Seconds(), mbps(size, directDefault)), "", nil)
+	e.report.add("upload 1 GiB direct PutObject, server's opts", fmt.Sprintf("%.2f s, %.0f MiB/s", direct.Seconds(), mbps(size, direct)), "", nil)
+	e.report.add("upload 1 GiB POST /api/files/upload", fmt.Sprintf("%.2f s, %.0f MiB/s", api.Seconds(), mbps(size, api)), "", nil)
+	e.report.add("upload API / direct (default opts)", fmt.Sprintf("%.2fx", directDefault.Seconds()/api.Seconds()), "", nil)
+	r := direct.Seconds() / api.Seconds()
+	e.report.add("upload API / direct (same opts as server)", fmt.Sprintf("%.2fx", r), ">= 0.90x", boolp(r >= 0.9))
+
+	// Downloads: one stored file, read both ways.
+	id, err := e.apiUpload("big.bin", size)
+	if err != nil {
+		return err
+	}
+	defer e.deleteFile(id) //nolint:errcheck
+	var key string
+	if err := e.withDB(func(q querier) error {
+		return q.QueryRow(e.ctx, `SELECT object_key FROM files WHERE id = $1`, id).Scan(&key)
+	}); err != nil {
+		return err
+	}
+	var directGet, apiGet time.Duration
+	for i := 0; i < reps; i++ {
+		d, err := best(1, func() error {
+			obj, err := e.minio.GetObject(e.ctx, e.hot, key, minio.GetObjectOptions{})
+			if err != nil {
+				return err
+			}
+			defer obj.Close()
+			return expectCopy(obj, size)
+		})
+		if err != nil {
+			return fmt.Errorf("direct get: %w", err)
+		}
+		a, err := best(1, func() error {
+			req, _ := http.NewRequestWithContext(e.ctx, "GET", fmt.Sprintf("%s/api/files/%d/download", e.base, id), nil)
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			resp, err := e.hc.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return fmt.Errorf("download: status %d", resp.StatusCode)
+			}
+			return expectCopy(resp.Body, size)
+		})
+		if err != nil {
+			return fmt.Errorf("api download: %w", err)
+		}
+		if i == 0 || d < directGet {
+			directGet = d
+		}
+		if i == 0 || a < apiGet {
+			apiGet = a
+		}
+	}
+	e.report.add("download 1 GiB direct GetObject", fmt.Sprintf("%.2f s, %.0f MiB/s", directGet.Seconds(), mbps(size, directGet)), "", nil)
+	e.report.add("download 1 GiB GET /api/files/{id}/download", fmt.Sprintf("%.2f s, %.0f MiB/s", apiGet.Seconds(), mbps(size, apiGet)), "", nil)
+	r = directGet.Seconds() / apiGet.Seconds()
+	e.report.add("download API / direct throughput", fmt.Sprintf("%.2fx", r), ">= 0.90x", boolp(r >= 0.9))
+	return nil
+}
+
+func expectCopy(r io.Reader, size int64) error {
+	n, err := io.CopyBuffer(io.Discard, r, make([]byte, 256<<10))
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return fmt.Errorf("read %d bytes, want %d", n, size)
+	}
+	return nil
+}
+
+// procStatus reads a field (in KiB) of /proc/<pid>/status.
+func procStatus(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// peakGrowth runs fn while watching the server's resident memory and
+// returns how far the peak rose above the resident size before fn: the
+// larger of VmHWM (reset first through clear_refs) and VmRSS sampled every
+// 5 ms.
+func (e *env) peakGrowth(fn func() error) (int64, error) {
+	pid := e.srv.Process.Pid
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0) // resets VmHWM
+	before, err := procStatus(pid, "VmRSS")
+	if err != nil {
+		return 0, err
+	}
+	var peak atomic.Int64
+	peak.Store(before)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if v, err := procStatus(pid, "VmRSS"); err == nil && v > peak.Load() {
+					peak.Store(v)
+				}
+			}
+		}
+	})
+	err = fn()
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return 0, err
+	}
+	if hwm, err := procStatus(pid, "VmHWM"); err == nil && hwm > peak.Load() {
+		peak.Store(hwm)
+	}
+	return (peak.Load() - before) << 10, nil
+}
+
+// rss measures the server's memory during one 1 GiB upload and during 8
+// concurrent 256 MiB uploads.
+func (e *env) rss() error {
+	var id int64
+	t0 := time.Now()
+	grow, err := e.peakGrowth(func() error { var err error; id, err = e.apiUpload("rss.bin", e.o.bigSize); return err })
+	if err != nil {
+		return err
+	}
+	e.report.add("one 1 GiB upload (fresh server), wall time", fmt.Sprintf("%.2f s", time.Since(t0).Seconds()), "", nil)
+	if err := e.deleteFile(id); err != nil {
+		return err
+	}
+	e.report.add("server peak RSS growth, one 1 GiB upload", fmt.Sprintf("%.1f MiB", float64(grow)/(1<<20)), "<= 64 MiB", boolp(grow <= 64<<20))
+
+	const n, each = 8, 256 << 20
+	size := min(int64(each), e.o.bigSize)
+	ids := make([]int64, n)
+	t0 = time.Now()
+	grow, err = e.peakGrowth(func() error {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { ids[i], errs[i] = e.apiUpload(fmt.Sprintf("rss-%d.bin", i), size) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	el := time.Since(t0)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := e.deleteFile(id); err != nil {
+			return err
+		}
+	}
+	e.report.add("8 concurrent 256 MiB uploads, wall time", fmt.Sprintf("%.2f s, %.0f MiB/s total", el.Seconds(), mbps(n*size, el)), "", nil)
+	e.report.add("server peak RSS growth, 8 x 256 MiB uploads", fmt.Sprintf("%.1f MiB", float64(grow)/(1<<20)), "<= 320 MiB", boolp(grow <= 320<<20))
+	return nil
+}

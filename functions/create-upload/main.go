@@ -1,0 +1,7 @@
+// Command create-upload is the Lambda function serving the create-upload route of the API table
+// (shared/httpapi/routes.go) behind API Gateway.
+package main
+
+import "github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
+
+func main() { lambdafn.Main("create-upload") }

@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+// Errors of the upload session store.
+var (
+	ErrUploadNotFound  = core.Errorf(core.CodeUploadNotFound, "upload not found (it may have expired, completed or been aborted)")
+	ErrUploadForbidden = core.Errorf(core.CodeForbidden, "this upload belongs to another user")
+)
+
+const uploadColumns = `id::text, user_id, object_key, storage_upload_id, filename, original_filename,
+	declared_size, content_type, part_size, created_at, expires_at`
+
+func scanUpload(row pgx.Row) (core.UploadSession, error) {
+	var s core.UploadSession
+	err := row.Scan(&s.ID, &s.UserID, &s.ObjectKey, &s.StorageUploadID, &s.Filename, &s.OriginalFilename,
+		&s.Size, &s.ContentType, &s.PartSize, &s.CreatedAt, &s.ExpiresAt)
+	return s, err
+}
+
+// ownedUpload maps a scanned session to ErrUploadNotFound (none, or
+// expired at now) or ErrUploadForbidden (another user's).
+func ownedUpload(s core.UploadSession, err error, userID int64, now time.Time) (core.UploadSession, error) {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.UploadSession{}, ErrUploadNotFound
+	}
+	if err != nil {
+		return core.UploadSession{}, fmt.Errorf("select upload session: %w", err)
+	}
+	if s.UserID != userID {
+		return core.UploadSession{}, ErrUploadForbidden
+	}
+	if !now.Before(s.ExpiresAt) {
+		return core.UploadSession{}, ErrUploadNotFound
+	}
+	return s, nil
+}
+
+// CreateUpload records a new upload session; CreatedAt is filled in.
+func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession) error {
+	err := db.Pool.QueryRow(ctx, `INSERT INTO upload_sessions
+		(id, user_id, object_key, storage_upload_id, filename, original_filename, declared_size, content_type, part_size, expires_at)
+		VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
+		s.ID, s.UserID, s.ObjectKey, s.StorageUploadID, s.Filename, s.OriginalFilename, s.Size, s.ContentType, s.PartSize, s.ExpiresAt,
+	).Scan(&s.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert upload session: %w", err)
+	}
+	return nil
+}
+
+// UploadForUser returns session id if userID owns it and it has not
+// expired at now: ErrUploadNotFound when it does not exist or has expired,
+// ErrUploadForbidden when another user owns it. id must be a UUID.
+func (db *DB) UploadForUser(ctx context.Context, userID int64, id string, now time.Time) (core.UploadSession, error) {
+	s, err := scanUpload(db.Pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE id = $1::uuid`, id))
+	return ownedUpload(s, err, userID, now)
+}
+
+// LeaseUpload extends session id of userID to expire no earlier than until,
+// so that the janitor leaves it alone while it is being completed. Errors as
+// UploadForUser.
+func (db *DB) LeaseUpload(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, error) {
+	s, err := scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET expires_at = greatest(expires_at, $4)
+		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 RETURNING `+uploadColumns, id, userID, now, until))
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Tell "another user's" from "none or expired".
+		return db.UploadForUser(ctx, userID, id, now)
+	}
+	return ownedUpload(s, err, userID, now)
+}
+
+// CompleteUpload records the file of a completed upload and ends session
+// id in one transaction. ErrUploadNotFound means the session was ended
+// meanwhile (aborted, expired, or completed by a concurrent request); then
+// nothing is written.
+func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin complete upload: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	tag, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid`, id)
+	if err != nil {
+		return fmt.Errorf("end upload session %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrUploadNotFound
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO files
+		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, uploaded_at`,
+		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, f.ChecksumSHA256,
+	).Scan(&f.ID, &f.UploadedAt)
+	if err != nil {
+		return fmt.Errorf("insert file of upload %s: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit upload %s: %w", id, err)
+	}
+	return nil
+}
+
+// EndUpload ends session id of userID: while its row is locked (so a
+// concurrent completion cannot record the file meanwhile) it calls discard
+// with the session, and deletes the row only if that succeeds. Expired
+// sessions can be ended too. Errors: ErrUploadNotFound, ErrUploadForbidden,
+// or discard's error.
+func (db *DB) EndUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin end upload: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	s, err := scanUpload(tx.QueryRow(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE id = $1::uuid FOR UPDATE`, id))
+	if s, err = ownedUpload(s, err, userID, time.Time{}); err != nil {
+		return err
+	}
+	if err := discard(s); err != nil {
+		return fmt.Errorf("discard upload %s: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid`, id); err != nil {
+		return fmt.Errorf("delete upload session %s: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit end of upload %s: %w", id, err)
+	}
+	return nil
+}
+
+// EndExpiredUploads ends up to limit sessions that expired before now,
+// oldest first, skipping rows another transaction holds. For each it calls
+// discard while the row is locked and deletes the row if discard succeeds;
+// a failing session is left for the next run. It returns how many ended and
+// the first discard error.
+func (db *DB) EndExpiredUploads(ctx context.Context, now time.Time, limit int, discard func(core.UploadSession) error) (int, error) {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("begin expired uploads: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	rows, err := tx.Query(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE expires_at <= $1
+		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+	if err != nil {
+		return 0, fmt.Errorf("select expired uploads: %w", err)
+	}
+	expired, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.UploadSession, error) { return scanUpload(r) })
+	if err != nil {
+		return 0, fmt.Errorf("select expired uploads: %w", err)
+	}
+	var ended []string
+	var firstErr error
+	for _, s := range expired {
+		if err := discard(s); err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("discard expired upload %s: %w", s.ID, err)
+			}
+			continue
+		}
+		ended = append(ended, s.ID)
+	}
+	if len(ended) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = ANY($1::uuid[])`, ended); err != nil {
+			return 0, fmt.Errorf("delete expired uploads: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("commit expired uploads: %w", err)
+	}
+	return len(ended), firstErr
+}

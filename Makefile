@@ -5,7 +5,7 @@ BIN := $(CURDIR)/.bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: dev test test-go test-web fuzz lint build lambdas tools web migrate clean
+.PHONY: dev test test-go test-web fuzz lint build lambdas tools web migrate sync clean
 
 ## dev: build what is missing and run API + web app + S3 server + database on :8000
 dev: tools
@@ -45,6 +45,16 @@ web:
 ## migrate: apply database migrations (DATABASE_URL)
 migrate:
 	$(GO) run ./local -migrate-only
+
+## sync: run the sync job once against the `make dev` stack (scripts/dev.sh's defaults) and print its report
+sync:
+	@set -a; DEV_MODE=$${DEV_MODE:-true}; MINIO_ENDPOINT=$${MINIO_ENDPOINT:-127.0.0.1:9000}; \
+	MINIO_ACCESS_KEY=$${MINIO_ACCESS_KEY:-minioadmin}; MINIO_SECRET_KEY=$${MINIO_SECRET_KEY:-minioadmin}; \
+	if [[ -z $${AWS_ACCESS_KEY_ID:-} && -z $${S3_ENDPOINT+x} ]]; then \
+		S3_ENDPOINT=http://$$MINIO_ENDPOINT; AWS_ACCESS_KEY_ID=$$MINIO_ACCESS_KEY; AWS_SECRET_ACCESS_KEY=$$MINIO_SECRET_KEY; fi; \
+	if [[ -z $${DATABASE_URL:-} ]] && ! (echo >/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+		DATABASE_URL="postgres://postgres@127.0.0.1:55432/hybrid_storage?sslmode=disable"; fi; \
+	set +a; $(GO) run ./local -sync-once
 
 ## lint: gofmt, go vet, staticcheck, go mod tidy check
 lint:

@@ -16,6 +16,10 @@ import (
 // with its schedule whether or not the directory exists yet.
 const syncFunction = "sync"
 
+// migrateFunction is functions/migrate: the database migrations, invoked
+// after each deploy (SAM has no deploy-time trigger). It has no route.
+const migrateFunction = "migrate"
+
 // functionDirs lists functions/<dir>; it fails the test when functions/ is
 // missing: there is nothing to deploy then.
 func functionDirs(tb testing.TB) []string {
@@ -333,5 +337,42 @@ func TestSAMColdBucketGrants(t *testing.T) {
 		if g := strings.Join(got, "+"); g != want(name) {
 			t.Errorf("%s: cold bucket access got %q, want %q", name, g, want(name))
 		}
+	}
+}
+
+// TestSAMMigrateFunction: the migrate function is deployed with the
+// secrets it needs, no event source (never an HTTP route), and a timeout
+// long enough for migrations; the template tells how to run it.
+func TestSAMMigrateFunction(t *testing.T) {
+	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	f, ok := fns[migrateFunction]
+	if !ok {
+		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", migrateFunction)
+	}
+	if f.id != "MigrateFunction" {
+		t.Errorf("logical ID %s, want MigrateFunction (docs/deploy.md invokes it by that name)", f.id)
+	}
+	if ev := getMap(f.props, "Events"); len(ev) != 0 {
+		t.Errorf("migrate function has events %v, want none", ev)
+	}
+	if timeout, _ := f.props["Timeout"].(int); timeout < 60 {
+		t.Errorf("migrate Timeout %v, want at least 60 s", f.props["Timeout"])
+	}
+	policies, _ := f.props["Policies"].([]any)
+	readsSecrets := false
+	for _, p := range policies {
+		if m, _ := p.(map[string]any); m["Ref"] == "SecretsReadPolicy" {
+			readsSecrets = true
+		}
+	}
+	if !readsSecrets {
+		t.Errorf("migrate policies %v lack SecretsReadPolicy (it reads DATABASE_URL from its secret)", policies)
+	}
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "sam remote invoke MigrateFunction") {
+		t.Error("template.yaml does not say to run `sam remote invoke MigrateFunction` after deploying")
 	}
 }

@@ -1,11 +1,13 @@
 // Command local runs the whole product in one process: every API route,
-// the web app (WEB_DIR) and, once the sync job exists, its midnight
-// scheduler. It migrates the database and creates the buckets at start-up,
-// and shuts down gracefully on SIGINT/SIGTERM.
+// the web app (WEB_DIR) and the sync job's scheduler (SYNC_SCHEDULE, UTC).
+// It migrates the database and creates the buckets at start-up, and shuts
+// down gracefully on SIGINT/SIGTERM. With -sync-once it runs the sync job
+// once, prints the report and exits.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +35,7 @@ func main() {
 func run() error {
 	createDB := flag.Bool("create-db", false, "create the database named in DATABASE_URL if it is missing")
 	migrateOnly := flag.Bool("migrate-only", false, "apply migrations, create the buckets, and exit")
+	syncOnce := flag.Bool("sync-once", false, "run the sync job once, print its report, and exit")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -62,11 +65,30 @@ func run() error {
 	if *migrateOnly {
 		return nil
 	}
+	if *syncOnce {
+		rep, err := a.Sync.RunExclusive(ctx, "manual")
+		if rep.RunID != 0 {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+		}
+		return err
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
 	}
-	return serve(ctx, ln, newHandler(a.API.Handler(), cfg.WebDir, logger), logger)
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	waitSched, err := startScheduler(schedCtx, cfg.SyncSchedule, scheduledSync(a.Sync, logger), logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	err = serve(ctx, ln, newHandler(a.API.Handler(), cfg.WebDir, logger), logger)
+	stopSched()
+	waitSched() // a run in progress rolls back its current file and records itself
+	return err
 }
 
 // serve runs srv on ln until ctx ends, then lets in-flight requests finish

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -92,5 +93,62 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
 		t.Error("server still accepts connections after shutdown")
+	}
+}
+
+func TestSchedulerNeverOverlapsAndStopsWithTheContext(t *testing.T) {
+	var mu sync.Mutex
+	running, maxRunning, runs := 0, 0, 0
+	run := func(ctx context.Context) {
+		mu.Lock()
+		running++
+		runs++
+		maxRunning = max(maxRunning, running)
+		mu.Unlock()
+		select { // a run longer than the schedule's period
+		case <-time.After(2500 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, err := startScheduler(ctx, "@every 1s", run, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second)
+	cancel()
+	wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if runs < 1 || maxRunning != 1 || running != 0 {
+		t.Errorf("runs %d, at most %d at once, %d still running; want ≥1 run, never 2 at once, none after stop", runs, maxRunning, running)
+	}
+	after := runs
+	mu.Unlock()
+	time.Sleep(1500 * time.Millisecond)
+	mu.Lock()
+	if runs != after {
+		t.Errorf("the scheduler ran again after its context ended")
+	}
+}
+
+func TestSchedulerRejectsABadSchedule(t *testing.T) {
+	_, err := startScheduler(context.Background(), "every night", func(context.Context) {}, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "SYNC_SCHEDULE") {
+		t.Fatalf("bad schedule: %v, want an error naming SYNC_SCHEDULE", err)
+	}
+	for _, spec := range []string{"0 0 * * *", "*/5 * * * *"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		wait, err := startScheduler(ctx, spec, func(context.Context) {}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Errorf("%q: %v", spec, err)
+		}
+		cancel()
+		if wait != nil {
+			wait()
+		}
 	}
 }

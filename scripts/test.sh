@@ -2,7 +2,8 @@
 # Runs every test: Go unit and integration tests against a real PostgreSQL
 # and a real S3 server (started here), Lambda functions through the adapter
 # and the Runtime Interface Emulator, short fuzz runs, and the web app's
-# tests when frontend/ exists. Prints a final "N passed, N failed" line.
+# tests when frontend/ exists. The API integration tests run twice: against
+# the local server, and against the Lambda functions (HTTPAPI_MODE=lambda). Prints a final "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -30,12 +31,18 @@ step() { # step NAME CMD...: run one suite and count it
 
 step "lint (gofmt, vet, staticcheck, mod tidy)" make --no-print-directory lint
 step "go test" go test -count=1 -timeout 20m ./...
+# The API integration tests again, through a local API Gateway in front of
+# every function's real bootstrap under the Lambda Runtime Interface Emulator.
+step "httpapi on Lambda (RIE)" env HTTPAPI_MODE=lambda go test -count=1 -timeout 20m ./shared/httpapi/
 for target in "./shared/core FuzzSanitizeFilename" "./shared/storage FuzzContentDisposition" "./shared/auth FuzzParseToken" "./shared/postgres FuzzDecodeCursor"; do
 	set -- $target
 	step "fuzz $2" go test -run '^$' -fuzz "^$2\$" -fuzztime=10s "$1"
 done
 if [[ -f frontend/package.json ]]; then
 	step "web unit tests" bash -c 'cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test'
+fi
+if [[ -f frontend/e2e/e2e.mjs ]]; then
+	step "web end-to-end (headless Chromium, real stack)" bash scripts/e2e.sh
 fi
 if [[ -f infra/go.mod ]]; then
 	step "infra tests" bash -c 'cd infra && go test -count=1 ./...'

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/triggers"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -80,13 +81,15 @@ type API struct {
 	Functions map[string]awslambda.Function // by functions/ directory name
 	SyncRule  awsevents.Rule                // nil when functions/sync does not exist yet
 	SyncDLQ   awssqs.Queue
+	Migrate   triggers.Trigger // runs functions/migrate on every deploy; nil without functions/migrate
 	URL       *string
 }
 
 // NewAPI builds the API stack: one Lambda function per functions/<dir>, the
 // HTTP API routes generated from props.Routes, the $default stage with
-// throttling and access logs, and the nightly schedule of the sync function
-// when functions/sync exists. It returns an error when the functions
+// throttling and access logs, the nightly schedule of the sync function
+// when functions/sync exists, and a CDK Trigger running functions/migrate
+// (the database migrations) on every deploy when it exists. It returns an error when the functions
 // directory and the route table disagree or a bootstrap is missing.
 func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error) {
 	if props.Data == nil {
@@ -209,6 +212,27 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 				props.FunctionsDir, SyncFunction)), nil)
 	}
 
+	if fn, ok := a.Functions[MigrateFunction]; ok {
+		// Every deploy applies the pending migrations once the migrate function
+		// and the stateful stack (database, secrets) are in place; a failed
+		// migration fails the deploy.
+		after := []constructs.Construct{fn, props.Data.Stack}
+		if props.Data.Database != nil {
+			after = append(after, props.Data.Database)
+		}
+		a.Migrate = triggers.NewTrigger(stack, jsii.String("MigrateOnDeploy"), &triggers.TriggerProps{
+			Handler:                fn,
+			ExecuteAfter:           &after,
+			ExecuteOnHandlerChange: jsii.Bool(true),
+			InvocationType:         triggers.InvocationType_REQUEST_RESPONSE,
+			Timeout:                awscdk.Duration_Minutes(jsii.Number(5)),
+		})
+	} else {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("hybrid-storage:no-migrate"),
+			jsii.String(fmt.Sprintf("%s has no %s/: nothing runs the database migrations on deploy",
+				props.FunctionsDir, MigrateFunction)), nil)
+	}
+
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: a.URL})
 	return a, nil
 }
@@ -232,6 +256,9 @@ func newGoFunction(scope constructs.Construct, f Function, props *APIProps, env 
 	if f.Name == SyncFunction {
 		memory, timeout = 1024, awscdk.Duration_Minutes(jsii.Number(15))
 		reserved = jsii.Number(1) // one sync run at a time
+	}
+	if f.Name == MigrateFunction {
+		timeout = awscdk.Duration_Minutes(jsii.Number(5)) // the trigger waits as long
 	}
 	fnProps := &awslambda.FunctionProps{
 		Description:                  jsii.String(describe(f)),
@@ -317,6 +344,9 @@ func describe(f Function) string {
 	}
 	if f.Scheduled {
 		parts = append(parts, "nightly schedule")
+	}
+	if f.OnDeploy {
+		parts = append(parts, "database migrations on every deploy")
 	}
 	return "hybrid-storage " + f.Name + ": " + strings.Join(parts, ", ")
 }

@@ -22,17 +22,24 @@ import (
 // EventBridge invokes it. When it also has routes it gets them as well.
 const SyncFunction = "sync"
 
+// MigrateFunction is the directory under functions/ of the function that
+// applies the database migrations. It never gets a route: a CDK Trigger
+// invokes it on every deploy (NewAPI).
+const MigrateFunction = "migrate"
+
 // Function is one Lambda function: a directory under functions/.
 type Function struct {
 	Name      string          // directory name under functions/
 	Routes    []httpapi.Route // HTTP routes it serves, in table order
 	Scheduled bool            // invoked by the nightly EventBridge rule
+	OnDeploy  bool            // invoked by a CDK Trigger on every deploy (migrations)
 }
 
 // Discover lists the function directories under functionsDir and joins them
 // with routes. It returns an error when functionsDir cannot be read, when a
 // route names a function whose directory is missing, or when a directory
-// other than SyncFunction serves no route. The result is sorted by name.
+// other than SyncFunction and MigrateFunction serves no route, or when a
+// route names MigrateFunction. The result is sorted by name.
 func Discover(functionsDir string, routes []httpapi.Route) ([]Function, error) {
 	dirs, err := FunctionDirs(functionsDir)
 	if err != nil {
@@ -41,10 +48,14 @@ func Discover(functionsDir string, routes []httpapi.Route) ([]Function, error) {
 	byName := make(map[string]*Function, len(dirs))
 	fns := make([]Function, len(dirs))
 	for i, d := range dirs {
-		fns[i] = Function{Name: d, Scheduled: d == SyncFunction}
+		fns[i] = Function{Name: d, Scheduled: d == SyncFunction, OnDeploy: d == MigrateFunction}
 		byName[d] = &fns[i]
 	}
 	for _, r := range routes {
+		if r.Function == MigrateFunction {
+			return nil, fmt.Errorf("route %q names function %q, which runs the migrations on deploy and must not be reachable over HTTP",
+				r.Pattern(), r.Function)
+		}
 		f, ok := byName[r.Function]
 		if !ok {
 			return nil, fmt.Errorf("route %q names function %q, but %s does not exist",
@@ -53,9 +64,9 @@ func Discover(functionsDir string, routes []httpapi.Route) ([]Function, error) {
 		f.Routes = append(f.Routes, r)
 	}
 	for _, f := range fns {
-		if len(f.Routes) == 0 && !f.Scheduled {
-			return nil, fmt.Errorf("%s serves no route of httpapi.Routes and is not the %q function",
-				filepath.Join(functionsDir, f.Name), SyncFunction)
+		if len(f.Routes) == 0 && !f.Scheduled && !f.OnDeploy {
+			return nil, fmt.Errorf("%s serves no route of httpapi.Routes and is neither the %q nor the %q function",
+				filepath.Join(functionsDir, f.Name), SyncFunction, MigrateFunction)
 		}
 	}
 	return fns, nil

@@ -39,6 +39,10 @@ func TestRepositoryFunctions(t *testing.T) {
 			t.Errorf("functions/%s has no Lambda function", d)
 		}
 	}
+	_, hasMigrate := got[MigrateFunction]
+	if triggers := len(s.apiJS.ofType("Custom::Trigger")); (triggers == 1) != hasMigrate {
+		t.Errorf("got %d migrate triggers with functions/migrate present=%v", triggers, hasMigrate)
+	}
 	_, hasSync := got[SyncFunction]
 	if rules := len(s.apiJS.ofType("AWS::Events::Rule")); (rules == 1) != hasSync {
 		t.Errorf("got %d schedule rules with functions/sync present=%v", rules, hasSync)

@@ -211,11 +211,12 @@ func (k keepDir) TempDir() string {
 	return d
 }
 
-// full is the app built from the real route table plus functions/sync.
+// full is the app built from the real route table plus functions/sync and
+// functions/migrate.
 func full(tb testing.TB) *synthesized {
 	tb.Helper()
 	if fullOnce == nil {
-		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction)...), httpapi.Routes, StatefulProps{})
+		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction, MigrateFunction)...), httpapi.Routes, StatefulProps{})
 	}
 	return fullOnce
 }
@@ -236,9 +237,15 @@ func TestFunctionPerDirectory(t *testing.T) {
 		}
 	}
 	// Every Lambda function of the stack is one of ours: no helper functions
-	// hide in the API stack.
-	if all := len(s.apiJS.ofType("AWS::Lambda::Function")); all != len(dirs) {
-		t.Errorf("got %d AWS::Lambda::Function resources, want %d", all, len(dirs))
+	// hide in the API stack, but for the provider of the migrate trigger.
+	ours := 0
+	for id := range s.apiJS.ofType("AWS::Lambda::Function") {
+		if !strings.HasPrefix(id, "AWSCDKTriggerCustomResourceProvider") {
+			ours++
+		}
+	}
+	if ours != len(dirs) {
+		t.Errorf("got %d AWS::Lambda::Function resources (besides the trigger provider), want %d", ours, len(dirs))
 	}
 }
 
@@ -415,11 +422,12 @@ func TestNightlySyncRule(t *testing.T) {
 }
 
 func TestSynthWithoutSyncFunction(t *testing.T) {
-	s := synth(t, fixture(t, routeFunctions(httpapi.Routes)...), httpapi.Routes, StatefulProps{})
+	routes := slices.DeleteFunc(slices.Clone(httpapi.Routes), func(r httpapi.Route) bool { return r.Function == SyncFunction })
+	s := synth(t, fixture(t, routeFunctions(routes)...), routes, StatefulProps{})
 	if n := len(s.apiJS.ofType("AWS::Events::Rule")); n != 0 {
 		t.Errorf("got %d rules without functions/sync, want 0", n)
 	}
-	if got, want := len(functionsByName(t, s.apiJS)), len(routeFunctions(httpapi.Routes)); got != want {
+	if got, want := len(functionsByName(t, s.apiJS)), len(routeFunctions(routes)); got != want {
 		t.Errorf("got %d functions, want %d", got, want)
 	}
 }
@@ -684,6 +692,7 @@ func TestDiscover(t *testing.T) {
 		{name: "routes only", dirs: []string{"login", "files"}, want: "files:2:false,login:1:false"},
 		{name: "sync without route", dirs: []string{"login", "files", "sync"}, want: "files:2:false,login:1:false,sync:0:true"},
 		{name: "route without directory", dirs: []string{"login"}, wantErr: `names function "files"`},
+		{name: "migrate without route", dirs: []string{"login", "files", "migrate"}, want: "files:2:false,login:1:false,migrate:0:false"},
 		{name: "directory without route", dirs: []string{"login", "files", "stray"}, wantErr: "stray serves no route"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -713,7 +722,10 @@ func TestDiscover(t *testing.T) {
 }
 
 func TestSyncAlsoRouted(t *testing.T) {
-	routes := append(slices.Clone(httpapi.Routes), httpapi.Route{Function: SyncFunction, Method: "POST", Path: "/api/sync/run"})
+	routes := slices.Clone(httpapi.Routes)
+	if !slices.ContainsFunc(routes, func(r httpapi.Route) bool { return r.Function == SyncFunction }) {
+		routes = append(routes, httpapi.Route{Function: SyncFunction, Method: "POST", Path: "/api/sync/run"})
+	}
 	s := synth(t, fixture(t, routeFunctions(routes)...), routes, StatefulProps{})
 	fnIDs := functionsByName(t, s.apiJS)
 	found := false
@@ -743,5 +755,81 @@ func TestMissingBootstrap(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "make lambdas") {
 		t.Errorf("got %v, want an error telling to run make lambdas", err)
+	}
+}
+
+func TestMigrateNeverRouted(t *testing.T) {
+	routes := append(slices.Clone(httpapi.Routes), httpapi.Route{Function: MigrateFunction, Method: "POST", Path: "/api/migrate"})
+	root := fixture(t, routeFunctions(routes)...)
+	if _, err := Discover(filepath.Join(root, "functions"), routes); err == nil || !strings.Contains(err.Error(), "must not be reachable over HTTP") {
+		t.Errorf("a route to the migrate function: got %v, want an error", err)
+	}
+}
+
+// TestMigrateTrigger: every deploy invokes functions/migrate through one CDK
+// Trigger, after the function and the stateful stack, and waits for it.
+func TestMigrateTrigger(t *testing.T) {
+	s := full(t)
+	migrateID := functionsByName(t, s.apiJS)[MigrateFunction]
+	if migrateID == "" {
+		t.Fatal("no Lambda function for functions/migrate")
+	}
+	trig := s.apiJS.ofType("Custom::Trigger")
+	if len(trig) != 1 {
+		t.Fatalf("got %d Custom::Trigger resources, want 1", len(trig))
+	}
+	for id, r := range trig {
+		handler := getAttArn(r.Properties["HandlerArn"])
+		if ref, _ := r.Properties["HandlerArn"].(map[string]any); handler == "" && ref != nil {
+			// {"Ref": <version>}: the version of the migrate function.
+			vid, _ := ref["Ref"].(string)
+			v := s.apiJS.Resources[vid]
+			fn, _ := v.Properties["FunctionName"].(map[string]any)
+			if v.Type == "AWS::Lambda::Version" && fn != nil {
+				handler, _ = fn["Ref"].(string)
+			}
+		}
+		if handler != migrateID {
+			t.Errorf("trigger %s invokes %v, want the migrate function %s", id, r.Properties["HandlerArn"], migrateID)
+		}
+		if r.Properties["InvocationType"] != "RequestResponse" {
+			t.Errorf("trigger %s InvocationType %v: the deploy must wait for the migrations", id, r.Properties["InvocationType"])
+		}
+		deps := fmt.Sprint(r.DependsOn)
+		if !strings.Contains(deps, migrateID) {
+			t.Errorf("trigger %s DependsOn %v, want the migrate function %s", id, r.DependsOn, migrateID)
+		}
+	}
+	// Nothing routes to it.
+	for _, r := range s.apiJS.ofType("AWS::ApiGatewayV2::Integration") {
+		if getAttArn(r.Properties["IntegrationUri"]) == migrateID {
+			t.Errorf("an HTTP API integration targets the migrate function")
+		}
+	}
+	// Its role reads the database URL secret.
+	role := getAttArn(s.apiJS.Resources[migrateID].Properties["Role"])
+	readsDB := false
+	for _, p := range s.apiJS.ofType("AWS::IAM::Policy") {
+		if !strings.Contains(fmt.Sprint(p.Properties["Roles"]), role) {
+			continue
+		}
+		doc, _ := p.Properties["PolicyDocument"].(map[string]any)
+		stmts, _ := doc["Statement"].([]any)
+		for _, st := range stmts {
+			m, _ := st.(map[string]any)
+			if strings.Contains(fmt.Sprint(m["Action"]), "secretsmanager:GetSecretValue") && strings.Contains(fmt.Sprint(m["Resource"]), "DatabaseUrlSecret") {
+				readsDB = true
+			}
+		}
+	}
+	if role == "" || !readsDB {
+		t.Errorf("the migrate function's role %q cannot read the database URL secret", role)
+	}
+}
+
+func TestSynthWithoutMigrateFunction(t *testing.T) {
+	s := synth(t, fixture(t, routeFunctions(httpapi.Routes)...), httpapi.Routes, StatefulProps{})
+	if n := len(s.apiJS.ofType("Custom::Trigger")); n != 0 {
+		t.Errorf("got %d triggers without functions/migrate, want 0", n)
 	}
 }

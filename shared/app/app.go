@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
+	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
 )
 
 // App holds the built dependencies.
@@ -25,7 +27,10 @@ type App struct {
 	Hot    *storage.Hot
 	Cold   *storage.Cold
 	Auth   *auth.Auth
+	Sync   *syncjob.Job
 	API    *httpapi.API
+
+	syncLog io.Closer // SYNC_LOG_FILE, when set
 }
 
 // New connects to PostgreSQL and builds the tier clients and the API. It
@@ -58,15 +63,43 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, fmt.Errorf("auth: %w", err)
 	}
+	syncLogger, syncLog, err := newSyncLogger(logger, cfg.SyncLogFile)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	job := syncjob.New(db, hot, cold, nil, syncLogger, syncjob.Options{
+		BatchSize: cfg.SyncBatchSize, MaxRetries: cfg.SyncMaxRetries, DeleteHot: cfg.DeleteFromMinioAfterSync,
+	})
 	api := httpapi.New(httpapi.Deps{
-		Users: db, Files: db, DB: db, Hot: hot, Cold: cold,
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Sync: job, SyncStatus: db,
 		Auth: a, Config: cfg, Logger: logger,
 	})
-	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, API: api}, nil
+	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, Sync: job, API: api, syncLog: syncLog}, nil
 }
 
-// Close releases the pool.
-func (a *App) Close() { a.DB.Close() }
+// newSyncLogger returns the sync job's logger: the process logger (stdout)
+// and, when path is set, JSON lines appended to that file.
+func newSyncLogger(base *slog.Logger, path string) (*slog.Logger, io.Closer, error) {
+	base = base.With("component", "sync")
+	if path == "" {
+		return base, nil, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open SYNC_LOG_FILE: %w", err)
+	}
+	file := slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}).WithAttrs([]slog.Attr{slog.String("component", "sync")})
+	return slog.New(slog.NewMultiHandler(base.Handler(), file)), f, nil
+}
+
+// Close releases the pool and the sync log file.
+func (a *App) Close() {
+	a.DB.Close()
+	if a.syncLog != nil {
+		a.syncLog.Close()
+	}
+}
 
 // Prepare readies a stack this process owns: migrates the database and
 // creates both buckets (with CORS for the configured origins) if missing.

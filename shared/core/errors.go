@@ -28,6 +28,7 @@ const (
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeRangeNotSatisfied  Code = "RANGE_NOT_SATISFIABLE"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
+	CodeSyncRunning        Code = "SYNC_RUNNING"
 	CodeInternal           Code = "INTERNAL_ERROR"
 )
 

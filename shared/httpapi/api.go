@@ -62,9 +62,11 @@ type Deps struct {
 		tier
 		pinger
 	}
-	Auth   *auth.Auth
-	Config config.Config
-	Logger *slog.Logger
+	Sync       syncRunner // the sync job, for POST /api/sync/run
+	SyncStatus syncStatusStore
+	Auth       *auth.Auth
+	Config     config.Config
+	Logger     *slog.Logger
 }
 
 // API serves the endpoints of the route table.
@@ -99,6 +101,8 @@ func New(d Deps) *API {
 		"get-file":    a.getFile,
 		"download":    a.download,
 		"delete-file": a.deleteFile,
+		"sync":        a.syncRun,
+		"sync-status": a.syncStatus,
 	}
 	return a
 }
@@ -134,7 +138,7 @@ func (a *API) Handler(functions ...string) http.Handler {
 func (a *API) route(rt Route, h http.HandlerFunc) http.Handler {
 	var next http.Handler = h
 	if rt.Auth {
-		next = a.Auth.Require(next, a.writeError)
+		next = a.Auth.Require(withUserLogged(next), a.writeError)
 	}
 	if rt.Function == "signup" || rt.Function == "login" {
 		next = a.authLimit(next)

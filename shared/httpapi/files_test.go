@@ -463,7 +463,14 @@ func TestAbandonedUploadLeavesNothing(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	c := s.client(t).signup("gone@example.com")
-	for _, size := range []int{200 << 10, 40 << 20} { // within the first MiB, and streamed in parts
+	sizes := []int{200 << 10, 40 << 20} // within the first MiB, and streamed in parts
+	if onLambda() {
+		// API Gateway reads the whole request before invoking: a connection
+		// cut halfway never reaches a function (and 40 MiB is over its 10 MB cap).
+		t.Log("lambda: skipping the cut connections")
+		sizes = nil
+	}
+	for _, size := range sizes {
 		body, ctype := multipartBody(t, "file", "half.bin", "", randomBytes(t, size))
 		full, _ := io.ReadAll(body)
 		conn, err := net.Dial("tcp", strings.TrimPrefix(s.srv.URL, "http://"))

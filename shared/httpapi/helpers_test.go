@@ -9,15 +9,42 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
+	"github.com/hybrid-storage/hybrid-storage/shared/testenv/lambdagw"
 )
 
-// stack is one API server over a fresh database and fresh buckets.
+// mode is HTTPAPI_MODE: "local" (default) serves the API in-process as the
+// local server does; "lambda" sends every request through lambdagw, the
+// local API Gateway in front of every function's real bootstrap under the
+// Lambda Runtime Interface Emulator. The assertions are the same.
+var mode = os.Getenv("HTTPAPI_MODE")
+
+func TestMain(m *testing.M) {
+	switch mode {
+	case "":
+		mode = "local"
+	case "local", "lambda":
+	default:
+		fmt.Fprintf(os.Stderr, "HTTPAPI_MODE=%q: want local or lambda\n", mode)
+		os.Exit(2)
+	}
+	code := m.Run()
+	lambdagw.Cleanup()
+	os.Exit(code)
+}
+
+// onLambda reports whether the tests run against the Lambda functions.
+func onLambda() bool { return mode == "lambda" }
+
+// stack is one API server over a fresh database and fresh buckets. In
+// lambda mode app is built in-process over the same configuration for
+// inspection only (database, tiers); HTTP goes through the gateway.
 type stack struct {
 	app *app.App
 	srv *httptest.Server
@@ -30,7 +57,11 @@ func newStack(tb testing.TB, edit func(*config.Config)) *stack {
 		edit(&cfg)
 	}
 	a := testenv.App(tb, cfg)
-	srv := httptest.NewServer(a.API.Handler())
+	h := a.API.Handler()
+	if onLambda() {
+		h = lambdagw.New(tb, cfg)
+	}
+	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)
 	return &stack{app: a, srv: srv}
 }

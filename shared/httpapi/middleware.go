@@ -99,15 +99,11 @@ func (a *API) accessLog(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		uid, _ := auth.UserID(r.Context())
-		if uid == 0 {
-			uid = ri.userID
-		}
 		level := slogLevel(sw.status)
 		a.Logger.Log(r.Context(), level, "request",
 			"request_id", ri.id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
 			"status", sw.status, "bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds(),
-			"user_id", uid, "remote", r.RemoteAddr)
+			"user_id", ri.userID, "remote", r.RemoteAddr)
 	})
 }
 
@@ -138,6 +134,17 @@ func (a *API) secure(next http.Handler) http.Handler {
 		now := time.Now()
 		_ = rc.SetReadDeadline(now.Add(requestReadTimeout))   // not supported on Lambda: fine
 		_ = rc.SetWriteDeadline(now.Add(requestWriteTimeout)) // idem
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withUserLogged records the authenticated user of the request for the
+// access log.
+func withUserLogged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := auth.UserID(r.Context()); ok {
+			setUser(r.Context(), id)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -27,4 +27,6 @@ var Routes = []Route{
 	{Function: "get-file", Method: "GET", Path: "/api/files/{id}", Auth: true},
 	{Function: "download", Method: "GET", Path: "/api/files/{id}/download", Auth: true},
 	{Function: "delete-file", Method: "DELETE", Path: "/api/files/{id}", Auth: true},
+	{Function: "sync", Method: "POST", Path: "/api/sync/run"}, // operator token (SYNC_TRIGGER_TOKEN), checked by the handler
+	{Function: "sync-status", Method: "GET", Path: "/api/sync/status", Auth: true},
 }

@@ -41,7 +41,6 @@ var headPool = sync.Pool{New: func() any { b := make([]byte, smallUpload); retur
 func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
-	setUser(ctx, uid)
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
 		a.writeError(w, r, core.Errorf(core.CodeUnsupportedMedia, "upload must be multipart/form-data with a field named file"))

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"mime/multipart"
 	"os"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
+	"github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
 	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
@@ -149,4 +151,9 @@ func TestFunctionsThroughTheAdapter(t *testing.T) {
 	if r.StatusCode != 204 {
 		t.Errorf("delete: %d %s", r.StatusCode, r.Body)
 	}
+}
+
+func lambdafnMigrate(tb testing.TB, databaseURL string) (lambdafn.MigrateResult, error) {
+	tb.Helper()
+	return lambdafn.Migrate(tb.Context(), databaseURL, slog.New(slog.DiscardHandler))
 }

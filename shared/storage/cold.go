@@ -104,12 +104,23 @@ func (c *Cold) Put(ctx context.Context, key string, r io.Reader, size int64, o P
 	if size >= 0 {
 		in.ContentLength = aws.Int64(size)
 	}
-	out, err := c.uploader.UploadObject(ctx, in)
+	var opts []func(*transfermanager.Options)
+	if o.PartSize >= minPartSize {
+		opts = append(opts, func(to *transfermanager.Options) {
+			to.PartSizeBytes = o.PartSize
+			to.MultipartUploadThreshold = o.PartSize // the first part is read whole before deciding
+			to.FailTimeout = 30 * time.Second        // a cancelled put still aborts its multipart upload
+		})
+	}
+	out, err := c.uploader.UploadObject(ctx, in, opts...)
 	if err != nil {
 		return ObjectInfo{}, fmt.Errorf("cold put %s: %w", key, err)
 	}
 	return ObjectInfo{Key: key, Size: size, ETag: aws.ToString(out.ETag), ContentType: o.ContentType}, nil
 }
+
+// minPartSize is S3's smallest multipart part (the last part excepted).
+const minPartSize = 5 << 20
 
 // Open returns the object's bytes from offset to the end.
 func (c *Cold) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {

@@ -36,6 +36,9 @@ type ObjectInfo struct {
 type PutOptions struct {
 	ContentType string
 	Metadata    map[string]string
+	// PartSize, when set (at least 5 MiB), replaces the cold tier's 16 MiB
+	// upload part size for this put: memory held is about three parts.
+	PartSize int64
 }
 
 // objectURL builds the path-style URL of key in bucket under base

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,24 @@ func randomName(prefix string) string {
 // DatabaseURL creates a fresh, migrated database for tb and returns its
 // URL. The database is dropped when tb ends.
 func DatabaseURL(tb testing.TB) string {
+	tb.Helper()
+	dbURL := EmptyDatabaseURL(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("testenv: migrate: %v", err)
+	}
+	return dbURL
+}
+
+// EmptyDatabaseURL creates a fresh database without any table for tb and
+// returns its URL. The database is dropped when tb ends.
+func EmptyDatabaseURL(tb testing.TB) string {
 	tb.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
@@ -80,16 +99,7 @@ func DatabaseURL(tb testing.TB) string {
 	})
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
-	dbURL := u.String()
-	db, err := postgres.Open(ctx, dbURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatalf("testenv: migrate: %v", err)
-	}
-	return dbURL
+	return u.String()
 }
 
 var (
@@ -230,22 +240,44 @@ func Config(tb testing.TB) config.Config {
 }
 
 // Env returns cfg as environment variables (KEY=value), for processes such
-// as Lambda bootstraps that load their own configuration.
+// as Lambda bootstraps that load their own configuration: loading them with
+// config.Load gives back cfg, except that BcryptCost is at least 10 (the
+// smallest cost config accepts). It panics when cfg cannot be expressed as
+// variables (MaxFileSize not a whole number of MiB, TokenTTL not whole minutes).
 func Env(cfg config.Config) []string {
+	if cfg.MaxFileSize%(1<<20) != 0 || cfg.TokenTTL%time.Minute != 0 {
+		panic(fmt.Sprintf("testenv.Env: MaxFileSize %d must be whole MiB and TokenTTL %s whole minutes", cfg.MaxFileSize, cfg.TokenTTL))
+	}
 	return []string{
+		"DEV_MODE=" + strconv.FormatBool(cfg.DevMode),
 		"SECRET_KEY=" + string(cfg.SecretKey),
 		"DATABASE_URL=" + cfg.DatabaseURL,
+		"ACCESS_TOKEN_EXPIRE_MINUTES=" + strconv.Itoa(int(cfg.TokenTTL/time.Minute)),
+		"BCRYPT_COST=" + strconv.Itoa(max(cfg.BcryptCost, 10)),
+		"AUTH_RATE_LIMIT_PER_MINUTE=" + strconv.Itoa(cfg.AuthRateMin),
 		"MINIO_ENDPOINT=" + cfg.Hot.Endpoint,
+		"MINIO_PUBLIC_ENDPOINT=" + cfg.Hot.PublicEndpoint,
 		"MINIO_ACCESS_KEY=" + cfg.Hot.AccessKey,
 		"MINIO_SECRET_KEY=" + cfg.Hot.SecretKey,
 		"MINIO_BUCKET=" + cfg.Hot.Bucket,
+		"MINIO_SECURE=" + strconv.FormatBool(cfg.Hot.Secure),
 		"AWS_ACCESS_KEY_ID=" + cfg.Cold.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + cfg.Cold.SecretKey,
+		"AWS_SESSION_TOKEN=" + cfg.Cold.SessionToken,
 		"AWS_REGION=" + cfg.Cold.Region,
 		"S3_BUCKET=" + cfg.Cold.Bucket,
 		"S3_ENDPOINT=" + cfg.Cold.Endpoint,
-		"BCRYPT_COST=10",
+		"S3_PUBLIC_ENDPOINT=" + cfg.Cold.PublicEndpoint,
+		"MAX_FILE_SIZE_MB=" + strconv.FormatInt(cfg.MaxFileSize>>20, 10),
+		"ALLOWED_CONTENT_TYPES=" + strings.Join(cfg.AllowedContentTypes, ","),
 		"CORS_ORIGINS=" + strings.Join(cfg.CORSOrigins, ","),
+		"DOWNLOAD_MODE=" + cfg.DownloadMode,
+		"SYNC_BATCH_SIZE=" + strconv.Itoa(cfg.SyncBatchSize),
+		"SYNC_MAX_RETRIES=" + strconv.Itoa(cfg.SyncMaxRetries),
+		"SYNC_SCHEDULE=" + cfg.SyncSchedule,
+		"SYNC_TRIGGER_TOKEN=" + cfg.SyncTriggerToken,
+		"SYNC_LOG_FILE=" + cfg.SyncLogFile,
+		"DELETE_FROM_MINIO_AFTER_SYNC=" + strconv.FormatBool(cfg.DeleteFromMinioAfterSync),
 	}
 }
 

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The end-to-end test: the real stack (as `make dev` starts it, on free ports,
+# with its own data directory and database) driven by the web app's e2e
+# script in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+command -v chromium >/dev/null || [[ -x ${CHROMIUM_PATH:-/usr/lib/chromium/chromium} ]] ||
+	{ echo "e2e: Chromium not found: apt-get install -y chromium" >&2; exit 1; }
+
+free_port() {
+	local p=$((20000 + RANDOM % 20000))
+	while (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((20000 + RANDOM % 20000)); done
+	echo "$p"
+}
+data=$(mktemp -d)
+db="hs_e2e_$RANDOM$RANDOM"
+export DATA_DIR=$data PORT=$(free_port) MINIO_ENDPOINT=127.0.0.1:$(free_port)
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+export SYNC_TRIGGER_TOKEN=e2e-sync-trigger-token-$RANDOM$RANDOM
+export CORS_ORIGINS="http://127.0.0.1:$PORT"
+
+bash scripts/dev.sh >"$data/dev.log" 2>&1 &
+dev=$!
+stop() {
+	kill "$dev" 2>/dev/null || true
+	wait "$dev" 2>/dev/null || true
+	command -v psql >/dev/null && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+	rm -rf "$data"
+}
+trap stop EXIT
+
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 600); do
+	curl -fs "$base/readyz" >/dev/null 2>&1 && break
+	kill -0 "$dev" 2>/dev/null || { cat "$data/dev.log"; echo "e2e: the stack did not start" >&2; exit 1; }
+	sleep 0.5
+done
+curl -fs "$base/readyz" >/dev/null || { cat "$data/dev.log"; echo "e2e: the stack is not ready" >&2; exit 1; }
+cd frontend
+# Screenshots go to docs/screenshots only when asked (E2E_SCREENSHOTS=docs).
+shots=$data/screenshots
+[[ ${E2E_SCREENSHOTS:-} == docs ]] && shots=$ROOT/docs/screenshots
+BASE_URL=$base SCREENSHOT_DIR=$shots node e2e/e2e.mjs

@@ -1,0 +1,104 @@
+package httpapi_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+)
+
+const operatorToken = "operator-token-for-tests-0123456789"
+
+type syncStatus struct {
+	LastRun *struct {
+		StartedAt  string  `json:"started_at"`
+		FinishedAt *string `json:"finished_at"`
+		Synced     int     `json:"synced"`
+		Failed     int     `json:"failed"`
+	} `json:"last_run"`
+	Pending int `json:"pending"`
+}
+
+func TestSyncTriggerRefusesAllButTheOperator(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.SyncTriggerToken = operatorToken })
+	user := s.client(t).signup("sync-user@example.com")
+	user.mustUpload("a.txt", []byte("hello"))
+	anon := s.client(t)
+	tests := []struct {
+		name, auth string
+	}{
+		{"no token", ""},
+		{"a user's token", "Bearer " + user.token},
+		{"a wrong operator token", "Bearer " + operatorToken + "x"},
+		{"a prefix of the operator token", "Bearer " + operatorToken[:10]},
+		{"the operator token in another scheme", "Basic " + operatorToken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := anon.do("POST", "/api/sync/run", nil, map[string]string{"Authorization": tc.auth})
+			wantError(t, resp, b, 401, "UNAUTHORIZED")
+		})
+	}
+	var st syncStatus
+	user.json("GET", "/api/sync/status", nil, 200, &st)
+	if st.LastRun != nil || st.Pending != 1 {
+		t.Fatalf("refused triggers ran the job: status %+v", st)
+	}
+
+	// A run already going (in any process) answers 409.
+	unlock, err := s.app.DB.LockSync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, b := anon.do("POST", "/api/sync/run", nil, map[string]string{"Authorization": "Bearer " + operatorToken})
+	wantError(t, resp, b, 409, "SYNC_RUNNING")
+	unlock()
+
+	resp, b = anon.do("POST", "/api/sync/run", nil, map[string]string{"Authorization": "Bearer " + operatorToken})
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"synced":1`) || !strings.Contains(string(b), `"trigger":"api"`) {
+		t.Fatalf("operator trigger: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestSyncTriggerDisabledWithoutToken(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t)
+	for _, auth := range []string{"", "Bearer ", "Bearer anything-at-all-here"} {
+		resp, b := c.do("POST", "/api/sync/run", nil, map[string]string{"Authorization": auth})
+		wantError(t, resp, b, 404, "NOT_FOUND")
+	}
+}
+
+func TestSyncStatusCountsEachUsersOwnFiles(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.SyncTriggerToken = operatorToken })
+	alice := s.client(t).signup("alice-sync@example.com")
+	bob := s.client(t).signup("bob-sync@example.com")
+	alice.mustUpload("a1.txt", []byte("a1"))
+	alice.mustUpload("a2.txt", []byte("a2"))
+	bob.mustUpload("b1.txt", []byte("b1"))
+	status := func(c *client) syncStatus {
+		var st syncStatus
+		c.json("GET", "/api/sync/status", nil, 200, &st)
+		return st
+	}
+	if a, b := status(alice), status(bob); a.Pending != 2 || b.Pending != 1 || a.LastRun != nil {
+		t.Fatalf("before any run: alice %+v, bob %+v; want pending 2 and 1, no last run", a, b)
+	}
+	if _, err := s.app.Sync.RunExclusive(context.Background(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	bob.mustUpload("b2.txt", []byte("b2"))
+	a, b := status(alice), status(bob)
+	if a.Pending != 0 || b.Pending != 1 {
+		t.Errorf("after the run: pending alice %d, bob %d; want 0 and 1", a.Pending, b.Pending)
+	}
+	if a.LastRun == nil || a.LastRun.Synced != 3 || a.LastRun.Failed != 0 || a.LastRun.FinishedAt == nil || a.LastRun.StartedAt == "" {
+		t.Errorf("last run %+v, want 3 synced, finished", a.LastRun)
+	}
+	resp, body := s.client(t).do("GET", "/api/sync/status", nil, nil)
+	wantError(t, resp, body, 401, "UNAUTHORIZED")
+}

@@ -1,0 +1,276 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+)
+
+// syncLockKey is the PostgreSQL advisory lock key held by an exclusive sync
+// run ("hsync" in ASCII), shared by every process and Lambda on the database.
+const syncLockKey int64 = 0x6873796e63
+
+// SyncPick says which file SyncFile claims: the file ID when it is set,
+// else the oldest hot-tier file not in Exclude.
+type SyncPick struct {
+	ID      int64
+	Exclude []int64
+}
+
+// SyncFile claims one hot-tier file with SELECT … FOR UPDATE SKIP LOCKED, so
+// concurrent runs never take the same file and a DeleteFile of it waits.
+// While the row is locked it calls move, which copies the file to the cold
+// tier and returns its cold access URL; then, in the same transaction, the
+// row is flipped to the cold tier and committed. It returns ok=false (and no
+// error) when there is nothing to claim. When move fails the transaction
+// rolls back and the claimed file is returned with move's error; a file
+// with ID 0 and an error means the claim itself failed.
+func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Context, f core.File) (accessURL string, err error)) (f core.File, ok bool, err error) {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return core.File{}, false, fmt.Errorf("begin sync: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	var row pgx.Row
+	if p.ID != 0 {
+		row = tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files
+			WHERE id = $1 AND storage_location = 'minio' FOR UPDATE SKIP LOCKED`, p.ID)
+	} else {
+		exclude := p.Exclude
+		if exclude == nil {
+			exclude = []int64{}
+		}
+		row = tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files
+			WHERE storage_location = 'minio' AND NOT (id = ANY($1))
+			ORDER BY uploaded_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, exclude)
+	}
+	f, err = scanFile(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.File{}, false, nil
+	}
+	if err != nil {
+		return core.File{}, false, fmt.Errorf("claim file for sync: %w", err)
+	}
+	url, err := move(ctx, f)
+	if err != nil {
+		return f, true, err
+	}
+	var syncedAt time.Time
+	err = tx.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $2, synced_at = now(),
+		sync_attempts = sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
+		hot_deleted_at = NULL, updated_at = now()
+		WHERE id = $1 RETURNING synced_at`, f.ID, url).Scan(&syncedAt)
+	if err != nil {
+		return f, true, fmt.Errorf("flip file %d to s3: %w", f.ID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return f, true, fmt.Errorf("commit sync of file %d: %w", f.ID, err)
+	}
+	f.Location, f.AccessURL, f.SyncedAt = core.TierCold, url, &syncedAt
+	return f, true, nil
+}
+
+// RecordSyncFailure counts a failed sync attempt of file id and keeps its
+// error. It runs on its own, outside the rolled-back transaction of the
+// attempt; a file deleted or synced meanwhile is left alone.
+func (db *DB) RecordSyncFailure(ctx context.Context, id int64, msg string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE files SET sync_attempts = sync_attempts + 1, last_sync_error = $2,
+		last_sync_attempt_at = now() WHERE id = $1 AND storage_location = 'minio'`, id, truncate(msg, 1000))
+	if err != nil {
+		return fmt.Errorf("record sync failure of file %d: %w", id, err)
+	}
+	return nil
+}
+
+// SyncState is the sync bookkeeping of one file.
+type SyncState struct {
+	Attempts      int
+	LastError     *string
+	LastAttemptAt *time.Time
+	HotDeletedAt  *time.Time
+}
+
+// SyncStateOf returns the sync bookkeeping of file id, or ErrFileNotFound.
+func (db *DB) SyncStateOf(ctx context.Context, id int64) (SyncState, error) {
+	var s SyncState
+	err := db.Pool.QueryRow(ctx, `SELECT sync_attempts, last_sync_error, last_sync_attempt_at, hot_deleted_at
+		FROM files WHERE id = $1`, id).Scan(&s.Attempts, &s.LastError, &s.LastAttemptAt, &s.HotDeletedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, ErrFileNotFound
+	}
+	if err != nil {
+		return s, fmt.Errorf("select sync state of file %d: %w", id, err)
+	}
+	return s, nil
+}
+
+// HotCopy names a synced file whose hot copy may still exist.
+type HotCopy struct {
+	ID        int64
+	ObjectKey string
+}
+
+// HotCopiesToDelete returns up to limit files in the cold tier whose hot
+// copy has not been recorded as deleted, in id order after afterID.
+func (db *DB) HotCopiesToDelete(ctx context.Context, afterID int64, limit int) ([]HotCopy, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, object_key FROM files
+		WHERE storage_location = 's3' AND hot_deleted_at IS NULL AND id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list hot copies to delete: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[HotCopy])
+	if err != nil {
+		return nil, fmt.Errorf("list hot copies to delete: %w", err)
+	}
+	return out, nil
+}
+
+// MarkHotDeleted records that the hot copy of synced file id is gone.
+func (db *DB) MarkHotDeleted(ctx context.Context, id int64) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE files SET hot_deleted_at = now()
+		WHERE id = $1 AND storage_location = 's3' AND hot_deleted_at IS NULL`, id); err != nil {
+		return fmt.Errorf("mark hot copy of file %d deleted: %w", id, err)
+	}
+	return nil
+}
+
+// CountPending returns how many files wait in the hot tier for the sync job.
+func (db *DB) CountPending(ctx context.Context) (int, error) {
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE storage_location = 'minio'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending files: %w", err)
+	}
+	return n, nil
+}
+
+// PendingForUser returns how many of userID's files wait in the hot tier.
+func (db *DB) PendingForUser(ctx context.Context, userID int64) (int, error) {
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE user_id = $1 AND storage_location = 'minio'`,
+		userID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending files of user %d: %w", userID, err)
+	}
+	return n, nil
+}
+
+// SyncRun is one recorded run of the sync job.
+type SyncRun struct {
+	ID           int64
+	StartedAt    time.Time
+	FinishedAt   *time.Time
+	Status       string // running, succeeded, partial, failed
+	Trigger      string
+	Synced       int
+	Failed       int
+	Left         int
+	Bytes        int64
+	ErrorSummary *string
+}
+
+// StartSyncRun records a run as running and returns its id and start time.
+func (db *DB) StartSyncRun(ctx context.Context, trigger string) (int64, time.Time, error) {
+	var id int64
+	var at time.Time
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO sync_runs (trigger) VALUES ($1) RETURNING id, started_at`,
+		trigger).Scan(&id, &at); err != nil {
+		return 0, time.Time{}, fmt.Errorf("record sync run start: %w", err)
+	}
+	return id, at, nil
+}
+
+// FinishSyncRun records the outcome of run r.ID.
+func (db *DB) FinishSyncRun(ctx context.Context, r SyncRun) error {
+	var summary *string
+	if r.ErrorSummary != nil {
+		s := truncate(*r.ErrorSummary, 4000)
+		summary = &s
+	}
+	_, err := db.Pool.Exec(ctx, `UPDATE sync_runs SET finished_at = now(), status = $2, files_synced = $3,
+		files_failed = $4, files_left = $5, bytes_synced = $6, error_summary = $7 WHERE id = $1`,
+		r.ID, r.Status, r.Synced, r.Failed, r.Left, r.Bytes, summary)
+	if err != nil {
+		return fmt.Errorf("record sync run %d end: %w", r.ID, err)
+	}
+	return nil
+}
+
+// LastSyncRun returns the most recently started run, or nil when none ran.
+func (db *DB) LastSyncRun(ctx context.Context) (*SyncRun, error) {
+	runs, err := db.RecentSyncRuns(ctx, 1)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return &runs[0], nil
+}
+
+// RecentSyncRuns returns up to limit runs, the most recently started first.
+func (db *DB) RecentSyncRuns(ctx context.Context, limit int) ([]SyncRun, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, started_at, finished_at, status, trigger, files_synced, files_failed,
+		files_left, bytes_synced, error_summary FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select sync runs: %w", err)
+	}
+	runs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SyncRun])
+	if err != nil {
+		return nil, fmt.Errorf("select sync runs: %w", err)
+	}
+	return runs, nil
+}
+
+// ErrSyncRunning is returned by LockSync when another run holds the lock.
+var ErrSyncRunning = core.Errorf(core.CodeSyncRunning, "a sync run is already in progress")
+
+// LockSync takes the sync job's advisory lock (pg_try_advisory_lock) on a
+// connection of its own, so it holds across processes and Lambdas until
+// unlock is called (or the connection dies with its process). It returns
+// ErrSyncRunning when another session holds it. Runs that died without
+// finishing are then marked failed: while the lock is held no other
+// exclusive run can be going.
+func (db *DB) LockSync(ctx context.Context) (unlock func(), err error) {
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sync lock: acquire connection: %w", err)
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, syncLockKey).Scan(&got); err != nil {
+		conn.Release()
+		return nil, fmt.Errorf("sync lock: %w", err)
+	}
+	if !got {
+		conn.Release()
+		return nil, ErrSyncRunning
+	}
+	if _, err := conn.Exec(ctx, `UPDATE sync_runs SET status = 'failed', finished_at = now(),
+		error_summary = 'interrupted: the run ended without recording its result'
+		WHERE status = 'running'`); err != nil {
+		db.unlockSync(conn)
+		return nil, fmt.Errorf("sync lock: close interrupted runs: %w", err)
+	}
+	return func() { db.unlockSync(conn) }, nil
+}
+
+// unlockSync releases the advisory lock and the connection. If the unlock
+// cannot be sent the connection is closed, which releases the lock too.
+func (db *DB) unlockSync(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, syncLockKey); err != nil {
+		_ = conn.Hijack().Close(ctx)
+		return
+	}
+	conn.Release()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,627 @@
+// Package syncjob is the nightly sync job: it moves files from the hot tier
+// to the cold tier, verifies every copy against the database (size and
+// SHA-256, read back from the cold tier), flips each row in the transaction
+// that holds its lock, and only then removes the hot copy (when configured).
+// A crash at any point loses nothing: the next run redoes what is missing.
+package syncjob
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
+)
+
+// fileStore is what the job needs of the database for files.
+type fileStore interface {
+	SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (string, error)) (core.File, bool, error)
+	RecordSyncFailure(ctx context.Context, id int64, msg string) error
+	HotCopiesToDelete(ctx context.Context, afterID int64, limit int) ([]postgres.HotCopy, error)
+	MarkHotDeleted(ctx context.Context, id int64) error
+	CountPending(ctx context.Context) (int, error)
+}
+
+// runStore records runs and serialises them across processes.
+type runStore interface {
+	StartSyncRun(ctx context.Context, trigger string) (int64, time.Time, error)
+	FinishSyncRun(ctx context.Context, r postgres.SyncRun) error
+	LockSync(ctx context.Context) (unlock func(), err error)
+}
+
+// Store is the database side of the job (*postgres.DB).
+type Store interface {
+	fileStore
+	runStore
+}
+
+// HotTier is what the job needs of the hot tier.
+type HotTier interface {
+	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// ColdTier is what the job needs of the cold tier.
+type ColdTier interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.ObjectInfo, error)
+	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	Delete(ctx context.Context, key string) error
+	URL(key string) string
+}
+
+// Clock tells the time; tests may move it.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Options tune a Job. Zero values take the defaults.
+type Options struct {
+	BatchSize   int           // files claimed per batch (SYNC_BATCH_SIZE); default 10
+	MaxRetries  int           // attempts per file per run (SYNC_MAX_RETRIES); default 3
+	DeleteHot   bool          // DELETE_FROM_MINIO_AFTER_SYNC
+	Concurrency int           // files moved at once; default 2
+	BackoffBase time.Duration // first retry delay; doubles per attempt, with jitter; default 1 s
+	BackoffMax  time.Duration // longest retry delay; default 30 s
+	// StopMargin is how long before the context's deadline the job stops
+	// claiming files. Default: a tenth of the budget, at most 2 minutes.
+	StopMargin time.Duration
+	Hooks      Hooks
+}
+
+// Hooks let tests act at the step boundaries of one file's move. Each may
+// be nil. An error from AfterCopy or BeforeCommit fails the attempt.
+type Hooks struct {
+	OnClaim      func(batch int, f core.File)                 // a file was claimed in batch (1-based)
+	AfterCopy    func(ctx context.Context, f core.File) error // copied to cold, not yet verified
+	BeforeCommit func(ctx context.Context, f core.File) error // verified, row not yet flipped
+	AfterCommit  func(ctx context.Context, f core.File)       // row flipped, hot copy not yet deleted
+}
+
+// Job moves files from the hot to the cold tier. Build it with New.
+type Job struct {
+	store  Store
+	hot    HotTier
+	cold   ColdTier
+	clock  Clock
+	logger *slog.Logger
+	opt    Options
+}
+
+// New returns a job. A nil clock is the system clock; a nil logger discards.
+func New(store Store, hot HotTier, cold ColdTier, clock Clock, logger *slog.Logger, opt Options) *Job {
+	if clock == nil {
+		clock = systemClock{}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 10
+	}
+	if opt.MaxRetries <= 0 {
+		opt.MaxRetries = 3
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 2
+	}
+	if opt.BackoffBase <= 0 {
+		opt.BackoffBase = time.Second
+	}
+	if opt.BackoffMax <= 0 {
+		opt.BackoffMax = 30 * time.Second
+	}
+	return &Job{store: store, hot: hot, cold: cold, clock: clock, logger: logger, opt: opt}
+}
+
+// Run statuses, as recorded in sync_runs.
+const (
+	StatusSucceeded = "succeeded" // every claimed file moved and nothing is left
+	StatusPartial   = "partial"   // some files failed or were left for the next run
+	StatusFailed    = "failed"    // the run could not work (database or every file failed)
+)
+
+// Report is the outcome of one run.
+type Report struct {
+	RunID        int64       `json:"run_id"`
+	Trigger      string      `json:"trigger"`
+	Status       string      `json:"status"`
+	StartedAt    time.Time   `json:"started_at"`
+	FinishedAt   time.Time   `json:"finished_at"`
+	DurationMS   int64       `json:"duration_ms"`
+	Batches      int         `json:"batches"`
+	Synced       int         `json:"synced"`
+	Failed       int         `json:"failed"`
+	Left         int         `json:"left"` // files still in the hot tier after the run
+	Bytes        int64       `json:"bytes"`
+	HotDeleted   int         `json:"hot_deleted"`   // hot copies removed, including leftovers of earlier runs
+	StoppedEarly bool        `json:"stopped_early"` // the time budget ran out before the queue did
+	Errors       []FileError `json:"errors"`
+}
+
+// FileError is one file that failed this run.
+type FileError struct {
+	FileID int64  `json:"file_id"`
+	Key    string `json:"object_key"`
+	Error  string `json:"error"`
+}
+
+// ErrRunning is returned by RunExclusive when another run holds the lock.
+var ErrRunning = postgres.ErrSyncRunning
+
+// RunExclusive runs the job unless another run (in any process sharing the
+// database) is going, in which case it returns ErrRunning. Every entry point
+// (schedule, HTTP trigger, Lambda, make sync) goes through here.
+func (j *Job) RunExclusive(ctx context.Context, trigger string) (Report, error) {
+	unlock, err := j.store.LockSync(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	defer unlock()
+	return j.run(ctx, trigger)
+}
+
+// Run runs the job once without the cross-process lock (concurrent runs are
+// still safe: they never claim the same file). It returns an error only
+// when the run could not work at all; file failures are in the report.
+func (j *Job) Run(ctx context.Context) (Report, error) { return j.run(ctx, "manual") }
+
+func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
+	r := &runState{job: j, rep: Report{Trigger: trigger, Errors: []FileError{}}, held: map[int64]bool{}}
+	id, started, err := j.store.StartSyncRun(ctx, trigger)
+	if err != nil {
+		return Report{}, err
+	}
+	r.rep.RunID, r.rep.StartedAt = id, started.UTC()
+	t0 := j.clock.Now()
+	r.stopAt = j.stopAt(ctx, t0)
+	log := j.logger.With("run_id", id)
+	r.log = log
+	log.InfoContext(ctx, "sync run started", "trigger", trigger, "batch_size", j.opt.BatchSize,
+		"max_retries", j.opt.MaxRetries, "delete_hot", j.opt.DeleteHot)
+
+	var runErr error
+	if j.opt.DeleteHot {
+		runErr = r.deleteHotCopies(ctx)
+	}
+	for runErr == nil {
+		if r.timeUp() {
+			r.rep.StoppedEarly = true
+			break
+		}
+		r.rep.Batches++
+		drained, err := r.batch(ctx, r.rep.Batches)
+		if err != nil {
+			runErr = err
+			break
+		}
+		if drained {
+			break
+		}
+	}
+
+	// Bookkeeping must survive a cancelled run context.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	left, err := j.store.CountPending(bctx)
+	if err != nil && runErr == nil {
+		runErr = err
+	}
+	r.rep.Left = left
+	r.rep.FinishedAt = j.clock.Now().UTC()
+	r.rep.DurationMS = j.clock.Now().Sub(t0).Milliseconds()
+	r.rep.Status = status(r.rep, runErr)
+	var summary *string
+	if s := errorSummary(r.rep, runErr); s != "" {
+		summary = &s
+	}
+	if err := j.store.FinishSyncRun(bctx, postgres.SyncRun{ID: id, Status: r.rep.Status, Synced: r.rep.Synced,
+		Failed: r.rep.Failed, Left: r.rep.Left, Bytes: r.rep.Bytes, ErrorSummary: summary}); err != nil && runErr == nil {
+		runErr = err
+	}
+	attrs := []any{"status", r.rep.Status, "synced", r.rep.Synced, "failed", r.rep.Failed, "left", r.rep.Left,
+		"bytes", r.rep.Bytes, "hot_deleted", r.rep.HotDeleted, "batches", r.rep.Batches,
+		"stopped_early", r.rep.StoppedEarly, "duration_ms", r.rep.DurationMS}
+	if runErr != nil {
+		log.ErrorContext(bctx, "sync run finished", append(attrs, "error", runErr.Error())...)
+		return r.rep, fmt.Errorf("sync run %d: %w", id, runErr)
+	}
+	log.InfoContext(bctx, "sync run finished", attrs...)
+	return r.rep, nil
+}
+
+func status(rep Report, runErr error) string {
+	switch {
+	case runErr != nil, rep.Failed > 0 && rep.Synced == 0:
+		return StatusFailed
+	case rep.Failed > 0 || rep.Left > 0:
+		return StatusPartial
+	}
+	return StatusSucceeded
+}
+
+func errorSummary(rep Report, runErr error) string {
+	var parts []string
+	if runErr != nil {
+		parts = append(parts, runErr.Error())
+	}
+	for i, e := range rep.Errors {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rep.Errors)-10))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("file %d: %s", e.FileID, e.Error))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// stopAt is when the run stops claiming: the deadline less the margin, or
+// never without a deadline.
+func (j *Job) stopAt(ctx context.Context, now time.Time) time.Time {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	margin := j.opt.StopMargin
+	if margin <= 0 {
+		margin = min(dl.Sub(now)/10, 2*time.Minute)
+	}
+	return dl.Add(-margin)
+}
+
+// runState is one run in progress.
+type runState struct {
+	job    *Job
+	log    *slog.Logger
+	stopAt time.Time
+
+	mu   sync.Mutex
+	rep  Report
+	held map[int64]bool // claimed by this run and not synced (failed, or waiting to retry): not claimed again
+}
+
+func (r *runState) timeUp() bool {
+	return !r.stopAt.IsZero() && !r.job.clock.Now().Before(r.stopAt)
+}
+
+func (r *runState) exclude() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]int64, 0, len(r.held))
+	for id := range r.held {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// batch claims and moves up to BatchSize files, Concurrency at a time. It
+// reports drained when nothing was left to claim.
+func (r *runState) batch(ctx context.Context, n int) (drained bool, err error) {
+	j := r.job
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		claimed  int
+		firstErr error
+	)
+	next := func() bool { // reserves a claim slot
+		mu.Lock()
+		defer mu.Unlock()
+		if drained || firstErr != nil || claimed >= j.opt.BatchSize || ctx.Err() != nil || r.timeUp() {
+			return false
+		}
+		claimed++
+		return true
+	}
+	for range j.opt.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next() {
+				got, err := r.syncOne(ctx, n)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if !got {
+					drained = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return drained, firstErr
+}
+
+// errTaken means the claimed file is already held by another worker of
+// this run (waiting to retry it, its row unlocked meanwhile).
+var errTaken = errors.New("file is held by this run")
+
+// take records that this run holds file id until it is synced; false
+// when another worker already holds it.
+func (r *runState) take(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held[id] {
+		return false
+	}
+	r.held[id] = true
+	return true
+}
+
+// syncOne claims the next file and moves it, retrying with backoff. got is
+// false when there was nothing to claim; err only when the database failed.
+func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error) {
+	j := r.job
+	pick := postgres.SyncPick{Exclude: r.exclude()}
+	start := j.clock.Now()
+	var f core.File
+	for attempt := 1; ; attempt++ {
+		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (string, error) {
+			if attempt == 1 {
+				if !r.take(f.ID) {
+					return "", errTaken
+				}
+				if j.opt.Hooks.OnClaim != nil {
+					j.opt.Hooks.OnClaim(batch, f)
+				}
+			}
+			return j.move(ctx, f)
+		})
+		if errors.Is(err, errTaken) { // claim another one
+			pick, attempt = postgres.SyncPick{Exclude: r.exclude()}, 0
+			continue
+		}
+		if !ok {
+			if err != nil { // the claim itself failed
+				return attempt > 1, err
+			}
+			if attempt > 1 { // deleted by its owner, or taken by another run, between attempts
+				r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "key", f.ObjectKey, "result", "gone", "attempts", attempt-1)
+			}
+			return attempt > 1, nil
+		}
+		f = moved
+		if err == nil {
+			r.mu.Lock()
+			delete(r.held, f.ID)
+			r.mu.Unlock()
+			r.synced(ctx, f, attempt, j.clock.Now().Sub(start))
+			return true, nil
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if rerr := j.store.RecordSyncFailure(rctx, f.ID, err.Error()); rerr != nil {
+			r.log.ErrorContext(rctx, "record sync failure", "file_id", f.ID, "error", rerr.Error())
+		}
+		cancel()
+		final := attempt >= j.opt.MaxRetries || isPermanent(err) || ctx.Err() != nil
+		r.log.WarnContext(ctx, "sync attempt failed", "file_id", f.ID, "key", f.ObjectKey, "attempt", attempt,
+			"final", final, "error", err.Error())
+		if !final && sleep(ctx, j.backoff(attempt)) != nil {
+			final = true
+		}
+		if final {
+			r.failed(ctx, f, attempt, err, j.clock.Now().Sub(start))
+			return true, nil
+		}
+		pick = postgres.SyncPick{ID: f.ID}
+	}
+}
+
+func (r *runState) synced(ctx context.Context, f core.File, attempts int, took time.Duration) {
+	j := r.job
+	if j.opt.Hooks.AfterCommit != nil {
+		j.opt.Hooks.AfterCommit(ctx, f)
+	}
+	hotDeleted := false
+	if j.opt.DeleteHot {
+		if err := r.deleteHot(ctx, f.ID, f.ObjectKey); err != nil {
+			// The next run's clean-up step retries it; the file is safe in s3.
+			r.log.WarnContext(ctx, "delete hot copy", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
+		} else {
+			hotDeleted = true
+		}
+	}
+	r.mu.Lock()
+	r.rep.Synced++
+	r.rep.Bytes += f.Size
+	if hotDeleted {
+		r.rep.HotDeleted++
+	}
+	r.mu.Unlock()
+	r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "user_id", f.UserID, "key", f.ObjectKey, "size", f.Size,
+		"result", "synced", "attempts", attempts, "hot_deleted", hotDeleted, "duration_ms", took.Milliseconds())
+}
+
+func (r *runState) failed(ctx context.Context, f core.File, attempts int, err error, took time.Duration) {
+	r.mu.Lock()
+	r.rep.Failed++
+	r.rep.Errors = append(r.rep.Errors, FileError{FileID: f.ID, Key: f.ObjectKey, Error: err.Error()})
+	r.mu.Unlock()
+	r.log.ErrorContext(ctx, "sync file", "file_id", f.ID, "user_id", f.UserID, "key", f.ObjectKey, "size", f.Size,
+		"result", "failed", "attempts", attempts, "error", err.Error(), "duration_ms", took.Milliseconds())
+}
+
+// deleteHot removes a synced file's hot copy and records it.
+func (r *runState) deleteHot(ctx context.Context, id int64, key string) error {
+	if err := r.job.hot.Delete(ctx, key); err != nil {
+		return err
+	}
+	return r.job.store.MarkHotDeleted(ctx, id)
+}
+
+// deleteHotCopies removes the hot copies that earlier runs left behind
+// (a crash between commit and delete, a failed delete, or the setting
+// switched on after files were synced).
+func (r *runState) deleteHotCopies(ctx context.Context) error {
+	var after int64
+	for !r.timeUp() {
+		copies, err := r.job.store.HotCopiesToDelete(ctx, after, r.job.opt.BatchSize)
+		if err != nil {
+			return err
+		}
+		if len(copies) == 0 {
+			return nil
+		}
+		for _, c := range copies {
+			after = c.ID
+			if err := r.deleteHot(ctx, c.ID, c.ObjectKey); err != nil {
+				r.log.WarnContext(ctx, "delete leftover hot copy", "file_id", c.ID, "key", c.ObjectKey, "error", err.Error())
+				continue
+			}
+			r.rep.HotDeleted++
+			r.log.InfoContext(ctx, "sync file", "file_id", c.ID, "key", c.ObjectKey, "result", "hot_copy_deleted")
+		}
+	}
+	return nil
+}
+
+// Errors of one file's move.
+var (
+	ErrChecksumMismatch = errors.New("cold copy does not match the database (size or SHA-256)")
+	ErrSourceMismatch   = errors.New("hot copy does not match the database (size or SHA-256)")
+	ErrHotMissing       = errors.New("hot copy is missing")
+)
+
+// permanent marks an error no retry can fix.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+func isPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}
+
+// partSize is the cold upload part size of the job: the transfer manager
+// holds about three parts per file (one read ahead, two in flight), so
+// 5 MiB parts (the S3 minimum) keep a file's buffers near 20 MiB whatever its size.
+const partSize = 5 << 20
+
+// move copies f from hot to cold (streaming, the size known) and checks the
+// cold object, read back, against the row. It returns the cold access URL.
+// A bad cold copy is deleted. It runs while f's row is locked.
+func (j *Job) move(ctx context.Context, f core.File) (string, error) {
+	key := f.ObjectKey
+	src, err := j.hot.Open(ctx, key, 0)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", permanent{fmt.Errorf("sync file %d: %w: %v", f.ID, ErrHotMissing, err)}
+	}
+	if err != nil {
+		return "", fmt.Errorf("sync file %d: open hot copy: %w", f.ID, err)
+	}
+	hr := newHashReader(src)
+	_, err = j.cold.Put(ctx, key, hr, f.Size, storage.PutOptions{ContentType: f.ContentType, PartSize: partSize, Metadata: map[string]string{
+		"owner-id":          strconv.FormatInt(f.UserID, 10),
+		"original-filename": url.QueryEscape(f.OriginalFilename),
+		"sha256":            f.ChecksumSHA256,
+	}})
+	src.Close()
+	if err != nil {
+		return "", fmt.Errorf("sync file %d: copy to cold tier: %w", f.ID, err)
+	}
+	if hr.n != f.Size || hr.sum() != f.ChecksumSHA256 {
+		j.deleteBadCopy(ctx, f)
+		return "", permanent{fmt.Errorf("sync file %d: %w: read %d bytes with sha256 %s, want %d bytes with %s",
+			f.ID, ErrSourceMismatch, hr.n, hr.sum(), f.Size, f.ChecksumSHA256)}
+	}
+	if j.opt.Hooks.AfterCopy != nil {
+		if err := j.opt.Hooks.AfterCopy(ctx, f); err != nil {
+			return "", err
+		}
+	}
+	if err := j.verify(ctx, f); err != nil {
+		return "", err
+	}
+	if j.opt.Hooks.BeforeCommit != nil {
+		if err := j.opt.Hooks.BeforeCommit(ctx, f); err != nil {
+			return "", err
+		}
+	}
+	return j.cold.URL(key), nil
+}
+
+// verify reads the cold object back through a hash: multipart ETags prove
+// nothing about the content.
+func (j *Job) verify(ctx context.Context, f core.File) error {
+	body, err := j.cold.Open(ctx, f.ObjectKey, 0)
+	if err != nil {
+		return fmt.Errorf("sync file %d: read cold copy back: %w", f.ID, err)
+	}
+	defer body.Close()
+	hr := newHashReader(body)
+	if _, err := io.Copy(io.Discard, hr); err != nil {
+		return fmt.Errorf("sync file %d: read cold copy back: %w", f.ID, err)
+	}
+	if hr.n != f.Size || hr.sum() != f.ChecksumSHA256 {
+		j.deleteBadCopy(ctx, f)
+		return fmt.Errorf("sync file %d: %w: got %d bytes with sha256 %s, want %d bytes with %s",
+			f.ID, ErrChecksumMismatch, hr.n, hr.sum(), f.Size, f.ChecksumSHA256)
+	}
+	return nil
+}
+
+func (j *Job) deleteBadCopy(ctx context.Context, f core.File) {
+	if err := j.cold.Delete(context.WithoutCancel(ctx), f.ObjectKey); err != nil {
+		j.logger.ErrorContext(ctx, "delete bad cold copy", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
+	}
+}
+
+// backoff is the delay before attempt+1: base·2^(attempt-1), capped, with
+// full jitter on its upper half.
+func (j *Job) backoff(attempt int) time.Duration {
+	d := j.opt.BackoffBase << (attempt - 1)
+	if d <= 0 || d > j.opt.BackoffMax {
+		d = j.opt.BackoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// hashReader counts and hashes what is read through it.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func newHashReader(r io.Reader) *hashReader { return &hashReader{r: r, h: sha256.New()} }
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.n += int64(n)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+func (h *hashReader) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }

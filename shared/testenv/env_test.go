@@ -1,0 +1,51 @@
+package testenv
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+)
+
+// TestEnvRoundTrips pins that a bootstrap loading Env(cfg) runs with cfg:
+// a field added to config but not to Env fails here.
+func TestEnvRoundTrips(t *testing.T) {
+	load := func(env []string) config.Config {
+		t.Helper()
+		m := map[string]string{}
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			m[k] = v
+		}
+		c, err := config.Load(func(k string) string { return m[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	cfg := load([]string{"SECRET_KEY=" + strings.Repeat("k", 32)})
+	cfg.DevMode = true
+	cfg.DatabaseURL = "postgres://x@db:5432/y"
+	cfg.TokenTTL = 7 * time.Minute
+	cfg.BcryptCost = 11
+	cfg.AuthRateMin = 3
+	cfg.Hot = config.HotConfig{Endpoint: "h:1", PublicEndpoint: "p:2", AccessKey: "a", SecretKey: "s", Bucket: "hot", Secure: true, Region: "eu-west-1"}
+	cfg.Cold = config.ColdConfig{Endpoint: "http://c:3", PublicEndpoint: "http://pc:4", AccessKeyID: "ca", SecretKey: "cs", SessionToken: "tok", Region: "eu-west-1", Bucket: "cold"}
+	cfg.MaxFileSize = 3 << 20
+	cfg.AllowedContentTypes = []string{"image/*", "application/pdf"}
+	cfg.CORSOrigins = []string{"http://a.example", "http://b.example"}
+	cfg.DownloadMode = "redirect"
+	cfg.SyncBatchSize, cfg.SyncMaxRetries = 7, 5
+	cfg.SyncSchedule = "5 1 * * *"
+	cfg.SyncTriggerToken = "operator-token-0123456789"
+	cfg.SyncLogFile = "/tmp/sync.log"
+	cfg.DeleteFromMinioAfterSync = true
+
+	got := load(Env(cfg))
+	got.Port, got.WebDir = cfg.Port, cfg.WebDir // the local server's own settings
+	if !reflect.DeepEqual(got, cfg) {
+		t.Errorf("config.Load(Env(cfg)):\n got %+v\nwant %+v", got, cfg)
+	}
+}

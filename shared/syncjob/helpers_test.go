@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,8 +203,6 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
-
-func (l *logBuffer) count(substr string) int { return strings.Count(l.String(), substr) }
 
 // countingCold wraps the REAL cold tier: it counts puts per key and can
 // fail the first failPuts puts (a flaky network, without a fake server).

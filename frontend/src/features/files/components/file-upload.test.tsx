@@ -212,4 +212,42 @@ describe('FileUpload', () => {
     expect(db.files).toHaveLength(0);
     server.events.removeAllListeners();
   });
+
+  it('uploads at most three files at a time; the rest wait and can be cancelled before they start', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const started: string[] = [];
+    server.use(
+      http.post('/api/files/upload', async ({ request }) => {
+        const form = await request.clone().formData();
+        started.push((form.get('file') as File).name);
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await gate;
+        inFlight -= 1;
+        return undefined;
+      }),
+    );
+    const { user, input } = await renderUpload();
+    const names = ['1.txt', '2.txt', '3.txt', '4.txt', '5.txt'];
+    await user.upload(input, names.map((n) => textFile(n, `content ${n}`)));
+
+    await waitFor(() => expect(started).toHaveLength(3));
+    expect(within(uploadRow('4.txt')).getByText('Waiting')).toBeInTheDocument();
+    expect(within(uploadRow('5.txt')).getByText('Waiting')).toBeInTheDocument();
+    await user.click(within(uploadRow('5.txt')).getByRole('button', { name: 'Cancel upload of 5.txt' }));
+    expect(within(uploadRow('5.txt')).getByText('Cancelled')).toBeInTheDocument();
+
+    release();
+    for (const n of ['1.txt', '2.txt', '3.txt', '4.txt']) {
+      expect(await within(uploadRow(n)).findByText('Uploaded')).toBeInTheDocument();
+    }
+    expect(maxInFlight).toBe(3);
+    expect([...started].sort()).toEqual(['1.txt', '2.txt', '3.txt', '4.txt']);
+    expect(db.files).toHaveLength(4);
+  });
 });

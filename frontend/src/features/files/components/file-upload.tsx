@@ -9,7 +9,11 @@ import { useUploadFile, usesMultipart } from '@/features/files/api/upload-file';
 import { toApiError } from '@/lib/api-error';
 import { formatBytes } from '@/lib/format';
 
-type Status = 'uploading' | 'done' | 'error' | 'cancelled' | 'rejected';
+type Status = 'queued' | 'uploading' | 'done' | 'error' | 'cancelled' | 'rejected';
+
+// Files upload a few at a time; the rest wait their turn (and the browser
+// keeps connections free for the file list's refreshes).
+const MAX_PARALLEL_UPLOADS = 3;
 
 type Item = {
   id: number;
@@ -23,6 +27,7 @@ type Item = {
 type Action =
   | { type: 'add'; item: Item }
   | { type: 'start'; id: number; multipart: boolean }
+  | { type: 'requeue'; id: number }
   | { type: 'progress'; id: number; loaded: number }
   | { type: 'done'; id: number }
   | { type: 'fail'; id: number; error: string }
@@ -37,6 +42,8 @@ function reducer(items: Item[], a: Action): Item[] {
       return [a.item, ...items];
     case 'start':
       return patch(a.id, { status: 'uploading', loaded: 0, error: null, multipart: a.multipart });
+    case 'requeue':
+      return patch(a.id, { status: 'queued', loaded: 0, error: null });
     case 'progress':
       return patch(a.id, { loaded: a.loaded });
     case 'done':
@@ -48,7 +55,7 @@ function reducer(items: Item[], a: Action): Item[] {
     case 'remove':
       return items.filter((it) => it.id !== a.id);
     case 'clear-finished':
-      return items.filter((it) => it.status === 'uploading');
+      return items.filter((it) => it.status === 'uploading' || it.status === 'queued');
   }
 }
 
@@ -100,6 +107,35 @@ export function FileUpload({ onUploaded }: { onUploaded?: () => void }) {
     [config.data, notify, onUploaded, uploadMutation],
   );
 
+  // The waiting line, kept in refs: what runs next is decided when an upload
+  // is added or finishes, not by rendering.
+  const queue = useRef<{ id: number; file: File }[]>([]);
+  const running = useRef(0);
+  const pumpRef = useRef<() => void>(() => undefined);
+  const pump = useCallback(() => {
+    while (running.current < MAX_PARALLEL_UPLOADS && queue.current.length > 0) {
+      const next = queue.current.shift()!;
+      running.current += 1;
+      void start(next.id, next.file).finally(() => {
+        running.current -= 1;
+        pumpRef.current();
+      });
+    }
+  }, [start]);
+  useEffect(() => {
+    pumpRef.current = pump;
+  }, [pump]);
+
+  const enqueue = (id: number, file: File) => {
+    queue.current.push({ id, file });
+    pump();
+  };
+
+  const retry = (id: number, file: File) => {
+    dispatch({ type: 'requeue', id });
+    enqueue(id, file);
+  };
+
   const onDrop = useCallback(
     (accepted: File[]) => {
       for (const file of accepted) {
@@ -111,14 +147,16 @@ export function FileUpload({ onUploaded }: { onUploaded?: () => void }) {
           notify('error', `${file.name} is too large (limit ${limit})`);
           continue;
         }
-        dispatch({ type: 'add', item: { id, file, status: 'uploading', loaded: 0, error: null, multipart: false } });
-        void start(id, file);
+        dispatch({ type: 'add', item: { id, file, status: 'queued', loaded: 0, error: null, multipart: false } });
+        queue.current.push({ id, file });
       }
+      pump();
     },
-    [config.data, notify, start],
+    [config.data, notify, pump],
   );
 
   const cancel = (id: number) => {
+    queue.current = queue.current.filter((q) => q.id !== id);
     controllers.current.get(id)?.abort();
     controllers.current.delete(id);
     dispatch({ type: 'cancel', id });
@@ -134,7 +172,7 @@ export function FileUpload({ onUploaded }: { onUploaded?: () => void }) {
     useFsAccessApi: false,
   });
 
-  const finished = items.some((i) => i.status !== 'uploading');
+  const finished = items.some((i) => i.status !== 'uploading' && i.status !== 'queued');
 
   return (
     <section aria-labelledby="upload-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
@@ -187,7 +225,7 @@ export function FileUpload({ onUploaded }: { onUploaded?: () => void }) {
                 key={it.id}
                 item={it}
                 onCancel={() => cancel(it.id)}
-                onRetry={() => void start(it.id, it.file)}
+                onRetry={() => retry(it.id, it.file)}
                 onRemove={() => dispatch({ type: 'remove', id: it.id })}
               />
             ))}
@@ -212,6 +250,7 @@ function UploadRow({
   const { file, status } = item;
   const pct = file.size > 0 ? (item.loaded / file.size) * 100 : status === 'done' ? 100 : 0;
   const statusText: Record<Status, string> = {
+    queued: 'Waiting',
     uploading: `${Math.round(pct)}%${item.multipart ? ' (multipart)' : ''}`,
     done: 'Uploaded',
     error: 'Failed',
@@ -230,7 +269,7 @@ function UploadRow({
           </p>
         </div>
         <div className="flex gap-2">
-          {status === 'uploading' && (
+          {(status === 'uploading' || status === 'queued') && (
             <Button variant="secondary" size="sm" onClick={onCancel} aria-label={`Cancel upload of ${file.name}`}>
               Cancel
             </Button>
@@ -240,7 +279,7 @@ function UploadRow({
               Retry
             </Button>
           )}
-          {status !== 'uploading' && (
+          {status !== 'uploading' && status !== 'queued' && (
             <Button variant="ghost" size="sm" onClick={onRemove} aria-label={`Dismiss ${file.name}`}>
               Dismiss
             </Button>

@@ -186,7 +186,7 @@ func startVersity() (string, error) {
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+S3AccessKey, "ROOT_SECRET_KEY="+S3SecretKey)
 	// The server dies with the test binary.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := Start(cmd); err != nil {
 		return "", fmt.Errorf("start versitygw: %w", err)
 	}
 	deadline := time.Now().Add(15 * time.Second)

@@ -167,7 +167,7 @@ func (f *function) run() error {
 	// Its own process group, so that stop ends the bootstrap as well; and
 	// it dies with the test binary.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := testenv.Start(cmd); err != nil {
 		return fmt.Errorf("lambdagw: start %s: %w", f.name, err)
 	}
 	f.cmd = cmd

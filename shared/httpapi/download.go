@@ -56,7 +56,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	body := storage.RangeReader(f.Size, func(off int64) (io.ReadCloser, error) { return t.Open(ctx, f.ObjectKey, off) })
 	defer body.Close()
-	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, rc: http.NewResponseController(w)}, r, "", f.UploadedAt, body)
+	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, deadline: writeDeadline(w)}, r, "", f.UploadedAt, body)
 }
 
 func (a *API) redirect(w http.ResponseWriter, r *http.Request, f core.File, asJSON bool) {
@@ -79,11 +79,10 @@ func (a *API) redirect(w http.ResponseWriter, r *http.Request, f core.File, asJS
 // forward while a long download makes progress.
 type errorRewriter struct {
 	http.ResponseWriter
-	api     *API
-	r       *http.Request
-	rc      *http.ResponseController
-	last    time.Time
-	swallow bool
+	api      *API
+	r        *http.Request
+	deadline idleDeadline
+	swallow  bool
 }
 
 func (e *errorRewriter) WriteHeader(code int) {
@@ -108,10 +107,7 @@ func (e *errorRewriter) Write(b []byte) (int, error) {
 	if e.swallow {
 		return len(b), nil
 	}
-	if now := time.Now(); now.Sub(e.last) > time.Second {
-		e.last = now
-		_ = e.rc.SetWriteDeadline(now.Add(idleByteTimeout)) // not supported on Lambda: fine
-	}
+	e.deadline.touch()
 	return e.ResponseWriter.Write(b)
 }
 

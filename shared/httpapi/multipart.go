@@ -448,7 +448,7 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	defer body.Close()
 	// Reading a large object can outlast the write deadline of an ordinary
 	// request: move it forward while bytes flow.
-	head, sum, n, err := hashObject(&writeDeadlineReader{r: body, rc: http.NewResponseController(w)})
+	head, sum, n, err := hashObject(&deadlineReader{r: body, deadline: writeDeadline(w)})
 	if err != nil {
 		return core.File{}, fmt.Errorf("hash upload %s: %w", s.ID, err)
 	}
@@ -528,21 +528,4 @@ func (a *API) RunUploadJanitor(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// writeDeadlineReader moves the response's write deadline forward while
-// bytes arrive from r, so that work proportional to a file's size (hashing
-// it) is not cut off, while a stalled one still is after idleByteTimeout.
-type writeDeadlineReader struct {
-	r    io.Reader
-	rc   *http.ResponseController
-	last time.Time
-}
-
-func (d *writeDeadlineReader) Read(b []byte) (int, error) {
-	if now := time.Now(); now.Sub(d.last) > time.Second {
-		d.last = now
-		_ = d.rc.SetWriteDeadline(now.Add(idleByteTimeout)) // not supported on Lambda: fine
-	}
-	return d.r.Read(b)
 }

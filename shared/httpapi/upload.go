@@ -53,7 +53,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, core.Errorf(core.CodeBadRequest, "multipart body has no boundary"))
 		return
 	}
-	r.Body = &progressReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), rc: http.NewResponseController(w)}
+	r.Body = &deadlineReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), deadline: readDeadline(w)}
 	// mime/multipart reads its source 4 KiB at a time: a larger buffer
 	// underneath turns a gigabyte's 260 000 read calls into 2 000.
 	r.Body = struct {
@@ -288,21 +288,45 @@ func (l *limitReader) Read(p []byte) (int, error) {
 
 var errSlowClient = errors.New("no bytes arrived in time")
 
-// progressReader moves the connection's read deadline forward while bytes
-// arrive, so a long upload may take as long as it needs but a stalled one
-// is cut off after idleByteTimeout.
-type progressReader struct {
-	r    io.ReadCloser
-	rc   *http.ResponseController
+// idleDeadline moves one of a connection's deadlines forward, at most once
+// a second, while bytes move: a long transfer may take as long as it needs,
+// a stalled one is cut off after idleByteTimeout.
+type idleDeadline struct {
+	set  func(time.Time) error
 	last time.Time
 }
 
-func (p *progressReader) Read(b []byte) (int, error) {
-	if now := time.Now(); now.Sub(p.last) > time.Second {
-		p.last = now
-		_ = p.rc.SetReadDeadline(now.Add(idleByteTimeout)) // not supported on Lambda: fine
-	}
-	return p.r.Read(b)
+func readDeadline(w http.ResponseWriter) idleDeadline {
+	return idleDeadline{set: http.NewResponseController(w).SetReadDeadline}
 }
 
-func (p *progressReader) Close() error { return p.r.Close() }
+func writeDeadline(w http.ResponseWriter) idleDeadline {
+	return idleDeadline{set: http.NewResponseController(w).SetWriteDeadline}
+}
+
+func (d *idleDeadline) touch() {
+	if now := time.Now(); now.Sub(d.last) > time.Second {
+		d.last = now
+		_ = d.set(now.Add(idleByteTimeout)) // not supported on Lambda: fine
+	}
+}
+
+// deadlineReader reads r, moving a deadline forward as bytes arrive: the
+// request's read deadline for an upload body, the response's write
+// deadline for work that reads a whole object before answering.
+type deadlineReader struct {
+	r        io.Reader
+	deadline idleDeadline
+}
+
+func (d *deadlineReader) Read(b []byte) (int, error) {
+	d.deadline.touch()
+	return d.r.Read(b)
+}
+
+func (d *deadlineReader) Close() error {
+	if c, ok := d.r.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}

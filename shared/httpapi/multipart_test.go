@@ -130,15 +130,19 @@ func TestMultipartUploadEndToEnd(t *testing.T) {
 		f.Filename != "big video.bin" || f.OriginalFilename != "../big video.bin" || f.ContentType != "application/octet-stream" {
 		t.Fatalf("file %+v", f)
 	}
-	resp, body := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil)
-	if resp.StatusCode != 200 || sha(body) != sha(data) {
-		t.Fatalf("download: status %d, sha %s, want %s", resp.StatusCode, sha(body), sha(data))
+	// A streamed download must fit Lambda's 6 MB response: on Lambda this
+	// file goes through the presigned URL below only.
+	if !onLambda() {
+		resp, body := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil)
+		if resp.StatusCode != 200 || sha(body) != sha(data) {
+			t.Fatalf("download: status %d, sha %s, want %s", resp.StatusCode, sha(body), sha(data))
+		}
 	}
 	var link struct{ URL string }
 	c.json("GET", fmt.Sprintf("/api/files/%d/download?redirect=1&format=json", f.ID), nil, 200, &link)
 	checkPresigned(t, link.URL, data)
 	// The session is over: no resume, no second completion, nothing left over.
-	resp, body = c.do("GET", "/api/files/uploads/"+u.UploadID, nil, nil)
+	resp, body := c.do("GET", "/api/files/uploads/"+u.UploadID, nil, nil)
 	wantError(t, resp, body, 404, "UPLOAD_NOT_FOUND")
 	c.json("POST", "/api/files/uploads/"+u.UploadID+"/complete", map[string]any{"parts": refs}, 404, nil)
 	if objects, uploads := s.hotState(t); objects != 1 || uploads != 0 || s.sessions(t) != 0 {

@@ -34,6 +34,7 @@ func TestEnvRoundTrips(t *testing.T) {
 	cfg.Hot = config.HotConfig{Endpoint: "h:1", PublicEndpoint: "p:2", AccessKey: "a", SecretKey: "s", Bucket: "hot", Secure: true, Region: "eu-west-1"}
 	cfg.Cold = config.ColdConfig{Endpoint: "http://c:3", PublicEndpoint: "http://pc:4", AccessKeyID: "ca", SecretKey: "cs", SessionToken: "tok", Region: "eu-west-1", Bucket: "cold"}
 	cfg.MaxFileSize = 3 << 20
+	cfg.MultipartThreshold = 6 << 20
 	cfg.AllowedContentTypes = []string{"image/*", "application/pdf"}
 	cfg.CORSOrigins = []string{"http://a.example", "http://b.example"}
 	cfg.DownloadMode = "redirect"

@@ -269,6 +269,7 @@ func Env(cfg config.Config) []string {
 		"S3_ENDPOINT=" + cfg.Cold.Endpoint,
 		"S3_PUBLIC_ENDPOINT=" + cfg.Cold.PublicEndpoint,
 		"MAX_FILE_SIZE_MB=" + strconv.FormatInt(cfg.MaxFileSize>>20, 10),
+		"MULTIPART_THRESHOLD_MB=" + strconv.FormatInt(cfg.MultipartThreshold>>20, 10),
 		"ALLOWED_CONTENT_TYPES=" + strings.Join(cfg.AllowedContentTypes, ","),
 		"CORS_ORIGINS=" + strings.Join(cfg.CORSOrigins, ","),
 		"DOWNLOAD_MODE=" + cfg.DownloadMode,

@@ -3,16 +3,9 @@ package lambdafn_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,60 +18,13 @@ import (
 // first invocation applies every migration, the second none.
 func TestMigrateUnderRuntimeInterfaceEmulator(t *testing.T) {
 	t.Parallel()
-	rie, err := lambdagw.RIE()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := testenv.Config(t)
 	cfg.DatabaseURL = testenv.EmptyDatabaseURL(t)
 
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dir+"/", "./functions/migrate")
-	build.Dir = root
-	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build migrate: %v\n%s", err, out)
-	}
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiPort, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), filepath.Join(dir, "migrate"))
-	cmd.Env = append(os.Environ(), testenv.Env(cfg)...)
-	cmd.Env = append(cmd.Env, "AWS_LAMBDA_FUNCTION_TIMEOUT=60")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := testenv.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("migrate logs:\n%s", logs.String())
-		}
-	})
-	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	url := lambdagw.StartRIE(t, "migrate", cfg)
 	invoke := func(ev string) int {
 		t.Helper()
-		resp, err := http.Post("http://"+addr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader([]byte(ev)))
+		resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(ev)))
 		if err != nil {
 			t.Fatal(err)
 		}

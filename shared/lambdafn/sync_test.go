@@ -7,14 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +22,7 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
+	"github.com/hybrid-storage/hybrid-storage/shared/testenv/lambdagw"
 )
 
 const operatorToken = "operator-token-for-tests-0123456789"
@@ -162,60 +159,11 @@ func TestSyncFunctionAPIGatewayEvent(t *testing.T) {
 // must be accepted by lambda.Start and dispatch both.
 func TestSyncFunctionUnderRuntimeInterfaceEmulator(t *testing.T) {
 	t.Parallel()
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rie, err := exec.LookPath("aws-lambda-rie")
-	if err != nil {
-		rie = filepath.Join(root, ".bin", "aws-lambda-rie")
-		if _, err := os.Stat(rie); err != nil {
-			t.Fatal("aws-lambda-rie not found: run `make tools`")
-		}
-	}
 	a, f, _ := syncApp(t)
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", dir+"/", "./functions/sync")
-	build.Dir = root
-	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build functions/sync: %v\n%s", err, out)
-	}
-	port, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiPort, err := testenv.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), filepath.Join(dir, "sync"))
-	cmd.Env = append(os.Environ(), testenv.Env(a.Config)...)
-	cmd.Env = append(cmd.Env, "AWS_LAMBDA_FUNCTION_TIMEOUT=60", "SYNC_TRIGGER_TOKEN="+operatorToken)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sync function logs:\n%s", logs.String())
-		}
-	})
-	for range 100 {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	url := lambdagw.StartRIE(t, "sync", a.Config, "SYNC_TRIGGER_TOKEN="+operatorToken)
 	invoke := func(ev []byte) []byte {
 		t.Helper()
-		resp, err := http.Post("http://"+addr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(ev))
+		resp, err := http.Post(url, "application/json", bytes.NewReader(ev))
 		if err != nil {
 			t.Fatal(err)
 		}

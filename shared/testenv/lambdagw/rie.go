@@ -92,16 +92,7 @@ func New(tb testing.TB, cfg config.Config) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// The test's environment minus secret ARNs (a function would fetch them
-	// from Secrets Manager), then cfg.
-	var env []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(k, "_SECRET_ARN") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, testenv.Env(cfg)...)
-	env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT="+FunctionTimeout)
+	env := functionEnv(cfg)
 	fns := map[string]*function{}
 	for _, rt := range httpapi.Routes {
 		if fns[rt.Function] == nil {
@@ -123,6 +114,41 @@ func New(tb testing.TB, cfg config.Config) http.Handler {
 		}
 		return invokeURL(ctx, hc, f.url, event)
 	})
+}
+
+// functionEnv is the test's environment minus secret ARNs (a function
+// would fetch them from Secrets Manager), then cfg, then extra.
+func functionEnv(cfg config.Config, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(k, "_SECRET_ARN") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, testenv.Env(cfg)...)
+	env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT="+FunctionTimeout)
+	return append(env, extra...)
+}
+
+// StartRIE runs the bootstrap of one function (built by Build) under its
+// own emulator with cfg (and extra KEY=value settings), stops it when tb
+// ends, printing its logs if tb failed, and returns its invoke URL.
+func StartRIE(tb testing.TB, name string, cfg config.Config, extra ...string) string {
+	tb.Helper()
+	dir, err := Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rie, err := RIE()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &function{name: name, bin: filepath.Join(dir, name), rie: rie, env: functionEnv(cfg, extra...)}
+	tb.Cleanup(func() { f.stop(tb) })
+	if err := f.start(); err != nil {
+		tb.Fatal(err)
+	}
+	return f.url
 }
 
 // function is one bootstrap under one emulator.

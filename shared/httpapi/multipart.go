@@ -107,7 +107,6 @@ type uploadJSON struct {
 func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
-	setUser(ctx, uid)
 	var in struct {
 		Filename    string `json:"filename"`
 		Size        *int64 `json:"size"`
@@ -223,7 +222,6 @@ func uploadID(r *http.Request) (string, error) {
 func (a *API) getUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
-	setUser(ctx, uid)
 	id, err := uploadID(r)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -266,7 +264,6 @@ func (a *API) getUpload(w http.ResponseWriter, r *http.Request) {
 func (a *API) abortUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
-	setUser(ctx, uid)
 	id, err := uploadID(r)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -355,7 +352,6 @@ func checkParts(in completeRequest, s core.UploadSession) error {
 func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
-	setUser(ctx, uid)
 	id, err := uploadID(r)
 	if err != nil {
 		a.writeError(w, r, err)

@@ -78,6 +78,7 @@ type API struct {
 	handlers  map[string]http.HandlerFunc
 	authLimit func(http.Handler) http.Handler
 	now       func() time.Time
+	timeouts  timeouts
 }
 
 // New returns the API over deps.
@@ -86,9 +87,10 @@ func New(d Deps) *API {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &API{
-		Deps:  d,
-		tiers: map[core.Tier]tier{core.TierHot: d.Hot, core.TierCold: d.Cold},
-		now:   time.Now,
+		Deps:     d,
+		tiers:    map[core.Tier]tier{core.TierHot: d.Hot, core.TierCold: d.Cold},
+		now:      time.Now,
+		timeouts: defaultTimeouts,
 	}
 	a.authLimit = a.newAuthLimiter()
 	a.handlers = map[string]http.HandlerFunc{

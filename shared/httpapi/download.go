@@ -56,7 +56,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	body := storage.RangeReader(f.Size, func(off int64) (io.ReadCloser, error) { return t.Open(ctx, f.ObjectKey, off) })
 	defer body.Close()
-	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, deadline: writeDeadline(w)}, r, "", f.UploadedAt, body)
+	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, deadline: a.writeDeadline(w)}, r, "", f.UploadedAt, body)
 }
 
 func (a *API) redirect(w http.ResponseWriter, r *http.Request, f core.File, asJSON bool) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
@@ -46,6 +47,8 @@ func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 			return &core.Error{Code: core.CodeValidation, Message: typeErr.Field + " has the wrong type", Field: typeErr.Field}
 		case errors.Is(err, io.EOF):
 			return core.Errorf(core.CodeValidation, "request body is empty")
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return core.Errorf(core.CodeBadRequest, "request body could not be read: it stopped arriving")
 		default:
 			return core.Errorf(core.CodeValidation, "request body is not valid JSON")
 		}

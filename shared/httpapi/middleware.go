@@ -20,13 +20,13 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 )
 
-// Deadlines for ordinary requests; uploads and downloads move theirs
-// forward while bytes flow (see progressDeadline).
-const (
-	requestReadTimeout  = 30 * time.Second
-	requestWriteTimeout = 60 * time.Second
-	idleByteTimeout     = 30 * time.Second
-)
+// timeouts bound what a client may take on the local server: read and
+// write are the deadlines of an ordinary request; uploads and downloads
+// move theirs forward while bytes flow and are cut off after idle without
+// a byte moving (see idleDeadline). On Lambda, API Gateway bounds requests.
+type timeouts struct{ read, write, idle time.Duration }
+
+var defaultTimeouts = timeouts{read: 30 * time.Second, write: 60 * time.Second, idle: 30 * time.Second}
 
 type reqInfoKey struct{}
 
@@ -132,8 +132,8 @@ func (a *API) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		rc := http.NewResponseController(w)
 		now := time.Now()
-		_ = rc.SetReadDeadline(now.Add(requestReadTimeout))   // not supported on Lambda: fine
-		_ = rc.SetWriteDeadline(now.Add(requestWriteTimeout)) // idem
+		_ = rc.SetReadDeadline(now.Add(a.timeouts.read))   // not supported on Lambda: fine
+		_ = rc.SetWriteDeadline(now.Add(a.timeouts.write)) // idem
 		next.ServeHTTP(w, r)
 	})
 }

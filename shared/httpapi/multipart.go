@@ -444,7 +444,7 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	defer body.Close()
 	// Reading a large object can outlast the write deadline of an ordinary
 	// request: move it forward while bytes flow.
-	head, sum, n, err := hashObject(&deadlineReader{r: body, deadline: writeDeadline(w)})
+	head, sum, n, err := hashObject(&deadlineReader{r: body, deadline: a.writeDeadline(w)})
 	if err != nil {
 		return core.File{}, fmt.Errorf("hash upload %s: %w", s.ID, err)
 	}

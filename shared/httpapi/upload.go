@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +54,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, core.Errorf(core.CodeBadRequest, "multipart body has no boundary"))
 		return
 	}
-	r.Body = &deadlineReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), deadline: readDeadline(w)}
+	r.Body = &deadlineReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), deadline: a.readDeadline(w)}
 	// mime/multipart reads its source 4 KiB at a time: a larger buffer
 	// underneath turns a gigabyte's 260 000 read calls into 2 000.
 	r.Body = struct {
@@ -66,6 +67,9 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := a.storeUpload(ctx, uid, part)
+	// The body may have taken far longer than an ordinary request: the
+	// answer gets the time an ordinary request has to write.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.timeouts.write))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -121,7 +125,7 @@ func shortReason(err error) string {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "it ended early"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, errSlowClient):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		return "it stopped arriving"
 	}
 	return "it is malformed"
@@ -286,28 +290,34 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-var errSlowClient = errors.New("no bytes arrived in time")
-
-// idleDeadline moves one of a connection's deadlines forward, at most once
-// a second, while bytes move: a long transfer may take as long as it needs,
-// a stalled one is cut off after idleByteTimeout.
+// idleDeadline moves one of a connection's deadlines forward while bytes
+// move (at most four times per idle period): a long transfer may take as
+// long as it needs, a stalled one is cut off after the idle timeout.
 type idleDeadline struct {
 	set  func(time.Time) error
+	idle time.Duration
 	last time.Time
 }
 
-func readDeadline(w http.ResponseWriter) idleDeadline {
-	return idleDeadline{set: http.NewResponseController(w).SetReadDeadline}
+func (a *API) readDeadline(w http.ResponseWriter) idleDeadline {
+	return idleDeadline{set: http.NewResponseController(w).SetReadDeadline, idle: a.timeouts.idle}
 }
 
-func writeDeadline(w http.ResponseWriter) idleDeadline {
-	return idleDeadline{set: http.NewResponseController(w).SetWriteDeadline}
+// writeDeadline is for a handler that has read its request and may then
+// take long: a download, or work that reads a whole object first. It also
+// lifts the request's read deadline, which would otherwise cancel the
+// request's context when it fires (net/http's background read of the
+// connection fails and takes it for a client gone).
+func (a *API) writeDeadline(w http.ResponseWriter) idleDeadline {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{}) // not supported on Lambda: fine
+	return idleDeadline{set: rc.SetWriteDeadline, idle: a.timeouts.idle}
 }
 
 func (d *idleDeadline) touch() {
-	if now := time.Now(); now.Sub(d.last) > time.Second {
+	if now := time.Now(); now.Sub(d.last) > min(time.Second, d.idle/4) {
 		d.last = now
-		_ = d.set(now.Add(idleByteTimeout)) // not supported on Lambda: fine
+		_ = d.set(now.Add(d.idle)) // not supported on Lambda: fine
 	}
 }
 

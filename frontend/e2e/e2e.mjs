@@ -82,6 +82,9 @@ context.setDefaultTimeout(TIMEOUT);
 const page = context.pages()[0] ?? (await context.newPage());
 
 let syncStatusMissing = false;
+// A step that makes requests fail on purpose says which (by URL), so that
+// Chromium's "Failed to load resource" lines for them are not problems.
+let expectFailedLoads = null;
 page.on('response', (res) => {
   if (new URL(res.url()).pathname === '/api/sync/status' && res.status() === 404) syncStatusMissing = true;
 });
@@ -93,6 +96,7 @@ page.on('console', (msg) => {
     if (syncStatusMissing && /Failed to load resource: the server responded with a status of 404/.test(text) && msg.location().url.includes('/api/sync/status')) {
       return;
     }
+    if (expectFailedLoads && /^Failed to load resource/.test(text) && expectFailedLoads(msg.location().url)) return;
     pageProblems.push(`[${msg.type()}] ${text} (${msg.location().url})`);
   }
 });
@@ -122,6 +126,7 @@ async function runSync() {
 
 let exitCode = 0;
 let big = null;
+let resumed = null;
 try {
   await step('login page renders', async () => {
     await page.goto(`${BASE_URL}/login`);
@@ -186,6 +191,7 @@ try {
       mimeType: 'application/octet-stream',
       buffer: randomBytes(2 * threshold + (1 << 20) + 123),
     };
+    let storageOrigin = null;
     await step(`upload ${big.name} (${big.buffer.length} bytes) through the multipart flow`, async () => {
       const parts = [];
       const api = [];
@@ -206,6 +212,75 @@ try {
         `expected create + complete, saw ${api.join(', ')}`,
       );
       await fileRow(big.name).getByText('MinIO', { exact: true }).waitFor();
+      storageOrigin = new URL(parts[0]).origin;
+    });
+
+    // An interrupted multipart upload resumes: storage refuses part 2 (the
+    // connection fails), the server keeps part 1, and Resume sends only
+    // part 2 with a fresh URL before completing.
+    resumed = {
+      name: `resumed-${randomBytes(3).toString('hex')}.bin`,
+      mimeType: 'application/octet-stream',
+      buffer: randomBytes(big.buffer.length),
+    };
+    await step(`resume ${resumed.name} after its part 2 fails, without sending part 1 again`, async () => {
+      expect(storageOrigin, 'the multipart step did not see the storage origin');
+      const isPart2 = (url) => {
+        const u = new URL(url);
+        return u.origin === storageOrigin && u.searchParams.get('partNumber') === '2';
+      };
+      const matchPart2 = (url) => isPart2(url.href);
+      const puts = new Map(); // part number → PUTs to storage
+      const api = [];
+      const onRequest = (req) => {
+        const u = new URL(req.url());
+        if (req.method() === 'PUT' && u.origin === storageOrigin) {
+          const n = u.searchParams.get('partNumber');
+          puts.set(n, (puts.get(n) ?? 0) + 1);
+        } else if (u.pathname.startsWith('/api/files/uploads')) {
+          api.push(`${req.method()} ${u.pathname}`);
+        }
+      };
+      const failPart2 = (route) => route.abort('connectionfailed');
+      page.on('request', onRequest);
+      expectFailedLoads = isPart2;
+      await page.route(matchPart2, failPart2);
+      try {
+        await page.getByLabel('Choose files to upload').setInputFiles(resumed);
+        const row = page.getByRole('listitem', { name: resumed.name });
+        const resume = row.getByRole('button', { name: `Resume upload of ${resumed.name}` });
+        await resume.waitFor({ timeout: 60_000 });
+        await row.getByRole('button', { name: `Discard upload of ${resumed.name}` }).waitFor();
+        await row.getByText(/^Interrupted at \d+%$/).waitFor();
+        expect((puts.get('1') ?? 0) === 1, `part 1 was PUT ${puts.get('1') ?? 0} times before the resume`);
+        expect((puts.get('2') ?? 0) >= 1, 'part 2 was never tried');
+        expect(!api.some((a) => a.startsWith('DELETE')), `the failed upload was aborted: ${api.join(', ')}`);
+
+        await page.unroute(matchPart2, failPart2);
+        const triesBefore = puts.get('2');
+        await resume.click();
+        await row.getByText('Uploaded').waitFor({ timeout: 60_000 });
+        console.log(`     part 1 PUT ${puts.get('1')} time(s); part 2 ${triesBefore} failed attempt(s), then ${puts.get('2') - triesBefore} after Resume`);
+        expect(puts.get('1') === 1, `part 1 was PUT ${puts.get('1')} times in total, not once`);
+        expect(puts.get('2') === triesBefore + 1, `part 2 was PUT ${puts.get('2') - triesBefore} times after Resume`);
+        const creates = api.filter((a) => a === 'POST /api/files/uploads');
+        const id = api.find((a) => a.startsWith('POST /api/files/uploads/'))?.split('/')[4];
+        expect(creates.length === 1, `expected one create, saw ${api.join(', ')}`);
+        expect(api.includes(`GET /api/files/uploads/${id}`), `no GET of the upload to resume: ${api.join(', ')}`);
+        expect(api.at(-1) === `POST /api/files/uploads/${id}/complete`, `the last call was not complete: ${api.join(', ')}`);
+        const pending = await page.evaluate(() =>
+          Object.keys(localStorage)
+            .filter((k) => k.startsWith('hybrid-storage.pending-uploads.'))
+            .map((k) => localStorage.getItem(k))
+            .join(''),
+        );
+        expect(!pending.includes(resumed.name), `the finished upload is still remembered: ${pending}`);
+      } finally {
+        await page.unroute(matchPart2).catch(() => undefined);
+        page.off('request', onRequest);
+        expectFailedLoads = null;
+      }
+      await fileRow(resumed.name).getByText('MinIO', { exact: true }).waitFor();
     });
   }
 
@@ -239,7 +314,7 @@ try {
     });
   }
 
-  for (const f of [dropped, picked, big].filter(Boolean)) {
+  for (const f of [dropped, picked, big, resumed].filter(Boolean)) {
     await step(`download ${f.name} and compare bytes`, async () => {
       const [download] = await Promise.all([
         page.waitForEvent('download'),

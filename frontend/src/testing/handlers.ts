@@ -1,6 +1,6 @@
 import { http, HttpResponse } from 'msw';
 
-import { db, makeToken, publicFile, userFromToken } from '@/testing/mock-db';
+import { db, makeToken, publicFile, userFromToken, type MockUpload } from '@/testing/mock-db';
 
 // MSW handlers that behave like the Go API of SPEC.md, over the in-memory db.
 // Paths are relative: the app's API base URL is empty (same origin).
@@ -17,6 +17,37 @@ function requireUser(request: Request) {
 
 function unauthorized() {
   return apiError(401, 'UNAUTHORIZED', 'missing or invalid token');
+}
+
+function partUrl(uploadId: string, n: number) {
+  return `${STORAGE_ORIGIN}/hot/${uploadId}?partNumber=${n}&X-Amz-Signature=abc`;
+}
+
+// The upload as the API describes it: the parts stored and fresh URLs for
+// the parts numbered in want.
+function uploadJson(uploadId: string, up: MockUpload, want: number[]) {
+  const done = [...up.parts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([n, bytes]) => ({ part_number: n, etag: `"etag-${n}"`, size: bytes.byteLength }));
+  return {
+    upload_id: uploadId,
+    part_size: up.part_size,
+    size: up.size,
+    expires_at: up.expires_at,
+    url_expires_in: 900,
+    // Like the Go server (omitempty): no parts_done when none is stored.
+    ...(done.length > 0 ? { parts_done: done } : {}),
+    parts: want.map((n) => ({ part_number: n, url: partUrl(uploadId, n) })),
+  };
+}
+
+// findUpload answers like the server: 404 when missing or expired, 403 when
+// another user's.
+function findUpload(uploadId: string, userId: number): MockUpload | Response {
+  const up = db.multipart.get(uploadId);
+  if (!up || Date.parse(up.expires_at) <= Date.now()) return apiError(404, 'UPLOAD_NOT_FOUND', 'upload not found');
+  if (up.owner !== userId) return apiError(403, 'FORBIDDEN', 'not your upload');
+  return up;
 }
 
 export const handlers = [
@@ -134,21 +165,35 @@ export const handlers = [
     const user = requireUser(request);
     if (!user) return unauthorized();
     const body = (await request.json()) as { filename: string; size: number; content_type: string };
-    const uploadId = `up-${db.multipart.size + 1}`;
+    const uploadId = `up-${db.nextUploadId++}`;
     const partSize = Math.max(1, db.config.multipart_threshold_bytes);
     const count = Math.max(1, Math.ceil(body.size / partSize));
-    db.multipart.set(uploadId, { owner: user.id, ...body, parts: new Map() });
+    const up = {
+      owner: user.id,
+      ...body,
+      part_size: partSize,
+      expires_at: new Date(Date.now() + 24 * 3600_000).toISOString(),
+      parts: new Map<number, Uint8Array>(),
+    };
+    db.multipart.set(uploadId, up);
     return HttpResponse.json(
-      {
-        upload_id: uploadId,
-        part_size: partSize,
-        parts: Array.from({ length: count }, (_, i) => ({
-          part_number: i + 1,
-          url: `${STORAGE_ORIGIN}/hot/${uploadId}?partNumber=${i + 1}&X-Amz-Signature=abc`,
-        })),
-      },
+      uploadJson(
+        uploadId,
+        up,
+        Array.from({ length: count }, (_, i) => i + 1),
+      ),
       { status: 201 },
     );
+  }),
+
+  http.get('/api/files/uploads/:uploadId', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const up = findUpload(String(params.uploadId), user.id);
+    if (up instanceof Response) return up;
+    const count = Math.max(1, Math.ceil(up.size / up.part_size));
+    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !up.parts.has(n));
+    return HttpResponse.json(uploadJson(String(params.uploadId), up, missing));
   }),
 
   http.put(`${STORAGE_ORIGIN}/hot/:uploadId`, async ({ request, params }) => {
@@ -163,9 +208,13 @@ export const handlers = [
   http.post('/api/files/uploads/:uploadId/complete', async ({ request, params }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
-    const up = db.multipart.get(String(params.uploadId));
-    if (!up) return apiError(404, 'UPLOAD_NOT_FOUND', 'no such upload');
+    const up = findUpload(String(params.uploadId), user.id);
+    if (up instanceof Response) return up;
     const { parts } = (await request.json()) as { parts: { part_number: number; etag: string }[] };
+    const count = Math.max(1, Math.ceil(up.size / up.part_size));
+    if (parts.length !== count || parts.some((p, i) => p.part_number !== i + 1)) {
+      return apiError(400, 'VALIDATION_ERROR', 'parts must be listed once each in ascending order from 1');
+    }
     for (const p of parts) {
       if (p.etag !== `"etag-${p.part_number}"` || !up.parts.has(p.part_number)) {
         return apiError(400, 'VALIDATION_ERROR', `bad part ${p.part_number}`);
@@ -198,7 +247,11 @@ export const handlers = [
     return HttpResponse.json(publicFile(row), { status: 201 });
   }),
 
-  http.delete('/api/files/uploads/:uploadId', ({ params }) => {
+  http.delete('/api/files/uploads/:uploadId', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const up = findUpload(String(params.uploadId), user.id);
+    if (up instanceof Response) return up;
     db.multipart.delete(String(params.uploadId));
     return new HttpResponse(null, { status: 204 });
   }),

@@ -9,7 +9,18 @@ type Db = {
   config: { max_file_size_bytes: number; multipart_threshold_bytes: number };
   nextUserId: number;
   nextFileId: number;
-  multipart: Map<string, { owner: number; filename: string; size: number; content_type: string; parts: Map<number, Uint8Array> }>;
+  nextUploadId: number;
+  multipart: Map<string, MockUpload>;
+};
+
+export type MockUpload = {
+  owner: number;
+  filename: string;
+  size: number;
+  content_type: string;
+  part_size: number;
+  expires_at: string;
+  parts: Map<number, Uint8Array>;
 };
 
 export const db: Db = {
@@ -18,6 +29,7 @@ export const db: Db = {
   config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0 },
   nextUserId: 1,
   nextFileId: 1,
+  nextUploadId: 1,
   multipart: new Map(),
 };
 
@@ -27,7 +39,31 @@ export function resetDb(): void {
   db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0 };
   db.nextUserId = 1;
   db.nextFileId = 1;
+  db.nextUploadId = 1;
   db.multipart = new Map();
+}
+
+// addUpload records a multipart upload as if a client had started it and
+// sent the parts numbered in done (of content, cut in part_size pieces).
+export function addUpload(
+  owner: number,
+  filename: string,
+  content: Uint8Array,
+  { partSize, done = [], expiresAt }: { partSize: number; done?: number[]; expiresAt?: string },
+): string {
+  const id = `up-${db.nextUploadId++}`;
+  const parts = new Map<number, Uint8Array>();
+  for (const n of done) parts.set(n, content.slice((n - 1) * partSize, n * partSize));
+  db.multipart.set(id, {
+    owner,
+    filename,
+    size: content.byteLength,
+    content_type: 'application/octet-stream',
+    part_size: partSize,
+    expires_at: expiresAt ?? new Date(Date.now() + 24 * 3600_000).toISOString(),
+    parts,
+  });
+  return id;
 }
 
 export function createUser(email = 'ada@example.com', password = 'correct horse battery'): MockUser {

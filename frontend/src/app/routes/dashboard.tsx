@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect } from 'react';
 
+import { useAuth } from '@/features/auth/components/auth-provider';
 import { Navbar } from '@/features/auth/components/navbar';
 import { FileList } from '@/features/files/components/file-list';
 import { FileUpload } from '@/features/files/components/file-upload';
@@ -9,6 +10,8 @@ import { SyncStatusCard } from '@/features/sync/components/sync-status-card';
 
 export default function DashboardRoute() {
   const queryClient = useQueryClient();
+  // Unfinished large uploads are remembered per user, to resume after a reload.
+  const { user } = useAuth();
   // A new file changes the count waiting for sync.
   const onUploaded = useCallback(() => void queryClient.invalidateQueries({ queryKey: syncStatusQueryKey }), [queryClient]);
 
@@ -23,7 +26,7 @@ export default function DashboardRoute() {
         <h1 className="sr-only">Dashboard</h1>
         <div className="grid items-start gap-6 lg:grid-cols-3">
           <div className="lg:col-span-2">
-            <FileUpload onUploaded={onUploaded} />
+            <FileUpload onUploaded={onUploaded} userId={user?.id} />
           </div>
           <SyncStatusCard />
         </div>

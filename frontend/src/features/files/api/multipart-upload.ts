@@ -1,16 +1,52 @@
 import axios from 'axios';
 
 import { api } from '@/lib/api-client';
-import { toApiError } from '@/lib/api-error';
+import { ApiError, toApiError } from '@/lib/api-error';
 import type { FileObject, UploadOptions } from '@/features/files/types';
 
 // The presigned multipart flow of SPEC.md, for files larger than one API
 // request can carry: create the upload, PUT each part straight to the hot
 // tier's presigned URL (collecting each part's ETag), then complete it.
+//
+// A failure other than a cancel leaves the server's upload in place: the
+// parts already stored stay, and resuming (GET the upload: the parts it
+// holds and fresh URLs for the missing ones) sends only the rest. Ending an
+// upload (DELETE) is the caller's decision: on a user's cancel or discard.
 
 export type PresignedPart = { part_number: number; url: string };
-export type CreatedUpload = { upload_id: string; part_size: number; parts: PresignedPart[] };
+export type StoredPart = { part_number: number; etag: string; size: number };
 export type CompletedPart = { part_number: number; etag: string };
+
+// UploadSession is the server's description of a multipart upload: from
+// POST /api/files/uploads (every part to send) or GET
+// /api/files/uploads/{id} (the parts stored, URLs for the missing ones).
+export type UploadSession = {
+  upload_id: string;
+  part_size: number;
+  size: number;
+  expires_at: string;
+  url_expires_in: number;
+  parts: PresignedPart[];
+  parts_done?: StoredPart[];
+};
+
+export type MultipartOptions = UploadOptions & {
+  // Resume this upload of the server instead of starting a new one.
+  resumeId?: string | null;
+  // The upload the bytes go to, once the server has it (created or resumed).
+  onSession?: (session: UploadSession) => void;
+  // The upload to resume is gone (expired, aborted): a new one starts.
+  onRestart?: (goneId: string) => void;
+};
+
+// UploadNotResumableError: the server refused to resume the upload (403,
+// or another client error that asking again will not change).
+export class UploadNotResumableError extends ApiError {
+  constructor(cause: ApiError) {
+    super(cause.message, cause.status, cause.code, cause.retryAfter);
+    this.name = 'UploadNotResumableError';
+  }
+}
 
 // Parts go to storage, not to our API: no bearer token, no interceptors.
 const storage = axios.create();
@@ -21,8 +57,13 @@ const PART_ATTEMPTS = 3;
 export async function createMultipartUpload(
   body: { filename: string; size: number; content_type: string },
   signal?: AbortSignal,
-): Promise<CreatedUpload> {
-  const { data } = await api.post<CreatedUpload>('/api/files/uploads', body, { signal });
+): Promise<UploadSession> {
+  const { data } = await api.post<UploadSession>('/api/files/uploads', body, { signal });
+  return data;
+}
+
+export async function getMultipartUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSession> {
+  const { data } = await api.get<UploadSession>(`/api/files/uploads/${encodeURIComponent(uploadId)}`, { signal });
   return data;
 }
 
@@ -33,6 +74,19 @@ export async function completeMultipartUpload(uploadId: string, parts: Completed
 
 export async function abortMultipartUpload(uploadId: string): Promise<void> {
   await api.delete(`/api/files/uploads/${encodeURIComponent(uploadId)}`);
+}
+
+// isUploadGone: the server no longer has the upload (expired, aborted,
+// removed by its janitor).
+export function isUploadGone(err: unknown): boolean {
+  const e = toApiError(err);
+  return e.status === 404 && e.code === 'UPLOAD_NOT_FOUND';
+}
+
+// A client error that no retry will fix; 401 (the session ends, the upload
+// does not), 408 and 429 are not such.
+function refused(e: ApiError): boolean {
+  return e.status >= 400 && e.status < 500 && ![401, 408, 429].includes(e.status);
 }
 
 async function putPart(
@@ -68,39 +122,103 @@ async function putPart(
   throw lastError;
 }
 
-export async function multipartUpload(file: File, { signal, onProgress }: UploadOptions = {}): Promise<FileObject> {
-  const created = await createMultipartUpload(
-    { filename: file.name, size: file.size, content_type: file.type || 'application/octet-stream' },
-    signal,
-  );
+// openSession creates the upload, or finds the one to resume; an upload
+// that is gone is replaced by a new one.
+async function openSession(file: File, { signal, resumeId, onRestart }: MultipartOptions): Promise<UploadSession> {
+  const create = () =>
+    createMultipartUpload({ filename: file.name, size: file.size, content_type: file.type || 'application/octet-stream' }, signal);
+  if (!resumeId) return create();
+  let session: UploadSession;
+  try {
+    session = await getMultipartUpload(resumeId, signal);
+  } catch (err) {
+    const e = toApiError(err);
+    if (isUploadGone(e)) {
+      onRestart?.(resumeId);
+      return create();
+    }
+    throw refused(e) ? new UploadNotResumableError(e) : e;
+  }
+  if (session.size !== file.size) {
+    throw new UploadNotResumableError(
+      new ApiError(`The upload on the server is ${session.size} bytes, this file ${file.size}.`, 409, 'UPLOAD_MISMATCH'),
+    );
+  }
+  return session;
+}
+
+// multipartUpload sends file through the multipart flow, or resumes the
+// upload options.resumeId: only the parts the server lacks are sent, and
+// progress starts at the bytes it already holds.
+export async function multipartUpload(file: File, options: MultipartOptions = {}): Promise<FileObject> {
+  const { signal, onProgress } = options;
+  const session = await openSession(file, options);
+  options.onSession?.(session);
+
+  const stored = (session.parts_done ?? []).filter((p) => !session.parts.some((q) => q.part_number === p.part_number));
+  const storedBytes = stored.reduce((n, p) => n + p.size, 0);
   const loaded = new Map<number, number>();
   const report = () => {
-    let sum = 0;
+    let sum = storedBytes;
     for (const v of loaded.values()) sum += v;
     onProgress?.({ loaded: Math.min(sum, file.size), total: file.size });
   };
+  report();
 
-  try {
-    const queue = [...created.parts].sort((a, b) => a.part_number - b.part_number);
-    const done: CompletedPart[] = [];
-    const worker = async () => {
-      for (let part = queue.shift(); part; part = queue.shift()) {
-        const start = (part.part_number - 1) * created.part_size;
-        const blob = file.slice(start, Math.min(start + created.part_size, file.size));
-        const n = part.part_number;
-        const etag = await putPart(part.url, blob, signal, (l) => {
+  // Parts in flight stop at once on a cancel and when the browser goes
+  // offline (they cannot finish); after any other failure the parts already
+  // on their way may finish, so that a resume need not send them again.
+  const parts = new AbortController();
+  const stopParts = () => parts.abort();
+  let offline = false;
+  const onOffline = () => {
+    offline = true;
+    parts.abort();
+  };
+  signal?.addEventListener('abort', stopParts);
+  window.addEventListener('offline', onOffline);
+  if (signal?.aborted) parts.abort();
+
+  const queue = [...session.parts].sort((a, b) => a.part_number - b.part_number);
+  const sent: CompletedPart[] = [];
+  let failure: unknown = null;
+  const worker = async () => {
+    while (failure === null) {
+      const part = queue.shift();
+      if (!part) return;
+      const n = part.part_number;
+      const start = (n - 1) * session.part_size;
+      const blob = file.slice(start, Math.min(start + session.part_size, file.size));
+      try {
+        const etag = await putPart(part.url, blob, parts.signal, (l) => {
           loaded.set(n, l);
           report();
         });
-        done.push({ part_number: n, etag });
+        sent.push({ part_number: n, etag });
+      } catch (err) {
+        failure ??= err;
+        // What did not arrive is not on the server: progress shows what is.
+        loaded.set(n, 0);
       }
-    };
+    }
+  };
+  try {
     await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, queue.length) }, worker));
-    done.sort((a, b) => a.part_number - b.part_number);
-    return await completeMultipartUpload(created.upload_id, done, signal);
-  } catch (err) {
-    // Leave nothing half-uploaded behind; the abort is best effort.
-    abortMultipartUpload(created.upload_id).catch(() => undefined);
-    throw toApiError(err);
+  } finally {
+    signal?.removeEventListener('abort', stopParts);
+    window.removeEventListener('offline', onOffline);
   }
+  if (signal?.aborted) throw new ApiError('Cancelled', 0, 'CANCELLED');
+  if (offline) throw new ApiError('You are offline.', 0, 'OFFLINE');
+  if (failure !== null) {
+    report();
+    throw toApiError(failure);
+  }
+
+  // Every part, stored before or sent now, once each in ascending order.
+  const all = new Map<number, CompletedPart>();
+  for (const p of stored) all.set(p.part_number, { part_number: p.part_number, etag: p.etag });
+  for (const p of sent) all.set(p.part_number, p);
+  const complete = [...all.values()].sort((a, b) => a.part_number - b.part_number);
+  return completeMultipartUpload(session.upload_id, complete, signal);
 }

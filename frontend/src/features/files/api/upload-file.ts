@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
 import { filesQueryKey } from '@/features/files/api/get-files';
-import { multipartUpload } from '@/features/files/api/multipart-upload';
+import { multipartUpload, type MultipartOptions } from '@/features/files/api/multipart-upload';
 import type { UploadConfig } from '@/features/files/api/get-upload-config';
 import type { FileObject, UploadOptions } from '@/features/files/types';
 
@@ -31,11 +31,13 @@ export function usesMultipart(file: File, config: UploadConfig | undefined): boo
   return threshold > 0 && file.size > threshold;
 }
 
-export function sendFile(file: File, config: UploadConfig | undefined, options: UploadOptions): Promise<FileObject> {
-  return usesMultipart(file, config) ? multipartUpload(file, options) : uploadFile(file, options);
+// sendFile: a file to resume goes back to its multipart upload whatever the
+// threshold says now.
+export function sendFile(file: File, config: UploadConfig | undefined, options: MultipartOptions): Promise<FileObject> {
+  return options.resumeId || usesMultipart(file, config) ? multipartUpload(file, options) : uploadFile(file, options);
 }
 
-type UploadVariables = { file: File; config: UploadConfig | undefined; options: UploadOptions };
+type UploadVariables = { file: File; config: UploadConfig | undefined; options: MultipartOptions };
 
 export function useUploadFile() {
   const queryClient = useQueryClient();

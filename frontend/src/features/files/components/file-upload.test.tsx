@@ -1,9 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { delay, http, HttpResponse } from 'msw';
 import { fireEvent, waitFor, within } from '@testing-library/react';
 
 import { FileUpload } from '@/features/files/components/file-upload';
-import { db } from '@/testing/mock-db';
+import { loadPendingUploads, savePendingUpload } from '@/features/files/utils/pending-uploads';
+import { STORAGE_ORIGIN } from '@/testing/handlers';
+import { addUpload, createUser, db } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { logIn, renderWithProviders, screen } from '@/testing/test-utils';
 
@@ -249,5 +251,363 @@ describe('FileUpload', () => {
     expect(maxInFlight).toBe(3);
     expect([...started].sort()).toEqual(['1.txt', '2.txt', '3.txt', '4.txt']);
     expect(db.files).toHaveLength(4);
+  });
+});
+
+describe('FileUpload: resuming interrupted multipart uploads', () => {
+  const CONTENT = '0123456789'; // parts of 4 bytes: 4 + 4 + 2
+  const LAST_MODIFIED = 1_700_000_000_000;
+  const bigFile = (lastModified = LAST_MODIFIED) =>
+    new File([CONTENT], 'big.bin', { type: 'application/octet-stream', lastModified });
+
+  // An "offline" event also pauses TanStack Query (a global online manager):
+  // be back online for the next test.
+  afterEach(() => {
+    window.dispatchEvent(new Event('online'));
+  });
+
+  async function renderResumable() {
+    db.config.multipart_threshold_bytes = 4;
+    const me = logIn();
+    const r = renderWithProviders(<FileUpload userId={me.id} />);
+    await screen.findByText(/^Up to .* per file$/);
+    return { ...r, me, input: screen.getByLabelText('Choose files to upload') as HTMLInputElement };
+  }
+
+  // Every API and storage request, in order ("PUT up-1#2" for a part).
+  function recordRequests() {
+    const seen: string[] = [];
+    server.events.on('request:start', ({ request }) => {
+      const u = new URL(request.url);
+      const part = u.searchParams.get('partNumber');
+      seen.push(part ? `PUT ${u.pathname.split('/').pop()}#${part}` : `${request.method} ${u.pathname}`);
+    });
+    return seen;
+  }
+  const count = (seen: string[], what: string) => seen.filter((s) => s === what).length;
+
+  // Storage refuses part n while failing is set (503: retried, then given up).
+  function storageFailing(n: string) {
+    const state = { failing: true };
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, ({ request }) => {
+        if (state.failing && new URL(request.url).searchParams.get('partNumber') === n) {
+          return new HttpResponse(null, { status: 503 });
+        }
+        return undefined;
+      }),
+    );
+    return state;
+  }
+
+  async function interruptedUpload() {
+    const r = await renderResumable();
+    const storage = storageFailing('2');
+    const seen = recordRequests();
+    await r.user.upload(r.input, [bigFile()]);
+    const row = uploadRow('big.bin');
+    expect(await within(row).findByText('Interrupted at 60%')).toBeInTheDocument();
+    return { ...r, storage, seen, row };
+  }
+
+  it('keeps the server’s upload when a part fails after its retries, and offers Resume and Discard', async () => {
+    const { me, seen, row } = await interruptedUpload();
+
+    expect(count(seen, 'PUT up-1#2')).toBe(3);
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+    expect([...db.multipart.get('up-1')!.parts.keys()].sort()).toEqual([1, 3]);
+    expect(within(row).getByRole('alert')).toHaveTextContent(
+      'Request failed (503) Resume to send the rest; the parts already sent are kept.',
+    );
+    expect(screen.getByText('Upload of big.bin was interrupted: Request failed (503)')).toBeInTheDocument();
+    expect(within(row).getByRole('progressbar', { name: 'Upload progress for big.bin' })).toHaveAttribute('aria-valuenow', '60');
+    expect(within(row).getByRole('button', { name: 'Resume upload of big.bin' })).toBeEnabled();
+    expect(within(row).getByRole('button', { name: 'Discard upload of big.bin' })).toBeEnabled();
+    expect(within(row).queryByRole('button', { name: /Retry|Cancel|Dismiss/ })).not.toBeInTheDocument();
+    // "Clear finished" leaves it: it is not finished.
+    expect(screen.queryByRole('button', { name: 'Clear finished' })).not.toBeInTheDocument();
+    expect(loadPendingUploads(me.id)).toEqual([
+      {
+        upload_id: 'up-1',
+        filename: 'big.bin',
+        size: 10,
+        last_modified: LAST_MODIFIED,
+        part_size: 4,
+        expires_at: db.multipart.get('up-1')!.expires_at,
+      },
+    ]);
+  });
+
+  it('Resume sends only the missing parts, from the stored bytes on, and completes with every part in order', async () => {
+    const { user, me, storage, seen, row } = await interruptedUpload();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, async () => {
+        await gate;
+        return undefined;
+      }),
+    );
+    storage.failing = false;
+    let completeBody: unknown = null;
+    server.events.on('request:start', async ({ request }) => {
+      if (request.url.endsWith('/complete')) completeBody = await request.clone().json();
+    });
+    // Every value the progress bar shows from the click on.
+    const shown: number[] = [];
+    const observer = new MutationObserver(() => {
+      const bar = row.querySelector('[role="progressbar"]');
+      if (bar) shown.push(Number(bar.getAttribute('aria-valuenow')));
+    });
+    observer.observe(row, { subtree: true, childList: true, attributes: true });
+
+    await user.click(within(row).getByRole('button', { name: 'Resume upload of big.bin' }));
+    expect(await within(row).findByText('60% (multipart)')).toBeInTheDocument();
+    await waitFor(() => expect(count(seen, 'PUT up-1#2')).toBe(4));
+    release();
+    expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+    observer.disconnect();
+
+    expect(seen).toContain('GET /api/files/uploads/up-1');
+    expect(count(seen, 'PUT up-1#1')).toBe(1);
+    expect(count(seen, 'PUT up-1#3')).toBe(1);
+    expect(count(seen, 'POST /api/files/uploads')).toBe(1);
+    expect(completeBody).toEqual({ parts: [1, 2, 3].map((n) => ({ part_number: n, etag: `"etag-${n}"` })) });
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(Math.min(...shown)).toBe(60);
+    expect(screen.getByText('Uploaded big.bin')).toBeInTheDocument();
+    expect(loadPendingUploads(me.id)).toEqual([]);
+  });
+
+  it('starts a fresh upload of the file when the one to resume has expired (404), and says so', async () => {
+    const { user, me, storage, seen, row } = await interruptedUpload();
+    db.multipart.delete('up-1'); // the server's janitor ended it
+    storage.failing = false;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, async ({ request }) => {
+        if (new URL(request.url).searchParams.get('partNumber') === '3') await gate;
+        return undefined;
+      }),
+    );
+
+    await user.click(within(row).getByRole('button', { name: 'Resume upload of big.bin' }));
+    expect(await within(row).findByText('80% (multipart) · the earlier upload had expired, so it started over')).toBeInTheDocument();
+    expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual(['up-2']);
+    release();
+    expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+
+    const resumed = seen.slice(seen.indexOf('GET /api/files/uploads/up-1'));
+    expect(resumed.slice(0, 2)).toEqual(['GET /api/files/uploads/up-1', 'POST /api/files/uploads']);
+    expect(resumed.filter((s) => s.startsWith('PUT')).sort()).toEqual(['PUT up-2#1', 'PUT up-2#2', 'PUT up-2#3']);
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+    expect(loadPendingUploads(me.id)).toEqual([]);
+  });
+
+  it('shows a refused resume (403) and offers only to dismiss it', async () => {
+    const { user, me, storage, seen, row } = await interruptedUpload();
+    storage.failing = false;
+    db.multipart.get('up-1')!.owner = createUser('someone@example.com').id;
+
+    await user.click(within(row).getByRole('button', { name: 'Resume upload of big.bin' }));
+    expect(await within(row).findByText('Failed')).toBeInTheDocument();
+    expect(within(row).getByRole('alert')).toHaveTextContent('This upload cannot be resumed: not your upload');
+    expect(within(row).getAllByRole('button').map((b) => b.getAttribute('aria-label'))).toEqual(['Dismiss big.bin']);
+    expect(count(seen, 'POST /api/files/uploads')).toBe(1); // no new upload started
+    expect(loadPendingUploads(me.id)).toEqual([]);
+
+    await user.click(within(row).getByRole('button', { name: 'Dismiss big.bin' }));
+    expect(screen.queryByRole('listitem', { name: 'big.bin' })).not.toBeInTheDocument();
+  });
+
+  it('Discard ends the server’s upload, then removes the item', async () => {
+    const { user, me, seen, row } = await interruptedUpload();
+    await user.click(within(row).getByRole('button', { name: 'Discard upload of big.bin' }));
+    await waitFor(() => expect(screen.queryByRole('listitem', { name: 'big.bin' })).not.toBeInTheDocument());
+    expect(seen.filter((s) => s.startsWith('DELETE'))).toEqual(['DELETE /api/files/uploads/up-1']);
+    expect(db.multipart.size).toBe(0);
+    expect(loadPendingUploads(me.id)).toEqual([]);
+    expect(screen.getByText('Discarded the upload of big.bin')).toBeInTheDocument();
+  });
+
+  it('keeps the item for another try when Discard cannot reach the server', async () => {
+    const { user, me, row } = await interruptedUpload();
+    server.use(http.delete('/api/files/uploads/:id', () => HttpResponse.error()));
+    await user.click(within(row).getByRole('button', { name: 'Discard upload of big.bin' }));
+    expect(await within(row).findByText(/^Could not discard the upload: /)).toBeInTheDocument();
+    expect(within(row).getByRole('button', { name: 'Resume upload of big.bin' })).toBeEnabled();
+    expect(db.multipart.has('up-1')).toBe(true);
+    expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual(['up-1']);
+  });
+
+  it('a failed completion (5xx) keeps the upload; Resume completes it without sending any part again', async () => {
+    const r = await renderResumable();
+    let completes = 0;
+    server.use(
+      http.post('/api/files/uploads/:id/complete', () => {
+        completes += 1;
+        if (completes === 1) return HttpResponse.json({ detail: 'database unavailable', error_code: 'INTERNAL' }, { status: 503 });
+        return undefined;
+      }),
+    );
+    const seen = recordRequests();
+    await r.user.upload(r.input, [bigFile()]);
+    const row = uploadRow('big.bin');
+    expect(await within(row).findByText('Interrupted at 100%')).toBeInTheDocument();
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+
+    await r.user.click(within(row).getByRole('button', { name: 'Resume upload of big.bin' }));
+    expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+    expect(seen.filter((s) => s.startsWith('PUT'))).toHaveLength(3);
+    expect(completes).toBe(2);
+    expect(db.files).toHaveLength(1);
+  });
+
+  it('going offline interrupts the upload without ending it on the server', async () => {
+    const { user, input } = await renderResumable();
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, async () => {
+        await delay('infinite');
+        return undefined;
+      }),
+    );
+    const seen = recordRequests();
+    await user.upload(input, [bigFile()]);
+    const row = uploadRow('big.bin');
+    await within(row).findByText('0% (multipart)');
+    window.dispatchEvent(new Event('offline'));
+    expect(await within(row).findByText('Interrupted at 0%')).toBeInTheDocument();
+    expect(within(row).getByRole('alert')).toHaveTextContent(/^You are offline\./);
+    expect(within(row).getByRole('button', { name: 'Resume upload of big.bin' })).toBeInTheDocument();
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+    expect(db.multipart.has('up-1')).toBe(true);
+  });
+
+  describe('after a reload', () => {
+    // What an earlier page load left: the server's upload with parts 1 and 2
+    // stored, and its entry in localStorage.
+    function leftByEarlierPage(userId: number, p: { expiresAt?: string } = {}) {
+      const id = addUpload(userId, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2] });
+      savePendingUpload(userId, {
+        upload_id: id,
+        filename: 'big.bin',
+        size: 10,
+        last_modified: LAST_MODIFIED,
+        part_size: 4,
+        expires_at: p.expiresAt ?? db.multipart.get(id)!.expires_at,
+      });
+      return id;
+    }
+
+    async function renderAfterReload(p: { expiresAt?: string; raw?: string } = {}) {
+      db.config.multipart_threshold_bytes = 4;
+      const me = createUser();
+      const id = leftByEarlierPage(me.id, p);
+      if (p.raw !== undefined) window.localStorage.setItem(`hybrid-storage.pending-uploads.${me.id}`, p.raw);
+      logIn(me);
+      const seen = recordRequests();
+      const r = renderWithProviders(<FileUpload userId={me.id} />);
+      await screen.findByText(/^Up to .* per file$/);
+      return { ...r, me, id, seen, input: screen.getByLabelText('Choose files to upload') as HTMLInputElement };
+    }
+
+    it('resumes the earlier upload when the same file is picked again', async () => {
+      const { user, input, me, id, seen } = await renderAfterReload();
+      await user.upload(input, [bigFile()]);
+      expect(await within(uploadRow('big.bin')).findByText('Uploaded')).toBeInTheDocument();
+
+      expect(seen.filter((s) => s.startsWith('PUT') || s.includes('/api/files/'))).toEqual([
+        `GET /api/files/uploads/${id}`,
+        `PUT ${id}#3`,
+        `POST /api/files/uploads/${id}/complete`,
+      ]);
+      expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+      expect(loadPendingUploads(me.id)).toEqual([]);
+    });
+
+    it('resumes a dropped file just the same, and shows the stored bytes while the rest goes', async () => {
+      const { me, id, seen } = await renderAfterReload();
+      server.use(
+        http.put(`${STORAGE_ORIGIN}/hot/:id`, async () => {
+          await delay('infinite');
+          return undefined;
+        }),
+      );
+      const file = bigFile();
+      fireEvent.drop(screen.getByTestId('dropzone'), {
+        dataTransfer: { files: [file], items: [{ kind: 'file', type: file.type, getAsFile: () => file }], types: ['Files'] },
+      });
+      const row = await screen.findByRole('listitem', { name: 'big.bin' });
+      expect(await within(row).findByText('80% (multipart)')).toBeInTheDocument();
+      expect(within(row).getByRole('progressbar', { name: 'Upload progress for big.bin' })).toHaveAttribute('aria-valuenow', '80');
+      await waitFor(() => expect(seen).toContain(`PUT ${id}#3`));
+      expect(seen).not.toContain('POST /api/files/uploads');
+      expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual([id]);
+    });
+
+    it('starts afresh for a file that only shares the name', async () => {
+      const { user, input, me, id, seen } = await renderAfterReload();
+      await user.upload(input, [bigFile(LAST_MODIFIED + 1)]);
+      expect(await within(uploadRow('big.bin')).findByText('Uploaded')).toBeInTheDocument();
+      expect(seen).toContain('POST /api/files/uploads');
+      expect(seen).not.toContain(`GET /api/files/uploads/${id}`);
+      // The other file's entry stays for that file.
+      expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual([id]);
+    });
+
+    it.each([
+      ['an expired entry', { expiresAt: '2020-01-01T00:00:00Z' }],
+      ['corrupt JSON', { raw: '{"upload_id": "up-1", oops' }],
+      ['an entry of the wrong shape', { raw: JSON.stringify([{ upload_id: 42, filename: 'big.bin' }]) }],
+    ])('ignores %s and uploads afresh', async (_, p) => {
+      const { user, input, seen } = await renderAfterReload(p);
+      await user.upload(input, [bigFile()]);
+      expect(await within(uploadRow('big.bin')).findByText('Uploaded')).toBeInTheDocument();
+      expect(seen).toContain('POST /api/files/uploads');
+      expect(seen.some((s) => s.startsWith('GET /api/files/uploads/'))).toBe(false);
+      expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+    });
+
+    it('Cancel on a resumed upload ends it on the server and forgets it', async () => {
+      const { user, input, me, id, seen } = await renderAfterReload();
+      server.use(
+        http.put(`${STORAGE_ORIGIN}/hot/:id`, async () => {
+          await delay('infinite');
+          return undefined;
+        }),
+      );
+      await user.upload(input, [bigFile()]);
+      const row = uploadRow('big.bin');
+      await within(row).findByText('80% (multipart)');
+      await user.click(within(row).getByRole('button', { name: 'Cancel upload of big.bin' }));
+      expect(within(row).getByText('Cancelled')).toBeInTheDocument();
+      await waitFor(() => expect(seen).toContain(`DELETE /api/files/uploads/${id}`));
+      await waitFor(() => expect(loadPendingUploads(me.id)).toEqual([]));
+      expect(db.multipart.size).toBe(0);
+      expect(screen.queryByText(/interrupted|failed/)).not.toBeInTheDocument();
+    });
+
+    it('leaving the page keeps the server’s upload and its entry for later', async () => {
+      const { user, input, me, id, seen, unmount } = await renderAfterReload();
+      server.use(
+        http.put(`${STORAGE_ORIGIN}/hot/:id`, async () => {
+          await delay('infinite');
+          return undefined;
+        }),
+      );
+      await user.upload(input, [bigFile()]);
+      await within(uploadRow('big.bin')).findByText('80% (multipart)');
+      unmount();
+      await delay(50);
+      expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+      expect(db.multipart.has(id)).toBe(true);
+      expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual([id]);
+    });
   });
 });

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { delay, http, HttpResponse } from 'msw';
+
+import { multipartUpload, UploadNotResumableError, type UploadSession } from '@/features/files/api/multipart-upload';
+import type { UploadProgress } from '@/features/files/types';
+import { addUpload, createUser, db } from '@/testing/mock-db';
+import { STORAGE_ORIGIN } from '@/testing/handlers';
+import { server } from '@/testing/server';
+import { logIn } from '@/testing/test-utils';
+
+const CONTENT = '0123456789abcdefghij'; // 20 bytes: five parts of 4
+
+function bigFile() {
+  return new File([CONTENT], 'big.bin', { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
+}
+
+// Records the API and storage requests of a test.
+function recordRequests() {
+  const seen: string[] = [];
+  server.events.on('request:start', ({ request }) => {
+    const u = new URL(request.url);
+    const part = u.searchParams.get('partNumber');
+    seen.push(part ? `PUT part ${part}` : `${request.method} ${u.pathname}`);
+  });
+  return seen;
+}
+
+const putsOf = (seen: string[], n: number) => seen.filter((s) => s === `PUT part ${n}`).length;
+
+describe('multipartUpload, resuming', () => {
+  it('sends only the missing parts, completes with every part in order and reports progress from the stored bytes', async () => {
+    const user = logIn(createUser());
+    const bytes = new TextEncoder().encode(CONTENT);
+    const id = addUpload(user.id, 'big.bin', bytes, { partSize: 4, done: [1, 3, 5] });
+    const seen = recordRequests();
+    let completeBody: unknown = null;
+    server.events.on('request:start', async ({ request }) => {
+      if (request.url.endsWith('/complete')) completeBody = await request.clone().json();
+    });
+    const events: UploadProgress[] = [];
+    const sessions: UploadSession[] = [];
+
+    const res = await multipartUpload(bigFile(), {
+      resumeId: id,
+      onProgress: (p) => events.push(p),
+      onSession: (s) => sessions.push(s),
+    });
+
+    expect(res.original_filename).toBe('big.bin');
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+    expect(sessions.map((s) => s.upload_id)).toEqual([id]);
+    expect(seen.filter((s) => s.startsWith('PUT')).sort()).toEqual(['PUT part 2', 'PUT part 4']);
+    expect(seen).not.toContain('POST /api/files/uploads');
+    expect(completeBody).toEqual({
+      parts: [1, 2, 3, 4, 5].map((n) => ({ part_number: n, etag: `"etag-${n}"` })),
+    });
+    // Parts 1, 3 and 5 hold 4 + 4 + 4 bytes: progress never goes below that.
+    expect(events[0]).toEqual({ loaded: 12, total: 20 });
+    expect(Math.min(...events.map((e) => e.loaded))).toBe(12);
+    expect(events.at(-1)).toEqual({ loaded: 20, total: 20 });
+  });
+
+  it('completes at once when every part is already stored', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    const seen = recordRequests();
+    await multipartUpload(bigFile(), { resumeId: id });
+    expect(seen).toEqual([`GET /api/files/uploads/${id}`, `POST /api/files/uploads/${id}/complete`]);
+    expect(db.files).toHaveLength(1);
+  });
+
+  it('after a part fails, lets the parts in flight finish, sends no more, and leaves the upload on the server', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, async ({ request }) => {
+        const n = new URL(request.url).searchParams.get('partNumber');
+        if (n === '1') return new HttpResponse(null, { status: 503 });
+        if (n === '2' || n === '3') await gate;
+        return undefined;
+      }),
+    );
+    const seen = recordRequests();
+    const events: UploadProgress[] = [];
+    const done = multipartUpload(bigFile(), { onProgress: (p) => events.push(p) }).catch((e: unknown) => e);
+    await expect.poll(() => putsOf(seen, 1)).toBe(3); // three attempts
+    await delay(20);
+    release();
+    const err = await done;
+
+    expect(err).toMatchObject({ status: 503 });
+    expect(putsOf(seen, 2)).toBe(1);
+    expect(putsOf(seen, 3)).toBe(1);
+    expect(putsOf(seen, 4) + putsOf(seen, 5)).toBe(0);
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+    expect([...db.multipart.get('up-1')!.parts.keys()].sort()).toEqual([2, 3]);
+    // What the server holds, not what was attempted.
+    expect(events.at(-1)).toEqual({ loaded: 8, total: 20 });
+  });
+
+  it('starts a new upload when the one to resume is gone (404 UPLOAD_NOT_FOUND)', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    const restarted: string[] = [];
+    const sessions: string[] = [];
+    const seen = recordRequests();
+    await multipartUpload(bigFile(), {
+      resumeId: 'up-gone',
+      onRestart: (gone) => restarted.push(gone),
+      onSession: (s) => sessions.push(s.upload_id),
+    });
+    expect(restarted).toEqual(['up-gone']);
+    expect(sessions).toEqual(['up-1']);
+    expect(seen.slice(0, 2)).toEqual(['GET /api/files/uploads/up-gone', 'POST /api/files/uploads']);
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+  });
+
+  it('refuses to resume another user’s upload (403) without starting a new one', async () => {
+    const owner = createUser('owner@example.com');
+    logIn(createUser());
+    const id = addUpload(owner.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1] });
+    const seen = recordRequests();
+    const err = await multipartUpload(bigFile(), { resumeId: id }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UploadNotResumableError);
+    expect(err).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(seen).toEqual([`GET /api/files/uploads/${id}`]);
+  });
+
+  it('keeps a resume possible when the server cannot answer (5xx on GET)', async () => {
+    logIn(createUser());
+    server.use(http.get('/api/files/uploads/:id', () => HttpResponse.json({ detail: 'db down', error_code: 'INTERNAL' }, { status: 503 })));
+    const err = await multipartUpload(bigFile(), { resumeId: 'up-1' }).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(UploadNotResumableError);
+    expect(err).toMatchObject({ status: 503, message: 'db down' });
+  });
+
+  it('stops the parts in flight when the browser goes offline', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, async () => {
+        await delay('infinite');
+        return undefined;
+      }),
+    );
+    const seen = recordRequests();
+    const done = multipartUpload(bigFile()).catch((e: unknown) => e);
+    await expect.poll(() => seen.filter((s) => s.startsWith('PUT')).length).toBe(3);
+    window.dispatchEvent(new Event('offline'));
+    expect(await done).toMatchObject({ code: 'OFFLINE' });
+    expect(db.multipart.has('up-1')).toBe(true);
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it, vi } from 'vitest';
+
+import {
+  findPendingUpload,
+  loadPendingUploads,
+  removePendingUpload,
+  savePendingUpload,
+  type PendingUpload,
+} from '@/features/files/utils/pending-uploads';
+
+const KEY = 'hybrid-storage.pending-uploads.7';
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+
+function entry(p: Partial<PendingUpload> = {}): PendingUpload {
+  return {
+    upload_id: 'up-1',
+    filename: 'big.bin',
+    size: 10,
+    last_modified: 1_700_000_000_000,
+    part_size: 4,
+    expires_at: '2026-03-02T12:00:00Z',
+    ...p,
+  };
+}
+
+const file = new File(['0123456789'], 'big.bin', { lastModified: 1_700_000_000_000 });
+
+describe('pending uploads', () => {
+  it('finds the entry of the same file (name, size, lastModified) and forgets it on request', () => {
+    savePendingUpload(7, entry(), NOW);
+    expect(loadPendingUploads(7, NOW)).toEqual([entry()]);
+    expect(findPendingUpload(7, file, NOW)?.upload_id).toBe('up-1');
+    expect(findPendingUpload(7, new File(['0123456789'], 'big.bin', { lastModified: 1 }), NOW)).toBeNull();
+    expect(findPendingUpload(7, new File(['012345678'], 'big.bin', { lastModified: 1_700_000_000_000 }), NOW)).toBeNull();
+    expect(findPendingUpload(7, new File(['0123456789'], 'other.bin', { lastModified: 1_700_000_000_000 }), NOW)).toBeNull();
+
+    removePendingUpload(7, 'up-1', NOW);
+    expect(findPendingUpload(7, file, NOW)).toBeNull();
+    expect(window.localStorage.getItem(KEY)).toBeNull();
+  });
+
+  it('keeps each user’s entries apart', () => {
+    savePendingUpload(7, entry(), NOW);
+    expect(findPendingUpload(8, file, NOW)).toBeNull();
+    expect(findPendingUpload(7, file, NOW)).not.toBeNull();
+  });
+
+  it('refreshes an entry saved again under the same upload id', () => {
+    savePendingUpload(7, entry(), NOW);
+    savePendingUpload(7, entry({ expires_at: '2026-03-03T00:00:00Z' }), NOW);
+    expect(loadPendingUploads(7, NOW)).toEqual([entry({ expires_at: '2026-03-03T00:00:00Z' })]);
+  });
+
+  it('ignores and prunes entries whose session has expired', () => {
+    savePendingUpload(7, entry({ upload_id: 'old', expires_at: '2026-03-01T11:59:59Z' }), NOW - 3600_000);
+    expect(findPendingUpload(7, file, NOW)).toBeNull();
+    savePendingUpload(7, entry({ upload_id: 'new', filename: 'x' }), NOW);
+    expect(JSON.parse(window.localStorage.getItem(KEY)!)).toEqual([entry({ upload_id: 'new', filename: 'x' })]);
+  });
+
+  it.each([
+    ['not JSON', '{oops'],
+    ['not an array', '{"upload_id":"up-1"}'],
+    ['null', 'null'],
+    ['entries of the wrong shape', JSON.stringify([1, 'x', null, { upload_id: 'up-1' }, { ...entry(), size: '10' }, { ...entry(), expires_at: 'soon' }])],
+  ])('survives corrupt content (%s)', (_, raw) => {
+    window.localStorage.setItem(KEY, raw);
+    expect(loadPendingUploads(7, NOW)).toEqual([]);
+    expect(findPendingUpload(7, file, NOW)).toBeNull();
+    savePendingUpload(7, entry(), NOW);
+    expect(loadPendingUploads(7, NOW)).toEqual([entry()]);
+  });
+
+  it('keeps the good entries next to corrupt ones', () => {
+    window.localStorage.setItem(KEY, JSON.stringify([{ nonsense: true }, entry()]));
+    expect(findPendingUpload(7, file, NOW)?.upload_id).toBe('up-1');
+  });
+
+  it('never throws when storage does', () => {
+    vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => {
+      throw new Error('SecurityError');
+    });
+    vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => {
+      throw new Error('QuotaExceededError');
+    });
+    expect(() => savePendingUpload(7, entry(), NOW)).not.toThrow();
+    expect(findPendingUpload(7, file, NOW)).toBeNull();
+    expect(() => removePendingUpload(7, 'up-1', NOW)).not.toThrow();
+  });
+});

@@ -27,6 +27,7 @@ type uploadStore interface {
 	UploadForUser(ctx context.Context, userID int64, id string, now time.Time) (core.UploadSession, error)
 	LeaseUpload(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, error)
 	CompleteUpload(ctx context.Context, id string, f *core.File) error
+	CompletedUpload(ctx context.Context, userID int64, id string) (core.File, error)
 	EndUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error) error
 	EndExpiredUploads(ctx context.Context, now time.Time, limit int, discard func(core.UploadSession) error) (int, error)
 }
@@ -93,6 +94,7 @@ type partDone struct {
 
 type uploadJSON struct {
 	UploadID     string     `json:"upload_id"`
+	Status       string     `json:"status"` // in_progress
 	PartSize     int64      `json:"part_size"`
 	Size         int64      `json:"size"`
 	ExpiresAt    string     `json:"expires_at"`     // of the session
@@ -195,7 +197,7 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 func (a *API) sessionJSON(ctx context.Context, s core.UploadSession, done []partDone, want []int) (uploadJSON, error) {
 	ttl := partURLTTL(s.Size)
 	out := uploadJSON{
-		UploadID: s.ID, PartSize: s.PartSize, Size: s.Size, ExpiresAt: rfc3339(s.ExpiresAt),
+		UploadID: s.ID, Status: "in_progress", PartSize: s.PartSize, Size: s.Size, ExpiresAt: rfc3339(s.ExpiresAt),
 		URLExpiresIn: int(ttl / time.Second), PartsDone: done, Parts: make([]partURL, 0, len(want)),
 	}
 	for _, n := range want {
@@ -229,7 +231,12 @@ func (a *API) getUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	s, err := a.Uploads.UploadForUser(ctx, uid, id, a.now())
 	if err != nil {
-		a.writeError(w, r, err)
+		f, err := a.completedFile(ctx, uid, id, err)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, completedUploadJSON{UploadID: id, Status: "completed", File: toJSON(f)})
 		return
 	}
 	parts, err := a.HotParts.ListParts(ctx, s.ObjectKey, s.StorageUploadID)
@@ -365,7 +372,7 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 	now := a.now()
 	s, err := a.Uploads.UploadForUser(ctx, uid, id, now)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.answerCompleted(w, r, uid, id, err)
 		return
 	}
 	if err := checkParts(in, s); err != nil {
@@ -373,7 +380,7 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s, err = a.Uploads.LeaseUpload(ctx, uid, id, now, now.Add(completeLease)); err != nil {
-		a.writeError(w, r, err)
+		a.answerCompleted(w, r, uid, id, err)
 		return
 	}
 	parts, err := a.matchParts(ctx, in, s)
@@ -386,15 +393,48 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := a.recordUpload(ctx, w, s)
+	if errors.Is(err, postgres.ErrUploadNotFound) {
+		// Ended by someone else meanwhile, who cleans up: a concurrent
+		// completion (then this answers its file) or an abort.
+		a.answerCompleted(w, r, uid, id, err)
+		return
+	}
 	if err != nil {
-		if !errors.Is(err, postgres.ErrUploadNotFound) { // else: ended by someone else, who cleans up
-			a.endUpload(ctx, s)
-		}
+		a.endUpload(ctx, s)
 		a.writeError(w, r, err)
 		return
 	}
 	a.Logger.InfoContext(ctx, "upload completed", "upload_id", s.ID, "file_id", f.ID, "user_id", uid, "bytes", f.Size, "request_id", requestID(ctx))
 	writeJSON(w, http.StatusCreated, toJSON(f))
+}
+
+// completedUploadJSON answers GET of an upload completed into a file.
+type completedUploadJSON struct {
+	UploadID string   `json:"upload_id"`
+	Status   string   `json:"status"` // completed
+	File     fileJSON `json:"file"`
+}
+
+// completedFile is the file that upload id was completed into, when err
+// (from looking up its session) says the session is gone; else err.
+func (a *API) completedFile(ctx context.Context, uid int64, id string, err error) (core.File, error) {
+	if !errors.Is(err, postgres.ErrUploadNotFound) {
+		return core.File{}, err
+	}
+	return a.Uploads.CompletedUpload(ctx, uid, id)
+}
+
+// answerCompleted answers a completion whose session is gone: a client
+// that never got the answer to its first completion (a dropped connection,
+// API Gateway's 30 s limit) gets the file, with 200 instead of 201, and does
+// not upload it again.
+func (a *API) answerCompleted(w http.ResponseWriter, r *http.Request, uid int64, id string, err error) {
+	f, err := a.completedFile(r.Context(), uid, id, err)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(f))
 }
 
 // matchParts checks the client's parts against the tier's: every part

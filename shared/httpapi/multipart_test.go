@@ -141,13 +141,66 @@ func TestMultipartUploadEndToEnd(t *testing.T) {
 	var link struct{ URL string }
 	c.json("GET", fmt.Sprintf("/api/files/%d/download?redirect=1&format=json", f.ID), nil, 200, &link)
 	checkPresigned(t, link.URL, data)
-	// The session is over: no resume, no second completion, nothing left over.
-	resp, body := c.do("GET", "/api/files/uploads/"+u.UploadID, nil, nil)
-	wantError(t, resp, body, 404, "UPLOAD_NOT_FOUND")
-	c.json("POST", "/api/files/uploads/"+u.UploadID+"/complete", map[string]any{"parts": refs}, 404, nil)
 	if objects, uploads := s.hotState(t); objects != 1 || uploads != 0 || s.sessions(t) != 0 {
 		t.Errorf("after completion: %d objects, %d open uploads, %d sessions; want 1, 0, 0", objects, uploads, s.sessions(t))
 	}
+}
+
+// A client that never got the answer to its completion (a dropped
+// connection, API Gateway's 30 s limit) learns that the file exists instead
+// of uploading it again; until the file is deleted.
+func TestMultipartCompletionIsIdempotent(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("twice@example.com")
+	other := s.client(t).signup("other-twice@example.com")
+	data := randomBytes(t, 8*mib+10)
+	u := c.createUpload("twice.bin", int64(len(data)), "")
+	var refs []partRef
+	for i, part := range chunks(data, u.PartSize) {
+		refs = append(refs, partRef{i + 1, putPart(t, u.Parts[i].URL, part)})
+	}
+	var inProgress struct{ Status string }
+	c.json("GET", "/api/files/uploads/"+u.UploadID, nil, 200, &inProgress)
+	if inProgress.Status != "in_progress" {
+		t.Errorf("GET before completion: status %q, want in_progress", inProgress.Status)
+	}
+	var first, again fileObj
+	c.json("POST", "/api/files/uploads/"+u.UploadID+"/complete", map[string]any{"parts": refs}, 201, &first)
+	c.json("POST", "/api/files/uploads/"+u.UploadID+"/complete", map[string]any{"parts": refs}, 200, &again)
+	if again.ID != first.ID || again.Checksum != sha(data) {
+		t.Errorf("second completion: file %d with sha256 %s, want file %d with %s", again.ID, again.Checksum, first.ID, sha(data))
+	}
+	var done struct {
+		UploadID string  `json:"upload_id"`
+		Status   string  `json:"status"`
+		File     fileObj `json:"file"`
+		Parts    []any   `json:"parts"`
+	}
+	c.json("GET", "/api/files/uploads/"+u.UploadID, nil, 200, &done)
+	if done.UploadID != u.UploadID || done.Status != "completed" || done.File.ID != first.ID || done.Parts != nil {
+		t.Errorf("GET after completion: %+v, want status completed with file %d and no parts", done, first.ID)
+	}
+	// Another user learns nothing more than for a session.
+	for _, path := range []string{"/api/files/uploads/" + u.UploadID, "/api/files/uploads/" + u.UploadID + "/complete"} {
+		method := map[bool]string{true: "POST", false: "GET"}[strings.HasSuffix(path, "/complete")]
+		resp, body := other.do(method, path, jsonReader(map[string]any{"parts": refs}), map[string]string{"Content-Type": "application/json"})
+		wantError(t, resp, body, 403, "FORBIDDEN")
+	}
+	var rows int
+	if err := s.app.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FROM files`).Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("files rows: %d (%v), want 1", rows, err)
+	}
+	// Aborting a completed upload does not touch its file.
+	resp, body := c.do("DELETE", "/api/files/uploads/"+u.UploadID, nil, nil)
+	wantError(t, resp, body, 404, "UPLOAD_NOT_FOUND")
+	c.json("GET", fmt.Sprintf("/api/files/%d", first.ID), nil, 200, nil)
+	// Once the file is deleted, the upload is simply gone.
+	c.json("DELETE", fmt.Sprintf("/api/files/%d", first.ID), nil, 204, nil)
+	resp, body = c.do("GET", "/api/files/uploads/"+u.UploadID, nil, nil)
+	wantError(t, resp, body, 404, "UPLOAD_NOT_FOUND")
+	resp, body = c.do("POST", "/api/files/uploads/"+u.UploadID+"/complete", jsonReader(map[string]any{"parts": refs}), map[string]string{"Content-Type": "application/json"})
+	wantError(t, resp, body, 404, "UPLOAD_NOT_FOUND")
 }
 
 func TestMultipartResume(t *testing.T) {

@@ -97,9 +97,9 @@ func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error
 		return ErrUploadNotFound
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO files
-		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, uploaded_at`,
-		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, f.ChecksumSHA256,
+		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256, upload_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::uuid) RETURNING id, uploaded_at`,
+		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, f.ChecksumSHA256, id,
 	).Scan(&f.ID, &f.UploadedAt)
 	if err != nil {
 		return fmt.Errorf("insert file of upload %s: %w", id, err)
@@ -108,6 +108,23 @@ func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error
 		return fmt.Errorf("commit upload %s: %w", id, err)
 	}
 	return nil
+}
+
+// CompletedUpload returns the file that upload id was completed into:
+// ErrUploadNotFound when there is none (never completed, or the file was
+// deleted since), ErrUploadForbidden when another user owns it. id must be
+// a UUID.
+func (db *DB) CompletedUpload(ctx context.Context, userID int64, id string) (core.File, error) {
+	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE upload_id = $1::uuid`, id))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return core.File{}, ErrUploadNotFound
+	case err != nil:
+		return core.File{}, fmt.Errorf("select file of upload %s: %w", id, err)
+	case f.UserID != userID:
+		return core.File{}, ErrUploadForbidden
+	}
+	return f, nil
 }
 
 // EndUpload ends session id of userID: while its row is locked (so a

@@ -1,6 +1,7 @@
 import { http, HttpResponse } from 'msw';
 
-import { db, makeToken, publicFile, userFromToken, type MockUpload } from '@/testing/mock-db';
+import type { FileObject } from '@/features/files/types';
+import { completedUploadFile, completeUpload, db, makeToken, publicFile, userFromToken, type MockUpload } from '@/testing/mock-db';
 
 // MSW handlers that behave like the Go API of SPEC.md, over the in-memory db.
 // Paths are relative: the app's API base URL is empty (same origin).
@@ -31,6 +32,7 @@ function uploadJson(uploadId: string, up: MockUpload, want: number[]) {
     .map(([n, bytes]) => ({ part_number: n, etag: `"etag-${n}"`, size: bytes.byteLength }));
   return {
     upload_id: uploadId,
+    status: 'in_progress',
     part_size: up.part_size,
     size: up.size,
     expires_at: up.expires_at,
@@ -49,6 +51,19 @@ function findUpload(uploadId: string, userId: number): MockUpload | Response {
   if (up.owner !== userId) return apiError(403, 'FORBIDDEN', 'not your upload');
   return up;
 }
+
+// findUploadOrFile: an upload in progress, or else the file it was completed
+// into (while that file exists); 404 when neither, 403 when another user's.
+function findUploadOrFile(uploadId: string, userId: number): MockUpload | FileObject | Response {
+  const f = completedUploadFile(uploadId);
+  if (!f) return findUpload(uploadId, userId);
+  if (f.owner !== userId) return apiError(403, 'FORBIDDEN', 'not your upload');
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { owner, ...file } = f;
+  return file;
+}
+
+const isMockUpload = (x: MockUpload | FileObject): x is MockUpload => 'parts' in x;
 
 export const handlers = [
   http.get('/api/config', () => HttpResponse.json(db.config)),
@@ -189,8 +204,9 @@ export const handlers = [
   http.get('/api/files/uploads/:uploadId', ({ request, params }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
-    const up = findUpload(String(params.uploadId), user.id);
+    const up = findUploadOrFile(String(params.uploadId), user.id);
     if (up instanceof Response) return up;
+    if (!isMockUpload(up)) return HttpResponse.json({ upload_id: String(params.uploadId), status: 'completed', file: up });
     const count = Math.max(1, Math.ceil(up.size / up.part_size));
     const missing = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !up.parts.has(n));
     return HttpResponse.json(uploadJson(String(params.uploadId), up, missing));
@@ -208,8 +224,10 @@ export const handlers = [
   http.post('/api/files/uploads/:uploadId/complete', async ({ request, params }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
-    const up = findUpload(String(params.uploadId), user.id);
+    const up = findUploadOrFile(String(params.uploadId), user.id);
     if (up instanceof Response) return up;
+    // Completed before (its answer may have been lost): the same file, 200.
+    if (!isMockUpload(up)) return HttpResponse.json(up);
     const { parts } = (await request.json()) as { parts: { part_number: number; etag: string }[] };
     const count = Math.max(1, Math.ceil(up.size / up.part_size));
     if (parts.length !== count || parts.some((p, i) => p.part_number !== i + 1)) {
@@ -220,31 +238,7 @@ export const handlers = [
         return apiError(400, 'VALIDATION_ERROR', `bad part ${p.part_number}`);
       }
     }
-    const chunks = parts.map((p) => up.parts.get(p.part_number)!);
-    const content = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let off = 0;
-    for (const c of chunks) {
-      content.set(c, off);
-      off += c.byteLength;
-    }
-    const id = db.nextFileId++;
-    const row = {
-      id,
-      owner: user.id,
-      content,
-      filename: `user-${user.id}/uuid-${up.filename}`,
-      original_filename: up.filename,
-      file_size: content.byteLength,
-      content_type: up.content_type,
-      storage_location: 'minio' as const,
-      access_url: `http://minio.test/hot/${id}`,
-      checksum_sha256: '0'.repeat(64),
-      uploaded_at: new Date().toISOString(),
-      synced_at: null,
-    };
-    db.files.push(row);
-    db.multipart.delete(String(params.uploadId));
-    return HttpResponse.json(publicFile(row), { status: 201 });
+    return HttpResponse.json(completeUpload(String(params.uploadId)), { status: 201 });
   }),
 
   http.delete('/api/files/uploads/:uploadId', ({ request, params }) => {

@@ -11,6 +11,9 @@ type Db = {
   nextFileId: number;
   nextUploadId: number;
   multipart: Map<string, MockUpload>;
+  // Uploads completed into a file: upload id → the file's owner and id, as
+  // long as the file exists (like the server's record of completions).
+  completedUploads: Map<string, { owner: number; fileId: number }>;
 };
 
 export type MockUpload = {
@@ -31,6 +34,7 @@ export const db: Db = {
   nextFileId: 1,
   nextUploadId: 1,
   multipart: new Map(),
+  completedUploads: new Map(),
 };
 
 export function resetDb(): void {
@@ -41,6 +45,7 @@ export function resetDb(): void {
   db.nextFileId = 1;
   db.nextUploadId = 1;
   db.multipart = new Map();
+  db.completedUploads = new Map();
 }
 
 // addUpload records a multipart upload as if a client had started it and
@@ -64,6 +69,50 @@ export function addUpload(
     parts,
   });
   return id;
+}
+
+// completeUpload does what the server's completion does once the parts are
+// checked: the file from the stored parts in order, the session ended, the
+// upload id remembered as completed into that file. Tests use it for a
+// completion whose answer the client never got.
+export function completeUpload(uploadId: string): FileObject {
+  const up = db.multipart.get(uploadId);
+  if (!up) throw new Error(`no upload ${uploadId}`);
+  const chunks = [...up.parts.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+  const content = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let off = 0;
+  for (const c of chunks) {
+    content.set(c, off);
+    off += c.byteLength;
+  }
+  const id = db.nextFileId++;
+  const row = {
+    id,
+    owner: up.owner,
+    content,
+    filename: `user-${up.owner}/uuid-${up.filename}`,
+    original_filename: up.filename,
+    file_size: content.byteLength,
+    content_type: up.content_type,
+    storage_location: 'minio' as const,
+    access_url: `http://minio.test/hot/${id}`,
+    checksum_sha256: '0'.repeat(64),
+    uploaded_at: new Date().toISOString(),
+    synced_at: null,
+  };
+  db.files.push(row);
+  db.multipart.delete(uploadId);
+  db.completedUploads.set(uploadId, { owner: up.owner, fileId: id });
+  return publicFile(row);
+}
+
+// completedUploadFile: the file upload id was completed into, while it
+// exists.
+export function completedUploadFile(uploadId: string): (FileObject & { owner: number }) | null {
+  const c = db.completedUploads.get(uploadId);
+  if (!c) return null;
+  const f = db.files.find((x) => x.id === c.fileId);
+  return f ? { ...publicFile(f), owner: f.owner } : null;
 }
 
 export function createUser(email = 'ada@example.com', password = 'correct horse battery'): MockUser {

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { delay, http, HttpResponse } from 'msw';
 
-import { multipartUpload, UploadNotResumableError, type UploadSession } from '@/features/files/api/multipart-upload';
+import {
+  completeMultipartUpload,
+  multipartUpload,
+  UploadNotResumableError,
+  type UploadSession,
+} from '@/features/files/api/multipart-upload';
 import type { UploadProgress } from '@/features/files/types';
-import { addUpload, createUser, db } from '@/testing/mock-db';
+import { addUpload, completeUpload, createUser, db } from '@/testing/mock-db';
 import { STORAGE_ORIGIN } from '@/testing/handlers';
 import { server } from '@/testing/server';
 import { logIn } from '@/testing/test-utils';
@@ -67,6 +72,114 @@ describe('multipartUpload, resuming', () => {
     await multipartUpload(bigFile(), { resumeId: id });
     expect(seen).toEqual([`GET /api/files/uploads/${id}`, `POST /api/files/uploads/${id}/complete`]);
     expect(db.files).toHaveLength(1);
+  });
+
+  it('ends at once with the file when the server already completed the upload (its answer was lost)', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    const file = completeUpload(id);
+    const seen = recordRequests();
+    const events: UploadProgress[] = [];
+    const sessions: UploadSession[] = [];
+    const restarted: string[] = [];
+
+    const res = await multipartUpload(bigFile(), {
+      resumeId: id,
+      onProgress: (p) => events.push(p),
+      onSession: (s) => sessions.push(s),
+      onRestart: (gone) => restarted.push(gone),
+    });
+
+    expect(res).toEqual(file);
+    expect(seen).toEqual([`GET /api/files/uploads/${id}`]);
+    expect(sessions).toEqual([]);
+    expect(restarted).toEqual([]);
+    expect(events.at(-1)).toEqual({ loaded: 20, total: 20 });
+    expect(db.files).toHaveLength(1);
+  });
+
+  it('treats an answer without status as an upload in progress (older servers)', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 3, 5] });
+    server.use(
+      http.get('/api/files/uploads/:id', () =>
+        HttpResponse.json({
+          upload_id: id,
+          part_size: 4,
+          size: 20,
+          expires_at: db.multipart.get(id)!.expires_at,
+          url_expires_in: 900,
+          parts_done: [1, 3, 5].map((n) => ({ part_number: n, etag: `"etag-${n}"`, size: 4 })),
+          parts: [2, 4].map((n) => ({ part_number: n, url: `${STORAGE_ORIGIN}/hot/${id}?partNumber=${n}&X-Amz-Signature=abc` })),
+        }),
+      ),
+    );
+    const seen = recordRequests();
+    const sessions: string[] = [];
+
+    const res = await multipartUpload(bigFile(), { resumeId: id, onSession: (s) => sessions.push(s.upload_id) });
+
+    expect(res.original_filename).toBe('big.bin');
+    expect(sessions).toEqual([id]);
+    expect(seen.filter((s) => s.startsWith('PUT')).sort()).toEqual(['PUT part 2', 'PUT part 4']);
+    expect(seen.at(-1)).toBe(`POST /api/files/uploads/${id}/complete`);
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+  });
+
+  it('a repeated completion answers 200 with the same file (the first was 201)', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    const statuses: number[] = [];
+    server.events.on('response:mocked', ({ request, response }) => {
+      if (request.url.endsWith('/complete')) statuses.push(response.status);
+    });
+    const parts = [1, 2, 3, 4, 5].map((n) => ({ part_number: n, etag: `"etag-${n}"` }));
+
+    const first = await completeMultipartUpload(id, parts);
+    const again = await completeMultipartUpload(id, parts);
+
+    expect(again).toEqual(first);
+    expect(statuses).toEqual([201, 200]);
+    expect(db.files).toHaveLength(1);
+  });
+
+  it('starts a new upload when the file the upload was completed into has been deleted since (404)', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    completeUpload(id);
+    db.files = [];
+    db.config.multipart_threshold_bytes = 4;
+    const restarted: string[] = [];
+    const seen = recordRequests();
+
+    await multipartUpload(bigFile(), { resumeId: id, onRestart: (gone) => restarted.push(gone) });
+
+    expect(restarted).toEqual([id]);
+    expect(seen.slice(0, 2)).toEqual([`GET /api/files/uploads/${id}`, 'POST /api/files/uploads']);
+    expect(db.files).toHaveLength(1);
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+  });
+
+  it('refuses a completed upload whose file is not the size of this one', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    completeUpload(id);
+    const seen = recordRequests();
+    const small = new File(['0123'], 'big.bin', { lastModified: 1_700_000_000_000 });
+    const err = await multipartUpload(small, { resumeId: id }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UploadNotResumableError);
+    expect(err).toMatchObject({ status: 409, code: 'UPLOAD_MISMATCH' });
+    expect(seen).toEqual([`GET /api/files/uploads/${id}`]);
+  });
+
+  it('refuses another user’s completed upload (403)', async () => {
+    const owner = createUser('owner@example.com');
+    logIn(createUser());
+    const id = addUpload(owner.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    completeUpload(id);
+    const err = await multipartUpload(bigFile(), { resumeId: id }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UploadNotResumableError);
+    expect(err).toMatchObject({ status: 403, code: 'FORBIDDEN' });
   });
 
   it('after a part fails, lets the parts in flight finish, sends no more, and leaves the upload on the server', async () => {

@@ -20,8 +20,10 @@ export type CompletedPart = { part_number: number; etag: string };
 // UploadSession is the server's description of a multipart upload: from
 // POST /api/files/uploads (every part to send) or GET
 // /api/files/uploads/{id} (the parts stored, URLs for the missing ones).
+// Servers before the "completed" answer send no status: in progress.
 export type UploadSession = {
   upload_id: string;
+  status?: 'in_progress';
   part_size: number;
   size: number;
   expires_at: string;
@@ -29,6 +31,18 @@ export type UploadSession = {
   parts: PresignedPart[];
   parts_done?: StoredPart[];
 };
+
+// CompletedUpload: GET /api/files/uploads/{id} of an upload that was
+// already completed into a file the user still has (its answer may have been
+// lost: a gateway timeout, a dropped connection).
+export type CompletedUpload = {
+  upload_id: string;
+  status: 'completed';
+  file: FileObject;
+};
+
+// UploadState is what GET /api/files/uploads/{id} answers.
+export type UploadState = UploadSession | CompletedUpload;
 
 export type MultipartOptions = UploadOptions & {
   // Resume this upload of the server instead of starting a new one.
@@ -62,8 +76,8 @@ export async function createMultipartUpload(
   return data;
 }
 
-export async function getMultipartUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSession> {
-  const { data } = await api.get<UploadSession>(`/api/files/uploads/${encodeURIComponent(uploadId)}`, { signal });
+export async function getMultipartUpload(uploadId: string, signal?: AbortSignal): Promise<UploadState> {
+  const { data } = await api.get<UploadState>(`/api/files/uploads/${encodeURIComponent(uploadId)}`, { signal });
   return data;
 }
 
@@ -122,13 +136,14 @@ async function putPart(
   throw lastError;
 }
 
-// openSession creates the upload, or finds the one to resume; an upload
-// that is gone is replaced by a new one.
-async function openSession(file: File, { signal, resumeId, onRestart }: MultipartOptions): Promise<UploadSession> {
+// openSession creates the upload, or finds the one to resume (which may
+// turn out to be completed already); an upload that is gone is replaced by a
+// new one.
+async function openSession(file: File, { signal, resumeId, onRestart }: MultipartOptions): Promise<UploadState> {
   const create = () =>
     createMultipartUpload({ filename: file.name, size: file.size, content_type: file.type || 'application/octet-stream' }, signal);
   if (!resumeId) return create();
-  let session: UploadSession;
+  let session: UploadState;
   try {
     session = await getMultipartUpload(resumeId, signal);
   } catch (err) {
@@ -139,9 +154,10 @@ async function openSession(file: File, { signal, resumeId, onRestart }: Multipar
     }
     throw refused(e) ? new UploadNotResumableError(e) : e;
   }
-  if (session.size !== file.size) {
+  const size = session.status === 'completed' ? session.file.file_size : session.size;
+  if (size !== file.size) {
     throw new UploadNotResumableError(
-      new ApiError(`The upload on the server is ${session.size} bytes, this file ${file.size}.`, 409, 'UPLOAD_MISMATCH'),
+      new ApiError(`The upload on the server is ${size} bytes, this file ${file.size}.`, 409, 'UPLOAD_MISMATCH'),
     );
   }
   return session;
@@ -149,10 +165,16 @@ async function openSession(file: File, { signal, resumeId, onRestart }: Multipar
 
 // multipartUpload sends file through the multipart flow, or resumes the
 // upload options.resumeId: only the parts the server lacks are sent, and
-// progress starts at the bytes it already holds.
+// progress starts at the bytes it already holds. An upload the server has
+// already completed (the answer to its completion was lost) ends at once
+// with its file: nothing is sent again.
 export async function multipartUpload(file: File, options: MultipartOptions = {}): Promise<FileObject> {
   const { signal, onProgress } = options;
   const session = await openSession(file, options);
+  if (session.status === 'completed') {
+    onProgress?.({ loaded: file.size, total: file.size });
+    return session.file;
+  }
   options.onSession?.(session);
 
   const stored = (session.parts_done ?? []).filter((p) => !session.parts.some((q) => q.part_number === p.part_number));

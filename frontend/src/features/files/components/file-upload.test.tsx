@@ -5,7 +5,7 @@ import { fireEvent, waitFor, within } from '@testing-library/react';
 import { FileUpload } from '@/features/files/components/file-upload';
 import { loadPendingUploads, savePendingUpload } from '@/features/files/utils/pending-uploads';
 import { STORAGE_ORIGIN } from '@/testing/handlers';
-import { addUpload, createUser, db } from '@/testing/mock-db';
+import { addUpload, completeUpload, createUser, db } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { logIn, renderWithProviders, screen } from '@/testing/test-utils';
 
@@ -266,10 +266,10 @@ describe('FileUpload: resuming interrupted multipart uploads', () => {
     window.dispatchEvent(new Event('online'));
   });
 
-  async function renderResumable() {
+  async function renderResumable(onUploaded?: () => void) {
     db.config.multipart_threshold_bytes = 4;
     const me = logIn();
-    const r = renderWithProviders(<FileUpload userId={me.id} />);
+    const r = renderWithProviders(<FileUpload userId={me.id} onUploaded={onUploaded} />);
     await screen.findByText(/^Up to .* per file$/);
     return { ...r, me, input: screen.getByLabelText('Choose files to upload') as HTMLInputElement };
   }
@@ -469,6 +469,42 @@ describe('FileUpload: resuming interrupted multipart uploads', () => {
     expect(db.files).toHaveLength(1);
   });
 
+  it('a completion that succeeded although its answer was lost (503): Resume finds the file and sends nothing again', async () => {
+    const onUploaded = vi.fn();
+    const r = await renderResumable(onUploaded);
+    // The server does the work, the client gets a 503 (e.g. the gateway's
+    // time limit ran out first).
+    server.use(
+      http.post('/api/files/uploads/:id/complete', ({ params }) => {
+        completeUpload(String(params.id));
+        return HttpResponse.json({ detail: 'Service Unavailable', error_code: 'INTERNAL' }, { status: 503 });
+      }),
+    );
+    const seen = recordRequests();
+    await r.user.upload(r.input, [bigFile()]);
+    const row = uploadRow('big.bin');
+    expect(await within(row).findByText('Interrupted at 100%')).toBeInTheDocument();
+    expect(db.files).toHaveLength(1);
+    expect(loadPendingUploads(r.me.id).map((e) => e.upload_id)).toEqual(['up-1']);
+    expect(onUploaded).not.toHaveBeenCalled();
+    const invalidate = vi.spyOn(r.queryClient, 'invalidateQueries');
+
+    const before = seen.length;
+    await r.user.click(within(row).getByRole('button', { name: 'Resume upload of big.bin' }));
+    expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+
+    expect(seen.slice(before)).toEqual(['GET /api/files/uploads/up-1']);
+    expect(db.files).toHaveLength(1);
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+    expect(loadPendingUploads(r.me.id)).toEqual([]);
+    expect(within(row).getByRole('progressbar', { name: 'Upload progress for big.bin' })).toHaveAttribute('aria-valuenow', '100');
+    expect(within(row).queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.getByText('Uploaded big.bin')).toBeInTheDocument();
+    // The file list is refreshed as after any upload.
+    expect(invalidate).toHaveBeenCalledWith({ queryKey: ['files'] });
+    expect(onUploaded).toHaveBeenCalledTimes(1);
+  });
+
   it('going offline interrupts the upload without ending it on the server', async () => {
     const { user, input } = await renderResumable();
     server.use(
@@ -529,6 +565,22 @@ describe('FileUpload: resuming interrupted multipart uploads', () => {
       ]);
       expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
       expect(loadPendingUploads(me.id)).toEqual([]);
+    });
+
+    it('finishes without sending anything when the earlier upload was completed (its answer lost)', async () => {
+      const { user, input, me, id, seen } = await renderAfterReload();
+      db.multipart.get(id)!.parts.set(3, new TextEncoder().encode(CONTENT.slice(8)));
+      completeUpload(id);
+
+      await user.upload(input, [bigFile()]);
+      const row = uploadRow('big.bin');
+      expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+
+      expect(seen.filter((s) => s.startsWith('PUT') || s.includes('/api/files/'))).toEqual([`GET /api/files/uploads/${id}`]);
+      expect(db.files).toHaveLength(1);
+      expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+      expect(loadPendingUploads(me.id)).toEqual([]);
+      expect(screen.getByText('Uploaded big.bin')).toBeInTheDocument();
     });
 
     it('resumes a dropped file just the same, and shows the stored bytes while the rest goes', async () => {

@@ -203,6 +203,8 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
             },
           },
         });
+        // Also when the upload to resume turned out to be completed already
+        // (the answer to its completion was lost): nothing was sent again.
         if (uploadId) forget(uploadId);
         dispatch({ type: 'done', id });
         notify('success', `Uploaded ${file.name}`);

@@ -17,8 +17,9 @@ import (
 // run ("hsync" in ASCII), shared by every process and Lambda on the database.
 const syncLockKey int64 = 0x6873796e63
 
-// SyncPick says which file SyncFile claims: the file ID when it is set,
-// else the oldest hot-tier file not in Exclude.
+// SyncPick says which file SyncFile claims: the file ID when it is set
+// (a retry of a file the caller already holds), else the oldest hot-tier
+// file not in Exclude.
 type SyncPick struct {
 	ID      int64
 	Exclude []int64
@@ -40,8 +41,12 @@ func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Co
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
 	var row pgx.Row
 	if p.ID != 0 {
+		// A retry waits for the lock rather than skip the row: another
+		// worker of the same run may hold it for a moment (it claimed the
+		// row before learning it is taken), and another run's move ends
+		// with the row in s3, which the query then leaves out.
 		row = tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files
-			WHERE id = $1 AND storage_location = 'minio' FOR UPDATE SKIP LOCKED`, p.ID)
+			WHERE id = $1 AND storage_location = 'minio' FOR UPDATE`, p.ID)
 	} else {
 		exclude := p.Exclude
 		if exclude == nil {

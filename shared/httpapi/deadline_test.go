@@ -114,10 +114,11 @@ func TestSlowClientsAreServed(t *testing.T) {
 	}
 	t.Parallel()
 	s := newStack(t, nil)
-	// Transfers below last about 1.5 s, longer than the read and write
-	// deadlines of an ordinary request. They keep moving, so they must not
-	// be cut.
-	const deadline, idle = 500 * time.Millisecond, 300 * time.Millisecond
+	// Transfers below last over 2 s, longer than the read and write
+	// deadlines of an ordinary request. They keep moving (a pause of 100 ms
+	// at most, far below the idle timeout even on a loaded CI machine), so
+	// they must not be cut.
+	const deadline, idle = 500 * time.Millisecond, 1500 * time.Millisecond
 	s.app.API.SetTimeouts(deadline, 2*deadline, idle)
 	c := s.client(t).signup("slow@example.com")
 
@@ -137,7 +138,7 @@ func TestSlowClientsAreServed(t *testing.T) {
 		full, _ := io.ReadAll(body)
 		pr, pw := io.Pipe()
 		go func() {
-			const piece = 96 << 10
+			const piece = 64 << 10
 			for p := full; len(p) > 0; p = p[min(piece, len(p)):] {
 				if _, err := pw.Write(p[:min(piece, len(p))]); err != nil {
 					return

@@ -123,7 +123,12 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// secure sets headers every answer carries and the default deadlines.
+// secure sets headers every answer carries and the default deadlines. A
+// read deadline bounds the request's body, so it is set only when there is
+// one: net/http lifts it itself once the body has been read, but for a
+// request without a body it already watches the connection, and a read
+// deadline firing then would cancel the request's context (cutting a long
+// download).
 func (a *API) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -132,8 +137,10 @@ func (a *API) secure(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		rc := http.NewResponseController(w)
 		now := time.Now()
-		_ = rc.SetReadDeadline(now.Add(a.timeouts.read))   // not supported on Lambda: fine
-		_ = rc.SetWriteDeadline(now.Add(a.timeouts.write)) // idem
+		_ = rc.SetWriteDeadline(now.Add(a.timeouts.write)) // not supported on Lambda: fine
+		if r.Body != nil && r.Body != http.NoBody {
+			_ = rc.SetReadDeadline(now.Add(a.timeouts.read)) // idem
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -304,14 +304,9 @@ func (a *API) readDeadline(w http.ResponseWriter) idleDeadline {
 }
 
 // writeDeadline is for a handler that has read its request and may then
-// take long: a download, or work that reads a whole object first. It also
-// lifts the request's read deadline, which would otherwise cancel the
-// request's context when it fires (net/http's background read of the
-// connection fails and takes it for a client gone).
+// take long: a download, or work that reads a whole object first.
 func (a *API) writeDeadline(w http.ResponseWriter) idleDeadline {
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{}) // not supported on Lambda: fine
-	return idleDeadline{set: rc.SetWriteDeadline, idle: a.timeouts.idle}
+	return idleDeadline{set: http.NewResponseController(w).SetWriteDeadline, idle: a.timeouts.idle}
 }
 
 func (d *idleDeadline) touch() {
@@ -327,11 +322,20 @@ func (d *idleDeadline) touch() {
 type deadlineReader struct {
 	r        io.Reader
 	deadline idleDeadline
+	// Past the end the deadline is left alone: net/http lifts the read
+	// deadline at the end of a body and then watches the connection, which
+	// a deadline set again would make it take for a client gone.
+	ended bool
 }
 
 func (d *deadlineReader) Read(b []byte) (int, error) {
+	if d.ended {
+		return d.r.Read(b)
+	}
 	d.deadline.touch()
-	return d.r.Read(b)
+	n, err := d.r.Read(b)
+	d.ended = errors.Is(err, io.EOF)
+	return n, err
 }
 
 func (d *deadlineReader) Close() error {

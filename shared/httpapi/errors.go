@@ -27,7 +27,7 @@ func statusOf(c core.Code) int {
 		return http.StatusNotFound
 	case core.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case core.CodeEmailTaken, core.CodeSyncRunning:
+	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeFileBusy:
 		return http.StatusConflict
 	case core.CodeFileTooLarge, core.CodeBodyTooLarge:
 		return http.StatusRequestEntityTooLarge

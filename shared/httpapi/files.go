@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -134,6 +135,9 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	if errors.Is(err, postgres.ErrFileBusy) {
+		w.Header().Set("Retry-After", strconv.Itoa(postgres.FileBusyRetryAfter))
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -19,7 +19,12 @@ var (
 	ErrFileNotFound = core.Errorf(core.CodeFileNotFound, "file not found")
 	ErrForbidden    = core.Errorf(core.CodeForbidden, "this file belongs to another user")
 	ErrBadCursor    = &core.Error{Code: core.CodeValidation, Message: "cursor is not valid", Field: "cursor"}
+	// ErrFileBusy: the sync job holds the file's row while it copies it.
+	ErrFileBusy = core.Errorf(core.CodeFileBusy, "the file is being moved to long-term storage; try again in a few seconds")
 )
+
+// FileBusyRetryAfter is the Retry-After, in seconds, of ErrFileBusy.
+const FileBusyRetryAfter = 5
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
 	object_key, access_url, checksum_sha256, uploaded_at, synced_at`
@@ -69,14 +74,19 @@ func ownedFile(f core.File, err error, userID int64) (core.File, error) {
 // DeleteFile deletes file id of userID. While the row is locked (so the sync
 // job cannot move the file meanwhile) it calls removeObjects with the file;
 // the row is deleted only if that succeeds, so a failed removal leaves the
-// metadata in place and the file still downloadable.
+// metadata in place and the file still downloadable. It never waits for the
+// row: while the sync job holds it (copying the file) it returns
+// ErrFileBusy at once.
 func (db *DB) DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error) {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return core.File{}, fmt.Errorf("begin delete: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	f, err := scanFile(tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1 FOR UPDATE`, id))
+	f, err := scanFile(tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1 FOR UPDATE NOWAIT`, id))
+	if isLockNotAvailable(err) {
+		return core.File{}, ErrFileBusy
+	}
 	if f, err = ownedFile(f, err, userID); err != nil {
 		return core.File{}, err
 	}

@@ -20,7 +20,7 @@ type syncRunner interface {
 
 // syncStatusStore is what the status endpoint needs of the database.
 type syncStatusStore interface {
-	LastSyncRun(ctx context.Context) (*postgres.SyncRun, error)
+	LastSyncRunForUser(ctx context.Context, userID int64) (*postgres.UserSyncRun, error)
 	PendingForUser(ctx context.Context, userID int64) (int, error)
 }
 
@@ -79,8 +79,9 @@ type lastRunJSON struct {
 	Failed     int        `json:"failed"`
 }
 
-// syncStatus answers the last run and how many of the caller's files still
-// wait in the hot tier.
+// syncStatus answers the last run (its times and status, and how many of
+// the caller's own files it synced and failed) and how many of the
+// caller's files still wait in the hot tier.
 func (a *API) syncStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, ok := auth.UserID(ctx)
@@ -88,7 +89,7 @@ func (a *API) syncStatus(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errors.New("sync status: no user in context or no sync status store"))
 		return
 	}
-	run, err := a.SyncStatus.LastSyncRun(ctx)
+	run, err := a.SyncStatus.LastSyncRunForUser(ctx, uid)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

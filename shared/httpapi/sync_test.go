@@ -14,6 +14,7 @@ type syncStatus struct {
 	LastRun *struct {
 		StartedAt  string  `json:"started_at"`
 		FinishedAt *string `json:"finished_at"`
+		Status     string  `json:"status"`
 		Synced     int     `json:"synced"`
 		Failed     int     `json:"failed"`
 	} `json:"last_run"`
@@ -72,32 +73,58 @@ func TestSyncTriggerDisabledWithoutToken(t *testing.T) {
 	}
 }
 
+// The last run as each user sees it: its times and status, and the counts of
+// the caller's own files (SPEC.md), not the run's totals.
 func TestSyncStatusCountsEachUsersOwnFiles(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, func(c *config.Config) { c.SyncTriggerToken = operatorToken })
 	alice := s.client(t).signup("alice-sync@example.com")
 	bob := s.client(t).signup("bob-sync@example.com")
+	carol := s.client(t).signup("carol-sync@example.com")
 	alice.mustUpload("a1.txt", []byte("a1"))
 	alice.mustUpload("a2.txt", []byte("a2"))
 	bob.mustUpload("b1.txt", []byte("b1"))
+	broken := bob.mustUpload("b-broken.txt", []byte("its hot copy is lost"))
+	var key string
+	if err := s.app.DB.Pool.QueryRow(t.Context(), `SELECT object_key FROM files WHERE id = $1`, broken.ID).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.Hot.Delete(t.Context(), key); err != nil { // the job fails this file
+		t.Fatal(err)
+	}
 	status := func(c *client) syncStatus {
 		var st syncStatus
 		c.json("GET", "/api/sync/status", nil, 200, &st)
 		return st
 	}
-	if a, b := status(alice), status(bob); a.Pending != 2 || b.Pending != 1 || a.LastRun != nil {
-		t.Fatalf("before any run: alice %+v, bob %+v; want pending 2 and 1, no last run", a, b)
+	if a, b := status(alice), status(bob); a.Pending != 2 || b.Pending != 2 || a.LastRun != nil {
+		t.Fatalf("before any run: alice %+v, bob %+v; want pending 2 and 2, no last run", a, b)
 	}
-	if _, err := s.app.Sync.RunExclusive(context.Background(), "test"); err != nil {
+	rep, err := s.app.Sync.RunExclusive(context.Background(), "test")
+	if err != nil {
 		t.Fatal(err)
 	}
-	bob.mustUpload("b2.txt", []byte("b2"))
-	a, b := status(alice), status(bob)
-	if a.Pending != 0 || b.Pending != 1 {
-		t.Errorf("after the run: pending alice %d, bob %d; want 0 and 1", a.Pending, b.Pending)
+	if rep.Synced != 3 || rep.Failed != 1 {
+		t.Fatalf("run report %+v, want 3 synced and 1 failed in all", rep)
 	}
-	if a.LastRun == nil || a.LastRun.Synced != 3 || a.LastRun.Failed != 0 || a.LastRun.FinishedAt == nil || a.LastRun.StartedAt == "" {
-		t.Errorf("last run %+v, want 3 synced, finished", a.LastRun)
+	bob.mustUpload("b2.txt", []byte("b2"))
+	for _, tc := range []struct {
+		name                    string
+		c                       *client
+		synced, failed, pending int
+	}{
+		{"alice", alice, 2, 0, 0},
+		{"bob", bob, 1, 1, 2},
+		{"carol", carol, 0, 0, 0},
+	} {
+		st := status(tc.c)
+		if st.Pending != tc.pending {
+			t.Errorf("%s: pending %d, want %d", tc.name, st.Pending, tc.pending)
+		}
+		if st.LastRun == nil || st.LastRun.Synced != tc.synced || st.LastRun.Failed != tc.failed ||
+			st.LastRun.FinishedAt == nil || st.LastRun.StartedAt == "" || st.LastRun.Status != "partial" {
+			t.Errorf("%s: last run %+v, want %d synced and %d failed of theirs, finished, partial", tc.name, st.LastRun, tc.synced, tc.failed)
+		}
 	}
 	resp, body := s.client(t).do("GET", "/api/sync/status", nil, nil)
 	wantError(t, resp, body, 401, "UNAUTHORIZED")

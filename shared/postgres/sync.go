@@ -215,6 +215,42 @@ func (db *DB) LastSyncRun(ctx context.Context) (*SyncRun, error) {
 	return &runs[0], nil
 }
 
+// UserSyncRun is one run as one user sees it: the run's times and status,
+// and how many of the user's files it synced and failed.
+type UserSyncRun struct {
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Status     string
+	Synced     int
+	Failed     int
+}
+
+// LastSyncRunForUser returns the most recently started run with the counts
+// of userID's files in it, or nil when none ran. A file counts as synced by
+// the run when its synced_at falls within the run (from its start to its
+// end, or now while it runs), and as failed when it is still in the hot
+// tier with an error recorded by an attempt within the run. The runs of
+// the job never overlap (the advisory lock of LockSync), so the window is
+// the run's; a file deleted since is not counted.
+func (db *DB) LastSyncRunForUser(ctx context.Context, userID int64) (*UserSyncRun, error) {
+	var r UserSyncRun
+	err := db.Pool.QueryRow(ctx, `SELECT r.started_at, r.finished_at, r.status,
+		count(f.id) FILTER (WHERE f.storage_location = 's3' AND f.synced_at BETWEEN r.started_at AND coalesce(r.finished_at, now())),
+		count(f.id) FILTER (WHERE f.storage_location = 'minio' AND f.last_sync_error IS NOT NULL
+			AND f.last_sync_attempt_at BETWEEN r.started_at AND coalesce(r.finished_at, now()))
+		FROM (SELECT * FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT 1) r
+		LEFT JOIN files f ON f.user_id = $1
+		GROUP BY r.id, r.started_at, r.finished_at, r.status`, userID).
+		Scan(&r.StartedAt, &r.FinishedAt, &r.Status, &r.Synced, &r.Failed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select last sync run of user %d: %w", userID, err)
+	}
+	return &r, nil
+}
+
 // RecentSyncRuns returns up to limit runs, the most recently started first.
 func (db *DB) RecentSyncRuns(ctx context.Context, limit int) ([]SyncRun, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, started_at, finished_at, status, trigger, files_synced, files_failed,

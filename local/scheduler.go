@@ -13,7 +13,8 @@ import (
 )
 
 // startScheduler runs run at spec (a five-field cron expression, UTC)
-// until ctx ends, never two runs at once in this process (the job's
+// until ctx ends, never two runs at once in this process, a panic in a run
+// recovered and logged (the job's
 // advisory lock keeps other processes out). The returned wait blocks until
 // a run in progress has finished; the run's context ends with ctx.
 func startScheduler(ctx context.Context, spec string, run func(context.Context), logger *slog.Logger) (wait func(), err error) {
@@ -21,7 +22,11 @@ func startScheduler(ctx context.Context, spec string, run func(context.Context),
 	if err != nil {
 		return nil, fmt.Errorf("config: SYNC_SCHEDULE: %q is not a cron expression: %w", spec, err)
 	}
-	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.SkipIfStillRunning(cronLogger{logger})))
+	// A panicking run is logged with its stack (cron.Recover) and the next
+	// one goes ahead as scheduled: it must not take the server down.
+	// Recover goes inside SkipIfStillRunning, whose token (v3.0.1) is not
+	// given back by a panic: outside it, every later run would be skipped.
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.SkipIfStillRunning(cronLogger{logger}), cron.Recover(cronLogger{logger})))
 	c.Schedule(sched, cron.FuncJob(func() { run(ctx) }))
 	c.Start()
 	logger.Info("sync scheduler started", "schedule", spec, "next_run", sched.Next(time.Now().UTC()))

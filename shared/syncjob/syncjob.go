@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,7 +335,7 @@ func (r *runState) batch(ctx context.Context, n int) (drained bool, err error) {
 		go func() {
 			defer wg.Done()
 			for next() {
-				got, err := r.syncOne(ctx, n)
+				got, err := r.syncOneSafe(ctx, n)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -369,6 +370,32 @@ func (r *runState) take(id int64) bool {
 	return true
 }
 
+// syncOneSafe is syncOne with a panic outside any one file's move (the
+// store, the bookkeeping) recovered: it is logged and counted as a failure
+// of the run, and the worker goes on with the next file.
+func (r *runState) syncOneSafe(ctx context.Context, batch int) (got bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			perr := panicError(p)
+			r.log.ErrorContext(ctx, "sync worker panic", "error", perr.Error(), "stack", string(debug.Stack()))
+			r.mu.Lock()
+			r.rep.Failed++
+			r.rep.Errors = append(r.rep.Errors, FileError{Error: perr.Error()})
+			r.mu.Unlock()
+			got, err = true, nil
+		}
+	}()
+	return r.syncOne(ctx, batch)
+}
+
+// panicError is the error a recovered panic value becomes.
+func panicError(p any) error {
+	if err, ok := p.(error); ok {
+		return fmt.Errorf("panic: %w", err)
+	}
+	return fmt.Errorf("panic: %v", p)
+}
+
 // syncOne claims the next file and moves it, retrying with backoff. got is
 // false when there was nothing to claim; err only when the database failed.
 func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error) {
@@ -377,7 +404,16 @@ func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error)
 	start := j.clock.Now()
 	var f core.File
 	for attempt := 1; ; attempt++ {
-		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (string, error) {
+		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (coldURL string, err error) {
+			// A panic while moving one file fails that file (its
+			// transaction rolls back, the panic is its recorded error)
+			// and the run goes on; it is not retried.
+			defer func() {
+				if p := recover(); p != nil {
+					r.log.ErrorContext(ctx, "sync file panic", "file_id", f.ID, "key", f.ObjectKey, "stack", string(debug.Stack()))
+					coldURL, err = "", permanent{fmt.Errorf("sync file %d: %w", f.ID, panicError(p))}
+				}
+			}()
 			if attempt == 1 {
 				if !r.take(f.ID) {
 					return "", errTaken
@@ -429,19 +465,7 @@ func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error)
 }
 
 func (r *runState) synced(ctx context.Context, f core.File, attempts int, took time.Duration) {
-	j := r.job
-	if j.opt.Hooks.AfterCommit != nil {
-		j.opt.Hooks.AfterCommit(ctx, f)
-	}
-	hotDeleted := false
-	if j.opt.DeleteHot {
-		if err := r.deleteHot(ctx, f.ID, f.ObjectKey); err != nil {
-			// The next run's clean-up step retries it; the file is safe in s3.
-			r.log.WarnContext(ctx, "delete hot copy", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
-		} else {
-			hotDeleted = true
-		}
-	}
+	hotDeleted := r.afterCommit(ctx, f)
 	r.mu.Lock()
 	r.rep.Synced++
 	r.rep.Bytes += f.Size
@@ -451,6 +475,31 @@ func (r *runState) synced(ctx context.Context, f core.File, attempts int, took t
 	r.mu.Unlock()
 	r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "user_id", f.UserID, "key", f.ObjectKey, "size", f.Size,
 		"result", "synced", "attempts", attempts, "hot_deleted", hotDeleted, "duration_ms", took.Milliseconds())
+}
+
+// afterCommit does what follows the flip of a synced file: the hot copy's
+// removal when configured. A panic here is logged; the file is safe in s3
+// and the next run's clean-up step removes a hot copy left behind.
+func (r *runState) afterCommit(ctx context.Context, f core.File) (hotDeleted bool) {
+	j := r.job
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.ErrorContext(ctx, "sync file panic after commit", "file_id", f.ID, "key", f.ObjectKey,
+				"error", panicError(p).Error(), "stack", string(debug.Stack()))
+		}
+	}()
+	if j.opt.Hooks.AfterCommit != nil {
+		j.opt.Hooks.AfterCommit(ctx, f)
+	}
+	if j.opt.DeleteHot {
+		if err := r.deleteHot(ctx, f.ID, f.ObjectKey); err != nil {
+			// The next run's clean-up step retries it; the file is safe in s3.
+			r.log.WarnContext(ctx, "delete hot copy", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
+			return false
+		}
+		return true
+	}
+	return false
 }
 
 func (r *runState) failed(ctx context.Context, f core.File, attempts int, err error, took time.Duration) {

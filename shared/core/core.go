@@ -53,7 +53,16 @@ type UploadSession struct {
 	PartSize         int64
 	CreatedAt        time.Time
 	ExpiresAt        time.Time
+	// AssembledAt is set once the hot tier has assembled the object: the
+	// upload is completing (its file not recorded yet). FinishUntil is the
+	// lease of the request finishing it.
+	AssembledAt *time.Time
+	FinishUntil *time.Time
 }
+
+// Completing reports whether the hot tier has assembled the object and
+// only the recording of its file is left.
+func (s UploadSession) Completing() bool { return s.AssembledAt != nil }
 
 // PartCount is the number of parts the declared size splits into.
 func (s UploadSession) PartCount() int {

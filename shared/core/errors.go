@@ -30,7 +30,8 @@ const (
 	CodeRangeNotSatisfied  Code = "RANGE_NOT_SATISFIABLE"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
 	CodeSyncRunning        Code = "SYNC_RUNNING"
-	CodeFileBusy           Code = "FILE_BUSY" // the sync job is moving the file: retry after Retry-After
+	CodeFileBusy           Code = "FILE_BUSY"         // the sync job is moving the file: retry after Retry-After
+	CodeUploadCompleting   Code = "UPLOAD_COMPLETING" // another request is finishing the upload: retry after Retry-After
 	CodeInternal           Code = "INTERNAL_ERROR"
 )
 

@@ -79,6 +79,9 @@ type API struct {
 	authLimit func(http.Handler) http.Handler
 	now       func() time.Time
 	timeouts  timeouts
+	// finishHook, when set (tests), is called with the request's context
+	// as a completion starts to read the assembled object.
+	finishHook func(ctx context.Context)
 }
 
 // New returns the API over deps.

@@ -18,12 +18,12 @@ var (
 )
 
 const uploadColumns = `id::text, user_id, object_key, storage_upload_id, filename, original_filename,
-	declared_size, content_type, part_size, created_at, expires_at`
+	declared_size, content_type, part_size, created_at, expires_at, assembled_at, finish_until`
 
 func scanUpload(row pgx.Row) (core.UploadSession, error) {
 	var s core.UploadSession
 	err := row.Scan(&s.ID, &s.UserID, &s.ObjectKey, &s.StorageUploadID, &s.Filename, &s.OriginalFilename,
-		&s.Size, &s.ContentType, &s.PartSize, &s.CreatedAt, &s.ExpiresAt)
+		&s.Size, &s.ContentType, &s.PartSize, &s.CreatedAt, &s.ExpiresAt, &s.AssembledAt, &s.FinishUntil)
 	return s, err
 }
 
@@ -77,6 +77,35 @@ func (db *DB) LeaseUpload(ctx context.Context, userID int64, id string, now, unt
 		return db.UploadForUser(ctx, userID, id, now)
 	}
 	return ownedUpload(s, err, userID, now)
+}
+
+// ClaimFinish marks session id of userID completing (the hot tier has
+// assembled its object) and leases the rest of its completion to the
+// caller until until, unless another caller holds an unexpired lease: then
+// claimed is false and the session is returned as it is. The session is
+// kept from the janitor for an hour past the lease. Errors as
+// UploadForUser.
+func (db *DB) ClaimFinish(ctx context.Context, userID int64, id string, now, until time.Time) (s core.UploadSession, claimed bool, err error) {
+	s, err = scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET assembled_at = coalesce(assembled_at, $3),
+		finish_until = $4, expires_at = greatest(expires_at, $4::timestamptz + interval '1 hour')
+		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 AND (finish_until IS NULL OR finish_until <= $3)
+		RETURNING `+uploadColumns, id, userID, now, until))
+	if errors.Is(err, pgx.ErrNoRows) {
+		s, err = db.UploadForUser(ctx, userID, id, now)
+		return s, false, err
+	}
+	s, err = ownedUpload(s, err, userID, now)
+	return s, err == nil, err
+}
+
+// ReleaseFinish gives up the lease of ClaimFinish on session id, so that
+// the next request finishes its completion at once. The session stays
+// completing.
+func (db *DB) ReleaseFinish(ctx context.Context, id string) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE upload_sessions SET finish_until = NULL WHERE id = $1::uuid`, id); err != nil {
+		return fmt.Errorf("release completion of upload %s: %w", id, err)
+	}
+	return nil
 }
 
 // CompleteUpload records the file of a completed upload and ends session

@@ -154,7 +154,8 @@ func TestSAMGlobals(t *testing.T) {
 	}
 	runtime := []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 	defaults := []string{"DEV_MODE", "S3_ENDPOINT", "S3_PUBLIC_ENDPOINT", "SYNC_SCHEDULE", "SYNC_LOG_FILE",
-		"PORT", "WEB_DIR", "BCRYPT_COST", "AUTH_RATE_LIMIT_PER_MINUTE"}
+		"PORT", "WEB_DIR", "BCRYPT_COST", "AUTH_RATE_LIMIT_PER_MINUTE",
+		"BIND_ADDR", "TRUSTED_PROXIES", "AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "BCRYPT_QUEUE_MAX"}
 	for _, name := range config.Names() {
 		_, set := vars[name]
 		switch arn, secret := secrets[name]; {

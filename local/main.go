@@ -55,6 +55,9 @@ func run() error {
 	}
 	logger := app.NewLogger()
 	slog.SetDefault(logger)
+	if w := cfg.DevWarning(); w != "" {
+		logger.Warn("INSECURE: " + w)
+	}
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -76,9 +79,9 @@ func run() error {
 		return err
 	}
 	go a.API.RunUploadJanitor(ctx, httpapi.JanitorInterval) // aborts expired multipart uploads
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	ln, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.Port, err)
+		return err
 	}
 	schedCtx, stopSched := context.WithCancel(ctx)
 	defer stopSched()
@@ -91,6 +94,16 @@ func run() error {
 	stopSched()
 	waitSched() // a run in progress rolls back its current file and records itself
 	return err
+}
+
+// listen opens the server's socket on BIND_ADDR (127.0.0.1 unless set) and PORT.
+func listen(cfg config.Config) (net.Listener, error) {
+	addr := net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (BIND_ADDR, PORT): %w", addr, err)
+	}
+	return ln, nil
 }
 
 // serve runs srv on ln until ctx ends, then lets in-flight requests finish

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -94,10 +95,17 @@ func TestParseTokenRejects(t *testing.T) {
 func TestRequire(t *testing.T) {
 	a := newAuth(t)
 	tok, _, _ := a.IssueToken(7, time.Now())
+	gone, _, _ := a.IssueToken(8, time.Now())
+	live := func(_ context.Context, id int64) error {
+		if id == 8 {
+			return ErrUnauthorized // a deleted user
+		}
+		return nil
+	}
 	var gotID int64
 	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotID, _ = UserID(r.Context())
-	}), func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusUnauthorized) })
+	}), live, func(w http.ResponseWriter, r *http.Request, err error) { w.WriteHeader(http.StatusUnauthorized) })
 	for _, tc := range []struct {
 		header string
 		status int
@@ -108,6 +116,7 @@ func TestRequire(t *testing.T) {
 		{"Basic abc", 401, 0},
 		{"", 401, 0},
 		{"Bearer x" + tok, 401, 0},
+		{"Bearer " + gone, 401, 0},
 	} {
 		gotID = 0
 		r := httptest.NewRequest("GET", "/", nil)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"net/http"
 	"strings"
 )
@@ -16,10 +17,13 @@ func BearerToken(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-// Require wraps next so that it runs only with a valid bearer token, with
-// the user id in the request context. Failures go to onError (the API's
-// JSON error writer) with ErrUnauthorized or ErrTokenExpired.
-func (a *Auth) Require(next http.Handler, onError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+// Require wraps next so that it runs only with a valid bearer token whose
+// user still exists, with the user id in the request context. live checks
+// the user (a primary-key lookup): it returns ErrUnauthorized when the
+// account is gone, or another error when the check itself failed. Failures
+// go to onError (the API's JSON error writer) with ErrUnauthorized,
+// ErrTokenExpired or live's error.
+func (a *Auth) Require(next http.Handler, live func(ctx context.Context, userID int64) error, onError func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := BearerToken(r)
 		if tok == "" {
@@ -28,6 +32,10 @@ func (a *Auth) Require(next http.Handler, onError func(http.ResponseWriter, *htt
 		}
 		id, err := a.ParseToken(tok)
 		if err != nil {
+			onError(w, r, err)
+			return
+		}
+		if err := live(r.Context(), id); err != nil {
 			onError(w, r, err)
 			return
 		}

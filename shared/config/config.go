@@ -6,7 +6,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,16 @@ type Config struct {
 	TokenTTL    time.Duration
 	BcryptCost  int
 	AuthRateMin int // signup/login requests per IP per minute
+
+	// Hardening of auth and start-up (issues 10 and 11).
+	BindAddr          string       // local server listen address (host only)
+	TrustedProxies    []*net.IPNet // peers whose X-Forwarded-For is believed
+	AuthEmailRateHour int          // logins per target email per hour
+	BcryptQueueMax    int          // password checks allowed to wait for a bcrypt slot
+	// KnownSecrets names the variables that hold a public value (the dev
+	// key, an .env.example placeholder, minioadmin). Load refuses them
+	// outside dev mode; in dev mode DevWarning reports them.
+	KnownSecrets []string
 
 	Hot  HotConfig
 	Cold ColdConfig
@@ -108,7 +120,26 @@ var variables = []variable{
 	}},
 	{"ACCESS_TOKEN_EXPIRE_MINUTES", "1440", "token lifetime in minutes (1..43200)", intVar(1, 43200, func(c *Config, n int) { c.TokenTTL = time.Duration(n) * time.Minute })},
 	{"BCRYPT_COST", "12", "bcrypt cost for new passwords (10..14)", intVar(10, 14, func(c *Config, n int) { c.BcryptCost = n })},
+	{"BCRYPT_QUEUE_MAX", "16", "password checks allowed to wait for a bcrypt slot; more answer 503 SERVICE_UNAVAILABLE (0..10000)", intVar(0, 10000, func(c *Config, n int) { c.BcryptQueueMax = n })},
 	{"AUTH_RATE_LIMIT_PER_MINUTE", "10", "signup+login requests allowed per client IP per minute", intVar(1, 100000, func(c *Config, n int) { c.AuthRateMin = n })},
+	{"TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (empty: none; on Lambda API Gateway's sourceIp is used)", func(c *Config, v string) error {
+		for _, s := range splitList(v) {
+			if !strings.Contains(s, "/") {
+				if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
+					s += "/32"
+				} else {
+					s += "/128"
+				}
+			}
+			_, n, err := net.ParseCIDR(s)
+			if err != nil {
+				return fmt.Errorf("%q is not a CIDR like 172.16.0.0/12", s)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, n)
+		}
+		return nil
+	}},
+	{"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "30", "logins allowed per target email per hour, from all addresses together", intVar(1, 100000, func(c *Config, n int) { c.AuthEmailRateHour = n })},
 	{"MINIO_ENDPOINT", "127.0.0.1:9000", "hot tier host:port", hostPort(func(c *Config) *string { return &c.Hot.Endpoint })},
 	{"MINIO_PUBLIC_ENDPOINT", "", "hot tier host:port used in presigned URLs for browsers (default MINIO_ENDPOINT)", optHostPort(func(c *Config) *string { return &c.Hot.PublicEndpoint })},
 	{"MINIO_ACCESS_KEY", "minioadmin", "hot tier access key", nonEmpty(func(c *Config) *string { return &c.Hot.AccessKey })},
@@ -133,7 +164,7 @@ var variables = []variable{
 		}
 		return nil
 	}},
-	{"CORS_ORIGINS", "http://localhost:5173,http://localhost:8000", "comma-separated browser origins allowed to call the API", func(c *Config, v string) error {
+	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and PUT parts to the hot tier (empty: http://localhost and http://127.0.0.1 on ports 5173 and PORT)", func(c *Config, v string) error {
 		c.CORSOrigins = splitList(v)
 		for _, o := range c.CORSOrigins {
 			u, err := url.Parse(o)
@@ -163,6 +194,13 @@ var variables = []variable{
 	{"SYNC_LOG_FILE", "", "file the sync job appends JSON log lines to (empty: stdout only)", str(func(c *Config) *string { return &c.SyncLogFile })},
 	{"DELETE_FROM_MINIO_AFTER_SYNC", "false", "delete the hot copy once a file is safely in S3", boolVar(func(c *Config) *bool { return &c.DeleteFromMinioAfterSync })},
 	{"PORT", "8000", "local server port", intVar(1, 65535, func(c *Config, n int) { c.Port = n })},
+	{"BIND_ADDR", "127.0.0.1", "address the local server listens on; 0.0.0.0 for every interface (the Docker image sets it)", func(c *Config, v string) error {
+		if strings.ContainsAny(v, "/: ") && net.ParseIP(v) == nil {
+			return fmt.Errorf("must be an IP address or host name without a port, not %q", v)
+		}
+		c.BindAddr = v
+		return nil
+	}},
 	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},
 }
 
@@ -209,6 +247,9 @@ func Load(getenv func(string) string) (Config, error) {
 	case len(c.SecretKey) < 32 && !c.DevMode:
 		return Config{}, fmt.Errorf("config: SECRET_KEY: is %d bytes, needs at least 32 (or DEV_MODE=true)", len(c.SecretKey))
 	}
+	if err := c.checkKnownSecrets(); err != nil {
+		return Config{}, err
+	}
 	if (c.Cold.AccessKeyID == "") != (c.Cold.SecretKey == "") {
 		return Config{}, errors.New("config: AWS_SECRET_ACCESS_KEY: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
 	}
@@ -219,7 +260,106 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Cold.PublicEndpoint = c.Cold.Endpoint
 	}
 	c.Hot.Region = c.Cold.Region
+	if len(c.CORSOrigins) == 0 {
+		for _, port := range []string{"5173", strconv.Itoa(c.Port)} {
+			c.CORSOrigins = append(c.CORSOrigins, "http://localhost:"+port, "http://127.0.0.1:"+port)
+		}
+	}
+	if err := c.checkTiersDiffer(); err != nil {
+		return Config{}, err
+	}
 	return c, nil
+}
+
+// knownSecretValues are public values: the dev key, the placeholders of
+// .env.example, and MinIO's default credentials.
+var knownSecretValues = []string{DevSecretKey, "replace-with-output-of-openssl-rand-hex-32", "minioadmin"}
+
+func isKnownSecret(v string) bool {
+	lv := strings.ToLower(v)
+	return slices.Contains(knownSecretValues, lv) || strings.HasPrefix(lv, "change-me") || strings.HasPrefix(lv, "replace-with")
+}
+
+// checkKnownSecrets records the variables holding a public value and
+// refuses them outside dev mode.
+func (c *Config) checkKnownSecrets() error {
+	vals := []struct{ name, v string }{
+		{"SECRET_KEY", string(c.SecretKey)},
+		{"MINIO_ACCESS_KEY", c.Hot.AccessKey},
+		{"MINIO_SECRET_KEY", c.Hot.SecretKey},
+		{"AWS_ACCESS_KEY_ID", c.Cold.AccessKeyID},
+		{"AWS_SECRET_ACCESS_KEY", c.Cold.SecretKey},
+	}
+	if u, err := url.Parse(c.DatabaseURL); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			vals = append(vals, struct{ name, v string }{"DATABASE_URL", pw})
+		}
+	}
+	for _, kv := range vals {
+		if kv.v != "" && isKnownSecret(kv.v) {
+			c.KnownSecrets = append(c.KnownSecrets, kv.name)
+		}
+	}
+	if len(c.KnownSecrets) > 0 && !c.DevMode {
+		return fmt.Errorf("config: %s: public default or placeholder value (dev key, .env.example placeholder or minioadmin); set real secrets, or DEV_MODE=true on a developer machine",
+			strings.Join(c.KnownSecrets, ", "))
+	}
+	return nil
+}
+
+// DevWarning is the one line to log at start-up in dev mode ("" otherwise).
+func (c Config) DevWarning() string {
+	if !c.DevMode {
+		return ""
+	}
+	w := "DEV_MODE=true: for a developer machine only, never reachable by others"
+	if len(c.KnownSecrets) > 0 {
+		w += "; public values in " + strings.Join(c.KnownSecrets, ", ") + " (anyone who knows them can mint tokens or read the buckets)"
+	}
+	return w
+}
+
+// checkTiersDiffer refuses a hot and a cold tier that are one bucket on one
+// server: the keys are the same in both tiers, so the sync job would copy
+// each file onto itself and DELETE_FROM_MINIO_AFTER_SYNC would then delete
+// the only copy. The same server with two buckets is fine (make dev).
+func (c Config) checkTiersDiffer() error {
+	if c.Hot.Bucket != c.Cold.Bucket {
+		return nil
+	}
+	hot := strings.ToLower(c.Hot.Endpoint)
+	var cold string
+	if c.Cold.Endpoint == "" {
+		if !strings.HasSuffix(strings.Split(hot, ":")[0], "amazonaws.com") {
+			return nil
+		}
+		cold = hot // both AWS S3: one bucket name is one bucket
+	} else {
+		u, err := url.Parse(c.Cold.Endpoint)
+		if err != nil {
+			return nil
+		}
+		cold = strings.ToLower(u.Host)
+		if u.Port() == "" {
+			if u.Scheme == "https" {
+				cold += ":443"
+			} else {
+				cold += ":80"
+			}
+		}
+		if _, _, err := net.SplitHostPort(hot); err != nil {
+			if c.Hot.Secure {
+				hot += ":443"
+			} else {
+				hot += ":80"
+			}
+		}
+	}
+	if hot != cold {
+		return nil
+	}
+	return fmt.Errorf("config: MINIO_ENDPOINT, MINIO_BUCKET, S3_ENDPOINT, S3_BUCKET: the hot and cold tiers are the same bucket %q on %s; the sync job would copy each file onto itself and DELETE_FROM_MINIO_AFTER_SYNC would delete the only copy (use two buckets)",
+		c.Hot.Bucket, c.Hot.Endpoint)
 }
 
 func splitList(v string) []string {

@@ -2,13 +2,27 @@ package config
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
+// env serves m, with real-looking hot tier credentials unless m sets them
+// (the defaults, minioadmin, are refused outside dev mode).
 func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		switch k {
+		case "MINIO_ACCESS_KEY":
+			return "hot-access-key"
+		case "MINIO_SECRET_KEY":
+			return "hot-secret-key-0123456789"
+		}
+		return ""
+	}
 }
 
 func TestLoadDefaults(t *testing.T) {
@@ -116,5 +130,138 @@ func TestDocumented(t *testing.T) {
 				t.Errorf("%s does not document %s", file, n)
 			}
 		}
+	}
+}
+
+func TestKnownSecretsRefusedOutsideDevMode(t *testing.T) {
+	good := strings.Repeat("k", 32)
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"dev key", map[string]string{"SECRET_KEY": DevSecretKey}, "SECRET_KEY"},
+		{"env.example key", map[string]string{"SECRET_KEY": "replace-with-output-of-openssl-rand-hex-32"}, "SECRET_KEY"},
+		{"default minio keys", map[string]string{"SECRET_KEY": good, "MINIO_ACCESS_KEY": "", "MINIO_SECRET_KEY": ""}, "MINIO_ACCESS_KEY, MINIO_SECRET_KEY"},
+		{"minioadmin as aws keys", map[string]string{"SECRET_KEY": good, "AWS_ACCESS_KEY_ID": "minioadmin", "AWS_SECRET_ACCESS_KEY": "minioadmin"}, "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"},
+		{"env.example minio keys", map[string]string{"SECRET_KEY": good, "MINIO_ACCESS_KEY": "change-me-minio-user", "MINIO_SECRET_KEY": "change-me-minio-password"}, "MINIO_ACCESS_KEY, MINIO_SECRET_KEY"},
+		{"env.example db password", map[string]string{"SECRET_KEY": good, "DATABASE_URL": "postgres://postgres:change-me-postgres-password@db:5432/x"}, "DATABASE_URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(env(tc.env))
+			if err == nil || !strings.HasPrefix(err.Error(), "config: "+tc.want+":") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error = %v, want one line naming %s", err, tc.want)
+			}
+			dev := map[string]string{"DEV_MODE": "true"}
+			for k, v := range tc.env {
+				dev[k] = v
+			}
+			c, err := Load(env(dev))
+			if err != nil {
+				t.Fatalf("dev mode: %v", err)
+			}
+			if w := c.DevWarning(); !strings.Contains(w, tc.want) || strings.Contains(w, "\n") {
+				t.Errorf("DevWarning = %q, want one line naming %s", w, tc.want)
+			}
+		})
+	}
+	c, err := Load(env(map[string]string{"SECRET_KEY": good}))
+	if err != nil || c.DevWarning() != "" || len(c.KnownSecrets) != 0 {
+		t.Errorf("real secrets: err %v, warning %q, known %v", err, c.DevWarning(), c.KnownSecrets)
+	}
+}
+
+func TestHotAndColdMustNotBeOneBucket(t *testing.T) {
+	good := strings.Repeat("k", 32)
+	tests := []struct {
+		name   string
+		env    map[string]string
+		refuse bool
+	}{
+		{"same endpoint and bucket", map[string]string{"MINIO_ENDPOINT": "127.0.0.1:9000", "S3_ENDPOINT": "http://127.0.0.1:9000", "MINIO_BUCKET": "files", "S3_BUCKET": "files"}, true},
+		{"same, case and slash differ", map[string]string{"MINIO_ENDPOINT": "MinIO:9000", "S3_ENDPOINT": "http://minio:9000/", "MINIO_BUCKET": "files", "S3_BUCKET": "files"}, true},
+		{"same, default https port", map[string]string{"MINIO_ENDPOINT": "s3.example.com", "MINIO_SECURE": "true", "S3_ENDPOINT": "https://s3.example.com", "MINIO_BUCKET": "files", "S3_BUCKET": "files"}, true},
+		{"both aws", map[string]string{"MINIO_ENDPOINT": "s3.amazonaws.com", "MINIO_SECURE": "true", "MINIO_BUCKET": "files", "S3_BUCKET": "files"}, true},
+		{"same endpoint, two buckets (make dev)", map[string]string{"MINIO_ENDPOINT": "127.0.0.1:9000", "S3_ENDPOINT": "http://127.0.0.1:9000", "MINIO_BUCKET": "local-files", "S3_BUCKET": "cloud-files"}, false},
+		{"same bucket name, other server", map[string]string{"MINIO_ENDPOINT": "127.0.0.1:9000", "S3_ENDPOINT": "http://127.0.0.1:7070", "MINIO_BUCKET": "files", "S3_BUCKET": "files"}, false},
+		{"same bucket name, hot minio and cold aws", map[string]string{"MINIO_ENDPOINT": "minio:9000", "MINIO_BUCKET": "files", "S3_BUCKET": "files"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["SECRET_KEY"] = good
+			tc.env["DELETE_FROM_MINIO_AFTER_SYNC"] = "true"
+			_, err := Load(env(tc.env))
+			if !tc.refuse {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			msg := err.Error()
+			for _, name := range []string{"MINIO_ENDPOINT", "MINIO_BUCKET", "S3_ENDPOINT", "S3_BUCKET"} {
+				if !strings.Contains(msg, name) {
+					t.Errorf("error %q does not name %s", msg, name)
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error %q is more than one line", msg)
+			}
+		})
+	}
+}
+
+func TestDefaultCORSOriginsAcceptBothLoopbackNames(t *testing.T) {
+	for _, port := range []string{"8000", "8123"} {
+		c, err := Load(env(map[string]string{"DEV_MODE": "true", "PORT": port}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"http://localhost:" + port, "http://127.0.0.1:" + port, "http://localhost:5173", "http://127.0.0.1:5173"} {
+			if !slices.Contains(c.CORSOrigins, want) {
+				t.Errorf("PORT=%s: CORSOrigins %v lack %s", port, c.CORSOrigins, want)
+			}
+		}
+	}
+	c, err := Load(env(map[string]string{"DEV_MODE": "true", "CORS_ORIGINS": "https://app.example"}))
+	if err != nil || !slices.Equal(c.CORSOrigins, []string{"https://app.example"}) {
+		t.Errorf("explicit CORS_ORIGINS: %v, %v", c.CORSOrigins, err)
+	}
+}
+
+func TestBindAddr(t *testing.T) {
+	c, err := Load(env(map[string]string{"DEV_MODE": "true"}))
+	if err != nil || c.BindAddr != "127.0.0.1" {
+		t.Errorf("default BindAddr %q (%v), want 127.0.0.1", c.BindAddr, err)
+	}
+	for _, ok := range []string{"0.0.0.0", "::", "::1", "localhost"} {
+		if c, err := Load(env(map[string]string{"DEV_MODE": "true", "BIND_ADDR": ok})); err != nil || c.BindAddr != ok {
+			t.Errorf("BIND_ADDR=%s: %q, %v", ok, c.BindAddr, err)
+		}
+	}
+	for _, bad := range []string{"0.0.0.0:8000", "http://x", "a b"} {
+		if _, err := Load(env(map[string]string{"DEV_MODE": "true", "BIND_ADDR": bad})); err == nil || !strings.HasPrefix(err.Error(), "config: BIND_ADDR:") {
+			t.Errorf("BIND_ADDR=%s: error %v, want one naming BIND_ADDR", bad, err)
+		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(env(map[string]string{"DEV_MODE": "true", "TRUSTED_PROXIES": "172.16.0.0/12, 10.1.2.3 ,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range c.TrustedProxies {
+		got = append(got, n.String())
+	}
+	if want := []string{"172.16.0.0/12", "10.1.2.3/32", "::1/128"}; !slices.Equal(got, want) {
+		t.Errorf("TrustedProxies %v, want %v", got, want)
+	}
+	if _, err := Load(env(map[string]string{"DEV_MODE": "true", "TRUSTED_PROXIES": "nginx"})); err == nil || !strings.HasPrefix(err.Error(), "config: TRUSTED_PROXIES:") {
+		t.Errorf("bad TRUSTED_PROXIES: %v", err)
 	}
 }

@@ -183,7 +183,7 @@ func (a *API) mountOverlapping(mux *http.ServeMux, h map[string]http.Handler) {
 func (a *API) route(rt Route, h http.HandlerFunc) http.Handler {
 	var next http.Handler = h
 	if rt.Auth {
-		next = a.Auth.Require(withUserLogged(next), a.writeError)
+		next = a.Auth.Require(withUserLogged(next), a.liveUser, a.writeError)
 	}
 	if rt.Function == "signup" || rt.Function == "login" {
 		next = a.authLimit(next)

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -109,6 +111,21 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "created_at": rfc3339(u.CreatedAt)})
+}
+
+// liveUser checks that the user of a valid token still exists, so that a
+// token of a deleted account is 401 on every route rather than a
+// foreign-key violation on the ones that write. It costs one primary-key
+// lookup per authenticated request.
+func (a *API) liveUser(ctx context.Context, id int64) error {
+	_, err := a.Users.UserByID(ctx, id)
+	if errors.Is(err, postgres.ErrUserNotFound) {
+		return auth.ErrUnauthorized
+	}
+	if err != nil {
+		return fmt.Errorf("check user %d: %w", id, err)
+	}
+	return nil
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

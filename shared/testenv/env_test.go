@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestEnvRoundTrips(t *testing.T) {
 		}
 		return c
 	}
-	cfg := load([]string{"SECRET_KEY=" + strings.Repeat("k", 32)})
+	cfg := load([]string{"SECRET_KEY=" + strings.Repeat("k", 32), "DEV_MODE=true"})
 	cfg.DevMode = true
 	cfg.DatabaseURL = "postgres://x@db:5432/y"
 	cfg.TokenTTL = 7 * time.Minute
@@ -43,9 +44,14 @@ func TestEnvRoundTrips(t *testing.T) {
 	cfg.SyncTriggerToken = "operator-token-0123456789"
 	cfg.SyncLogFile = "/tmp/sync.log"
 	cfg.DeleteFromMinioAfterSync = true
+	cfg.AuthEmailRateHour = 9
+	cfg.BcryptQueueMax = 4
+	_, proxies, _ := net.ParseCIDR("10.0.0.0/8")
+	cfg.TrustedProxies = []*net.IPNet{proxies}
+	cfg.KnownSecrets = nil // the hot keys above are no longer minioadmin
 
 	got := load(Env(cfg))
-	got.Port, got.WebDir = cfg.Port, cfg.WebDir // the local server's own settings
+	got.Port, got.WebDir, got.BindAddr = cfg.Port, cfg.WebDir, cfg.BindAddr // the local server's own settings
 	if !reflect.DeepEqual(got, cfg) {
 		t.Errorf("config.Load(Env(cfg)):\n got %+v\nwant %+v", got, cfg)
 	}

@@ -209,6 +209,8 @@ func Config(tb testing.TB) config.Config {
 	ep := S3Endpoint(tb)
 	cfg, err := config.Load(func(k string) string {
 		switch k {
+		case "DEV_MODE":
+			return "true" // the test server's keys are minioadmin, refused outside dev mode
 		case "SECRET_KEY":
 			return "test-secret-key-of-at-least-32-bytes!"
 		case "DATABASE_URL":
@@ -255,6 +257,9 @@ func Env(cfg config.Config) []string {
 		"ACCESS_TOKEN_EXPIRE_MINUTES=" + strconv.Itoa(int(cfg.TokenTTL/time.Minute)),
 		"BCRYPT_COST=" + strconv.Itoa(max(cfg.BcryptCost, 10)),
 		"AUTH_RATE_LIMIT_PER_MINUTE=" + strconv.Itoa(cfg.AuthRateMin),
+		"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR=" + strconv.Itoa(cfg.AuthEmailRateHour),
+		"TRUSTED_PROXIES=" + joinNets(cfg.TrustedProxies),
+		"BCRYPT_QUEUE_MAX=" + strconv.Itoa(cfg.BcryptQueueMax),
 		"MINIO_ENDPOINT=" + cfg.Hot.Endpoint,
 		"MINIO_PUBLIC_ENDPOINT=" + cfg.Hot.PublicEndpoint,
 		"MINIO_ACCESS_KEY=" + cfg.Hot.AccessKey,
@@ -280,6 +285,14 @@ func Env(cfg config.Config) []string {
 		"SYNC_LOG_FILE=" + cfg.SyncLogFile,
 		"DELETE_FROM_MINIO_AFTER_SYNC=" + strconv.FormatBool(cfg.DeleteFromMinioAfterSync),
 	}
+}
+
+func joinNets(nets []*net.IPNet) string {
+	s := make([]string, len(nets))
+	for i, n := range nets {
+		s[i] = n.String()
+	}
+	return strings.Join(s, ",")
 }
 
 // App builds the application over cfg, migrates and creates its buckets,

@@ -43,12 +43,16 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// publicConfig tells the web app the limits it should check before sending.
+// publicConfig tells the web app the limits it should check before sending,
+// and how downloads are served: "stream" (through the API, same origin as
+// the API) or "redirect" (every download is a presigned URL of the tier, so
+// the web app lets the browser navigate there instead of fetching it).
 func (a *API) publicConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"max_file_size_bytes":       a.Config.MaxFileSize,
 		"multipart_threshold_bytes": a.Config.MultipartThreshold,
 		"allowed_content_types":     nonNil(a.Config.AllowedContentTypes),
+		"download_mode":             a.Config.DownloadMode,
 	})
 }
 

@@ -155,9 +155,14 @@ export const handlers = [
     if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
     if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
     const url = new URL(request.url);
-    if (url.searchParams.get('redirect') === '1' && url.searchParams.get('format') === 'json') {
-      return HttpResponse.json({ url: `${STORAGE_ORIGIN}/presigned/${f.id}` });
+    const presigned = `${STORAGE_ORIGIN}/presigned/${f.id}?response-content-disposition=attachment`;
+    const redirect = url.searchParams.get('redirect') === '1' || db.config.download_mode === 'redirect';
+    if (redirect && url.searchParams.get('format') === 'json') {
+      return HttpResponse.json({ url: presigned, expires_in: 900 });
     }
+    // Like DOWNLOAD_MODE=redirect: a 302 to the tier's origin, which has no
+    // handler here (an XHR following it fails the test).
+    if (redirect) return new HttpResponse(null, { status: 302, headers: { Location: presigned } });
     return new HttpResponse(f.content, {
       headers: {
         'Content-Type': f.content_type,

@@ -6,7 +6,7 @@ export type MockUser = { id: number; email: string; password: string; created_at
 type Db = {
   users: MockUser[];
   files: (FileObject & { owner: number; content: Uint8Array })[];
-  config: { max_file_size_bytes: number; multipart_threshold_bytes: number };
+  config: { max_file_size_bytes: number; multipart_threshold_bytes: number; download_mode: 'stream' | 'redirect' };
   nextUserId: number;
   nextFileId: number;
   nextUploadId: number;
@@ -29,7 +29,7 @@ export type MockUpload = {
 export const db: Db = {
   users: [],
   files: [],
-  config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0 },
+  config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' },
   nextUserId: 1,
   nextFileId: 1,
   nextUploadId: 1,
@@ -40,7 +40,7 @@ export const db: Db = {
 export function resetDb(): void {
   db.users = [];
   db.files = [];
-  db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0 };
+  db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' };
   db.nextUserId = 1;
   db.nextFileId = 1;
   db.nextUploadId = 1;

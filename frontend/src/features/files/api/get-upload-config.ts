@@ -2,10 +2,17 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
 
-// UploadConfig is the server's public upload limits (GET /api/config).
+// DownloadMode is how the server serves downloads: "stream" through the API
+// (the API's origin), or "redirect" to a presigned URL of the storage tier
+// (another origin, e.g. S3 behind the hosted API).
+export type DownloadMode = 'stream' | 'redirect';
+
+// UploadConfig is the server's public upload limits and download mode
+// (GET /api/config). Servers before download_mode stream.
 export type UploadConfig = {
   max_file_size_bytes: number;
   multipart_threshold_bytes: number;
+  download_mode?: DownloadMode;
 };
 
 export async function getUploadConfig(): Promise<UploadConfig> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { delay, http, HttpResponse } from 'msw';
 
 import {
+  blockedUploadMessage,
   completeMultipartUpload,
   multipartUpload,
   UploadNotResumableError,
@@ -267,5 +268,68 @@ describe('multipartUpload, resuming', () => {
     expect(await done).toMatchObject({ code: 'OFFLINE' });
     expect(db.multipart.has('up-1')).toBe(true);
     expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+  });
+});
+
+describe('multipartUpload, a part the browser blocks', () => {
+  const blockAllParts = () => server.use(http.put(`${STORAGE_ORIGIN}/hot/:id`, () => HttpResponse.error()));
+
+  it('says the storage server refused the request and names the CORS setting, when the API still answers', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    blockAllParts();
+    const seen = recordRequests();
+    const err = await multipartUpload(bigFile()).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: 'STORAGE_BLOCKED', status: 0 });
+    const message = (err as Error).message;
+    expect(message).toContain(`The storage server (${STORAGE_ORIGIN}) refused this browser's request`);
+    expect(message).toContain(`its CORS must allow ${window.location.origin}`);
+    expect(message).toContain('CORS_ORIGINS');
+    expect(message).not.toMatch(/connection/i);
+    // The upload stays for a resume once the setting is fixed.
+    expect(db.multipart.has('up-1')).toBe(true);
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+  });
+
+  it('is a lost connection when the API cannot be reached either', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    blockAllParts();
+    let created = false;
+    server.events.on('response:mocked', ({ request }) => {
+      if (request.method === 'POST' && request.url.endsWith('/api/files/uploads')) created = true;
+    });
+    server.use(http.get('/api/config', () => (created ? HttpResponse.error() : undefined)));
+    const err = await multipartUpload(bigFile()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NETWORK_ERROR', message: 'Cannot reach the server. Check your connection.' });
+  });
+
+  it('is a lost connection when a part of this upload got through before', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    server.use(
+      http.put(`${STORAGE_ORIGIN}/hot/:id`, async ({ request }) => {
+        if (new URL(request.url).searchParams.get('partNumber') === '1') return undefined;
+        await delay(30);
+        return HttpResponse.error();
+      }),
+    );
+    const err = await multipartUpload(bigFile()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'NETWORK_ERROR' });
+  });
+
+  it('names the mixed content settings for an https page and an http storage URL', () => {
+    const page = { protocol: 'https:', origin: 'https://files.example.com' };
+    expect(blockedUploadMessage('http://minio.example.com:9000/hot/k?partNumber=1', page)).toBe(
+      'The browser blocked the upload: this page is https but the storage server (http://minio.example.com:9000) is http. Set MINIO_SECURE=true and an https MINIO_PUBLIC_ENDPOINT.',
+    );
+    expect(blockedUploadMessage('https://minio.example.com/hot/k?partNumber=1', page)).toBe(
+      "The storage server (https://minio.example.com) refused this browser's request: its CORS must allow https://files.example.com. Add the origin to CORS_ORIGINS, or to the hot bucket's CORS (docs/deploy.md).",
+    );
+    // An http page may use an http tier: that is CORS, not mixed content.
+    expect(blockedUploadMessage('http://127.0.0.1:9000/hot/k', { protocol: 'http:', origin: 'http://127.0.0.1:8000' })).toMatch(
+      /^The storage server \(http:\/\/127\.0\.0\.1:9000\) refused this browser's request: its CORS must allow http:\/\/127\.0\.0\.1:8000\./,
+    );
   });
 });

@@ -136,6 +136,45 @@ async function putPart(
   throw lastError;
 }
 
+// blockedUploadMessage: what to say when the browser itself stopped a part's
+// PUT to the hot tier (no answer at all) while the API answers. Either the
+// page is https and the part URL http (mixed content, always blocked), or
+// the storage server's CORS does not allow this page's origin (the preflight
+// fails). Both are settings, not the user's connection.
+export function blockedUploadMessage(partUrl: string, page: { protocol: string; origin: string }): string {
+  let storage = partUrl;
+  try {
+    const u = new URL(partUrl);
+    storage = u.origin;
+    if (page.protocol === 'https:' && u.protocol === 'http:') {
+      return `The browser blocked the upload: this page is https but the storage server (${storage}) is http. Set MINIO_SECURE=true and an https MINIO_PUBLIC_ENDPOINT.`;
+    }
+  } catch {
+    // not a URL: name it as it is
+  }
+  return `The storage server (${storage}) refused this browser's request: its CORS must allow ${page.origin}. Add the origin to CORS_ORIGINS, or to the hot bucket's CORS (docs/deploy.md).`;
+}
+
+// networkFailure: a request that got no answer at all (refused by CORS,
+// blocked as mixed content, or a dead connection), not a timeout or cancel.
+function networkFailure(err: unknown): boolean {
+  return axios.isAxiosError(err) && !err.response && err.code === 'ERR_NETWORK';
+}
+
+// explainPartFailure turns a part's failure into the error to show. When no
+// part got through and the last one had no answer at all while the API still
+// answers, the browser blocked the request: say which setting fixes it,
+// instead of "check your connection".
+async function explainPartFailure(err: unknown, partUrl: string, anySent: boolean, signal?: AbortSignal): Promise<ApiError> {
+  if (anySent || !networkFailure(err) || navigator.onLine === false) return toApiError(err);
+  try {
+    await api.get('/api/config', { signal });
+  } catch {
+    return toApiError(err); // the API is out of reach too: the connection
+  }
+  return new ApiError(blockedUploadMessage(partUrl, window.location), 0, 'STORAGE_BLOCKED');
+}
+
 // openSession creates the upload, or finds the one to resume (which may
 // turn out to be completed already); an upload that is gone is replaced by a
 // new one.
@@ -204,6 +243,7 @@ export async function multipartUpload(file: File, options: MultipartOptions = {}
   const queue = [...session.parts].sort((a, b) => a.part_number - b.part_number);
   const sent: CompletedPart[] = [];
   let failure: unknown = null;
+  let failedUrl = '';
   const worker = async () => {
     while (failure === null) {
       const part = queue.shift();
@@ -218,7 +258,10 @@ export async function multipartUpload(file: File, options: MultipartOptions = {}
         });
         sent.push({ part_number: n, etag });
       } catch (err) {
-        failure ??= err;
+        if (failure === null) {
+          failure = err;
+          failedUrl = part.url;
+        }
         // What did not arrive is not on the server: progress shows what is.
         loaded.set(n, 0);
       }
@@ -234,7 +277,7 @@ export async function multipartUpload(file: File, options: MultipartOptions = {}
   if (offline) throw new ApiError('You are offline.', 0, 'OFFLINE');
   if (failure !== null) {
     report();
-    throw toApiError(failure);
+    throw await explainPartFailure(failure, failedUrl, sent.length > 0, signal);
   }
 
   // Every part, stored before or sent now, once each in ascending order.

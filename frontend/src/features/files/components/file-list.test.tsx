@@ -164,35 +164,92 @@ describe('FileList', () => {
     expect(within(card).getByRole('button', { name: 'Download phone.txt' })).toBeInTheDocument();
   });
 
-  it('downloads a file through the API with the token and saves it under its original name', async () => {
-    const { owner, render } = setup();
-    addFile(owner.id, 'notes.txt', { content: new TextEncoder().encode('the exact bytes') });
-    let saved: Blob | null = null;
-    vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
-      saved = b as Blob;
-      return 'blob:saved';
-    });
-    const clicks: { href: string; download: string }[] = [];
-    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      clicks.push({ href: this.href, download: this.download });
-    });
-    const { user } = render();
-    await user.click(await screen.findByRole('button', { name: 'Download notes.txt' }));
+  describe('downloads', () => {
+    // Every download request the app sends, and every anchor it clicks.
+    function watch() {
+      const requests: string[] = [];
+      server.events.on('request:start', ({ request }) => {
+        if (request.url.includes('/download') || request.url.startsWith('http://storage.test')) requests.push(request.url);
+      });
+      const clicks: { href: string; download: string }[] = [];
+      vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+        clicks.push({ href: this.href, download: this.download });
+      });
+      const blobs = vi.spyOn(URL, 'createObjectURL');
+      return { requests, clicks, blobs };
+    }
+    const presigned = (id: number) => `http://storage.test/presigned/${id}?response-content-disposition=attachment`;
+    const asJson = (id: number) => `${window.location.origin}/api/files/${id}/download?redirect=1&format=json`;
 
-    await waitFor(() => expect(clicks).toEqual([{ href: 'blob:saved', download: 'notes.txt' }]));
-    expect(await saved!.text()).toBe('the exact bytes');
-  });
+    it('stream mode: a small file comes through the API with the token and is saved under its original name', async () => {
+      const { owner, render } = setup();
+      const f = addFile(owner.id, 'notes.txt', { content: new TextEncoder().encode('the exact bytes') });
+      const { requests, clicks, blobs } = watch();
+      let saved: Blob | null = null;
+      blobs.mockImplementation((b) => {
+        saved = b as Blob;
+        return 'blob:saved';
+      });
+      const { user } = render();
+      await user.click(await screen.findByRole('button', { name: 'Download notes.txt' }));
 
-  it('downloads a file over 50 MB from the presigned URL the API returns', async () => {
-    const { owner, render } = setup();
-    const f = addFile(owner.id, 'huge.iso', { size: 60 * 1024 * 1024 });
-    const clicks: string[] = [];
-    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      clicks.push(this.href);
+      await waitFor(() => expect(clicks).toEqual([{ href: 'blob:saved', download: 'notes.txt' }]));
+      expect(await saved!.text()).toBe('the exact bytes');
+      expect(requests.map((u) => new URL(u).pathname + new URL(u).search)).toEqual([`/api/files/${f.id}/download`]);
     });
-    const { user } = render();
-    await user.click(await screen.findByRole('button', { name: 'Download huge.iso' }));
-    await waitFor(() => expect(clicks).toEqual([`http://storage.test/presigned/${f.id}`]));
+
+    it('stream mode: a file over 50 MB is opened from the presigned URL the API returns', async () => {
+      const { owner, render } = setup();
+      const f = addFile(owner.id, 'huge.iso', { size: 60 * 1024 * 1024 });
+      const { requests, clicks, blobs } = watch();
+      const { user } = render();
+      await user.click(await screen.findByRole('button', { name: 'Download huge.iso' }));
+      await waitFor(() => expect(clicks).toEqual([{ href: presigned(f.id), download: '' }]));
+      expect(blobs).not.toHaveBeenCalled();
+      expect(requests.map((u) => new URL(u).search)).toEqual(['?redirect=1&format=json']);
+    });
+
+    it('an older server without download_mode streams small files', async () => {
+      const { owner, render } = setup();
+      addFile(owner.id, 'old.txt', { content: new TextEncoder().encode('old') });
+      server.use(http.get('/api/config', () => HttpResponse.json({ max_file_size_bytes: 1000, multipart_threshold_bytes: 0 })));
+      const { clicks, blobs } = watch();
+      blobs.mockReturnValue('blob:saved');
+      const { user } = render();
+      await user.click(await screen.findByRole('button', { name: 'Download old.txt' }));
+      await waitFor(() => expect(clicks).toEqual([{ href: 'blob:saved', download: 'old.txt' }]));
+    });
+
+    it.each([
+      ['a small file', 1024],
+      ['a file over 50 MB', 60 * 1024 * 1024],
+    ])('redirect mode: %s is a navigation to the presigned URL, never a cross-origin fetch', async (_, size) => {
+      db.config.download_mode = 'redirect';
+      const { owner, render } = setup();
+      const f = addFile(owner.id, 'cold.bin', { location: 's3', size });
+      const { requests, clicks, blobs } = watch();
+      const { user } = render();
+      await user.click(await screen.findByRole('button', { name: 'Download cold.bin' }));
+
+      // The name comes from the URL's response-content-disposition: no
+      // download attribute (browsers ignore it across origins anyway).
+      await waitFor(() => expect(clicks).toEqual([{ href: presigned(f.id), download: '' }]));
+      // One JSON request to the API; nothing fetched from storage, no blob.
+      expect(requests).toEqual([asJson(f.id)]);
+      expect(blobs).not.toHaveBeenCalled();
+      expect(screen.queryByText(/Download of cold\.bin failed/)).not.toBeInTheDocument();
+    });
+
+    it('without the config (GET /api/config failed) downloads by presigned URL, which works in both modes', async () => {
+      const { owner, render } = setup();
+      const f = addFile(owner.id, 'any.txt');
+      server.use(http.get('/api/config', () => HttpResponse.json({ detail: 'down', error_code: 'INTERNAL' }, { status: 500 })));
+      const { requests, clicks } = watch();
+      const { user } = render();
+      await user.click(await screen.findByRole('button', { name: 'Download any.txt' }));
+      await waitFor(() => expect(clicks).toEqual([{ href: presigned(f.id), download: '' }]));
+      expect(requests).toEqual([asJson(f.id)]);
+    });
   });
 
   it('shows a toast when a download fails', async () => {

@@ -176,6 +176,27 @@ describe('FileUpload', () => {
     server.events.removeAllListeners();
   });
 
+  it('says the storage server refused a part the browser blocked (CORS) and names the setting, not the connection', async () => {
+    db.config.multipart_threshold_bytes = 4;
+    const blocked = { on: true };
+    server.use(http.put(`${STORAGE_ORIGIN}/hot/:id`, () => (blocked.on ? HttpResponse.error() : undefined)));
+    const { user, input } = await renderUpload();
+    await user.upload(input, [textFile('big.log', '0123456789')]);
+
+    const row = uploadRow('big.log');
+    const alert = await within(row).findByRole('alert');
+    const refused = `The storage server (${STORAGE_ORIGIN}) refused this browser's request: its CORS must allow ${window.location.origin}. Add the origin to CORS_ORIGINS, or to the hot bucket's CORS (docs/deploy.md).`;
+    expect(alert).toHaveTextContent(`${refused} Resume once that is fixed.`);
+    expect(alert).not.toHaveTextContent(/connection/i);
+    expect(screen.getByText(`Upload of big.log was blocked: ${refused}`)).toBeInTheDocument();
+
+    // Once the CORS is fixed, Resume sends the parts and completes.
+    blocked.on = false;
+    await user.click(within(row).getByRole('button', { name: 'Resume upload of big.log' }));
+    expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+    expect(new TextDecoder().decode(db.files[0].content)).toBe('0123456789');
+  });
+
   it('keeps small files on the simple upload even when multipart is available', async () => {
     db.config.multipart_threshold_bytes = 1024;
     let created = 0;

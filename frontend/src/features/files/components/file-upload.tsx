@@ -221,9 +221,12 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
           dispatch({ type: 'fail', id, error: message, retryable: false });
           notify('error', `Upload of ${file.name} failed: ${message}`);
         } else if (uploadId) {
-          // The server keeps the parts it has: offer to resume.
-          dispatch({ type: 'interrupt', id, error: `${apiErr.message} Resume to send the rest; the parts already sent are kept.` });
-          notify('error', `Upload of ${file.name} was interrupted: ${apiErr.message}`);
+          // The server keeps the parts it has: offer to resume. A part the
+          // browser blocked (CORS, mixed content) needs a setting fixed first.
+          const blocked = apiErr.code === 'STORAGE_BLOCKED';
+          const hint = blocked ? 'Resume once that is fixed.' : 'Resume to send the rest; the parts already sent are kept.';
+          dispatch({ type: 'interrupt', id, error: `${apiErr.message} ${hint}` });
+          notify('error', `Upload of ${file.name} ${blocked ? 'was blocked' : 'was interrupted'}: ${apiErr.message}`);
         } else {
           const message = apiErr.code === 'FILE_TOO_LARGE' ? `Too large for the server: ${apiErr.message}` : apiErr.message;
           dispatch({ type: 'fail', id, error: message, retryable: true });

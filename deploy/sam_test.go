@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
@@ -216,8 +217,8 @@ func TestSAMSyncSchedule(t *testing.T) {
 	if getMap(s, "DeadLetterConfig") == nil {
 		t.Error("sync schedule has no DeadLetterConfig")
 	}
-	if f.props["ReservedConcurrentExecutions"] != 1 || f.props["Timeout"] != 900 {
-		t.Errorf("sync: reserved concurrency %v timeout %v, want 1 and 900", f.props["ReservedConcurrentExecutions"], f.props["Timeout"])
+	if f.props["ReservedConcurrentExecutions"] != hosted.SyncReservedConcurrency || f.props["Timeout"] != 900 {
+		t.Errorf("sync: reserved concurrency %v timeout %v, want %d and 900", f.props["ReservedConcurrentExecutions"], f.props["Timeout"], hosted.SyncReservedConcurrency)
 	}
 }
 

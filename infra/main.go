@@ -14,6 +14,7 @@
 //	minioCredentialsSecretArn existing secret {"accessKey","secretKey"} (default: a secret to fill in)
 //	maxFileSizeMb, allowedContentTypes, syncBatchSize, syncMaxRetries, deleteFromMinioAfterSync
 //	extraCorsOrigins          comma-separated origins allowed besides the CloudFront site
+//	apiUrl                    the API's URL, for the SPA's CSP (make deploy passes it; default: any HTTP API of the region)
 //	repoRoot                  the repository (default ..): functions/, dist/, frontend/dist
 package main
 
@@ -28,6 +29,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/hybrid-storage/hybrid-storage/infra/stacks"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
@@ -117,16 +119,28 @@ func build(app awscdk.App, getenv func(string) string) error {
 		}
 	}
 
-	data := stacks.NewStateful(app, "HybridStorageStateful", &stacks.StatefulProps{
-		StackProps:                awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: cold-tier bucket, secrets, database (retained)")},
-		ColdBucketName:            ctx("coldBucketName", ""),
-		CreateDatabase:            createDB,
-		DatabaseURLSecretARN:      ctx("databaseUrlSecretArn", ""),
-		MinioCredentialsSecretARN: ctx("minioCredentialsSecretArn", ""),
-	})
+	// The SPA's CSP names the origins it talks to. The API's URL is known
+	// after the first deploy (make deploy passes it as apiUrl when it deploys
+	// the web stack again); until then any HTTP API of the region.
+	if region == "" {
+		region = *awscdk.Aws_REGION() // a token CloudFormation resolves
+	}
+	apiOrigin := hosted.Origin(ctx("apiUrl", ""), true)
+	if apiOrigin == "" {
+		apiOrigin = "https://*.execute-api." + region + ".amazonaws.com"
+	}
+	coldOrigin := "https://*.s3." + region + ".amazonaws.com" // presigned URLs name the bucket in the host
+	if name := ctx("coldBucketName", ""); name != "" {
+		coldOrigin = "https://" + name + ".s3." + region + ".amazonaws.com"
+	}
+	minioPublic := settings.MinioPublicEndpoint
+	if minioPublic == "" {
+		minioPublic = settings.MinioEndpoint
+	}
 	web := stacks.NewWeb(app, "HybridStorageWeb", &stacks.WebProps{
-		StackProps: awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: SPA on S3 + CloudFront")},
-		WebDir:     filepath.Join(root, "frontend", "dist"),
+		StackProps:     awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: SPA on S3 + CloudFront")},
+		WebDir:         filepath.Join(root, "frontend", "dist"),
+		ConnectSources: []string{apiOrigin, hosted.Origin(minioPublic, settings.MinioSecure), coldOrigin},
 	})
 	origins := []string{web.URL}
 	for _, o := range strings.Split(ctx("extraCorsOrigins", ""), ",") {
@@ -134,6 +148,14 @@ func build(app awscdk.App, getenv func(string) string) error {
 			origins = append(origins, o)
 		}
 	}
+	data := stacks.NewStateful(app, "HybridStorageStateful", &stacks.StatefulProps{
+		StackProps:                awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: cold-tier bucket, secrets, database (retained)")},
+		ColdBucketName:            ctx("coldBucketName", ""),
+		CORSOrigins:               origins,
+		CreateDatabase:            createDB,
+		DatabaseURLSecretARN:      ctx("databaseUrlSecretArn", ""),
+		MinioCredentialsSecretARN: ctx("minioCredentialsSecretArn", ""),
+	})
 	api, err := stacks.NewAPI(app, "HybridStorageApi", &stacks.APIProps{
 		StackProps:   awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: HTTP API, Lambda functions, nightly sync")},
 		FunctionsDir: filepath.Join(root, "functions"),

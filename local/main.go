@@ -90,7 +90,7 @@ func run() error {
 		ln.Close()
 		return err
 	}
-	err = serve(ctx, ln, newHandler(a.API.Handler(), cfg.WebDir, logger), logger)
+	err = serve(ctx, ln, newHandler(a.API.Handler(), cfg.WebDir, webHeaders(cfg), logger), logger)
 	stopSched()
 	waitSched() // a run in progress rolls back its current file and records itself
 	return err

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
 )
 
 func TestWebAppAndAPIRouting(t *testing.T) {
@@ -21,7 +23,7 @@ func TestWebAppAndAPIRouting(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<html>app shell</html>"), 0o644)
 	os.WriteFile(filepath.Join(dir, "assets", "app.js"), []byte("console.log(1)"), 0o644)
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api:"+r.URL.Path) })
-	h := newHandler(api, dir, slog.New(slog.DiscardHandler))
+	h := newHandler(api, dir, nil, slog.New(slog.DiscardHandler))
 	tests := []struct{ path, want string }{
 		{"/", "app shell"},
 		{"/dashboard", "app shell"},
@@ -49,7 +51,7 @@ func TestWebAppAndAPIRouting(t *testing.T) {
 		t.Errorf("POST /dashboard: %d %s", w.Code, w.Body.String())
 	}
 	// Without a built app, non-API paths answer a JSON 404.
-	h = newHandler(api, filepath.Join(dir, "missing"), slog.New(slog.DiscardHandler))
+	h = newHandler(api, filepath.Join(dir, "missing"), nil, slog.New(slog.DiscardHandler))
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != 404 || !strings.Contains(w.Body.String(), "NOT_FOUND") {
@@ -150,5 +152,41 @@ func TestSchedulerRejectsABadSchedule(t *testing.T) {
 		if wait != nil {
 			wait()
 		}
+	}
+}
+
+// The web app is sent with its CSP (connect-src: its own origin and both
+// tiers' public endpoints), no framing and no referrer (issue 11 item 8).
+func TestWebAppSecurityHeaders(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<html>app shell</html>"), 0o644)
+	cfg := config.Config{
+		Hot:  config.HotConfig{Endpoint: "127.0.0.1:9000", PublicEndpoint: "localhost:9000"},
+		Cold: config.ColdConfig{Endpoint: "http://127.0.0.1:9100", PublicEndpoint: "http://localhost:9100", Bucket: "cold"},
+	}
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	h := newHandler(api, dir, webHeaders(cfg), slog.New(slog.DiscardHandler))
+	for _, p := range []string{"/", "/dashboard", "/index.html"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
+		csp := w.Header().Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'",
+			"base-uri 'self'", "connect-src 'self' http://localhost:9000 http://localhost:9100;"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("GET %s: CSP %q has no %q", p, csp, want)
+			}
+		}
+		if got := w.Header().Get("X-Frame-Options"); got != "DENY" {
+			t.Errorf("GET %s: X-Frame-Options %q", p, got)
+		}
+		if got := w.Header().Get("Referrer-Policy"); got != "no-referrer" {
+			t.Errorf("GET %s: Referrer-Policy %q", p, got)
+		}
+	}
+	// On real S3 the cold origin is the bucket's regional endpoint.
+	cfg.Cold = config.ColdConfig{Bucket: "cold-files", Region: "eu-west-1"}
+	cfg.Hot = config.HotConfig{Endpoint: "minio.example.com:443", Secure: true}
+	if csp := webHeaders(cfg)["Content-Security-Policy"]; !strings.Contains(csp, "connect-src 'self' https://minio.example.com https://cold-files.s3.eu-west-1.amazonaws.com;") {
+		t.Errorf("AWS cold tier: CSP %q", csp)
 	}
 }

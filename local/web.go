@@ -7,13 +7,17 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 )
 
 // newHandler routes API paths to api and everything else to the web app in
-// webDir, falling back to index.html for client-side routes. API 404s stay
-// JSON because they never reach the web app.
-func newHandler(api http.Handler, webDir string, logger *slog.Logger) http.Handler {
-	web := spa(webDir, logger)
+// webDir, falling back to index.html for client-side routes, with headers
+// (hosted.SPAHeaders: CSP, frame and referrer policy) on every web app
+// response. API 404s stay JSON because they never reach the web app.
+func newHandler(api http.Handler, webDir string, headers map[string]string, logger *slog.Logger) http.Handler {
+	web := spa(webDir, headers, logger)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if p == "/api" || strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz" {
@@ -24,7 +28,13 @@ func newHandler(api http.Handler, webDir string, logger *slog.Logger) http.Handl
 	})
 }
 
-func spa(dir string, logger *slog.Logger) http.Handler {
+// webHeaders are the web app's security headers for cfg: the CSP's
+// connect-src is its own origin and the tiers' public endpoints.
+func webHeaders(cfg config.Config) map[string]string {
+	return hosted.SPAHeaders(hosted.ConnectSources(cfg))
+}
+
+func spa(dir string, headers map[string]string, logger *slog.Logger) http.Handler {
 	index := filepath.Join(dir, "index.html")
 	if _, err := os.Stat(index); err != nil {
 		logger.Warn("web app not built: only the API is served", "web_dir", dir)
@@ -42,6 +52,9 @@ func spa(dir string, logger *slog.Logger) http.Handler {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			_, _ = w.Write([]byte(`{"detail":"method not allowed","error_code":"METHOD_NOT_ALLOWED"}` + "\n"))
 			return
+		}
+		for k, v := range headers {
+			w.Header().Set(k, v)
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		clean := path.Clean("/" + r.URL.Path)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
@@ -115,22 +117,20 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	a := &API{Stack: stack, Functions: map[string]awslambda.Function{}}
 
-	allowed := make([]*string, len(props.CORSOrigins))
-	for i, o := range props.CORSOrigins {
-		allowed[i] = jsii.String(o)
+	cors := hosted.APICORS(props.CORSOrigins) // make dev-aws's gateway answers the same
+	methods := make([]awsapigatewayv2.CorsHttpMethod, len(cors.AllowedMethods))
+	for i, m := range cors.AllowedMethods {
+		methods[i] = awsapigatewayv2.CorsHttpMethod(m)
 	}
 	a.HTTPAPI = awsapigatewayv2.NewHttpApi(stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("hybrid-storage API: one Lambda function per route group"),
 		CreateDefaultStage: jsii.Bool(false), // the stage below sets throttling per route
 		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: &allowed,
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{
-				awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST,
-				awsapigatewayv2.CorsHttpMethod_DELETE, awsapigatewayv2.CorsHttpMethod_HEAD,
-			},
-			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "Range"),
-			ExposeHeaders: jsii.Strings("Content-Disposition", "Content-Length", "ETag", "Retry-After"),
-			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
+			AllowOrigins:  jsii.Strings(cors.AllowedOrigins...),
+			AllowMethods:  &methods,
+			AllowHeaders:  jsii.Strings(cors.AllowedHeaders...),
+			ExposeHeaders: jsii.Strings(cors.ExposeHeaders...),
+			MaxAge:        awscdk.Duration_Seconds(jsii.Number(float64(cors.MaxAgeSeconds))),
 		},
 	})
 
@@ -246,19 +246,12 @@ func newGoFunction(scope constructs.Construct, f Function, props *APIProps, env 
 		Retention:     retention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	memory, timeout := 512.0, awscdk.Duration_Seconds(jsii.Number(29)) // HTTP API waits 30 s at most
+	auth := slices.ContainsFunc(f.Routes, isAuthRoute)
+	set := hosted.FunctionSettings(f.Name, auth) // memory, timeout, reserved concurrency
+	memory, timeout := float64(set.MemoryMB), awscdk.Duration_Seconds(jsii.Number(set.Timeout.Seconds()))
 	var reserved *float64
-	for _, r := range f.Routes {
-		if isAuthRoute(r) {
-			memory = 1024 // bcrypt cost 12 is CPU-bound; Lambda CPU grows with memory
-		}
-	}
-	if f.Name == SyncFunction {
-		memory, timeout = 1024, awscdk.Duration_Minutes(jsii.Number(15))
-		reserved = jsii.Number(1) // one sync run at a time
-	}
-	if f.Name == MigrateFunction {
-		timeout = awscdk.Duration_Minutes(jsii.Number(5)) // the trigger waits as long
+	if set.ReservedConcurrency > 0 {
+		reserved = jsii.Number(float64(set.ReservedConcurrency))
 	}
 	fnProps := &awslambda.FunctionProps{
 		Description:                  jsii.String(describe(f)),
@@ -315,7 +308,6 @@ func functionEnv(props *APIProps) map[string]*string {
 		EnvDatabaseURLSecretARN:        *props.Data.DatabaseURL.SecretArn(),
 		EnvMinioCredentialsSecretARN:   *props.Data.MinioCredentials.SecretArn(),
 		EnvSyncTriggerTokenSecretARN:   *props.Data.SyncTriggerToken.SecretArn(),
-		"ALGORITHM":                    "HS256",
 		"ACCESS_TOKEN_EXPIRE_MINUTES":  strconv.Itoa(orDefault(s.AccessTokenExpireMinutes, 1440)),
 		"MINIO_ENDPOINT":               s.MinioEndpoint,
 		"MINIO_PUBLIC_ENDPOINT":        public,
@@ -323,13 +315,14 @@ func functionEnv(props *APIProps) map[string]*string {
 		"MINIO_SECURE":                 strconv.FormatBool(s.MinioSecure),
 		"S3_BUCKET":                    *props.Data.ColdBucket.BucketName(),
 		"MAX_FILE_SIZE_MB":             strconv.Itoa(orDefault(s.MaxFileSizeMB, 100)),
-		"MULTIPART_THRESHOLD_MB":       "4",
 		"SYNC_BATCH_SIZE":              strconv.Itoa(orDefault(s.SyncBatchSize, 10)),
 		"SYNC_MAX_RETRIES":             strconv.Itoa(orDefault(s.SyncMaxRetries, 3)),
 		"DELETE_FROM_MINIO_AFTER_SYNC": strconv.FormatBool(s.DeleteFromMinioAfterSync),
 		"CORS_ORIGINS":                 strings.Join(props.CORSOrigins, ","),
 		"ALLOWED_CONTENT_TYPES":        s.AllowedContentTypes, // empty: any type
-		"DOWNLOAD_MODE":                "redirect",            // Lambda responses stop at 6 MB
+	}
+	for k, v := range hosted.FunctionEnv { // ALGORITHM, DOWNLOAD_MODE=redirect, ...
+		env[k] = v
 	}
 	out := make(map[string]*string, len(env))
 	for k, v := range env {

@@ -14,18 +14,19 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
 // SyncFunction is the directory under functions/ of the nightly sync job. It
 // is the only function allowed to exist without a route in httpapi.Routes:
 // EventBridge invokes it. When it also has routes it gets them as well.
-const SyncFunction = "sync"
+const SyncFunction = hosted.SyncFunction
 
 // MigrateFunction is the directory under functions/ of the function that
 // applies the database migrations. It never gets a route: a CDK Trigger
 // invokes it on every deploy (NewAPI).
-const MigrateFunction = "migrate"
+const MigrateFunction = hosted.MigrateFunction
 
 // Function is one Lambda function: a directory under functions/.
 type Function struct {

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 )
 
 // Logical IDs of the stateful resources. They are pinned so that a refactor
@@ -30,6 +32,10 @@ type StatefulProps struct {
 	// ColdBucketName is the physical name of the cold-tier bucket; empty lets
 	// CloudFormation choose one.
 	ColdBucketName string
+
+	// CORSOrigins are the SPA's origins: the cold bucket's CORS
+	// (hosted.ColdBucketCORS) lets browsers there GET presigned URLs.
+	CORSOrigins []string
 
 	// CreateDatabase creates an RDS PostgreSQL instance in a new VPC; the
 	// functions are then placed in that VPC. Off by default: the database
@@ -98,6 +104,9 @@ func NewStateful(scope constructs.Construct, id string, props *StatefulProps) *S
 	}
 	if props.ColdBucketName != "" {
 		bucketProps.BucketName = jsii.String(props.ColdBucketName)
+	}
+	if len(props.CORSOrigins) > 0 {
+		bucketProps.Cors = corsRules(hosted.ColdBucketCORS(props.CORSOrigins))
 	}
 	s.ColdBucket = awss3.NewBucket(stack, jsii.String("ColdTier"), bucketProps)
 	pin(s.ColdBucket, ColdBucketID)
@@ -194,6 +203,25 @@ func (s *Stateful) createDatabase(stack awscdk.Stack) {
 	pin(db.Node().FindChild(jsii.String("Secret")), DatabaseSecretID) // the generated secret, not its attachment
 	s.Vpc = vpc
 	s.AppSecurityGroup = app
+}
+
+// corsRules turns the table's CORS rules into the bucket's.
+func corsRules(rules []hosted.CORS) *[]*awss3.CorsRule {
+	out := make([]*awss3.CorsRule, len(rules))
+	for i, r := range rules {
+		methods := make([]awss3.HttpMethods, len(r.AllowedMethods))
+		for j, m := range r.AllowedMethods {
+			methods[j] = awss3.HttpMethods(m)
+		}
+		out[i] = &awss3.CorsRule{
+			AllowedOrigins: jsii.Strings(r.AllowedOrigins...),
+			AllowedMethods: &methods,
+			AllowedHeaders: jsii.Strings(r.AllowedHeaders...),
+			ExposedHeaders: jsii.Strings(r.ExposeHeaders...),
+			MaxAge:         jsii.Number(float64(r.MaxAgeSeconds)),
+		}
+	}
+	return &out
 }
 
 // newSecret creates a retained secret with a generated value and a pinned

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
@@ -11,7 +12,35 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 )
+
+// responseHeaders is the SPA's response headers policy (hosted.SPAHeaders):
+// its CSP, frame and referrer policy, nosniff, and HSTS.
+func responseHeaders(scope constructs.Construct, connect []string) awscloudfront.IResponseHeadersPolicy {
+	override := jsii.Bool(true)
+	return awscloudfront.NewResponseHeadersPolicy(scope, jsii.String("SpaHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("hybrid-storage SPA: CSP, no framing, no referrer"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String(hosted.CSP(connect)), Override: override,
+			},
+			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
+				FrameOption: awscloudfront.HeadersFrameOption(hosted.FrameOptions), Override: override,
+			},
+			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
+				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy(strings.ToUpper(strings.ReplaceAll(hosted.ReferrerPolicy, "-", "_"))), Override: override,
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: override},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(hosted.StrictTransportDays)),
+				IncludeSubdomains:   jsii.Bool(true),
+				Override:            override,
+			},
+		},
+	})
+}
 
 // WebProps configures the web stack.
 type WebProps struct {
@@ -19,6 +48,9 @@ type WebProps struct {
 	// WebDir is the built SPA (frontend/dist). When it does not exist the
 	// stack still synthesizes, with a warning, and deploys no files.
 	WebDir string
+	// ConnectSources are the origins the SPA talks to besides its own (the
+	// API, the hot tier, the cold tier): the connect-src of its CSP.
+	ConnectSources []string
 }
 
 // Web is the SPA: a private bucket behind CloudFront.
@@ -44,13 +76,14 @@ func NewWeb(scope constructs.Construct, id string, props *WebProps) *Web {
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 		AutoDeleteObjects: jsii.Bool(true),
 	})
-	spaFallback := func(status float64) *awscloudfront.ErrorResponse {
-		return &awscloudfront.ErrorResponse{
-			HttpStatus:         jsii.Number(status),
+	var fallback []*awscloudfront.ErrorResponse
+	for _, status := range hosted.SPAFallbackStatuses {
+		fallback = append(fallback, &awscloudfront.ErrorResponse{
+			HttpStatus:         jsii.Number(float64(status)),
 			ResponseHttpStatus: jsii.Number(200),
-			ResponsePagePath:   jsii.String("/index.html"),
+			ResponsePagePath:   jsii.String(hosted.SPAFallbackPage),
 			Ttl:                awscdk.Duration_Seconds(jsii.Number(10)),
-		}
+		})
 	}
 	w.Distribution = awscloudfront.NewDistribution(stack, jsii.String("Cdn"), &awscloudfront.DistributionProps{
 		Comment:           jsii.String("hybrid-storage SPA"),
@@ -60,11 +93,11 @@ func NewWeb(scope constructs.Construct, id string, props *WebProps) *Web {
 			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(w.Bucket, nil),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
-			ResponseHeadersPolicy: awscloudfront.ResponseHeadersPolicy_SECURITY_HEADERS(),
+			ResponseHeadersPolicy: responseHeaders(stack, props.ConnectSources),
 			Compress:              jsii.Bool(true),
 		},
 		// With OAC, S3 answers 403 for a missing key (no ListBucket).
-		ErrorResponses: &[]*awscloudfront.ErrorResponse{spaFallback(403), spaFallback(404)},
+		ErrorResponses: &fallback,
 	})
 	w.URL = "https://" + *w.Distribution.DistributionDomainName()
 

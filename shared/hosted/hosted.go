@@ -1,0 +1,223 @@
+// Package hosted holds the deployed shape's settings: what the CDK app
+// (infra/stacks), the SAM template (template.yaml), docs/deploy.md and
+// `make dev-aws` (local/devaws) must agree on. The CDK app builds from these
+// values; tests keep template.yaml, docs/deploy.md, frontend/nginx.conf and
+// the local stand-ins equal to them, so changing the infrastructure without
+// changing `make dev-aws` fails a test.
+package hosted
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+)
+
+// CORS is one CORS configuration: the HTTP API's CorsPreflight, or one
+// bucket CORS rule (S3's CORSRule).
+type CORS struct {
+	AllowedOrigins []string `json:"AllowedOrigins"`
+	AllowedMethods []string `json:"AllowedMethods"`
+	AllowedHeaders []string `json:"AllowedHeaders"`
+	ExposeHeaders  []string `json:"ExposeHeaders"`
+	MaxAgeSeconds  int      `json:"MaxAgeSeconds"`
+}
+
+// APICORS is the HTTP API's CORS configuration for the SPA's origins.
+func APICORS(origins []string) CORS {
+	return CORS{
+		AllowedOrigins: slices.Clone(origins),
+		AllowedMethods: []string{"GET", "POST", "DELETE", "HEAD"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Range"},
+		ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "ETag", "Retry-After"},
+		MaxAgeSeconds:  3600,
+	}
+}
+
+// ColdBucketCORS is the cold bucket's CORS (the stateful stack and
+// template.yaml set it): browsers on origins GET and HEAD presigned URLs.
+func ColdBucketCORS(origins []string) []CORS {
+	return []CORS{{
+		AllowedOrigins: slices.Clone(origins),
+		AllowedMethods: []string{"GET", "HEAD"},
+		AllowedHeaders: []string{"*"},
+		ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag"},
+		MaxAgeSeconds:  3600,
+	}}
+}
+
+// HotBucketCORS is the hot bucket's CORS as docs/deploy.md tells operators
+// to set it on their S3-compatible server: PUT of presigned upload parts
+// (the SPA reads each part's ETag), and GET/HEAD of presigned downloads.
+func HotBucketCORS(origins []string) []CORS {
+	return []CORS{
+		{
+			AllowedOrigins: slices.Clone(origins),
+			AllowedMethods: []string{"PUT"},
+			AllowedHeaders: []string{"*"},
+			ExposeHeaders:  []string{"ETag"},
+			MaxAgeSeconds:  3600,
+		},
+		{
+			AllowedOrigins: slices.Clone(origins),
+			AllowedMethods: []string{"GET", "HEAD"},
+			AllowedHeaders: []string{"*"},
+			ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag"},
+			MaxAgeSeconds:  3600,
+		},
+	}
+}
+
+// ReferrerPolicy is the SPA's Referrer-Policy: no URL (a presigned URL
+// or a file id in a path) leaves in a Referer header.
+const ReferrerPolicy = "no-referrer"
+
+// CSP is the SPA's Content-Security-Policy. connect lists the origins the
+// SPA talks to besides its own: the API and both tiers' public endpoints.
+// Styles are 'self' too: the build emits no inline style or script.
+func CSP(connect []string) string {
+	src := []string{"'self'"}
+	for _, o := range connect {
+		if o != "" && !slices.Contains(src, o) {
+			src = append(src, o)
+		}
+	}
+	return strings.Join([]string{
+		"default-src 'self'",
+		"script-src 'self'",
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"font-src 'self'",
+		"connect-src " + strings.Join(src, " "),
+		"object-src 'none'",
+		"base-uri 'self'",
+		"form-action 'self'",
+		"frame-ancestors 'none'",
+	}, "; ")
+}
+
+// Security headers of the SPA (besides the CSP), as CloudFront's
+// ResponseHeadersPolicy, nginx and the local servers send them.
+const (
+	FrameOptions        = "DENY"
+	ContentTypeOptions  = "nosniff"
+	StrictTransportDays = 365 // with includeSubDomains; HTTPS origins only (CloudFront)
+)
+
+// SPAHeaders are the response headers of every SPA response for the
+// connect-src origins (Strict-Transport-Security excluded: only an HTTPS
+// origin sends it).
+func SPAHeaders(connect []string) map[string]string {
+	return map[string]string{
+		"Content-Security-Policy": CSP(connect),
+		"X-Frame-Options":         FrameOptions,
+		"X-Content-Type-Options":  ContentTypeOptions,
+		"Referrer-Policy":         ReferrerPolicy,
+	}
+}
+
+// Origin returns scheme://host[:port] of an endpoint given as a URL or as
+// host:port (then secure picks the scheme); "" when endpoint is empty.
+func Origin(endpoint string, secure bool) string {
+	if endpoint == "" {
+		return ""
+	}
+	if strings.Contains(endpoint, "://") {
+		if u, err := url.Parse(endpoint); err == nil {
+			return u.Scheme + "://" + u.Host
+		}
+		return endpoint
+	}
+	if secure {
+		return "https://" + strings.TrimSuffix(endpoint, ":443")
+	}
+	return "http://" + strings.TrimSuffix(endpoint, ":80")
+}
+
+// ConnectSources are the origins a SPA served with cfg talks to besides
+// its own: the hot tier's public endpoint (presigned part PUTs, downloads)
+// and the cold tier's (presigned downloads in redirect mode; on AWS S3 the
+// bucket's virtual-hosted regional endpoint, as the SDK presigns).
+func ConnectSources(cfg config.Config) []string {
+	hot := cfg.Hot.PublicEndpoint
+	if hot == "" {
+		hot = cfg.Hot.Endpoint
+	}
+	out := []string{Origin(hot, cfg.Hot.Secure)}
+	cold := cfg.Cold.PublicEndpoint
+	if cold == "" {
+		cold = cfg.Cold.Endpoint
+	}
+	switch {
+	case cold != "":
+		out = append(out, Origin(cold, true))
+	case cfg.Cold.Bucket != "" && cfg.Cold.Region != "":
+		out = append(out, "https://"+cfg.Cold.Bucket+".s3."+cfg.Cold.Region+".amazonaws.com")
+	}
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
+}
+
+// FunctionEnv is the plain (non-secret, non-site-specific) environment the
+// API stack and template.yaml give every function, besides the endpoints,
+// buckets, origins, limits and the *_SECRET_ARN variables.
+var FunctionEnv = map[string]string{
+	"ALGORITHM":              "HS256",
+	"MULTIPART_THRESHOLD_MB": "4",
+	"DOWNLOAD_MODE":          "redirect", // Lambda responses stop at 6 MB
+}
+
+// Function is one function's runtime settings.
+type Function struct {
+	MemoryMB int
+	Timeout  time.Duration
+	// ReservedConcurrency caps the function's instances; 0 is none (the
+	// account's unreserved pool).
+	ReservedConcurrency int
+}
+
+// Names of the functions with settings of their own.
+const (
+	SyncFunction    = "sync"
+	MigrateFunction = "migrate"
+)
+
+// SyncReservedConcurrency is the sync function's reserved concurrency.
+// Runs never overlap because the job takes a PostgreSQL advisory lock, not
+// because of this cap; it must stay above 1 so that a manual
+// POST /api/sync/run while a run goes reaches the function and the lock
+// answers 409 SYNC_RUNNING (a Lambda throttle would be a 500 from API
+// Gateway). The cap bounds the database connections sync invocations hold.
+const SyncReservedConcurrency = 3
+
+// FunctionSettings returns the settings of functions/name; auth tells it
+// serves an unauthenticated auth route (signup, login: bcrypt-bound).
+func FunctionSettings(name string, auth bool) Function {
+	f := Function{MemoryMB: 512, Timeout: 29 * time.Second} // HTTP API waits 30 s at most
+	if auth {
+		f.MemoryMB = 1024 // bcrypt cost 12 is CPU-bound; Lambda CPU grows with memory
+	}
+	switch name {
+	case SyncFunction:
+		f = Function{MemoryMB: 1024, Timeout: 15 * time.Minute, ReservedConcurrency: SyncReservedConcurrency}
+	case MigrateFunction:
+		f.Timeout = 5 * time.Minute // the deploy trigger waits as long
+	}
+	return f
+}
+
+// Limits of API Gateway HTTP APIs and Lambda that the API meets.
+const (
+	MaxRequestBody     = 10 << 20         // HTTP API request payload
+	MaxPayload         = 6291456          // Lambda synchronous invocation request and response
+	IntegrationTimeout = 30 * time.Second // HTTP API waits for the function at most this long
+)
+
+// SPA fallback of the distribution: these statuses of the site bucket
+// answer /index.html with 200 (with origin access control, S3 answers 403
+// for a missing key).
+var (
+	SPAFallbackStatuses = []int{403, 404}
+	SPAFallbackPage     = "/index.html"
+)

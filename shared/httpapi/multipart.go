@@ -162,7 +162,7 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 	if err := core.ValidateOriginalFilename(filename); err != nil {
 		return core.UploadSession{}, err
 	}
-	safe, err := core.SanitizeFilename(filename)
+	safe, filename, err := core.UploadFilenames(filename)
 	if err != nil {
 		return core.UploadSession{}, err
 	}
@@ -183,7 +183,7 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 	return core.UploadSession{
 		ID:               uuid.NewString(),
 		UserID:           uid,
-		ObjectKey:        fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe),
+		ObjectKey:        core.ObjectKey(uid, safe),
 		Filename:         safe,
 		OriginalFilename: filename,
 		Size:             *size,

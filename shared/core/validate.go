@@ -104,12 +104,16 @@ const keyIDBytes = 36 + 1
 // UploadFilenames checks the name a client gave a file and returns the two
 // names the file keeps: stored, sanitised (SanitizeFilename) and cut to
 // MaxKeyNameBytes for its object key, and original, the name downloads
-// carry. Both upload paths call it. It returns an INVALID_FILENAME error
+// carry. Neither keeps bidi controls or zero-width characters
+// (StripInvisible). Both upload paths call it. It returns an INVALID_FILENAME error
 // for a name that is empty, not UTF-8, over 255 bytes, has control
 // characters, or has nothing usable left.
 func UploadFilenames(name string) (stored, original string, err error) {
 	if err := ValidateOriginalFilename(name); err != nil {
 		return "", "", err
+	}
+	if name = StripInvisible(name); name == "" {
+		return "", "", Errorf(CodeInvalidFilename, "filename has only invisible characters")
 	}
 	stored, err = SanitizeFilename(name)
 	if err != nil {
@@ -153,4 +157,29 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// StripInvisible removes from s the characters that change how a name
+// reads without showing themselves, so that "invoice\u202egnp.exe" cannot
+// pose as a PNG: bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E,
+// U+2066–U+2069), zero-width and invisible format characters (U+200B–U+200D,
+// U+2060–U+2065, U+206A–U+206F, U+FEFF), the soft hyphen U+00AD and the
+// Mongolian vowel separator U+180E.
+func StripInvisible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isInvisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isInvisible(r rune) bool {
+	switch {
+	case r == 0x00AD, r == 0x061C, r == 0x180E, r == 0xFEFF:
+	case 0x200B <= r && r <= 0x200F, 0x202A <= r && r <= 0x202E, 0x2060 <= r && r <= 0x206F:
+	default:
+		return false
+	}
+	return true
 }

@@ -89,7 +89,8 @@ func TestSanitizeFilename(t *testing.T) {
 
 func FuzzSanitizeFilename(f *testing.F) {
 	for _, s := range []string{"report.pdf", "../../x", `a\b`, "\x00", "é.txt", strings.Repeat("a", 300), "..", "a/",
-		strings.Repeat("日", 83) + ".txt", strings.Repeat("a", 215) + ".txt", "x" + strings.Repeat("😀", 62) + ".md"} {
+		strings.Repeat("日", 83) + ".txt", strings.Repeat("a", 215) + ".txt", "x" + strings.Repeat("😀", 62) + ".md",
+		"invoice\u202egnp.exe", "\ufeff\u200b.txt", "\u2066a\u2069"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -135,6 +136,13 @@ func checkUploadFilenames(t *testing.T, in string) {
 	if original == "" || len(original) > MaxFilenameBytes || !utf8.ValidString(original) {
 		t.Fatalf("UploadFilenames(%q) original %q: empty, over %d bytes or invalid UTF-8", in, original, MaxFilenameBytes)
 	}
+	for _, name := range []string{stored, original} {
+		for _, r := range name {
+			if isInvisible(r) || unicode.IsControl(r) {
+				t.Fatalf("UploadFilenames(%q) = %q, %q: keeps %U", in, stored, original, r)
+			}
+		}
+	}
 	if again, err := SanitizeFilename(stored); err != nil || again != stored {
 		t.Fatalf("stored name %q is not sanitised: → %q (%v)", stored, again, err)
 	}
@@ -163,6 +171,10 @@ func TestUploadFilenames(t *testing.T) {
 		{"256 bytes refused", strings.Repeat("a", 252) + ".txt", "", false},
 		{"empty refused", "", "", false},
 		{"control refused", "a\x01.txt", "", false},
+		{"bidi override", "invoice\u202egnp.exe", "invoicegnp.exe", true},
+		{"zero-width and BOM", "\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf", true},
+		{"bidi isolates and marks", "a\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u202a\u202b\u202c\u202db.txt", "ab.txt", true},
+		{"only invisible refused", "\u200b\u202e\ufeff", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +185,7 @@ func TestUploadFilenames(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || original != tc.in || stored != tc.wantStored {
+			if err != nil || original != StripInvisible(tc.in) || stored != tc.wantStored {
 				t.Fatalf("UploadFilenames(%d bytes) = %q (%d bytes), %q, %v; want %q", len(tc.in), stored, len(stored), original, err, tc.wantStored)
 			}
 			seg := ObjectKey(7, stored)

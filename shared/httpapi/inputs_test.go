@@ -9,7 +9,7 @@ import (
 )
 
 // rfc5987 percent-encodes every byte of s but letters, digits and ".-_",
-// for a filename*=UTF-8'' parameter.
+// for a filename*=UTF-8” parameter.
 func rfc5987(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -73,9 +73,9 @@ func TestLongFilenames(t *testing.T) {
 		"219 ascii":          strings.Repeat("c", 215) + ".txt",
 		"240 ascii":          strings.Repeat("d", 236) + ".txt",
 		"255 ascii":          strings.Repeat("e", 251) + ".txt",
-		"3-byte at the cut":  strings.Repeat("日", 83) + ".txt",     // 253 bytes; 214 = 71×3 + 1
+		"3-byte at the cut":  strings.Repeat("日", 83) + ".txt",      // 253 bytes; 214 = 71×3 + 1
 		"4-byte at the cut":  "x" + strings.Repeat("😀", 62) + ".md", // 252 bytes
-		"2-byte at the cut":  strings.Repeat("é", 125) + ".pdf",    // 254 bytes
+		"2-byte at the cut":  strings.Repeat("é", 125) + ".pdf",     // 254 bytes
 		"space at the cut":   strings.Repeat("f", 213) + " " + strings.Repeat("g", 30) + ".txt",
 		"long extension":     strings.Repeat("h", 200) + "." + strings.Repeat("x", 40),
 		"no extension 255":   strings.Repeat("i", 255),
@@ -122,5 +122,47 @@ func TestLongFilenames(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Bidi controls and zero-width characters are stripped from both names, so
+// neither the list nor Content-Disposition shows "invoice\u202egnp.exe" as
+// "invoiceexe.png"; a name of nothing else is refused.
+func TestInvisibleCharactersInFilenames(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("bidi@example.com")
+	tests := []struct{ in, want string }{
+		{"invoice\u202egnp.exe", "invoicegnp.exe"},
+		{"\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf"},
+		{"a\u2066b\u2069\u200e\u200f\u061c\u202a\u202dc.txt", "abc.txt"},
+	}
+	for _, p := range uploadPaths {
+		for _, tc := range tests {
+			t.Run(p.name+" "+tc.want, func(t *testing.T) {
+				status, body := p.up(c, tc.in, []byte("hello"))
+				if status != 201 {
+					t.Fatalf("status %d, body %s", status, body)
+				}
+				var f fileObj
+				if err := json.Unmarshal(body, &f); err != nil {
+					t.Fatal(err)
+				}
+				if f.OriginalFilename != tc.want || f.Filename != tc.want {
+					t.Errorf("filename %q, original_filename %q; want %q for both", f.Filename, f.OriginalFilename, tc.want)
+				}
+				resp, _ := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil)
+				want := `attachment; filename="` + tc.want + `"; filename*=UTF-8''` + tc.want
+				if cd := resp.Header.Get("Content-Disposition"); cd != want {
+					t.Errorf("Content-Disposition %q, want %q", cd, want)
+				}
+			})
+		}
+		t.Run(p.name+" only invisible", func(t *testing.T) {
+			status, body := p.up(c, "\u200b\u202e\ufeff", []byte("hello"))
+			if status != 400 || !strings.Contains(string(body), "INVALID_FILENAME") {
+				t.Errorf("status %d, body %s; want 400 INVALID_FILENAME", status, body)
+			}
+		})
 	}
 }

@@ -1,11 +1,14 @@
 package core
 
 import (
+	"fmt"
 	"net/mail"
 	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // Password limits. bcrypt reads at most 72 bytes, so longer passwords are
@@ -74,14 +77,56 @@ func SanitizeFilename(name string) (string, error) {
 	if s == "" {
 		return "", Errorf(CodeInvalidFilename, "filename is empty or has no usable characters")
 	}
-	if len(s) > MaxFilenameBytes {
-		ext := path.Ext(s)
-		if len(ext) > 16 {
-			ext = ""
-		}
-		s = strings.TrimRight(truncateUTF8(s[:len(s)-len(ext)], MaxFilenameBytes-len(ext)), " .") + ext
+	return fitName(s, MaxFilenameBytes), nil
+}
+
+// fitName cuts a sanitised name s to at most n bytes on a rune boundary,
+// keeping its extension when that is at most 16 bytes long.
+func fitName(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s, nil
+	ext := path.Ext(s)
+	if len(ext) > 16 {
+		ext = ""
+	}
+	return strings.TrimRight(truncateUTF8(s[:len(s)-len(ext)], n-len(ext)), " .") + ext
+}
+
+// MaxKeyNameBytes is the longest stored name: an object key ends in the
+// segment "{uuid}-{name}", and S3 servers that keep objects in files
+// (MinIO, versitygw) refuse a path segment over 255 bytes.
+const MaxKeyNameBytes = MaxFilenameBytes - keyIDBytes
+
+// keyIDBytes is the UUID and the dash before the name in a key's last segment.
+const keyIDBytes = 36 + 1
+
+// UploadFilenames checks the name a client gave a file and returns the two
+// names the file keeps: stored, sanitised (SanitizeFilename) and cut to
+// MaxKeyNameBytes for its object key, and original, the name downloads
+// carry. Neither keeps bidi controls or zero-width characters
+// (StripInvisible). Both upload paths call it. It returns an INVALID_FILENAME error
+// for a name that is empty, not UTF-8, over 255 bytes, has control
+// characters, or has nothing usable left.
+func UploadFilenames(name string) (stored, original string, err error) {
+	if err := ValidateOriginalFilename(name); err != nil {
+		return "", "", err
+	}
+	if name = StripInvisible(name); name == "" {
+		return "", "", Errorf(CodeInvalidFilename, "filename has only invisible characters")
+	}
+	stored, err = SanitizeFilename(name)
+	if err != nil {
+		return "", "", err
+	}
+	return fitName(stored, MaxKeyNameBytes), name, nil
+}
+
+// ObjectKey is the key of a new object of user userID with stored name
+// name (from UploadFilenames): "user-{id}/{uuid}-{name}", its last segment
+// within 255 bytes.
+func ObjectKey(userID int64, name string) string {
+	return fmt.Sprintf("user-%d/%s-%s", userID, uuid.NewString(), fitName(name, MaxKeyNameBytes))
 }
 
 // ValidateOriginalFilename checks the name kept for downloads: valid UTF-8,
@@ -112,4 +157,29 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// StripInvisible removes from s the characters that change how a name
+// reads without showing themselves, so that "invoice\u202egnp.exe" cannot
+// pose as a PNG: bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E,
+// U+2066–U+2069), zero-width and invisible format characters (U+200B–U+200D,
+// U+2060–U+2065, U+206A–U+206F, U+FEFF), the soft hyphen U+00AD and the
+// Mongolian vowel separator U+180E.
+func StripInvisible(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isInvisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isInvisible(r rune) bool {
+	switch {
+	case r == 0x00AD, r == 0x061C, r == 0x180E, r == 0xFEFF:
+	case 0x200B <= r && r <= 0x200F, 0x202A <= r && r <= 0x202E, 0x2060 <= r && r <= 0x206F:
+	default:
+		return false
+	}
+	return true
 }

@@ -88,7 +88,9 @@ func TestSanitizeFilename(t *testing.T) {
 }
 
 func FuzzSanitizeFilename(f *testing.F) {
-	for _, s := range []string{"report.pdf", "../../x", `a\b`, "\x00", "é.txt", strings.Repeat("a", 300), "..", "a/"} {
+	for _, s := range []string{"report.pdf", "../../x", `a\b`, "\x00", "é.txt", strings.Repeat("a", 300), "..", "a/",
+		strings.Repeat("日", 83) + ".txt", strings.Repeat("a", 215) + ".txt", "x" + strings.Repeat("😀", 62) + ".md",
+		"invoice\u202egnp.exe", "\ufeff\u200b.txt", "\u2066a\u2069"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -113,5 +115,83 @@ func FuzzSanitizeFilename(f *testing.F) {
 		if again, err := SanitizeFilename(out); err != nil || again != out {
 			t.Fatalf("not idempotent: %q → %q → %q (%v)", in, out, again, err)
 		}
+		checkUploadFilenames(t, in)
 	})
+}
+
+// checkUploadFilenames checks what UploadFilenames makes of in: a stored
+// name that fits an object key's last segment, is sanitised and stays as
+// it is when given again.
+func checkUploadFilenames(t *testing.T, in string) {
+	stored, original, err := UploadFilenames(in)
+	if err != nil {
+		if ErrorCode(err) != CodeInvalidFilename {
+			t.Fatalf("UploadFilenames(%q): error code %s", in, ErrorCode(err))
+		}
+		return
+	}
+	if stored == "" || len(stored) > MaxKeyNameBytes || !utf8.ValidString(stored) {
+		t.Fatalf("UploadFilenames(%q) stored %q: empty, over %d bytes or invalid UTF-8", in, stored, MaxKeyNameBytes)
+	}
+	if original == "" || len(original) > MaxFilenameBytes || !utf8.ValidString(original) {
+		t.Fatalf("UploadFilenames(%q) original %q: empty, over %d bytes or invalid UTF-8", in, original, MaxFilenameBytes)
+	}
+	for _, name := range []string{stored, original} {
+		for _, r := range name {
+			if isInvisible(r) || unicode.IsControl(r) {
+				t.Fatalf("UploadFilenames(%q) = %q, %q: keeps %U", in, stored, original, r)
+			}
+		}
+	}
+	if again, err := SanitizeFilename(stored); err != nil || again != stored {
+		t.Fatalf("stored name %q is not sanitised: → %q (%v)", stored, again, err)
+	}
+	if again, _, err := UploadFilenames(stored); err != nil || again != stored {
+		t.Fatalf("stored name %q changes when given again: → %q (%v)", stored, again, err)
+	}
+	if key := ObjectKey(1, stored); len(key[strings.LastIndexByte(key, '/')+1:]) > MaxFilenameBytes {
+		t.Fatalf("ObjectKey(%q) = %q: last segment over %d bytes", stored, key, MaxFilenameBytes)
+	}
+}
+
+func TestUploadFilenames(t *testing.T) {
+	tests := []struct {
+		name, in   string
+		wantStored string // "" means: only check the limits
+		ok         bool
+	}{
+		{"short", "report.pdf", "report.pdf", true},
+		{"218 bytes stay", strings.Repeat("a", 214) + ".txt", strings.Repeat("a", 214) + ".txt", true},
+		{"219 bytes are cut", strings.Repeat("a", 215) + ".txt", strings.Repeat("a", 214) + ".txt", true},
+		{"255 bytes are cut", strings.Repeat("a", 251) + ".txt", strings.Repeat("a", 214) + ".txt", true},
+		{"3-byte rune at the cut", strings.Repeat("日", 83) + ".txt", strings.Repeat("日", 71) + ".txt", true},
+		{"4-byte rune at the cut", "x" + strings.Repeat("😀", 62) + ".md", "x" + strings.Repeat("😀", 53) + ".md", true},
+		{"space at the cut", strings.Repeat("f", 213) + " g" + strings.Repeat("h", 30) + ".txt", strings.Repeat("f", 213) + ".txt", true},
+		{"long extension dropped", strings.Repeat("h", 200) + "." + strings.Repeat("x", 40), strings.Repeat("h", 200) + "." + strings.Repeat("x", 17), true},
+		{"256 bytes refused", strings.Repeat("a", 252) + ".txt", "", false},
+		{"empty refused", "", "", false},
+		{"control refused", "a\x01.txt", "", false},
+		{"bidi override", "invoice\u202egnp.exe", "invoicegnp.exe", true},
+		{"zero-width and BOM", "\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf", true},
+		{"bidi isolates and marks", "a\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u202a\u202b\u202c\u202db.txt", "ab.txt", true},
+		{"only invisible refused", "\u200b\u202e\ufeff", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stored, original, err := UploadFilenames(tc.in)
+			if !tc.ok {
+				if ErrorCode(err) != CodeInvalidFilename {
+					t.Fatalf("UploadFilenames(%d bytes) = %q, %v; want INVALID_FILENAME", len(tc.in), stored, err)
+				}
+				return
+			}
+			if err != nil || original != StripInvisible(tc.in) || stored != tc.wantStored {
+				t.Fatalf("UploadFilenames(%d bytes) = %q (%d bytes), %q, %v; want %q", len(tc.in), stored, len(stored), original, err, tc.wantStored)
+			}
+			seg := ObjectKey(7, stored)
+			if !strings.HasPrefix(seg, "user-7/") || len(seg[len("user-7/"):]) > 255 || !strings.HasSuffix(seg, "-"+stored) {
+				t.Errorf("ObjectKey = %q: last segment over 255 bytes or not ending in the name", seg)
+			}
+		})
+	}
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -73,7 +72,7 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 	if err := core.ValidateOriginalFilename(filename); err != nil {
 		return core.UploadSession{}, err
 	}
-	safe, err := core.SanitizeFilename(filename)
+	safe, filename, err := core.UploadFilenames(filename)
 	if err != nil {
 		return core.UploadSession{}, err
 	}
@@ -94,7 +93,7 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 	return core.UploadSession{
 		ID:               uuid.NewString(),
 		UserID:           uid,
-		ObjectKey:        fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe),
+		ObjectKey:        core.ObjectKey(uid, safe),
 		Filename:         safe,
 		OriginalFilename: filename,
 		Size:             *size,

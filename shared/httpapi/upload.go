@@ -19,8 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
@@ -132,12 +130,8 @@ func shortReason(err error) string {
 }
 
 func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) (core.File, error) {
-	original := part.FileName()
-	safe, err := core.SanitizeFilename(original)
+	safe, original, err := core.UploadFilenames(part.FileName())
 	if err != nil {
-		return core.File{}, err
-	}
-	if err := core.ValidateOriginalFilename(original); err != nil {
 		return core.File{}, err
 	}
 	// Read up to 1 MiB first: most files end within it and then go up in
@@ -159,7 +153,7 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 		return core.File{}, err
 	}
 
-	key := fmt.Sprintf("user-%d/%s-%s", uid, uuid.NewString(), safe)
+	key := core.ObjectKey(uid, safe)
 	sum := sha256.New()
 	src, size := io.MultiReader(bytes.NewReader(head), part), int64(-1)
 	if whole {

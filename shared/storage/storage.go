@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
 )
 
 // ErrNotFound is returned when an object or bucket does not exist.
@@ -57,8 +59,10 @@ func escapeKey(key string) string {
 
 // ContentDisposition builds an RFC 6266 attachment header for a file name:
 // an ASCII fallback in filename= and the exact UTF-8 name in filename*=
-// (RFC 5987).
+// (RFC 5987). Bidi controls and zero-width characters are left out
+// (core.StripInvisible), also of names stored before they were refused.
 func ContentDisposition(name string) string {
+	name = core.StripInvisible(name)
 	var ascii strings.Builder
 	for _, r := range name {
 		switch {

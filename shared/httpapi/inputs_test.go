@@ -1,0 +1,168 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// rfc5987 percent-encodes every byte of s but letters, digits and ".-_",
+// for a filename*=UTF-8” parameter.
+func rfc5987(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || strings.IndexByte(".-_", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// uploadNamed uploads data as a file named name (sent in filename*=, so any
+// UTF-8 arrives as it is) and returns the status and body.
+func (c *client) uploadNamed(name string, data []byte) (int, []byte) {
+	c.tb.Helper()
+	body := "--abc\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''" + rfc5987(name) +
+		"\r\nContent-Type: text/plain\r\n\r\n" + string(data) + "\r\n--abc--\r\n"
+	resp, b := c.do("POST", "/api/files/upload", strings.NewReader(body), map[string]string{"Content-Type": "multipart/form-data; boundary=abc"})
+	return resp.StatusCode, b
+}
+
+// uploadPresigned uploads data through the presigned multipart path (one
+// part) and returns the status and body of the creation, or of the
+// completion once the creation succeeded.
+func (c *client) uploadPresigned(name string, data []byte) (int, []byte) {
+	c.tb.Helper()
+	resp, b := c.do("POST", "/api/files/uploads", jsonReader(map[string]any{"filename": name, "size": len(data)}), jsonHeader)
+	if resp.StatusCode != 201 {
+		return resp.StatusCode, b
+	}
+	var u uploadObj
+	if err := json.Unmarshal(b, &u); err != nil {
+		c.tb.Fatal(err)
+	}
+	etag := putPart(c.tb, u.Parts[0].URL, data)
+	resp, b = c.do("POST", "/api/files/uploads/"+u.UploadID+"/complete", jsonReader(map[string]any{"parts": []partRef{{1, etag}}}), jsonHeader)
+	return resp.StatusCode, b
+}
+
+// uploadPaths are the two ways a file gets in.
+var uploadPaths = []struct {
+	name string
+	up   func(c *client, name string, data []byte) (int, []byte)
+}{
+	{"upload", (*client).uploadNamed},
+	{"presigned", (*client).uploadPresigned},
+}
+
+// Names up to 255 bytes are taken whole as the original name; the stored
+// name (the object key's last segment after "{uuid}-") is cut to fit 255
+// bytes on a rune boundary, keeping the extension. Longer names are refused.
+func TestLongFilenames(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("long-names@example.com")
+	names := map[string]string{
+		"200 ascii":          strings.Repeat("a", 196) + ".txt",
+		"218 ascii":          strings.Repeat("b", 214) + ".txt",
+		"219 ascii":          strings.Repeat("c", 215) + ".txt",
+		"240 ascii":          strings.Repeat("d", 236) + ".txt",
+		"255 ascii":          strings.Repeat("e", 251) + ".txt",
+		"3-byte at the cut":  strings.Repeat("日", 83) + ".txt",      // 253 bytes; 214 = 71×3 + 1
+		"4-byte at the cut":  "x" + strings.Repeat("😀", 62) + ".md", // 252 bytes
+		"2-byte at the cut":  strings.Repeat("é", 125) + ".pdf",     // 254 bytes
+		"space at the cut":   strings.Repeat("f", 213) + " " + strings.Repeat("g", 30) + ".txt",
+		"long extension":     strings.Repeat("h", 200) + "." + strings.Repeat("x", 40),
+		"no extension 255":   strings.Repeat("i", 255),
+		"multi-byte 255 end": strings.Repeat("j", 252) + "é" + "k",
+	}
+	for _, p := range uploadPaths {
+		for label, name := range names {
+			t.Run(p.name+" "+label, func(t *testing.T) {
+				status, body := p.up(c, name, []byte("hello"))
+				if status != 201 {
+					t.Fatalf("%d-byte name: status %d, body %s", len(name), status, body)
+				}
+				var f fileObj
+				if err := json.Unmarshal(body, &f); err != nil {
+					t.Fatal(err)
+				}
+				if f.OriginalFilename != name {
+					t.Errorf("original_filename %q, want the name sent (%d bytes)", f.OriginalFilename, len(name))
+				}
+				if len(f.Filename) > 218 || !utf8.ValidString(f.Filename) || f.Filename == "" {
+					t.Errorf("filename %q: %d bytes, want 1..218 of valid UTF-8", f.Filename, len(f.Filename))
+				}
+				if ext := name[strings.LastIndexByte(name, '.')+1:]; len(ext) <= 15 && strings.Contains(name, ".") && !strings.HasSuffix(f.Filename, "."+ext) {
+					t.Errorf("filename %q lost the extension .%s", f.Filename, ext)
+				}
+				seg := f.AccessURL[strings.LastIndexByte(f.AccessURL, '/')+1:]
+				if seg = mustURL(t, "http://x/"+seg).Path[1:]; len(seg) > 255 {
+					t.Errorf("key segment is %d bytes, want at most 255", len(seg))
+				}
+				resp, got := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil)
+				if resp.StatusCode != 200 || string(got) != "hello" {
+					t.Errorf("download: status %d, body %q", resp.StatusCode, got)
+				}
+				if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''"+rfc5987(name)) {
+					t.Errorf("Content-Disposition %q does not carry the original name", cd)
+				}
+			})
+		}
+		for _, n := range []int{256, 300} {
+			t.Run(fmt.Sprintf("%s %d bytes", p.name, n), func(t *testing.T) {
+				status, body := p.up(c, strings.Repeat("z", n-4)+".txt", []byte("hello"))
+				if status != 400 || !strings.Contains(string(body), "INVALID_FILENAME") {
+					t.Errorf("status %d, body %s; want 400 INVALID_FILENAME", status, body)
+				}
+			})
+		}
+	}
+}
+
+// Bidi controls and zero-width characters are stripped from both names, so
+// neither the list nor Content-Disposition shows "invoice\u202egnp.exe" as
+// "invoiceexe.png"; a name of nothing else is refused.
+func TestInvisibleCharactersInFilenames(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("bidi@example.com")
+	tests := []struct{ in, want string }{
+		{"invoice\u202egnp.exe", "invoicegnp.exe"},
+		{"\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf"},
+		{"a\u2066b\u2069\u200e\u200f\u061c\u202a\u202dc.txt", "abc.txt"},
+	}
+	for _, p := range uploadPaths {
+		for _, tc := range tests {
+			t.Run(p.name+" "+tc.want, func(t *testing.T) {
+				status, body := p.up(c, tc.in, []byte("hello"))
+				if status != 201 {
+					t.Fatalf("status %d, body %s", status, body)
+				}
+				var f fileObj
+				if err := json.Unmarshal(body, &f); err != nil {
+					t.Fatal(err)
+				}
+				if f.OriginalFilename != tc.want || f.Filename != tc.want {
+					t.Errorf("filename %q, original_filename %q; want %q for both", f.Filename, f.OriginalFilename, tc.want)
+				}
+				resp, _ := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil)
+				want := `attachment; filename="` + tc.want + `"; filename*=UTF-8''` + tc.want
+				if cd := resp.Header.Get("Content-Disposition"); cd != want {
+					t.Errorf("Content-Disposition %q, want %q", cd, want)
+				}
+			})
+		}
+		t.Run(p.name+" only invisible", func(t *testing.T) {
+			status, body := p.up(c, "\u200b\u202e\ufeff", []byte("hello"))
+			if status != 400 || !strings.Contains(string(body), "INVALID_FILENAME") {
+				t.Errorf("status %d, body %s; want 400 INVALID_FILENAME", status, body)
+			}
+		})
+	}
+}

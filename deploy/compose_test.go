@@ -2,12 +2,18 @@ package deploy
 
 import (
 	"bufio"
+	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 )
@@ -19,9 +25,88 @@ var backendUnset = map[string]string{
 	"AWS_SESSION_TOKEN": "only with temporary AWS keys; compose users give long-lived ones",
 }
 
+// composeSets are the ways the README runs compose: the base file alone,
+// with the dev overrides, with the prod overrides.
+var composeSets = map[string][]string{
+	"docker-compose.yml":      {"docker-compose.yml"},
+	"docker-compose.dev.yml":  {"docker-compose.yml", "docker-compose.dev.yml"},
+	"docker-compose.prod.yml": {"docker-compose.yml", "docker-compose.prod.yml"},
+}
+
+// envExample is .env.example as compose reads a .env file.
+func envExample(tb testing.TB) map[string]string {
+	tb.Helper()
+	env, err := dotenv.Read(filepath.Join(repoRoot, ".env.example"))
+	if err != nil {
+		tb.Fatalf(".env.example: %v", err)
+	}
+	return env
+}
+
+// loadCompose loads files the way `docker compose -f a -f b config` does in
+// the repository root with .env.example as its .env (and nothing from this
+// process's environment): merged in order, !reset and !override applied,
+// ${VAR} interpolated, validated against the Compose schema, normalized. It
+// returns the project and the variables interpolation asked for that
+// .env.example does not set.
+func loadCompose(tb testing.TB, files ...string) (*types.Project, []string) {
+	tb.Helper()
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, filepath.Join(root, f))
+	}
+	ctx := context.Background()
+	details, err := loader.LoadConfigFiles(ctx, paths, root)
+	if err != nil {
+		tb.Fatalf("compose %v: %v", files, err)
+	}
+	env := envExample(tb)
+	details.Environment = env
+	var missing []string
+	p, err := loader.LoadWithContext(ctx, *details, func(o *loader.Options) {
+		o.Interpolate.LookupValue = func(k string) (string, bool) {
+			v, ok := env[k]
+			if !ok && !slices.Contains(missing, k) {
+				missing = append(missing, k)
+			}
+			return v, ok
+		}
+	})
+	if err != nil {
+		tb.Fatalf("compose %v with .env.example: %v", files, err)
+	}
+	return p, missing
+}
+
+// services is one compose file's services as compose reads that file alone,
+// before interpolation and merging (what `docker compose config
+// --no-interpolate` starts from): ${VAR} references are still there.
 func services(tb testing.TB, file string) map[string]any {
 	tb.Helper()
-	s := getMap(readYAML(tb, file), "services")
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	details, err := loader.LoadConfigFiles(ctx, []string{filepath.Join(root, file)}, root)
+	if err != nil {
+		tb.Fatalf("%s: %v", file, err)
+	}
+	model, err := loader.LoadModelWithContext(ctx, *details, func(o *loader.Options) {
+		o.SetProjectName("hybrid-storage", true)
+		o.SkipInterpolation = true
+		o.SkipNormalization = true
+		o.SkipConsistencyCheck = true
+		o.SkipResolveEnvironment = true
+	})
+	if err != nil {
+		tb.Fatalf("%s: %v", file, err)
+	}
+	s := getMap(model, "services")
 	if s == nil {
 		tb.Fatalf("%s has no services", file)
 	}
@@ -29,51 +114,56 @@ func services(tb testing.TB, file string) map[string]any {
 }
 
 func TestComposeServices(t *testing.T) {
-	svc := services(t, "docker-compose.yml")
-	var got []string
-	for name := range svc {
-		got = append(got, name)
-	}
+	p, _ := loadCompose(t, "docker-compose.yml")
+	got := p.ServiceNames()
 	slices.Sort(got)
 	want := []string{"backend", "frontend", "minio", "minio-init", "postgres"}
 	if !slices.Equal(got, want) {
 		t.Errorf("services got %v, want %v", got, want)
 	}
 	for _, name := range []string{"postgres", "minio", "backend", "frontend"} {
-		test, _ := get(svc, name, "healthcheck", "test")
-		if list, _ := test.([]any); len(list) < 2 {
-			t.Errorf("%s: healthcheck test got %v, want a command", name, test)
+		hc := p.Services[name].HealthCheck
+		if hc == nil || len(hc.Test) < 2 || hc.Disable {
+			t.Errorf("%s: healthcheck %+v, want a command", name, hc)
 		}
 	}
-	if b := getString(svc, "backend", "build", "dockerfile"); b != "local/Dockerfile" {
-		t.Errorf("backend dockerfile got %q, want local/Dockerfile", b)
-	}
-	if f := getString(svc, "frontend", "build", "dockerfile"); f != "frontend/Dockerfile" {
-		t.Errorf("frontend dockerfile got %q, want frontend/Dockerfile", f)
+	for name, want := range map[string]string{"backend": "local/Dockerfile", "frontend": "frontend/Dockerfile"} {
+		b := p.Services[name].Build
+		if b == nil || b.Dockerfile != want {
+			t.Errorf("%s build %+v, want dockerfile %s", name, b, want)
+			continue
+		}
+		if ctx, _ := filepath.Abs(repoRoot); b.Context != ctx {
+			t.Errorf("%s build context %q, want the repository root %q", name, b.Context, ctx)
+		}
 	}
 }
 
 func TestComposeDependsOnConditions(t *testing.T) {
-	svc := services(t, "docker-compose.yml")
-	for _, tc := range []struct{ service, dep, condition string }{
-		{"minio-init", "minio", "service_healthy"},
-		{"backend", "postgres", "service_healthy"},
-		{"backend", "minio", "service_healthy"},
-		{"backend", "minio-init", "service_completed_successfully"},
-		{"frontend", "backend", "service_healthy"},
-	} {
-		if got := getString(svc, tc.service, "depends_on", tc.dep, "condition"); got != tc.condition {
-			t.Errorf("%s depends_on %s: condition got %q, want %q", tc.service, tc.dep, got, tc.condition)
-		}
-	}
-	// Every dependency names a service and has a condition.
-	for name, s := range svc {
-		for dep := range getMap(s, "depends_on") {
-			if _, ok := svc[dep]; !ok {
-				t.Errorf("%s depends on unknown service %s", name, dep)
+	for set, files := range composeSets {
+		p, _ := loadCompose(t, files...)
+		svc := p.Services
+		for _, tc := range []struct{ service, dep, condition string }{
+			{"minio-init", "minio", types.ServiceConditionHealthy},
+			{"backend", "postgres", types.ServiceConditionHealthy},
+			{"backend", "minio", types.ServiceConditionHealthy},
+			{"backend", "minio-init", types.ServiceConditionCompletedSuccessfully},
+			{"frontend", "backend", types.ServiceConditionHealthy},
+		} {
+			if got := svc[tc.service].DependsOn[tc.dep].Condition; got != tc.condition {
+				t.Errorf("%s: %s depends_on %s: condition got %q, want %q", set, tc.service, tc.dep, got, tc.condition)
 			}
-			if getString(s, "depends_on", dep, "condition") == "" {
-				t.Errorf("%s depends_on %s without a condition", name, dep)
+		}
+		// Every dependency names a service and waits for more than its start
+		// (what the short syntax, without a condition, means).
+		for name, s := range svc {
+			for dep, d := range s.DependsOn {
+				if _, ok := svc[dep]; !ok {
+					t.Errorf("%s: %s depends on unknown service %s", set, name, dep)
+				}
+				if d.Condition == "" || d.Condition == types.ServiceConditionStarted {
+					t.Errorf("%s: %s depends_on %s only waits for its start (no condition)", set, name, dep)
+				}
 			}
 		}
 	}
@@ -82,17 +172,18 @@ func TestComposeDependsOnConditions(t *testing.T) {
 var pinnedTag = regexp.MustCompile(`^[a-z0-9./_-]+:[A-Za-z0-9._-]*[0-9][A-Za-z0-9._-]*$`)
 
 func TestComposeImagesPinned(t *testing.T) {
-	for _, file := range []string{"docker-compose.yml", "docker-compose.dev.yml", "docker-compose.prod.yml"} {
-		for name, s := range services(t, file) {
-			img := getString(s, "image")
-			if img == "" {
+	for set, files := range composeSets {
+		p, _ := loadCompose(t, files...)
+		for name, s := range p.Services {
+			if s.Image == "" {
+				t.Errorf("%s: %s has no image", set, name)
 				continue
 			}
-			if _, built := getMap(s, "build")["dockerfile"]; built && file == "docker-compose.yml" {
+			if s.Build != nil {
 				continue // the tag names what compose builds
 			}
-			if !pinnedTag.MatchString(img) || strings.HasSuffix(img, ":latest") {
-				t.Errorf("%s: %s image %q is not pinned to a versioned tag", file, name, img)
+			if !pinnedTag.MatchString(s.Image) || strings.HasSuffix(s.Image, ":latest") {
+				t.Errorf("%s: %s image %q is not pinned to a versioned tag", set, name, s.Image)
 			}
 		}
 	}
@@ -102,7 +193,8 @@ func TestComposeImagesPinned(t *testing.T) {
 }
 
 func TestComposeBackendEnvironment(t *testing.T) {
-	env := getMap(services(t, "docker-compose.yml"), "backend", "environment")
+	p, _ := loadCompose(t, "docker-compose.yml")
+	env := p.Services["backend"].Environment
 	for _, name := range config.Names() {
 		_, set := env[name]
 		_, unset := backendUnset[name]
@@ -124,8 +216,9 @@ func TestComposeBackendEnvironment(t *testing.T) {
 		}
 	}
 	// Secrets come from .env, never from the compose file itself.
+	raw := getMap(services(t, "docker-compose.yml"), "backend", "environment")
 	for _, name := range []string{"SECRET_KEY", "MINIO_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "SYNC_TRIGGER_TOKEN"} {
-		if v, _ := env[name].(string); !strings.HasPrefix(v, "${") {
+		if v, _ := raw[name].(string); !strings.HasPrefix(v, "${") {
 			t.Errorf("backend %s = %q, want a ${...} reference to .env", name, v)
 		}
 	}
@@ -133,46 +226,38 @@ func TestComposeBackendEnvironment(t *testing.T) {
 
 func TestComposeOverrides(t *testing.T) {
 	base := services(t, "docker-compose.yml")
-	dev := services(t, "docker-compose.dev.yml")
-	prod := services(t, "docker-compose.prod.yml")
-	for file, svc := range map[string]map[string]any{"docker-compose.dev.yml": dev, "docker-compose.prod.yml": prod} {
-		for name := range svc {
+	for _, file := range []string{"docker-compose.dev.yml", "docker-compose.prod.yml"} {
+		for name := range services(t, file) {
 			if _, ok := base[name]; !ok {
 				t.Errorf("%s overrides %s, which docker-compose.yml does not define", file, name)
 			}
 		}
 	}
-	cmd, _ := get(dev, "backend", "command")
-	if !strings.Contains(strings.Join(toStrings(cmd), " "), "go run ./local") {
-		t.Errorf("dev backend command got %v, want go run ./local", cmd)
+	dev, _ := loadCompose(t, composeSets["docker-compose.dev.yml"]...)
+	if cmd := strings.Join(dev.Services["backend"].Command, " "); !strings.Contains(cmd, "go run ./local") {
+		t.Errorf("dev backend command got %q, want go run ./local", cmd)
 	}
-	if getString(dev, "backend", "environment", "DEV_MODE") != "true" {
+	if v := dev.Services["backend"].Environment["DEV_MODE"]; v == nil || *v != "true" {
 		t.Error("dev backend: DEV_MODE, want true")
 	}
-	fcmd, _ := get(dev, "frontend", "command")
-	if !strings.Contains(strings.Join(toStrings(fcmd), " "), "npm run dev -- --host") {
-		t.Errorf("dev frontend command got %v, want npm run dev -- --host", fcmd)
+	if b := dev.Services["backend"].Build; b != nil {
+		t.Errorf("dev backend still builds %+v (want build: !reset, it runs from the source)", b)
 	}
-	for name := range base {
-		if getMap(prod, name, "deploy", "resources", "limits")["memory"] == nil {
+	if cmd := strings.Join(dev.Services["frontend"].Command, " "); !strings.Contains(cmd, "npm run dev -- --host") {
+		t.Errorf("dev frontend command got %q, want npm run dev -- --host", cmd)
+	}
+	if ports := dev.Services["frontend"].Ports; len(ports) != 1 || ports[0].Target != 5173 {
+		t.Errorf("dev frontend ports %+v, want only 5173 (ports: !override)", ports)
+	}
+	prod, _ := loadCompose(t, composeSets["docker-compose.prod.yml"]...)
+	for name, s := range prod.Services {
+		if s.Deploy == nil || s.Deploy.Resources.Limits == nil || s.Deploy.Resources.Limits.MemoryBytes <= 0 {
 			t.Errorf("prod: %s has no memory limit", name)
 		}
 	}
-}
-
-func toStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			s, _ := e.(string)
-			out = append(out, s)
-		}
-		return out
+	if n := len(prod.Services["postgres"].Ports); n != 0 {
+		t.Errorf("prod: postgres publishes %d ports, want none (ports: !reset [])", n)
 	}
-	return nil
 }
 
 func TestEnvExample(t *testing.T) {
@@ -203,17 +288,15 @@ func TestEnvExample(t *testing.T) {
 			t.Errorf(".env.example has no %s", name)
 		}
 	}
-	// Every ${VAR} the compose files interpolate is in .env.example.
-	for _, file := range []string{"docker-compose.yml", "docker-compose.dev.yml", "docker-compose.prod.yml"} {
-		raw, err := os.ReadFile(filepath.Join(repoRoot, file))
-		if err != nil {
-			t.Fatal(err)
+	// Every variable the compose files interpolate is in .env.example.
+	for set, files := range composeSets {
+		if _, missing := loadCompose(t, files...); len(missing) > 0 {
+			t.Errorf("%s interpolates %v, which .env.example does not list", set, missing)
 		}
-		for _, m := range regexp.MustCompile(`\$\{([A-Z0-9_]+)`).FindAllStringSubmatch(string(raw), -1) {
-			if _, ok := vals[m[1]]; !ok {
-				t.Errorf("%s uses ${%s}, which .env.example does not list", file, m[1])
-			}
-		}
+	}
+	// And compose reads .env.example as this test does.
+	if got := envExample(t); !maps.Equal(got, vals) {
+		t.Errorf(".env.example as compose reads it\n%v\nwant\n%v", got, vals)
 	}
 	// Placeholders, not secrets: nothing that looks like an AWS key or a long random string.
 	awsKey := regexp.MustCompile(`(AKIA|ASIA)[A-Z0-9]{16}`)

@@ -69,7 +69,7 @@ func samFunctions(tb testing.TB, tmpl map[string]any) map[string]samFunction {
 
 func TestSAMFunctionsMatchDirectories(t *testing.T) {
 	dirs := functionDirs(t)
-	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	var got []string
 	for name := range fns {
 		got = append(got, name)
@@ -87,7 +87,7 @@ func TestSAMFunctionsMatchDirectories(t *testing.T) {
 }
 
 func TestSAMRoutesMatchRouteTable(t *testing.T) {
-	tmpl := readYAML(t, "template.yaml")
+	tmpl := readTemplate(t, "template.yaml")
 	fns := samFunctions(t, tmpl)
 	type route struct{ fn, method, path string }
 	var got, want []route
@@ -131,7 +131,7 @@ func TestSAMRoutesMatchRouteTable(t *testing.T) {
 }
 
 func TestSAMGlobals(t *testing.T) {
-	tmpl := readYAML(t, "template.yaml")
+	tmpl := readTemplate(t, "template.yaml")
 	g := getMap(tmpl, "Globals", "Function")
 	for k, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap"} {
 		if got := getString(g, k); got != want {
@@ -193,7 +193,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 func TestSAMSyncSchedule(t *testing.T) {
-	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	f, ok := fns[syncFunction]
 	if !ok {
 		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", syncFunction)
@@ -223,7 +223,7 @@ func TestSAMSyncSchedule(t *testing.T) {
 }
 
 func TestSAMColdBucket(t *testing.T) {
-	tmpl := readYAML(t, "template.yaml")
+	tmpl := readTemplate(t, "template.yaml")
 	b := getMap(tmpl, "Resources", "ColdBucket")
 	if getString(b, "Type") != "AWS::S3::Bucket" || getString(b, "DeletionPolicy") != "Retain" {
 		t.Fatalf("ColdBucket: type %q deletion policy %q, want AWS::S3::Bucket Retain", getString(b, "Type"), getString(b, "DeletionPolicy"))
@@ -284,7 +284,7 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 			}
 		}
 	}
-	walk(readYAML(t, "template.yaml"))
+	walk(readTemplate(t, "template.yaml"))
 	if count == 0 {
 		t.Error("found no Allow statement at all: the walk is broken")
 	}
@@ -295,7 +295,7 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 // reading stored files and /readyz read; DELETE /api/files/{id} reads and
 // deletes; uploads and everything else get nothing on the cold bucket.
 func TestSAMColdBucketGrants(t *testing.T) {
-	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	want := func(name string) string {
 		if name == syncFunction {
 			return "crud"
@@ -346,7 +346,7 @@ func TestSAMColdBucketGrants(t *testing.T) {
 // secrets it needs, no event source (never an HTTP route), and a timeout
 // long enough for migrations; the template tells how to run it.
 func TestSAMMigrateFunction(t *testing.T) {
-	fns := samFunctions(t, readYAML(t, "template.yaml"))
+	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	f, ok := fns[migrateFunction]
 	if !ok {
 		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", migrateFunction)

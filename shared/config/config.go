@@ -46,6 +46,10 @@ type Config struct {
 
 	Port   int
 	WebDir string
+
+	// Caps on one user's open presigned upload sessions.
+	MaxOpenUploads     int   // sessions
+	MaxOpenUploadBytes int64 // bytes their declared sizes add up to
 }
 
 // HotConfig locates the hot tier (MinIO or any S3-compatible server).
@@ -164,6 +168,8 @@ var variables = []variable{
 	{"DELETE_FROM_MINIO_AFTER_SYNC", "false", "delete the hot copy once a file is safely in S3", boolVar(func(c *Config) *bool { return &c.DeleteFromMinioAfterSync })},
 	{"PORT", "8000", "local server port", intVar(1, 65535, func(c *Config, n int) { c.Port = n })},
 	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},
+	{"MAX_OPEN_UPLOADS", "10", "presigned uploads one user may have open at once (1..10000); more answer 429 TOO_MANY_UPLOADS", intVar(1, 10000, func(c *Config, n int) { c.MaxOpenUploads = n })},
+	{"MAX_OPEN_UPLOAD_MB", "20480", "MiB the declared sizes of one user's open presigned uploads may add up to (1..1073741824, at least MAX_FILE_SIZE_MB); more answer 413 UPLOAD_QUOTA_EXCEEDED", intVar(1, 1<<30, func(c *Config, n int) { c.MaxOpenUploadBytes = int64(n) << 20 })},
 }
 
 // Names lists every environment variable Load reads, in table order.
@@ -219,6 +225,9 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Cold.PublicEndpoint = c.Cold.Endpoint
 	}
 	c.Hot.Region = c.Cold.Region
+	if err := checkUploadCaps(c); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
@@ -310,4 +319,14 @@ func bucket(field func(*Config) *string) func(*Config, string) error {
 		*field(c) = v
 		return nil
 	}
+}
+
+// checkUploadCaps refuses caps under which a file of the largest size
+// could never be uploaded.
+func checkUploadCaps(c Config) error {
+	if c.MaxOpenUploadBytes < c.MaxFileSize {
+		return fmt.Errorf("config: MAX_OPEN_UPLOAD_MB: is %d, below MAX_FILE_SIZE_MB (%d): a file of the largest size could never be uploaded",
+			c.MaxOpenUploadBytes>>20, c.MaxFileSize>>20)
+	}
+	return nil
 }

@@ -58,6 +58,10 @@ type Config struct {
 
 	Port   int
 	WebDir string
+
+	// Caps on one user's open presigned upload sessions.
+	MaxOpenUploads     int   // sessions
+	MaxOpenUploadBytes int64 // bytes their declared sizes add up to
 }
 
 // HotConfig locates the hot tier (MinIO or any S3-compatible server).
@@ -202,6 +206,8 @@ var variables = []variable{
 		return nil
 	}},
 	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},
+	{"MAX_OPEN_UPLOADS", "10", "presigned uploads one user may have open at once (1..10000); more answer 429 TOO_MANY_UPLOADS", intVar(1, 10000, func(c *Config, n int) { c.MaxOpenUploads = n })},
+	{"MAX_OPEN_UPLOAD_MB", "20480", "MiB the declared sizes of one user's open presigned uploads may add up to (1..1073741824, at least MAX_FILE_SIZE_MB); more answer 413 UPLOAD_QUOTA_EXCEEDED", intVar(1, 1<<30, func(c *Config, n int) { c.MaxOpenUploadBytes = int64(n) << 20 })},
 }
 
 // Names lists every environment variable Load reads, in table order.
@@ -266,6 +272,9 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	if err := c.checkTiersDiffer(); err != nil {
+		return Config{}, err
+	}
+	if err := checkUploadCaps(c); err != nil {
 		return Config{}, err
 	}
 	return c, nil
@@ -450,4 +459,14 @@ func bucket(field func(*Config) *string) func(*Config, string) error {
 		*field(c) = v
 		return nil
 	}
+}
+
+// checkUploadCaps refuses caps under which a file of the largest size
+// could never be uploaded.
+func checkUploadCaps(c Config) error {
+	if c.MaxOpenUploadBytes < c.MaxFileSize {
+		return fmt.Errorf("config: MAX_OPEN_UPLOAD_MB: is %d, below MAX_FILE_SIZE_MB (%d): a file of the largest size could never be uploaded",
+			c.MaxOpenUploadBytes>>20, c.MaxFileSize>>20)
+	}
+	return nil
 }

@@ -32,6 +32,8 @@ const (
 	CodeSyncRunning        Code = "SYNC_RUNNING"
 	CodeFileBusy           Code = "FILE_BUSY"         // the sync job is moving the file: retry after Retry-After
 	CodeUploadCompleting   Code = "UPLOAD_COMPLETING" // another request is finishing the upload: retry after Retry-After
+	CodeTooManyUploads     Code = "TOO_MANY_UPLOADS"  // MAX_OPEN_UPLOADS reached: complete or abort one first
+	CodeUploadQuota        Code = "UPLOAD_QUOTA_EXCEEDED"
 	CodeInternal           Code = "INTERNAL_ERROR"
 )
 

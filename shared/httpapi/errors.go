@@ -29,13 +29,13 @@ func statusOf(c core.Code) int {
 		return http.StatusMethodNotAllowed
 	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeFileBusy, core.CodeUploadCompleting:
 		return http.StatusConflict
-	case core.CodeFileTooLarge, core.CodeBodyTooLarge:
+	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota:
 		return http.StatusRequestEntityTooLarge
 	case core.CodeUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case core.CodeRangeNotSatisfied:
 		return http.StatusRequestedRangeNotSatisfiable
-	case core.CodeRateLimited:
+	case core.CodeRateLimited, core.CodeTooManyUploads:
 		return http.StatusTooManyRequests
 	case core.CodeUnavailable:
 		return http.StatusServiceUnavailable

@@ -15,7 +15,8 @@ import (
 
 // uploadStore is what the presigned multipart endpoints need of the database.
 type uploadStore interface {
-	CreateUpload(ctx context.Context, s *core.UploadSession) error
+	CheckUploadQuota(ctx context.Context, userID, size int64, q postgres.UploadQuota) error
+	CreateUpload(ctx context.Context, s *core.UploadSession, q postgres.UploadQuota) error
 	UploadForUser(ctx context.Context, userID int64, id string, now time.Time) (core.UploadSession, error)
 	LeaseUpload(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, error)
 	ClaimFinish(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, bool, error)
@@ -29,7 +30,7 @@ type uploadStore interface {
 // multipartTier is what they need of the hot tier besides tier.
 type multipartTier interface {
 	NewMultipartUpload(ctx context.Context, key string, o storage.PutOptions) (string, error)
-	PresignPart(ctx context.Context, key, uploadID string, n int, ttl time.Duration) (string, error)
+	PresignPart(ctx context.Context, key, uploadID string, n int, size int64, ttl time.Duration) (string, error)
 	ListParts(ctx context.Context, key, uploadID string) ([]storage.Part, error)
 	CompleteMultipartUpload(ctx context.Context, key, uploadID string, parts []storage.Part) error
 	AbortMultipartUpload(ctx context.Context, key, uploadID string) error
@@ -118,7 +119,7 @@ func (a *API) sessionJSON(ctx context.Context, s core.UploadSession, done []part
 		URLExpiresIn: int(ttl / time.Second), PartsDone: done, Parts: make([]partURL, 0, len(want)),
 	}
 	for _, n := range want {
-		u, err := a.HotParts.PresignPart(ctx, s.ObjectKey, s.StorageUploadID, n, ttl)
+		u, err := a.HotParts.PresignPart(ctx, s.ObjectKey, s.StorageUploadID, n, s.PartLen(n), ttl)
 		if err != nil {
 			return uploadJSON{}, err
 		}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -10,12 +11,15 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 )
 
 // createUpload starts a presigned multipart upload: the limits are checked
-// against the declared size and type, the hot tier starts the upload, the
-// session is recorded and every part gets a presigned PUT URL.
+// against the declared size and type and the user's open sessions
+// (MAX_OPEN_UPLOADS, MAX_OPEN_UPLOAD_MB), the hot tier starts the upload,
+// the session is recorded and every part gets a presigned PUT URL with its
+// size signed in.
 func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
@@ -33,6 +37,11 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	quota := postgres.UploadQuota{Sessions: a.Config.MaxOpenUploads, Bytes: a.Config.MaxOpenUploadBytes}
+	if err := a.Uploads.CheckUploadQuota(ctx, uid, s.Size, quota); err != nil {
+		a.quotaError(w, r, err)
+		return
+	}
 	s.StorageUploadID, err = a.HotParts.NewMultipartUpload(ctx, s.ObjectKey, storage.PutOptions{
 		ContentType: s.ContentType,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(s.OriginalFilename)},
@@ -41,9 +50,9 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.Uploads.CreateUpload(ctx, &s); err != nil {
+	if err := a.Uploads.CreateUpload(ctx, &s, quota); err != nil { // the quota again, atomically
 		a.discard(ctx)(s) //nolint:errcheck // logged inside
-		a.writeError(w, r, err)
+		a.quotaError(w, r, err)
 		return
 	}
 	all := make([]int, s.PartCount())
@@ -101,4 +110,12 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 		PartSize:         PartSize(*size),
 		ExpiresAt:        now.Add(uploadSessionTTL).UTC(),
 	}, nil
+}
+
+// quotaError answers err, with Retry-After when it is TOO_MANY_UPLOADS.
+func (a *API) quotaError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, postgres.ErrTooManyUploads) {
+		w.Header().Set("Retry-After", strconv.Itoa(postgres.TooManyUploadsRetryAfter))
+	}
+	a.writeError(w, r, err)
 }

@@ -54,12 +54,16 @@ func TestMultipartCompletionSurvivesADisconnect(t *testing.T) {
 		firstDone <- err
 	}()
 	if onLambda() {
-		time.Sleep(200 * time.Millisecond)
+		// API Gateway does not cancel an invocation whose client hung up
+		// (and the emulator cannot take a cancelled one: it panics), so
+		// on Lambda the first request stays connected and the retry
+		// comes at once, concurrently.
+		time.Sleep(50 * time.Millisecond)
 	} else {
 		<-hashing
+		cancel()
+		<-firstDone
 	}
-	cancel()
-	<-firstDone
 
 	if !onLambda() {
 		var st struct {
@@ -85,6 +89,10 @@ func TestMultipartCompletionSurvivesADisconnect(t *testing.T) {
 	if resp.StatusCode != wantStatus {
 		t.Fatalf("retry: status %d, want %d; body %s", resp.StatusCode, wantStatus, body)
 	}
+	if onLambda() {
+		<-firstDone
+	}
+	cancel()
 	var f fileObj
 	if err := json.Unmarshal(body, &f); err != nil {
 		t.Fatal(err)

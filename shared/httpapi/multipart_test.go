@@ -1,14 +1,17 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -231,21 +234,101 @@ func TestMultipartResume(t *testing.T) {
 	}
 }
 
-func TestMultipartDeclaredSizeMismatch(t *testing.T) {
+// Each part URL carries its part's size as a signed Content-Length: the
+// tier refuses a body of any other size (a part URL of a 10 MiB upload
+// once took 150 MiB), and the right size goes through.
+func TestMultipartPartURLsAcceptOnlyTheirSize(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	c := s.client(t).signup("liar@example.com")
 	u := c.createUpload("short.bin", 8*mib+1000, "")
-	refs := []partRef{{1, putPart(t, u.Parts[0].URL, randomBytes(t, 8*mib))}, {2, putPart(t, u.Parts[1].URL, randomBytes(t, 10))}}
-	resp, body := c.do("POST", "/api/files/uploads/"+u.UploadID+"/complete", jsonReader(map[string]any{"parts": refs}), jsonHeader)
-	wantError(t, resp, body, 400, "VALIDATION_ERROR")
-	if objects, uploads := s.hotState(t); objects != 0 || uploads != 0 || s.sessions(t) != 0 {
-		t.Errorf("after mismatch: %d objects, %d open uploads, %d sessions; want none", objects, uploads, s.sessions(t))
+	if !strings.Contains(u.Parts[0].URL, "content-length") {
+		t.Errorf("part URL %s does not sign content-length", u.Parts[0].URL)
 	}
-	var list struct{ Files []fileObj }
-	c.json("GET", "/api/files", nil, 200, &list)
-	if len(list.Files) != 0 {
-		t.Errorf("files %+v, want none", list.Files)
+	for _, tc := range []struct {
+		name string
+		part int
+		size int
+	}{
+		{"first part too long", 0, 8*mib + 1},
+		{"first part too short", 0, 8*mib - 1},
+		{"last part far too long", 1, 24 * mib},
+		{"last part too short", 1, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := rawPut(t, u.Parts[tc.part].URL, randomBytes(t, tc.size))
+			if resp.StatusCode != 403 {
+				t.Errorf("PUT of %d bytes to part %d: status %d, want 403", tc.size, tc.part+1, resp.StatusCode)
+			}
+		})
+	}
+	if _, uploads := s.hotState(t); uploads != 1 {
+		t.Fatalf("%d open uploads, want 1", uploads)
+	}
+	var got uploadObj
+	c.json("GET", "/api/files/uploads/"+u.UploadID, nil, 200, &got)
+	if len(got.PartsDone) != 0 {
+		t.Fatalf("parts_done %+v after refused PUTs, want none", got.PartsDone)
+	}
+	data := randomBytes(t, 8*mib+1000)
+	refs := []partRef{{1, putPart(t, u.Parts[0].URL, data[:8*mib])}, {2, putPart(t, u.Parts[1].URL, data[8*mib:])}}
+	var f fileObj
+	c.json("POST", "/api/files/uploads/"+u.UploadID+"/complete", map[string]any{"parts": refs}, 201, &f)
+	if f.Checksum != sha(data) {
+		t.Errorf("file %+v, want the uploaded bytes", f)
+	}
+}
+
+// rawPut PUTs body to u over a connection of its own and reads the answer
+// as soon as there is one: a server refusing from the headers may hang up
+// on the rest of the body, and net/http's client then reports only the
+// broken pipe.
+func rawPut(tb testing.TB, u string, body []byte) *http.Response {
+	tb.Helper()
+	pu := mustURL(tb, u)
+	conn, err := net.Dial("tcp", pu.Host)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", pu.RequestURI(), pu.Host, len(body))
+	go conn.Write(body) //nolint:errcheck // the server may refuse before reading it
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		tb.Fatalf("PUT %d bytes: read answer: %v", len(body), err)
+	}
+	return resp
+}
+
+// A user may have MAX_OPEN_UPLOADS sessions open, declaring at most
+// MAX_OPEN_UPLOAD_MB in all; completing or aborting one frees its place.
+// Another user is not affected.
+func TestMultipartOpenUploadCaps(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) {
+		c.MaxOpenUploads = 3
+		c.MaxOpenUploadBytes = 40 * mib
+		c.MaxFileSize = 30 * mib
+	})
+	c := s.client(t).signup("caps@example.com")
+	other := s.client(t).signup("caps-other@example.com")
+	a := c.createUpload("a.bin", 9*mib, "")
+	c.createUpload("b.bin", 9*mib, "")
+	// 18 MiB open: 30 more would pass 40 MiB.
+	resp, body := c.do("POST", "/api/files/uploads", jsonReader(map[string]any{"filename": "big.bin", "size": 30 * mib}), jsonHeader)
+	wantError(t, resp, body, 413, "UPLOAD_QUOTA_EXCEEDED")
+	c.createUpload("c.bin", 9*mib, "")
+	resp, body = c.do("POST", "/api/files/uploads", jsonReader(map[string]any{"filename": "d.bin", "size": 9 * mib}), jsonHeader)
+	wantError(t, resp, body, 429, "TOO_MANY_UPLOADS")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("429 TOO_MANY_UPLOADS without Retry-After")
+	}
+	other.createUpload("theirs.bin", 30*mib, "")
+	c.json("DELETE", "/api/files/uploads/"+a.UploadID, nil, 204, nil)
+	c.createUpload("d.bin", 9*mib, "")
+	if _, uploads := s.hotState(t); uploads != 4 || s.sessions(t) != 4 {
+		t.Errorf("%d open uploads and %d sessions, want 4 and 4 (the refused ones leave nothing)", uploads, s.sessions(t))
 	}
 }
 

@@ -45,15 +45,80 @@ func ownedUpload(s core.UploadSession, err error, userID int64, now time.Time) (
 	return s, nil
 }
 
-// CreateUpload records a new upload session; CreatedAt is filled in.
-func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession) error {
-	err := db.Pool.QueryRow(ctx, `INSERT INTO upload_sessions
+// UploadQuota caps one user's open upload sessions: how many, and the
+// bytes their declared sizes add up to.
+type UploadQuota struct {
+	Sessions int
+	Bytes    int64
+}
+
+// Errors of the upload quota, and the Retry-After (seconds) of the first.
+var (
+	ErrTooManyUploads = core.Errorf(core.CodeTooManyUploads, "too many uploads in progress: complete or cancel one first")
+	ErrUploadQuota    = core.Errorf(core.CodeUploadQuota, "the uploads in progress would add up to more than you may upload at once: complete or cancel one first")
+)
+
+// TooManyUploadsRetryAfter is the Retry-After, in seconds, of
+// ErrTooManyUploads.
+const TooManyUploadsRetryAfter = 60
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// checkQuota returns ErrTooManyUploads or ErrUploadQuota when one more
+// session of size bytes would take userID over q.
+func checkQuota(ctx context.Context, db querier, userID, size int64, q UploadQuota) error {
+	var n int
+	var bytes int64
+	if err := db.QueryRow(ctx, `SELECT count(*), coalesce(sum(declared_size), 0) FROM upload_sessions
+		WHERE user_id = $1 AND expires_at > now()`, userID).Scan(&n, &bytes); err != nil {
+		return fmt.Errorf("count open uploads of user %d: %w", userID, err)
+	}
+	switch {
+	case n+1 > q.Sessions:
+		return ErrTooManyUploads
+	case bytes+size > q.Bytes:
+		return ErrUploadQuota
+	}
+	return nil
+}
+
+// CheckUploadQuota returns ErrTooManyUploads or ErrUploadQuota when a new
+// session of size bytes would take userID over q (a check before any work;
+// CreateUpload checks again).
+func (db *DB) CheckUploadQuota(ctx context.Context, userID, size int64, q UploadQuota) error {
+	return checkQuota(ctx, db.Pool, userID, size, q)
+}
+
+// CreateUpload records a new upload session unless it would take its user
+// over q (ErrTooManyUploads, ErrUploadQuota): the check and the insert are
+// one transaction holding the user's row, so concurrent creations cannot
+// pass the caps together. CreatedAt is filled in.
+func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession, q UploadQuota) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin create upload: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	// NO KEY UPDATE: serialises a user's creations without blocking the
+	// key-share locks of inserts that reference the user.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, s.UserID); err != nil {
+		return fmt.Errorf("lock user %d: %w", s.UserID, err)
+	}
+	if err := checkQuota(ctx, tx, s.UserID, s.Size, q); err != nil {
+		return err
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO upload_sessions
 		(id, user_id, object_key, storage_upload_id, filename, original_filename, declared_size, content_type, part_size, expires_at)
 		VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
 		s.ID, s.UserID, s.ObjectKey, s.StorageUploadID, s.Filename, s.OriginalFilename, s.Size, s.ContentType, s.PartSize, s.ExpiresAt,
 	).Scan(&s.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert upload session: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit upload session: %w", err)
 	}
 	return nil
 }

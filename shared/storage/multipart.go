@@ -39,10 +39,13 @@ func (h *Hot) NewMultipartUpload(ctx context.Context, key string, o PutOptions) 
 
 // PresignPart returns a URL a client PUTs part number n of the upload to,
 // with no credentials of its own, valid for ttl (at most
-// MaxPartPresignTTL). It signs for the public endpoint and does no I/O.
-func (h *Hot) PresignPart(ctx context.Context, key, uploadID string, n int, ttl time.Duration) (string, error) {
+// MaxPartPresignTTL). The part's size is signed into the URL as its
+// Content-Length, so the tier refuses a body of any other size (403). It
+// signs for the public endpoint and does no I/O.
+func (h *Hot) PresignPart(ctx context.Context, key, uploadID string, n int, size int64, ttl time.Duration) (string, error) {
 	params := url.Values{"partNumber": {strconv.Itoa(n)}, "uploadId": {uploadID}}
-	u, err := h.presign.Presign(ctx, http.MethodPut, h.bucket, key, min(ttl, MaxPartPresignTTL), params)
+	signed := http.Header{"Content-Length": {strconv.FormatInt(size, 10)}}
+	u, err := h.presign.PresignHeader(ctx, http.MethodPut, h.bucket, key, min(ttl, MaxPartPresignTTL), params, signed)
 	if err != nil {
 		return "", fmt.Errorf("hot presign part %d of %s: %w", n, key, err)
 	}

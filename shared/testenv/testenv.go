@@ -284,6 +284,8 @@ func Env(cfg config.Config) []string {
 		"SYNC_TRIGGER_TOKEN=" + cfg.SyncTriggerToken,
 		"SYNC_LOG_FILE=" + cfg.SyncLogFile,
 		"DELETE_FROM_MINIO_AFTER_SYNC=" + strconv.FormatBool(cfg.DeleteFromMinioAfterSync),
+		"MAX_OPEN_UPLOADS=" + strconv.Itoa(cfg.MaxOpenUploads),
+		"MAX_OPEN_UPLOAD_MB=" + strconv.FormatInt(cfg.MaxOpenUploadBytes>>20, 10),
 	}
 }
 

@@ -28,6 +28,7 @@ const (
 	CodeUnsupportedMedia   Code = "UNSUPPORTED_MEDIA_TYPE"
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeRangeNotSatisfied  Code = "RANGE_NOT_SATISFIABLE"
+	CodePreconditionFailed Code = "PRECONDITION_FAILED"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
 	CodeSyncRunning        Code = "SYNC_RUNNING"
 	CodeInternal           Code = "INTERNAL_ERROR"

@@ -109,6 +109,8 @@ func (e *errorRewriter) WriteHeader(code int) {
 	switch code {
 	case http.StatusRequestedRangeNotSatisfiable:
 		err = core.Errorf(core.CodeRangeNotSatisfied, "requested range is outside the file")
+	case http.StatusPreconditionFailed:
+		err = core.Errorf(core.CodePreconditionFailed, "the file does not match If-Match or has changed since If-Unmodified-Since")
 	}
 	e.api.writeError(e.ResponseWriter, e.r, err)
 }

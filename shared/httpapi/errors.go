@@ -35,6 +35,8 @@ func statusOf(c core.Code) int {
 		return http.StatusUnsupportedMediaType
 	case core.CodeRangeNotSatisfied:
 		return http.StatusRequestedRangeNotSatisfiable
+	case core.CodePreconditionFailed:
+		return http.StatusPreconditionFailed
 	case core.CodeRateLimited:
 		return http.StatusTooManyRequests
 	case core.CodeUnavailable:

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
@@ -340,5 +341,44 @@ func TestDownloadRangesCostFewTierReads(t *testing.T) {
 		if p.Header.Get("Content-Range") != want.cr || !bytes.Equal(b, want.body) {
 			t.Errorf("part %q with %d bytes, want %q", p.Header.Get("Content-Range"), len(b), want.cr)
 		}
+	}
+}
+
+// Preconditions that do not hold answer 412 PRECONDITION_FAILED, in JSON.
+func TestDownloadPreconditions(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("preconditions@example.com")
+	data := randomBytes(t, 100)
+	f := c.mustUpload("cond.bin", data)
+	etag := `"` + f.Checksum + `"`
+	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	future := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"If-Match other", map[string]string{"If-Match": `"not-the-etag"`}, 412},
+		{"If-Match same", map[string]string{"If-Match": etag}, 200},
+		{"If-Match any", map[string]string{"If-Match": "*"}, 200},
+		{"If-Match other with a range", map[string]string{"If-Match": `"x"`, "Range": "bytes=-0"}, 412},
+		{"If-Unmodified-Since before the upload", map[string]string{"If-Unmodified-Since": past}, 412},
+		{"If-Unmodified-Since after the upload", map[string]string{"If-Unmodified-Since": future}, 200},
+		{"If-None-Match same", map[string]string{"If-None-Match": etag}, 304},
+		{"If-Range other: whole file", map[string]string{"If-Range": `"x"`, "Range": "bytes=0-9"}, 200},
+		{"If-Range same: the range", map[string]string{"If-Range": etag, "Range": "bytes=0-9"}, 206},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, tc.header)
+			if tc.status == 412 {
+				wantError(t, resp, body, 412, "PRECONDITION_FAILED")
+				return
+			}
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d; body %.200s", resp.StatusCode, tc.status, body)
+			}
+		})
 	}
 }

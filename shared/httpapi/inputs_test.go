@@ -382,3 +382,48 @@ func TestDownloadPreconditions(t *testing.T) {
 		})
 	}
 }
+
+// A body of the wrong shape is a VALIDATION_ERROR whose detail says what
+// is wrong, on every JSON endpoint: never " has the wrong type".
+func TestJSONBodyShapes(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("shapes@example.com")
+	u := c.createUpload("shape.bin", 10, "")
+	complete := "/api/files/uploads/" + u.UploadID + "/complete"
+	tests := []struct {
+		name, path, body string
+		detail, field    string
+	}{
+		{"login array", "/api/auth/login", `[]`, "request body must be a JSON object, not an array", ""},
+		{"login number", "/api/auth/login", `42`, "request body must be a JSON object, not a number", ""},
+		{"login string", "/api/auth/login", `"me@example.com"`, "request body must be a JSON object, not a string", ""},
+		{"login null", "/api/auth/login", `null`, "request body must be a JSON object, not null", ""},
+		{"login true", "/api/auth/login", ` true`, "request body must be a JSON object, not true or false", ""},
+		{"login bad JSON after an array", "/api/auth/login", `[1,`, "request body is not valid JSON", ""},
+		{"login email number", "/api/auth/login", `{"email":5,"password":"x"}`, "email must be a string, not a number", "email"},
+		{"signup password object", "/api/auth/signup", `{"email":"a@example.com","password":{}}`, "password must be a string, not an object", "password"},
+		{"signup array", "/api/auth/signup", `[{"email":"a@example.com"}]`, "request body must be a JSON object, not an array", ""},
+		{"create size string", "/api/files/uploads", `{"filename":"a.bin","size":"9"}`, "size must be an integer, not a string", "size"},
+		{"create size fraction", "/api/files/uploads", `{"filename":"a.bin","size":1.5}`, "size must be an integer, not number 1.5", "size"},
+		{"create filename array", "/api/files/uploads", `{"filename":["a"],"size":9}`, "filename must be a string, not an array", "filename"},
+		{"create null", "/api/files/uploads", `null`, "request body must be a JSON object, not null", ""},
+		{"complete parts object", complete, `{"parts":{}}`, "parts must be an array, not an object", "parts"},
+		{"complete nested part number", complete, `{"parts":[{"part_number":"1","etag":"x"}]}`, "parts.part_number must be an integer, not a string", "parts.part_number"},
+		{"complete nested etag", complete, `{"parts":[{"part_number":1,"etag":7}]}`, "parts.etag must be a string, not a number", "parts.etag"},
+		{"complete string", complete, `"parts"`, "request body must be a JSON object, not a string", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := c.do("POST", tc.path, strings.NewReader(tc.body), jsonHeader)
+			wantError(t, resp, body, 400, "VALIDATION_ERROR")
+			var e struct{ Detail, Field string }
+			if err := json.Unmarshal(body, &e); err != nil {
+				t.Fatal(err)
+			}
+			if e.Detail != tc.detail || e.Field != tc.field {
+				t.Errorf("detail %q, field %q; want %q, %q", e.Detail, e.Field, tc.detail, tc.field)
+			}
+		})
+	}
+}

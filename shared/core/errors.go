@@ -25,6 +25,7 @@ const (
 	CodeInvalidFilename    Code = "INVALID_FILENAME"
 	CodeFileTooLarge       Code = "FILE_TOO_LARGE"
 	CodeBodyTooLarge       Code = "BODY_TOO_LARGE"
+	CodeHeadersTooLarge    Code = "HEADERS_TOO_LARGE"
 	CodeUnsupportedMedia   Code = "UNSUPPORTED_MEDIA_TYPE"
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeRangeNotSatisfied  Code = "RANGE_NOT_SATISFIABLE"

@@ -31,6 +31,8 @@ func statusOf(c core.Code) int {
 		return http.StatusConflict
 	case core.CodeFileTooLarge, core.CodeBodyTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case core.CodeHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
 	case core.CodeUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case core.CodeRangeNotSatisfied:

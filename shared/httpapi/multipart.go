@@ -455,7 +455,7 @@ func (a *API) matchParts(ctx context.Context, in completeRequest, s core.UploadS
 		if !ok {
 			return nil, core.FieldError("parts", "part %d has not been uploaded", p.PartNumber)
 		}
-		if normalizeETag(p.ETag) != normalizeETag(have.ETag) {
+		if storage.TrimETag(p.ETag) != storage.TrimETag(have.ETag) {
 			return nil, core.FieldError("parts", "etag of part %d does not match the uploaded part", p.PartNumber)
 		}
 		if want := s.PartLen(p.PartNumber); have.Size != want {
@@ -521,13 +521,6 @@ func hashObject(r io.Reader) (head []byte, sum string, n int64, err error) {
 		return nil, "", 0, err
 	}
 	return head, hex.EncodeToString(h.Sum(nil)), int64(k) + rest, nil
-}
-
-func normalizeETag(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		return s[1 : len(s)-1]
-	}
-	return s
 }
 
 // AbortExpiredUploads aborts every upload session whose time has run out:

@@ -136,3 +136,13 @@ func TestRangeReaderSpans(t *testing.T) {
 		t.Errorf("rest %q, %v", rest, err)
 	}
 }
+
+func TestTrimETag(t *testing.T) {
+	for in, want := range map[string]string{
+		`"abc"`: "abc", "abc": "abc", `""`: "", `"`: `"`, "": "", `"a"b"`: `a"b`, `"abc`: `"abc`,
+	} {
+		if got := TrimETag(in); got != want {
+			t.Errorf("TrimETag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -57,16 +57,28 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// http.ServeContent checks the preconditions and writes the answer; it
 	// sees the ranges planRanges kept, and the tier is asked for each one.
-	// API Gateway's adapter splits a header at commas into several values.
-	asked := r.Header.Values("Range")
-	rng, spans := planRanges(strings.Join(asked, ","), f.Size)
-	if len(asked) > 1 || r.Header.Get("Range") != rng {
-		r = r.Clone(ctx)
+	r = r.Clone(ctx)
+	joinListHeaders(r.Header)
+	rng, spans := planRanges(r.Header.Get("Range"), f.Size)
+	if rng == "" {
+		r.Header.Del("Range")
+	} else {
 		r.Header.Set("Range", rng)
 	}
 	body := storage.RangeReader(f.Size, spans, func(off, n int64) (io.ReadCloser, error) { return t.OpenRange(ctx, f.ObjectKey, off, n) })
 	defer body.Close()
 	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, deadline: a.writeDeadline(w)}, r, "", f.UploadedAt, body)
+}
+
+// joinListHeaders joins into one value each list header http.ServeContent
+// reads with Header.Get: API Gateway's adapter splits a header at its
+// commas into several values.
+func joinListHeaders(h http.Header) {
+	for _, k := range []string{"Range", "If-Match", "If-None-Match"} {
+		if vs := h.Values(k); len(vs) > 1 {
+			h.Set(k, strings.Join(vs, ","))
+		}
+	}
 }
 
 func (a *API) redirect(w http.ResponseWriter, r *http.Request, f core.File, asJSON bool) {

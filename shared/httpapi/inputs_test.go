@@ -366,6 +366,8 @@ func TestDownloadPreconditions(t *testing.T) {
 		{"If-Unmodified-Since before the upload", map[string]string{"If-Unmodified-Since": past}, 412},
 		{"If-Unmodified-Since after the upload", map[string]string{"If-Unmodified-Since": future}, 200},
 		{"If-None-Match same", map[string]string{"If-None-Match": etag}, 304},
+		{"If-None-Match list", map[string]string{"If-None-Match": `"x", ` + etag}, 304},
+		{"If-Match list", map[string]string{"If-Match": `"x", ` + etag}, 200},
 		{"If-Range other: whole file", map[string]string{"If-Range": `"x"`, "Range": "bytes=0-9"}, 200},
 		{"If-Range same: the range", map[string]string{"If-Range": etag, "Range": "bytes=0-9"}, 206},
 	}

@@ -25,9 +25,11 @@ const (
 	CodeInvalidFilename    Code = "INVALID_FILENAME"
 	CodeFileTooLarge       Code = "FILE_TOO_LARGE"
 	CodeBodyTooLarge       Code = "BODY_TOO_LARGE"
+	CodeHeadersTooLarge    Code = "HEADERS_TOO_LARGE"
 	CodeUnsupportedMedia   Code = "UNSUPPORTED_MEDIA_TYPE"
 	CodeRateLimited        Code = "RATE_LIMITED"
 	CodeRangeNotSatisfied  Code = "RANGE_NOT_SATISFIABLE"
+	CodePreconditionFailed Code = "PRECONDITION_FAILED"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
 	CodeSyncRunning        Code = "SYNC_RUNNING"
 	CodeFileBusy           Code = "FILE_BUSY"         // the sync job is moving the file: retry after Retry-After

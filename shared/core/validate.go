@@ -105,9 +105,9 @@ const keyIDBytes = 36 + 1
 // names the file keeps: stored, sanitised (SanitizeFilename) and cut to
 // MaxKeyNameBytes for its object key, and original, the name downloads
 // carry. Neither keeps bidi controls or zero-width characters
-// (StripInvisible). Both upload paths call it. It returns an INVALID_FILENAME error
-// for a name that is empty, not UTF-8, over 255 bytes, has control
-// characters, or has nothing usable left.
+// (StripInvisible). Both upload paths call it. It returns an
+// INVALID_FILENAME error for a name that is empty, not UTF-8, over 255
+// bytes, has control characters, or has nothing usable left.
 func UploadFilenames(name string) (stored, original string, err error) {
 	if err := ValidateOriginalFilename(name); err != nil {
 		return "", "", err

@@ -38,6 +38,7 @@ type fileStore interface {
 type tier interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.ObjectInfo, error)
 	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	Stat(ctx context.Context, key string) (storage.ObjectInfo, error)
 	PresignGet(ctx context.Context, key, filename string, ttl time.Duration) (string, error)
 	Delete(ctx context.Context, key string) error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,9 +55,30 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", `"`+f.ChecksumSHA256+`"`)
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	body := storage.RangeReader(f.Size, func(off int64) (io.ReadCloser, error) { return t.Open(ctx, f.ObjectKey, off) })
+	// http.ServeContent checks the preconditions and writes the answer; it
+	// sees the ranges planRanges kept, and the tier is asked for each one.
+	r = r.Clone(ctx)
+	joinListHeaders(r.Header)
+	rng, spans := planRanges(r.Header.Get("Range"), f.Size)
+	if rng == "" {
+		r.Header.Del("Range")
+	} else {
+		r.Header.Set("Range", rng)
+	}
+	body := storage.RangeReader(f.Size, spans, func(off, n int64) (io.ReadCloser, error) { return t.OpenRange(ctx, f.ObjectKey, off, n) })
 	defer body.Close()
 	http.ServeContent(&errorRewriter{ResponseWriter: w, api: a, r: r, deadline: a.writeDeadline(w)}, r, "", f.UploadedAt, body)
+}
+
+// joinListHeaders joins into one value each list header http.ServeContent
+// reads with Header.Get: API Gateway's adapter splits a header at its
+// commas into several values.
+func joinListHeaders(h http.Header) {
+	for _, k := range []string{"Range", "If-Match", "If-None-Match"} {
+		if vs := h.Values(k); len(vs) > 1 {
+			h.Set(k, strings.Join(vs, ","))
+		}
+	}
 }
 
 func (a *API) redirect(w http.ResponseWriter, r *http.Request, f core.File, asJSON bool) {
@@ -95,12 +117,14 @@ func (e *errorRewriter) WriteHeader(code int) {
 	for _, k := range []string{"Content-Disposition", "ETag", "Content-Length", "Content-Security-Policy"} {
 		h.Del(k)
 	}
-	c := core.CodeBadRequest
-	msg := http.StatusText(code)
-	if code == http.StatusRequestedRangeNotSatisfiable {
-		c, msg = core.CodeRangeNotSatisfied, "requested range is outside the file"
+	err := core.Errorf(core.CodeBadRequest, "%s", http.StatusText(code))
+	switch code {
+	case http.StatusRequestedRangeNotSatisfiable:
+		err = core.Errorf(core.CodeRangeNotSatisfied, "requested range is outside the file")
+	case http.StatusPreconditionFailed:
+		err = core.Errorf(core.CodePreconditionFailed, "the file does not match If-Match or has changed since If-Unmodified-Since")
 	}
-	e.api.writeError(e.ResponseWriter, e.r, core.Errorf(c, "%s", msg))
+	e.api.writeError(e.ResponseWriter, e.r, err)
 }
 
 func (e *errorRewriter) Write(b []byte) (int, error) {

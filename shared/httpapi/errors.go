@@ -31,10 +31,14 @@ func statusOf(c core.Code) int {
 		return http.StatusConflict
 	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota:
 		return http.StatusRequestEntityTooLarge
+	case core.CodeHeadersTooLarge:
+		return http.StatusRequestHeaderFieldsTooLarge
 	case core.CodeUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case core.CodeRangeNotSatisfied:
 		return http.StatusRequestedRangeNotSatisfiable
+	case core.CodePreconditionFailed:
+		return http.StatusPreconditionFailed
 	case core.CodeRateLimited, core.CodeTooManyUploads:
 		return http.StatusTooManyRequests
 	case core.CodeUnavailable:

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -214,8 +215,14 @@ func clientIP(r *http.Request) string {
 
 // jsonNotFound answers requests the mux has no route for: 405 with Allow
 // when the path exists under other methods, 404 otherwise, both as JSON.
+// A path with empty, "." or ".." segments is 400, where ServeMux would
+// redirect to the clean path with an HTML page.
 func jsonNotFound(mux *http.ServeMux, a *API) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != cleanPath(p) {
+			a.writeError(w, r, core.Errorf(core.CodeBadRequest, "request path has empty, . or .. segments"))
+			return
+		}
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
@@ -236,4 +243,17 @@ func jsonNotFound(mux *http.ServeMux, a *API) http.Handler {
 		}
 		a.writeError(w, r, core.Errorf(core.CodeNotFound, "no such endpoint"))
 	})
+}
+
+// cleanPath is p as ServeMux cleans it: path.Clean, keeping a trailing
+// slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }

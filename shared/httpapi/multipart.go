@@ -163,10 +163,3 @@ func (a *API) endUpload(ctx context.Context, s core.UploadSession) {
 		a.Logger.ErrorContext(ctx, "could not end failed upload; the janitor will", "upload_id", s.ID, "err", err.Error())
 	}
 }
-
-func normalizeETag(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		return s[1 : len(s)-1]
-	}
-	return s
-}

@@ -152,7 +152,7 @@ func (a *API) matchParts(ctx context.Context, in completeRequest, s core.UploadS
 		if !ok {
 			return nil, core.FieldError("parts", "part %d has not been uploaded", p.PartNumber)
 		}
-		if normalizeETag(p.ETag) != normalizeETag(have.ETag) {
+		if storage.TrimETag(p.ETag) != storage.TrimETag(have.ETag) {
 			return nil, core.FieldError("parts", "etag of part %d does not match the uploaded part", p.PartNumber)
 		}
 		if want := s.PartLen(p.PartNumber); have.Size != want {

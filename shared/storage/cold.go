@@ -124,8 +124,20 @@ const minPartSize = 5 << 20
 
 // Open returns the object's bytes from offset to the end.
 func (c *Cold) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	return c.OpenRange(ctx, key, offset, -1)
+}
+
+// OpenRange returns length bytes of the object from offset (to the end
+// when length is negative), with one GET of that range.
+func (c *Cold) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if length == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
 	in := &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)}
-	if offset > 0 {
+	switch {
+	case length > 0:
+		in.Range = aws.String("bytes=" + strconv.FormatInt(offset, 10) + "-" + strconv.FormatInt(offset+length-1, 10))
+	case offset > 0:
 		in.Range = aws.String("bytes=" + strconv.FormatInt(offset, 10) + "-")
 	}
 	out, err := c.Client.GetObject(ctx, in)

@@ -98,11 +98,25 @@ func (h *Hot) Put(ctx context.Context, key string, r io.Reader, size int64, o Pu
 
 // Open returns the object's bytes from offset to the end.
 func (h *Hot) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+	return h.OpenRange(ctx, key, offset, -1)
+}
+
+// OpenRange returns length bytes of the object from offset (to the end
+// when length is negative), with one GET of that range.
+func (h *Hot) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if length == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
 	opts := minio.GetObjectOptions{}
-	if offset > 0 {
-		if err := opts.SetRange(offset, 0); err != nil {
-			return nil, err
-		}
+	var err error
+	switch {
+	case length > 0:
+		err = opts.SetRange(offset, offset+length-1) // bytes=N-M
+	case offset > 0:
+		err = opts.SetRange(offset, 0) // bytes=N-
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hot get %s: %w", key, err)
 	}
 	// minio.Core.GetObject sends the request now, so a missing key fails
 	// here and not on the first read.

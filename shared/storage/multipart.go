@@ -63,7 +63,7 @@ func (h *Hot) ListParts(ctx context.Context, key, uploadID string) ([]Part, erro
 			return nil, fmt.Errorf("hot list parts of %s: %w", key, mapUploadErr(err))
 		}
 		for _, p := range res.ObjectParts {
-			parts = append(parts, Part{Number: p.PartNumber, ETag: trimETag(p.ETag), Size: p.Size})
+			parts = append(parts, Part{Number: p.PartNumber, ETag: TrimETag(p.ETag), Size: p.Size})
 		}
 		if !res.IsTruncated || res.NextPartNumberMarker <= marker {
 			return parts, nil
@@ -103,7 +103,9 @@ func mapUploadErr(err error) error {
 	return mapMinioErr(err)
 }
 
-func trimETag(s string) string {
+// TrimETag returns an ETag without its surrounding quotes: servers and
+// clients send part ETags quoted or not, and they compare without them.
+func TrimETag(s string) string {
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		return s[1 : len(s)-1]
 	}

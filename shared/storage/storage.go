@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -98,19 +99,36 @@ func rfc5987Escape(s string) string {
 	return b.String()
 }
 
+// ByteRange is Length bytes of an object from Offset.
+type ByteRange struct{ Offset, Length int64 }
+
 // RangeReader returns an io.ReadSeeker over an object of the given size that
 // opens a ranged GET (through open) only when read, and again after each
-// seek. It lets http.ServeContent serve Range requests from either tier
-// without buffering.
-func RangeReader(size int64, open func(offset int64) (io.ReadCloser, error)) io.ReadSeekCloser {
-	return &rangeReader{size: size, open: open}
+// seek. A GET asks for the bytes up to the end of the range of spans
+// (sorted by offset) that holds the position, or else up to the end of the
+// object, so a download of a few ranges costs one bounded GET per range.
+// It lets http.ServeContent serve Range requests from either tier without
+// buffering.
+func RangeReader(size int64, spans []ByteRange, open func(offset, length int64) (io.ReadCloser, error)) io.ReadSeekCloser {
+	return &rangeReader{size: size, spans: spans, open: open}
 }
 
 type rangeReader struct {
 	size   int64
+	spans  []ByteRange
 	offset int64
-	open   func(offset int64) (io.ReadCloser, error)
+	end    int64 // of the GET being read
+	open   func(offset, length int64) (io.ReadCloser, error)
 	body   io.ReadCloser
+}
+
+// spanEnd is where a GET from off stops.
+func (r *rangeReader) spanEnd(off int64) int64 {
+	i := sort.Search(len(r.spans), func(i int) bool { return r.spans[i].Offset+r.spans[i].Length > off })
+	if i < len(r.spans) && r.spans[i].Offset <= off {
+		return min(r.spans[i].Offset+r.spans[i].Length, r.size)
+	}
+	return r.size
 }
 
 func (r *rangeReader) Read(p []byte) (int, error) {
@@ -118,20 +136,35 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if r.body == nil {
-		body, err := r.open(r.offset)
+		end := r.spanEnd(r.offset)
+		body, err := r.open(r.offset, end-r.offset)
 		if err != nil {
 			return 0, err
 		}
-		r.body = body
+		r.body, r.end = body, end
+	}
+	if left := r.end - r.offset; int64(len(p)) > left {
+		p = p[:left]
 	}
 	n, err := r.body.Read(p)
 	r.offset += int64(n)
-	if err == io.EOF && r.offset < r.size {
+	if r.offset >= r.end {
+		// This GET is done; reading on opens the next one.
+		r.body.Close()
+		r.body = nil
+		if err == io.EOF {
+			err = nil
+		}
+		if err == nil && r.offset >= r.size {
+			err = io.EOF
+		}
+		return n, err
+	}
+	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
 	return n, err
 }
-
 func (r *rangeReader) Seek(offset int64, whence int) (int64, error) {
 	switch whence {
 	case io.SeekStart:

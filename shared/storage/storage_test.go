@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime"
 	"net/url"
@@ -61,8 +62,11 @@ func FuzzContentDisposition(f *testing.F) {
 func TestRangeReader(t *testing.T) {
 	data := []byte("0123456789abcdefghij")
 	opens := 0
-	r := RangeReader(int64(len(data)), func(off int64) (io.ReadCloser, error) {
+	r := RangeReader(int64(len(data)), nil, func(off, n int64) (io.ReadCloser, error) {
 		opens++
+		if n != int64(len(data))-off {
+			t.Errorf("open(%d, %d): want the rest of the object", off, n)
+		}
 		return io.NopCloser(bytes.NewReader(data[off:])), nil
 	})
 	if opens != 0 {
@@ -84,10 +88,61 @@ func TestRangeReader(t *testing.T) {
 	if _, err := r.Seek(-1, io.SeekStart); err == nil {
 		t.Error("negative seek accepted")
 	}
-	short := RangeReader(10, func(off int64) (io.ReadCloser, error) {
+	short := RangeReader(10, nil, func(off, n int64) (io.ReadCloser, error) {
 		return io.NopCloser(strings.NewReader("abc")), nil
 	})
 	if _, err := io.ReadAll(short); err != io.ErrUnexpectedEOF {
 		t.Errorf("short object: err %v, want ErrUnexpectedEOF", err)
+	}
+}
+
+// With spans, each GET stops at the end of the span it starts in: a
+// multi-range download costs one bounded GET per range.
+func TestRangeReaderSpans(t *testing.T) {
+	data := []byte("0123456789abcdefghij")
+	var asked []ByteRange
+	spans := []ByteRange{{2, 3}, {10, 5}}
+	r := RangeReader(int64(len(data)), spans, func(off, n int64) (io.ReadCloser, error) {
+		asked = append(asked, ByteRange{off, n})
+		// A server that sends more than asked is cut to the span.
+		return io.NopCloser(bytes.NewReader(data[off:])), nil
+	})
+	read := func(off, n int64) string {
+		t.Helper()
+		if _, err := r.Seek(off, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			t.Fatalf("read %d bytes at %d: %v", n, off, err)
+		}
+		return string(buf)
+	}
+	if got := read(2, 3); got != "234" {
+		t.Errorf("span 2+3 = %q", got)
+	}
+	if got := read(10, 5); got != "abcde" {
+		t.Errorf("span 10+5 = %q", got)
+	}
+	// Past a span's end, reading goes on with a GET to the end of the object.
+	if got := read(3, 5); got != "34567" {
+		t.Errorf("3+5 across a span end = %q", got)
+	}
+	want := []ByteRange{{2, 3}, {10, 5}, {3, 2}, {5, 15}}
+	if fmt.Sprint(asked) != fmt.Sprint(want) {
+		t.Errorf("GETs %v, want %v", asked, want)
+	}
+	if rest, err := io.ReadAll(r); err != nil || string(rest) != "89abcdefghij" {
+		t.Errorf("rest %q, %v", rest, err)
+	}
+}
+
+func TestTrimETag(t *testing.T) {
+	for in, want := range map[string]string{
+		`"abc"`: "abc", "abc": "abc", `""`: "", `"`: `"`, "": "", `"a"b"`: `a"b`, `"abc`: `"abc`,
+	} {
+		if got := TrimETag(in); got != want {
+			t.Errorf("TrimETag(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -5,11 +5,20 @@ BIN := $(CURDIR)/.bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: dev test test-go test-web fuzz lint build lambdas tools web migrate sync clean bench
+.PHONY: dev dev-aws sync-aws test test-go test-web fuzz lint build lambdas tools web migrate sync clean bench
 
 ## dev: build what is missing and run API + web app + S3 server + database on :8000
 dev: tools
 	@bash scripts/dev.sh
+
+## dev-aws: the deployed (CDK) shape on this machine: SPA on :8080, API Gateway + Lambda (RIE) on :8000, hot and cold tiers on :9000 and :9100
+dev-aws: tools
+	@bash scripts/dev-aws.sh
+
+## sync-aws: post EventBridge's nightly event to the sync function of make dev-aws (Lambda Invoke API on INVOKE_PORT)
+sync-aws:
+	@curl -fsS -H 'Content-Type: application/json' --data-binary @shared/lambdafn/testdata/eventbridge-scheduled-event.json \
+		http://127.0.0.1:$${INVOKE_PORT:-8001}/2015-03-31/functions/sync/invocations; echo
 
 ## test: every test (Go unit + integration on real Postgres and S3, Lambda, fuzz, web app)
 test: tools

@@ -41,4 +41,4 @@ cd frontend
 # Screenshots go to docs/screenshots only when asked (E2E_SCREENSHOTS=docs).
 shots=$data/screenshots
 [[ ${E2E_SCREENSHOTS:-} == docs ]] && shots=$ROOT/docs/screenshots
-BASE_URL=$base SCREENSHOT_DIR=$shots node e2e/e2e.mjs
+SPA_URL=$base API_URL=$base SCREENSHOT_DIR=$shots node e2e/e2e.mjs

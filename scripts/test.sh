@@ -42,7 +42,9 @@ if [[ -f frontend/package.json ]]; then
 	step "web unit tests" bash -c 'cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm test'
 fi
 if [[ -f frontend/e2e/e2e.mjs ]]; then
-	step "web end-to-end (headless Chromium, real stack)" bash scripts/e2e.sh
+	step "web end-to-end, same origin (headless Chromium, make dev's stack)" bash scripts/e2e.sh
+	# The deployed shape: SPA, API Gateway + Lambda, hot and cold tiers on four origins.
+	step "web end-to-end, AWS shape (headless Chromium, make dev-aws's stack)" bash scripts/e2e-aws.sh
 fi
 if [[ -f infra/go.mod ]]; then
 	step "infra tests" bash -c 'cd infra && go test -count=1 ./...'

@@ -1,13 +1,20 @@
 // End-to-end check of the built SPA against a running server, in a real
 // headless Chromium driven by playwright-core (no browser download).
 //
-//   BASE_URL            server to test (default http://127.0.0.1:8000)
+//   SPA_URL             the web app's origin (default BASE_URL, then http://127.0.0.1:8000)
+//   API_URL             the API's origin (default SPA_URL: the same-origin local shape;
+//                       make dev-aws: another origin, as API Gateway is)
+//   LAMBDA_INVOKE_URL   Lambda Invoke API of the sync function: when set, one sync
+//                       runs by EventBridge's scheduled event as well (make dev-aws)
 //   SYNC_TRIGGER_TOKEN  operator token for POST /api/sync/run
 //   CHROMIUM_PATH       browser binary (default /usr/bin/chromium)
 //   SCREENSHOT_DIR      where screenshots go (default <repo>/docs/screenshots)
+//   SCREENSHOT_PREFIX   prefix of the screenshots' names (e.g. aws-)
+//   E2E_KEEP_GOING=1    run the remaining steps after a failed one
 //
 // Prints one line per step and finally "e2e: N passed, M failed"; exits
-// non-zero on any failure, console error or React warning in the page.
+// non-zero on any failure, console error, React warning or
+// Content-Security-Policy violation in the page.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +24,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+const BASE_URL = (process.env.SPA_URL || process.env.BASE_URL || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+const API_URL = (process.env.API_URL || BASE_URL).replace(/\/+$/, '');
+const INVOKE_URL = process.env.LAMBDA_INVOKE_URL || '';
+const SHOT = (name) => path.join(SCREENSHOT_DIR, `${process.env.SCREENSHOT_PREFIX || ''}${name}`);
+const KEEP_GOING = process.env.E2E_KEEP_GOING === '1';
 const SYNC_TRIGGER_TOKEN = process.env.SYNC_TRIGGER_TOKEN || '';
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || path.resolve(here, '../../docs/screenshots');
 const TIMEOUT = 20_000;
@@ -39,8 +50,11 @@ async function step(name, fn) {
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (err) {
     failed += 1;
+    const problems = pageProblems.splice(0);
     console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    throw err;
+    if (problems.length > 0) console.log(`     page console: ${problems.join('\n     ')}`);
+    if (!KEEP_GOING) throw err;
+    return;
   }
   results.push(name);
 }
@@ -79,6 +93,12 @@ const context = await chromium.launchPersistentContext(profileDir, {
   ],
 });
 context.setDefaultTimeout(TIMEOUT);
+// A CSP violation is a failure even where Chromium logs nothing.
+await context.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`);
+  });
+});
 const page = context.pages()[0] ?? (await context.newPage());
 
 let syncStatusMissing = false;
@@ -102,13 +122,24 @@ page.on('console', (msg) => {
 });
 page.on('pageerror', (err) => pageProblems.push(`[pageerror] ${err.message}`));
 
+async function downloadAndCompare(f, tier) {
+  await fileRow(f.name).getByText(tier, { exact: true }).waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: `Download ${f.name}` }).click(),
+  ]);
+  expect(download.suggestedFilename() === f.name, `saved as ${download.suggestedFilename()}`);
+  const saved = readFileSync(await download.path());
+  expect(saved.equals(f.buffer), `downloaded ${saved.length} bytes differ from the ${f.buffer.length} uploaded`);
+}
+
 function fileRow(name) {
   return page.getByRole('row', { name: new RegExp(name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) });
 }
 
 async function runSync() {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const res = await fetch(`${BASE_URL}/api/sync/run`, {
+    const res = await fetch(`${API_URL}/api/sync/run`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${SYNC_TRIGGER_TOKEN}` },
     });
@@ -129,9 +160,17 @@ let big = null;
 let resumed = null;
 try {
   await step('login page renders', async () => {
-    await page.goto(`${BASE_URL}/login`);
+    const doc = await page.goto(`${BASE_URL}/login`);
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'login.png') });
+    const h = doc.headers();
+    const csp = h['content-security-policy'] || '';
+    for (const want of ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'"]) {
+      expect(csp.includes(want), `the SPA's Content-Security-Policy ${JSON.stringify(csp)} has no ${want}`);
+    }
+    if (API_URL !== BASE_URL) expect(csp.includes(API_URL), `connect-src does not name the API ${API_URL}: ${csp}`);
+    expect(h['x-frame-options'] === 'DENY', `X-Frame-Options ${h['x-frame-options']}`);
+    expect(!!h['referrer-policy'], 'no Referrer-Policy');
+    await page.screenshot({ path: SHOT('login.png') });
   });
 
   await step(`sign up as ${email}`, async () => {
@@ -179,7 +218,7 @@ try {
 
   // Files above the server's multipart threshold go through the presigned
   // multipart flow (create → PUT parts straight to storage → complete).
-  const config = await (await fetch(`${BASE_URL}/api/config`)).json();
+  const config = await (await fetch(`${API_URL}/api/config`)).json();
   const threshold = Number(config.multipart_threshold_bytes) || 0;
   if (threshold <= 0) {
     console.log('e2e: SKIP multipart step (GET /api/config: multipart_threshold_bytes is 0)');
@@ -288,8 +327,13 @@ try {
     for (const f of [dropped, picked]) {
       await fileRow(f.name).getByText('MinIO', { exact: true }).waitFor();
     }
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'dashboard-minio.png'), fullPage: true });
+    await page.screenshot({ path: SHOT('dashboard-minio.png'), fullPage: true });
   });
+
+  // From the hot tier: a small file, and the large one.
+  for (const f of [picked, big].filter(Boolean)) {
+    await step(`download ${f.name} from MinIO and compare bytes and name`, () => downloadAndCompare(f, 'MinIO'));
+  }
 
   const sync = await runSync().catch((err) => ({ error: err }));
   if ('error' in sync) {
@@ -310,27 +354,67 @@ try {
         await fileRow(f.name).getByText(/^synced /).waitFor();
       }
       expect(navigations.length === 0, `the page navigated: ${navigations.join(', ')}`);
-      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'dashboard-s3.png'), fullPage: true });
+      await page.screenshot({ path: SHOT('dashboard-s3.png'), fullPage: true });
     });
   }
 
+  // From the cold tier: every file, small and large.
   for (const f of [dropped, picked, big, resumed].filter(Boolean)) {
-    await step(`download ${f.name} and compare bytes`, async () => {
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.getByRole('button', { name: `Download ${f.name}` }).click(),
-      ]);
-      expect(download.suggestedFilename() === f.name, `saved as ${download.suggestedFilename()}`);
-      const saved = readFileSync(await download.path());
-      expect(saved.equals(f.buffer), `downloaded ${saved.length} bytes differ from the ${f.buffer.length} uploaded`);
+    await step(`download ${f.name} from S3 and compare bytes and name`, () => downloadAndCompare(f, 'S3'));
+  }
+
+  // A file uploaded after the run stays in MinIO: search and the tier filter.
+  const late = { name: `late-${randomBytes(3).toString('hex')}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`late file\n${'z'.repeat(3000)}`) };
+  await step(`upload ${late.name} after the sync`, async () => {
+    await page.getByLabel('Choose files to upload').setInputFiles(late);
+    await fileRow(late.name).getByText('MinIO', { exact: true }).waitFor();
+  });
+
+  await step('search by name and filter by tier', async () => {
+    const search = page.getByLabel('Search files');
+    await search.fill(picked.name.slice(0, 12));
+    await fileRow(picked.name).waitFor();
+    await fileRow(dropped.name).waitFor({ state: 'detached' });
+    await fileRow(late.name).waitFor({ state: 'detached' });
+    await search.fill('');
+    await fileRow(dropped.name).waitFor();
+    const tier = page.getByLabel('Storage tier');
+    await tier.selectOption('minio');
+    await fileRow(late.name).waitFor();
+    await fileRow(picked.name).waitFor({ state: 'detached' });
+    await tier.selectOption('s3');
+    await fileRow(picked.name).waitFor();
+    await fileRow(late.name).waitFor({ state: 'detached' });
+    await tier.selectOption('');
+    await fileRow(late.name).waitFor();
+    await fileRow(picked.name).waitFor();
+  });
+
+  if (INVOKE_URL) {
+    // EventBridge's nightly event, posted to the sync function as Lambda's
+    // Invoke API does: the late file moves to S3 and the page shows it.
+    await step('scheduled sync (EventBridge event) moves the late file; the badge follows without a reload', async () => {
+      const event = readFileSync(path.resolve(here, '../../shared/lambdafn/testdata/eventbridge-scheduled-event.json'));
+      let body = '';
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const res = await fetch(INVOKE_URL, { method: 'POST', body: event });
+        body = await res.text();
+        expect(res.status === 200 && !res.headers.get('x-amz-function-error'), `invoke answered ${res.status}: ${body}`);
+        if (!JSON.parse(body).skipped) break;
+        await new Promise((r) => setTimeout(r, 1000)); // a run was going
+      }
+      const answer = JSON.parse(body);
+      expect(answer.report && answer.report.trigger === 'schedule' && answer.report.synced >= 1, `scheduled run: ${body}`);
+      await fileRow(late.name).getByText('S3', { exact: true }).waitFor({ timeout: SYNC_SHOW_TIMEOUT });
     });
+    await step(`download ${late.name} from S3 after the scheduled run`, () => downloadAndCompare(late, 'S3'));
   }
 
   await step('phone-sized screen shows cards', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('list', { name: 'Files' }).waitFor();
     expect((await page.getByRole('table').count()) === 0, 'the table is still shown on a phone');
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'phone.png') });
+    await page.screenshot({ path: SHOT('phone.png') });
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.getByRole('table').waitFor();
   });

@@ -1,354 +1,191 @@
-// Package lambdagw is a test-only stand-in for API Gateway (HTTP API,
-// payload format 2.0) in front of the real Lambda functions: an
-// http.Handler that finds the route of a request in httpapi.Routes, turns
-// the request into an events.APIGatewayV2HTTPRequest, invokes that route's
-// function and writes its events.APIGatewayV2HTTPResponse back.
-//
-// New runs every function's real bootstrap (linux/amd64, built once per
-// test binary with one go build) under the AWS Lambda Runtime Interface
-// Emulator, one emulator per function, started on its first request.
-//
-// Where it differs from API Gateway on purpose:
-//   - A request matching no route answers our JSON errors (404 NOT_FOUND, or
-//     405 METHOD_NOT_ALLOWED with Allow when the path exists under other
-//     methods), as the local server does. API Gateway answers 404
-//     {"message":"Not Found"} to both.
-//   - Limits are approximated: a request body over 10 MB answers 413, an
-//     event or a function response over Lambda's 6 MB invocation payload
-//     answers 413 / 500 {"message":...} as API Gateway does.
-//   - One invocation at a time per function (one warm instance).
-//
-// As on API Gateway with CorsPreflight configured (infra/stacks/api.go),
-// CORS preflights are answered here and the functions' own
-// Access-Control-* response headers are replaced by the gateway's.
+// Package lambdagw is the Lambda-mode test harness: shared/gateway (a local
+// API Gateway) in front of every function's real bootstrap (linux/amd64,
+// built once per test binary with one go build) under the AWS Lambda
+// Runtime Interface Emulator.
 package lambdagw
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"mime"
-	"net"
 	"net/http"
-	"sort"
-	"strconv"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
-	"time"
-	"unicode/utf8"
+	"sync"
+	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/rs/cors"
-
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/gateway"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
-// Limits of API Gateway HTTP APIs and Lambda.
-const (
-	MaxRequestBody = 10 << 20 // API Gateway HTTP API payload
-	MaxPayload     = 6291456  // Lambda synchronous invocation request and response
+// FunctionTimeout is AWS_LAMBDA_FUNCTION_TIMEOUT of every function, as
+// deployed (infra/stacks/api.go: 29 s, under API Gateway's 30 s).
+const FunctionTimeout = "29"
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
 )
 
-// Invoker calls one function with an event and returns its raw answer.
-type Invoker func(ctx context.Context, function string, event []byte) ([]byte, error)
-
-// Handler is the gateway over routes, invoking functions through invoke.
-// corsOrigins are the API's CorsPreflight origins (none: no CORS handling).
-func Handler(routes []httpapi.Route, corsOrigins []string, invoke Invoker) http.Handler {
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt, params, allowed := matchRoute(routes, r.Method, r.URL.Path)
-		if rt != nil {
-			for k, v := range params {
-				r.SetPathValue(k, v)
-			}
-			forward(w, r, *rt, invoke, len(corsOrigins) > 0)
+// Build compiles every functions/<name> into a directory of <name>
+// binaries, once per process, with one go build: linux/amd64, CGO off,
+// -tags lambda.norpc, as deployed except for the architecture.
+func Build() (string, error) {
+	buildOnce.Do(func() {
+		root, err := testenv.RepoRoot()
+		if err != nil {
+			buildErr = err
 			return
 		}
-		if len(allowed) > 0 {
-			sort.Strings(allowed)
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "method "+r.Method+" is not allowed here")
+		if buildDir, err = os.MkdirTemp("", "lambdagw-"); err != nil {
+			buildErr = err
 			return
 		}
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such endpoint")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", buildDir+"/", "./functions/...")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("lambdagw: build functions: %v\n%s", err, out)
+		}
 	})
-	if len(corsOrigins) > 0 {
-		// The same settings as the HTTP API's CorsPreflight in infra/stacks/api.go.
-		h = cors.New(cors.Options{
-			AllowedOrigins: corsOrigins,
-			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodHead},
-			AllowedHeaders: []string{"Authorization", "Content-Type", "Range"},
-			ExposedHeaders: []string{"Content-Disposition", "Content-Length", "ETag", "Retry-After"},
-			MaxAge:         3600,
-		}).Handler(h)
+	return buildDir, buildErr
+}
+
+// Cleanup removes what Build made; call it from TestMain after m.Run.
+func Cleanup() {
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
 	}
-	return h
 }
 
-// writeError writes the API's own JSON error format.
-func writeError(w http.ResponseWriter, status int, code, detail string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"detail": detail, "error_code": code})
-}
-
-// writeGatewayError writes API Gateway's own error format.
-func writeGatewayError(w http.ResponseWriter, status int, message string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"message": message})
-}
-
-func forward(w http.ResponseWriter, r *http.Request, rt httpapi.Route, invoke Invoker, gatewayCORS bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
+// RIE finds aws-lambda-rie: PATH, then <repo>/.bin (make tools).
+func RIE() (string, error) {
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p, nil
+	}
+	root, err := testenv.RepoRoot()
 	if err != nil {
-		return // the client went away before the request was whole: nothing is invoked
+		return "", err
 	}
-	if len(body) > MaxRequestBody {
-		writeGatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+	p := filepath.Join(root, ".bin", "aws-lambda-rie")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("aws-lambda-rie not found: run `make tools`")
+	}
+	return p, nil
+}
+
+// New returns the gateway for tb over every route of httpapi.Routes, each
+// function a real bootstrap under the emulator (shared/gateway.Pool, with
+// the deployed reserved concurrency and one instance per other function)
+// with cfg as its environment (testenv.Env). Instances start on a
+// function's first request and stop, with their logs written to the test
+// log if tb failed, when tb ends.
+func New(tb testing.TB, cfg config.Config) http.Handler {
+	tb.Helper()
+	dir, err := Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rie, err := RIE()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logs := &logSet{}
+	pool := &gateway.Pool{
+		BinDir:       dir,
+		RIE:          rie,
+		Env:          functionEnv(cfg),
+		FunctionEnv:  func(string) []string { return nil },
+		MaxInstances: 1, // one warm instance per function
+		Logs:         logs.new,
+		Start:        testenv.Start,
+	}
+	tb.Cleanup(func() {
+		pool.Close()
+		logs.dump(tb)
+	})
+	return gateway.Handler(httpapi.Routes, gateway.Options{CORSOrigins: cfg.CORSOrigins}, pool.Invoke)
+}
+
+// logSet collects the output of every instance, for a failed test's log.
+type logSet struct {
+	mu   sync.Mutex
+	bufs []*namedBuf
+}
+
+type namedBuf struct {
+	name string
+	mu   sync.Mutex
+	buf  bytes.Buffer
+}
+
+func (b *namedBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (l *logSet) new(function string) io.Writer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := &namedBuf{name: function}
+	l.bufs = append(l.bufs, b)
+	return b
+}
+
+func (l *logSet) dump(tb testing.TB) {
+	if !tb.Failed() {
 		return
 	}
-	ev, err := json.Marshal(Event(r, rt, body))
-	if err != nil {
-		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error")
-		return
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range l.bufs {
+		b.mu.Lock()
+		tb.Logf("lambda %s logs:\n%s", b.name, b.buf.String())
+		b.mu.Unlock()
 	}
-	if len(ev) > MaxPayload {
-		writeGatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
-		return
-	}
-	out, err := invoke(r.Context(), rt.Function, ev)
-	if err != nil || len(out) > MaxPayload {
-		if err == nil {
-			err = fmt.Errorf("response of %d bytes is over the %d-byte payload limit", len(out), MaxPayload)
-		}
-		w.Header().Set("X-Lambdagw-Error", err.Error())
-		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error")
-		return
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
-		// A function error ({"errorMessage","errorType"}) or a malformed answer.
-		w.Header().Set("X-Lambdagw-Error", strings.ToValidUTF8(string(out[:min(len(out), 200)]), "?"))
-		writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error")
-		return
-	}
-	respBody := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		if respBody, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			writeGatewayError(w, http.StatusInternalServerError, "Internal Server Error")
-			return
-		}
-	}
-	h := w.Header()
-	keep := func(k string) bool {
-		return !(gatewayCORS && strings.HasPrefix(strings.ToLower(k), "access-control-"))
-	}
-	for k, v := range resp.Headers {
-		if keep(k) {
-			h.Set(k, v)
-		}
-	}
-	for k, vs := range resp.MultiValueHeaders {
-		if keep(k) {
-			h.Del(k)
-			for _, v := range vs {
-				h.Add(k, v)
-			}
-		}
-	}
-	for _, c := range resp.Cookies {
-		h.Add("Set-Cookie", c)
-	}
-	if r.Method != http.MethodHead && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
-		h.Set("Content-Length", strconv.Itoa(len(respBody)))
-	}
-	w.WriteHeader(resp.StatusCode)
-	w.Write(respBody)
 }
 
-// Event is the HTTP API payload 2.0 event API Gateway sends for r on rt.
-func Event(r *http.Request, rt httpapi.Route, body []byte) events.APIGatewayV2HTTPRequest {
-	sourceIP, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		sourceIP = r.RemoteAddr
-	}
-	headers := map[string]string{}
-	var cookies []string
-	for k, vs := range r.Header {
-		k = strings.ToLower(k)
-		if k == "cookie" {
-			for _, v := range vs {
-				for _, c := range strings.Split(v, ";") {
-					if c = strings.TrimSpace(c); c != "" {
-						cookies = append(cookies, c)
-					}
-				}
-			}
-			continue
-		}
-		headers[k] = strings.Join(vs, ",")
-	}
-	headers["host"] = r.Host
-	headers["x-forwarded-proto"] = "http"
-	if xff := headers["x-forwarded-for"]; xff != "" {
-		headers["x-forwarded-for"] = xff + ", " + sourceIP
-	} else {
-		headers["x-forwarded-for"] = sourceIP
-	}
-	var query map[string]string
-	if q := r.URL.Query(); len(q) > 0 {
-		query = map[string]string{}
-		for k, vs := range q {
-			query[k] = strings.Join(vs, ",")
+// functionEnv is the test's environment minus secret ARNs (a function
+// would fetch them from Secrets Manager), then cfg, then extra.
+func functionEnv(cfg config.Config, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(k, "_SECRET_ARN") {
+			env = append(env, kv)
 		}
 	}
-	var params map[string]string
-	for _, seg := range strings.Split(rt.Path, "/") {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			name := strings.TrimSuffix(strings.TrimSuffix(seg[1:len(seg)-1], "..."), "$")
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[name] = r.PathValue(name)
-		}
-	}
-	now := time.Now()
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:               "2.0",
-		RouteKey:              rt.Pattern(),
-		RawPath:               r.URL.EscapedPath(),
-		RawQueryString:        r.URL.RawQuery,
-		Cookies:               cookies,
-		Headers:               headers,
-		QueryStringParameters: query,
-		PathParameters:        params,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:     rt.Pattern(),
-			AccountID:    "123456789012",
-			Stage:        "$default",
-			RequestID:    requestID(),
-			APIID:        "lambdagw",
-			DomainName:   r.Host,
-			DomainPrefix: strings.Split(r.Host, ".")[0],
-			Time:         now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch:    now.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method:    r.Method,
-				Path:      r.URL.Path,
-				Protocol:  r.Proto,
-				SourceIP:  sourceIP,
-				UserAgent: r.UserAgent(),
-			},
-		},
-	}
-	if len(body) > 0 {
-		if isText(r.Header.Get("Content-Type")) && utf8.Valid(body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body = base64.StdEncoding.EncodeToString(body)
-			ev.IsBase64Encoded = true
-		}
-	}
-	return ev
+	env = append(env, testenv.Env(cfg)...)
+	env = append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT="+FunctionTimeout)
+	return append(env, extra...)
 }
 
-// isText reports whether API Gateway would pass a body of this type as text.
-func isText(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
+// StartRIE runs the bootstrap of one function (built by Build) under its
+// own emulator with cfg (and extra KEY=value settings), stops it when tb
+// ends, printing its logs if tb failed, and returns its invoke URL.
+func StartRIE(tb testing.TB, name string, cfg config.Config, extra ...string) string {
+	tb.Helper()
+	dir, err := Build()
 	if err != nil {
-		return false
+		tb.Fatal(err)
 	}
-	switch {
-	case strings.HasPrefix(mt, "text/"), mt == "application/json", strings.HasSuffix(mt, "+json"),
-		mt == "application/xml", strings.HasSuffix(mt, "+xml"), mt == "application/x-www-form-urlencoded",
-		mt == "application/javascript":
-		return true
-	}
-	return false
-}
-
-func requestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// errInvoke wraps what went wrong talking to the emulator.
-var errInvoke = errors.New("lambdagw: invoke")
-
-// invokeURL posts event to a Runtime Interface Emulator.
-func invokeURL(ctx context.Context, hc *http.Client, url string, event []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
+	rie, err := RIE()
 	if err != nil {
-		return nil, err
+		tb.Fatal(err)
 	}
-	resp, err := hc.Do(req)
+	logs := &logSet{}
+	inst, err := gateway.StartInstance(rie, filepath.Join(dir, name), functionEnv(cfg, extra...), logs.new(name), testenv.Start)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errInvoke, err)
+		tb.Fatal(err)
 	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: read answer: %v", errInvoke, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: emulator answered %d: %s", errInvoke, resp.StatusCode, out)
-	}
-	if fe := resp.Header.Get("X-Amz-Function-Error"); fe != "" {
-		return nil, fmt.Errorf("%w: function error %s: %s", errInvoke, fe, out)
-	}
-	return out, nil
-}
-
-// matchRoute picks the route API Gateway would: among the routes whose path
-// matches segment by segment ({name} matches any one segment), the most
-// specific, a static segment beating a variable from the left. Unlike
-// ServeMux it accepts GET /api/files/{id}/download beside GET
-// /api/files/uploads/{upload_id}. With no route for the method, allowed
-// lists the methods that have one.
-func matchRoute(routes []httpapi.Route, method, path string) (best *httpapi.Route, params map[string]string, allowed []string) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	var bestKey string
-	for i := range routes {
-		rt := &routes[i]
-		pat := strings.Split(strings.Trim(rt.Path, "/"), "/")
-		if len(pat) != len(segs) {
-			continue
-		}
-		key := make([]byte, len(pat)) // '1' static, '0' variable: larger is more specific
-		p := map[string]string{}
-		matched := true
-		for j, ps := range pat {
-			if strings.HasPrefix(ps, "{") && strings.HasSuffix(ps, "}") {
-				key[j] = '0'
-				p[ps[1:len(ps)-1]] = segs[j]
-				continue
-			}
-			key[j] = '1'
-			if ps != segs[j] {
-				matched = false
-				break
-			}
-		}
-		if !matched {
-			continue
-		}
-		if rt.Method != method {
-			allowed = append(allowed, rt.Method)
-			continue
-		}
-		if best == nil || string(key) > bestKey {
-			best, bestKey, params = rt, string(key), p
-		}
-	}
-	if best != nil {
-		allowed = nil
-	}
-	return best, params, allowed
+	tb.Cleanup(func() {
+		inst.Stop()
+		logs.dump(tb)
+	})
+	return inst.URL
 }

@@ -1,4 +1,4 @@
-package lambdagw
+package gateway
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -57,7 +58,7 @@ func TestEventAndResponse(t *testing.T) {
 		Body:            base64.StdEncoding.EncodeToString(bin),
 		IsBase64Encoded: true,
 	})
-	srv := httptest.NewServer(Handler(testRoutes, []string{"http://site.example"}, rec.invoke))
+	srv := httptest.NewServer(Handler(testRoutes, Options{CORSOrigins: []string{"http://site.example"}}, rec.invoke))
 	defer srv.Close()
 
 	req, _ := http.NewRequest("GET", srv.URL+"/api/files/42?q=a%20b&q=c&x=1", nil)
@@ -107,7 +108,7 @@ func TestEventAndResponse(t *testing.T) {
 
 func TestBodies(t *testing.T) {
 	rec := &recorder{resp: answer(t, events.APIGatewayV2HTTPResponse{StatusCode: 201, Body: "{}"})}
-	srv := httptest.NewServer(Handler(testRoutes, nil, rec.invoke))
+	srv := httptest.NewServer(Handler(testRoutes, Options{}, rec.invoke))
 	defer srv.Close()
 	for _, tc := range []struct {
 		ctype  string
@@ -138,7 +139,7 @@ func TestBodies(t *testing.T) {
 
 func TestGatewayAnswers(t *testing.T) {
 	rec := &recorder{}
-	srv := httptest.NewServer(Handler(testRoutes, nil, rec.invoke))
+	srv := httptest.NewServer(Handler(testRoutes, Options{}, rec.invoke))
 	defer srv.Close()
 	do := func(method, path string, body io.Reader) (*http.Response, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, body)
@@ -206,5 +207,36 @@ func TestMatchRouteLikeAPIGateway(t *testing.T) {
 		if got != tc.want || strings.Join(allowed, ",") != strings.Join(tc.allowed, ",") {
 			t.Errorf("%s %s → %q (allowed %v), want %q (allowed %v)", tc.method, tc.path, got, allowed, tc.want, tc.allowed)
 		}
+	}
+}
+
+// A function that has not answered after the integration timeout gets
+// API Gateway's 503; a throttled invocation its 500.
+func TestTimeoutAndThrottle(t *testing.T) {
+	slow := func(ctx context.Context, fn string, ev []byte) ([]byte, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	srv := httptest.NewServer(Handler(testRoutes, Options{Timeout: 100 * time.Millisecond}, slow))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/files/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || string(b) != "{\"message\":\"Service Unavailable\"}\n" {
+		t.Errorf("timeout: %d %s", resp.StatusCode, b)
+	}
+	throttled := func(context.Context, string, []byte) ([]byte, error) { return nil, ErrThrottled }
+	srv2 := httptest.NewServer(Handler(testRoutes, Options{}, throttled))
+	defer srv2.Close()
+	resp, err = http.Get(srv2.URL + "/api/files/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(resp.Header.Get("X-Lambdagw-Error"), "throttled") {
+		t.Errorf("throttle: %d %v", resp.StatusCode, resp.Header)
 	}
 }

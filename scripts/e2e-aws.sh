@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The end-to-end test on the AWS shape: `make dev-aws` (scripts/dev-aws.sh)
+# on free ports, with its own data directory and database, driven by the web
+# app's e2e script in headless Chromium: the SPA, the API, the hot tier and
+# the cold tier on four origins, the sync function run by its API route and
+# by EventBridge's scheduled event.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+command -v chromium >/dev/null || [[ -x ${CHROMIUM_PATH:-/usr/lib/chromium/chromium} ]] ||
+	{ echo "e2e-aws: Chromium not found: apt-get install -y chromium" >&2; exit 1; }
+
+free_port() {
+	local p=$((20000 + RANDOM % 20000))
+	while (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((20000 + RANDOM % 20000)); done
+	echo "$p"
+}
+data=$(mktemp -d)
+db="hs_e2e_aws_$RANDOM$RANDOM"
+export DATA_DIR=$data WEB_PORT=$(free_port) API_PORT=$(free_port) INVOKE_PORT=$(free_port) HOT_PORT=$(free_port) COLD_PORT=$(free_port)
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+export SYNC_TRIGGER_TOKEN=e2e-sync-trigger-token-$RANDOM$RANDOM
+
+bash scripts/dev-aws.sh >"$data/dev-aws.log" 2>&1 &
+dev=$!
+stop() {
+	kill "$dev" 2>/dev/null || true
+	wait "$dev" 2>/dev/null || true
+	command -v psql >/dev/null && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+	rm -rf "$data"
+}
+trap stop EXIT
+
+spa="http://localhost:$WEB_PORT" api="http://localhost:$API_PORT"
+up() { curl -fs "$api/healthz" >/dev/null 2>&1 && curl -fs "$spa/" >/dev/null 2>&1; }
+for _ in $(seq 600); do
+	up && break
+	kill -0 "$dev" 2>/dev/null || { cat "$data/dev-aws.log"; echo "e2e-aws: the stack did not start" >&2; exit 1; }
+	sleep 0.5
+done
+up || { cat "$data/dev-aws.log"; echo "e2e-aws: the stack is not ready" >&2; exit 1; }
+cd frontend
+# Screenshots go to docs/screenshots (as aws-*.png) only when asked (E2E_SCREENSHOTS=docs).
+shots=$data/screenshots
+[[ ${E2E_SCREENSHOTS:-} == docs ]] && shots=$ROOT/docs/screenshots
+status=0
+SPA_URL=$spa API_URL=$api LAMBDA_INVOKE_URL="http://127.0.0.1:$INVOKE_PORT/2015-03-31/functions/sync/invocations" \
+	SCREENSHOT_DIR=$shots SCREENSHOT_PREFIX=aws- E2E_KEEP_GOING=${E2E_KEEP_GOING:-1} node e2e/e2e.mjs || status=$?
+if [[ $status -ne 0 ]]; then
+	echo "e2e-aws: function logs (last lines):"
+	for f in "$data"/logs/*.log; do echo "--- $(basename "$f")"; tail -n 8 "$f"; done
+fi
+exit $status

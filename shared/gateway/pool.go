@@ -1,0 +1,242 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
+)
+
+// Pool runs functions as Lambda does: each instance is one bootstrap
+// (BinDir/<function>) under its own Runtime Interface Emulator (RIE),
+// started on demand and kept warm; an instance runs one invocation at a
+// time. A function with reserved concurrency (Reserved) has at most that
+// many instances and an invocation beyond them is throttled (ErrThrottled);
+// others get up to MaxInstances and then wait for a free one.
+type Pool struct {
+	BinDir string   // <function> binaries (linux, -tags lambda.norpc)
+	RIE    string   // the aws-lambda-rie binary
+	Env    []string // every instance's environment (KEY=value)
+	// FunctionEnv adds a function's own variables; nil: its timeout and
+	// memory from hosted.FunctionSettings.
+	FunctionEnv func(function string) []string
+	// Reserved is a function's reserved concurrency (0: none); nil:
+	// hosted.FunctionSettings.
+	Reserved     func(function string) int
+	MaxInstances int // per function without reserved concurrency; 0: 4
+	// Logs is where an instance's output goes; nil discards it.
+	Logs func(function string) io.Writer
+	// Start starts a process (default cmd.Start); tests start children from
+	// one long-lived thread (testenv.Start).
+	Start func(*exec.Cmd) error
+
+	mu   sync.Mutex
+	fns  map[string]*fnPool
+	hc   *http.Client
+	done bool
+}
+
+type fnPool struct {
+	slots chan struct{} // one per running invocation
+	limit int
+	// reserved: beyond limit, throttle instead of waiting
+	reserved bool
+	mu       sync.Mutex
+	idle     []*Instance
+	all      []*Instance
+}
+
+// DefaultFunctionEnv is what Lambda sets for a function deployed with the
+// hosted settings: its timeout and memory.
+func DefaultFunctionEnv(function string) []string {
+	f := hosted.FunctionSettings(function, false)
+	return []string{
+		"AWS_LAMBDA_FUNCTION_NAME=" + function,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(f.Timeout.Seconds())),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(f.MemoryMB),
+	}
+}
+
+func (p *Pool) fn(name string) *fnPool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fns == nil {
+		p.fns = map[string]*fnPool{}
+		p.hc = &http.Client{}
+	}
+	fp := p.fns[name]
+	if fp == nil {
+		reserved := hosted.FunctionSettings(name, false).ReservedConcurrency
+		if p.Reserved != nil {
+			reserved = p.Reserved(name)
+		}
+		fp = &fnPool{limit: reserved, reserved: reserved > 0}
+		if !fp.reserved {
+			fp.limit = p.MaxInstances
+			if fp.limit <= 0 {
+				fp.limit = 4
+			}
+		}
+		fp.slots = make(chan struct{}, fp.limit)
+		p.fns[name] = fp
+	}
+	return fp
+}
+
+// Invoke runs one invocation of function with event, as a synchronous
+// Lambda invoke: the function's answer, or an error (ErrThrottled when it
+// is at its reserved concurrency).
+func (p *Pool) Invoke(ctx context.Context, function string, event []byte) ([]byte, error) {
+	fp := p.fn(function)
+	if fp.reserved {
+		select {
+		case fp.slots <- struct{}{}:
+		default:
+			return nil, fmt.Errorf("%w: %s at %d", ErrThrottled, function, fp.limit)
+		}
+	} else {
+		select {
+		case fp.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer func() { <-fp.slots }()
+	fp.mu.Lock()
+	var inst *Instance
+	if n := len(fp.idle); n > 0 {
+		inst, fp.idle = fp.idle[n-1], fp.idle[:n-1]
+	}
+	fp.mu.Unlock()
+	if inst == nil {
+		var err error
+		if inst, err = p.startInstance(function); err != nil {
+			return nil, err
+		}
+		fp.mu.Lock()
+		fp.all = append(fp.all, inst)
+		fp.mu.Unlock()
+	}
+	out, err := invokeURL(ctx, p.hc, inst.URL, event)
+	if err != nil && ctx.Err() != nil {
+		// The emulator may still be running the abandoned invocation: this
+		// instance is not reused.
+		inst.Stop()
+		return nil, err
+	}
+	fp.mu.Lock()
+	fp.idle = append(fp.idle, inst)
+	fp.mu.Unlock()
+	return out, err
+}
+
+func (p *Pool) startInstance(function string) (*Instance, error) {
+	p.mu.Lock()
+	done := p.done
+	p.mu.Unlock()
+	if done {
+		return nil, fmt.Errorf("gateway: pool closed")
+	}
+	env := append([]string(nil), p.Env...)
+	if p.FunctionEnv != nil {
+		env = append(env, p.FunctionEnv(function)...)
+	} else {
+		env = append(env, DefaultFunctionEnv(function)...)
+	}
+	var logs io.Writer = io.Discard
+	if p.Logs != nil {
+		logs = p.Logs(function)
+	}
+	return StartInstance(p.RIE, filepath.Join(p.BinDir, function), env, logs, p.Start)
+}
+
+// Close stops every instance.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.done = true
+	fns := p.fns
+	p.mu.Unlock()
+	for _, fp := range fns {
+		fp.mu.Lock()
+		for _, inst := range fp.all {
+			inst.Stop()
+		}
+		fp.mu.Unlock()
+	}
+}
+
+// Instance is one bootstrap under one emulator.
+type Instance struct {
+	URL string // the emulator's invoke URL
+	cmd *exec.Cmd
+
+	once sync.Once
+}
+
+// StartInstance runs bin under the emulator rie with env, its output to
+// logs, and waits until the emulator listens. start starts the process
+// (nil: cmd.Start).
+func StartInstance(rie, bin string, env []string, logs io.Writer, start func(*exec.Cmd) error) (*Instance, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	apiAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(rie,
+		"--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", apiAddr,
+		bin)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = logs, logs
+	// Its own process group, so that Stop ends the bootstrap as well; and
+	// it dies with the process that started it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if start == nil {
+		start = (*exec.Cmd).Start
+	}
+	if err := start(cmd); err != nil {
+		return nil, fmt.Errorf("gateway: start %s: %w", filepath.Base(bin), err)
+	}
+	inst := &Instance{cmd: cmd, URL: "http://" + addr + "/2015-03-31/functions/function/invocations"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return inst, nil
+		}
+		if time.Now().After(deadline) {
+			inst.Stop()
+			return nil, fmt.Errorf("gateway: %s: emulator did not listen on %s", filepath.Base(bin), addr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Stop kills the emulator and the bootstrap and waits for them.
+func (i *Instance) Stop() {
+	i.once.Do(func() {
+		_ = syscall.Kill(-i.cmd.Process.Pid, syscall.SIGKILL)
+		_ = i.cmd.Wait()
+	})
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}

@@ -123,9 +123,13 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeBusy answers a failed bcrypt wait: 503 with Retry-After when the
-// queue is full; when the client left, the answer goes nowhere.
+// queue is full. A client that left while waiting is not an internal
+// error: it gets (and never reads) a 503 too.
 func (a *API) writeBusy(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, auth.ErrBusy) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = core.Errorf(core.CodeUnavailable, "the request ended while waiting for its turn")
+	}
+	if core.ErrorCode(err) == core.CodeUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
 	a.writeError(w, r, err)

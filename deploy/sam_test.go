@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,17 +113,19 @@ func TestSAMRoutesMatchRouteTable(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("template.yaml HttpApi events got\n%v\nwant (httpapi.Routes)\n%v", got, want)
 	}
-	// Auth routes get their own, tighter throttling.
+	// The auth routes' throttle is one bucket for every caller (no WAF on
+	// HTTP APIs): a cost guard that must not be what users meet, so it
+	// admits 300 clients each spending the whole per-client budget.
 	rs := getMap(tmpl, "Resources", "HttpApi", "Properties", "RouteSettings")
-	def := getMap(tmpl, "Resources", "HttpApi", "Properties", "DefaultRouteSettings")
-	defRate, _ := def["ThrottlingRateLimit"].(int)
 	for _, r := range httpapi.Routes {
 		if r.Auth || !strings.HasPrefix(r.Path, "/api/auth/") {
 			continue
 		}
-		rate, _ := getMap(rs, r.Method+" "+r.Path)["ThrottlingRateLimit"].(int)
-		if rate <= 0 || rate >= defRate {
-			t.Errorf("RouteSettings[%q] rate %d, want in (0, %d)", r.Method+" "+r.Path, rate, defRate)
+		set := getMap(rs, r.Method+" "+r.Path)
+		rate, _ := set["ThrottlingRateLimit"].(int)
+		burst, _ := set["ThrottlingBurstLimit"].(int)
+		if floor := authThrottleFloor(t); float64(rate) < floor || burst < rate {
+			t.Errorf("RouteSettings[%q] rate %d burst %d, want rate at least %.0f and burst at least the rate", r.Method+" "+r.Path, rate, burst, floor)
 		}
 	}
 	if getString(tmpl, "Resources", "HttpApi", "Properties", "StageName") != "$default" {
@@ -180,6 +183,23 @@ func TestSAMGlobals(t *testing.T) {
 			t.Errorf("this test lists %s, which config no longer reads", name)
 		}
 	}
+}
+
+// authThrottleFloor is the request rate of 300 clients each at the default
+// per-client limit (AUTH_RATE_LIMIT_PER_MINUTE).
+func authThrottleFloor(tb testing.TB) float64 {
+	tb.Helper()
+	for _, d := range config.Docs() {
+		if d.Name == "AUTH_RATE_LIMIT_PER_MINUTE" {
+			n, err := strconv.Atoi(d.Default)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return 300 * float64(n) / 60
+		}
+	}
+	tb.Fatal("config has no AUTH_RATE_LIMIT_PER_MINUTE")
+	return 0
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {

@@ -1,6 +1,6 @@
 module github.com/hybrid-storage/hybrid-storage/infra
 
-go 1.26.0
+go 1.26.8
 
 replace github.com/hybrid-storage/hybrid-storage => ../
 
@@ -38,7 +38,6 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fatih/color v1.19.0 // indirect
-	github.com/go-chi/httprate v0.16.1 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect

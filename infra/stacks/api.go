@@ -72,7 +72,7 @@ type APIProps struct {
 
 	CORSOrigins  []string // the SPA origin(s), e.g. https://dxxxx.cloudfront.net
 	Throttle     Throttle // stage default; zero: 50 rps, burst 100
-	AuthThrottle Throttle // signup/login routes; zero: 5 rps, burst 10
+	AuthThrottle Throttle // signup/login routes, a cost guard only (see NewAPI); zero: 50 rps, burst 100
 	LogRetention awslogs.RetentionDays
 }
 
@@ -108,7 +108,11 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 		}
 	}
 	throttle := withDefault(props.Throttle, Throttle{Rate: 50, Burst: 100})
-	authThrottle := withDefault(props.AuthThrottle, Throttle{Rate: 5, Burst: 10})
+	// The auth routes' throttle is one bucket shared by every caller (HTTP
+	// APIs cannot have AWS WAF, so there is no per-IP rule to put here): a
+	// cost guard only, high enough that users meet the per-client limit the
+	// functions count in PostgreSQL first.
+	authThrottle := withDefault(props.AuthThrottle, Throttle{Rate: 50, Burst: 100})
 	retention := props.LogRetention
 	if retention == "" {
 		retention = awslogs.RetentionDays_ONE_MONTH

@@ -66,7 +66,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		BatchSize: cfg.SyncBatchSize, MaxRetries: cfg.SyncMaxRetries, DeleteHot: cfg.DeleteFromMinioAfterSync,
 	})
 	api := httpapi.New(httpapi.Deps{
-		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot,
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot, Limits: db,
 		Sync: job, SyncStatus: db, Auth: a, Config: cfg, Logger: logger,
 	})
 	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, Sync: job, API: api, syncLog: syncLog}, nil
@@ -90,7 +90,7 @@ func clients(ctx context.Context, cfg config.Config) (*storage.Hot, *storage.Col
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	a, err := auth.New(cfg.SecretKey, cfg.TokenTTL, cfg.BcryptCost)
+	a, err := auth.New(cfg.SecretKey, cfg.TokenTTL, cfg.BcryptCost, cfg.BcryptQueueMax)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("auth: %w", err)
 	}

@@ -23,6 +23,10 @@ var (
 	ErrTokenExpired = core.Errorf(core.CodeTokenExpired, "token has expired")
 )
 
+// ErrBusy is returned by HashPassword and CheckPassword when every bcrypt
+// slot is taken and the queue waiting for one is full (503).
+var ErrBusy = core.Errorf(core.CodeUnavailable, "too many sign-ins at once; try again in a moment")
+
 // Auth holds the signing key and the password cost.
 type Auth struct {
 	key  []byte
@@ -32,8 +36,10 @@ type Auth struct {
 	// that the answer takes as long as for a wrong password.
 	dummyHash []byte
 	// slots bounds concurrent bcrypt work to all cores but one, so that a
-	// burst of logins cannot starve every other request of CPU.
-	slots chan struct{}
+	// burst of logins cannot starve every other request of CPU; waiting
+	// bounds the callers queued for a slot.
+	slots   chan struct{}
+	waiting chan struct{}
 }
 
 // dummyHashes are bcrypt hashes of a throw-away password at the usual
@@ -49,8 +55,9 @@ var dummyHashes = map[int]string{
 }
 
 // New returns an Auth signing with key, issuing tokens valid for ttl and
-// hashing passwords at bcrypt cost.
-func New(key []byte, ttl time.Duration, cost int) (*Auth, error) {
+// hashing passwords at bcrypt cost, with at most queueMax password checks
+// waiting for a bcrypt slot (more get ErrBusy).
+func New(key []byte, ttl time.Duration, cost, queueMax int) (*Auth, error) {
 	dummy := []byte(dummyHashes[cost])
 	if len(dummy) == 0 {
 		var err error
@@ -59,24 +66,45 @@ func New(key []byte, ttl time.Duration, cost int) (*Auth, error) {
 		}
 	}
 	slots := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
-	return &Auth{key: key, ttl: ttl, cost: cost, dummyHash: dummy, slots: slots}, nil
+	return &Auth{key: key, ttl: ttl, cost: cost, dummyHash: dummy, slots: slots, waiting: make(chan struct{}, max(0, queueMax))}, nil
 }
 
-// busy runs fn holding one of the bcrypt slots, at low priority.
-func (a *Auth) busy(fn func()) {
-	a.slots <- struct{}{}
+// busy runs fn holding one of the bcrypt slots, at low priority. When none
+// is free it waits in the queue, or returns ErrBusy when the queue is full,
+// or ctx's error when ctx ends first (the client left: no hash for it).
+func (a *Auth) busy(ctx context.Context, fn func()) error {
+	select {
+	case a.slots <- struct{}{}:
+	default:
+		select {
+		case a.waiting <- struct{}{}:
+		default:
+			return ErrBusy
+		}
+		select {
+		case a.slots <- struct{}{}:
+			<-a.waiting
+		case <-ctx.Done():
+			<-a.waiting
+			return fmt.Errorf("wait for a bcrypt slot: %w", context.Cause(ctx))
+		}
+	}
 	defer func() { <-a.slots }()
 	runLowPriority(fn)
+	return nil
 }
 
 // TTL is how long issued tokens live.
 func (a *Auth) TTL() time.Duration { return a.ttl }
 
-// HashPassword returns the bcrypt hash of password.
-func (a *Auth) HashPassword(password string) (string, error) {
+// HashPassword returns the bcrypt hash of password. It returns ErrBusy or
+// ctx's error when no bcrypt slot could be had.
+func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {
 	var h []byte
 	var err error
-	a.busy(func() { h, err = bcrypt.GenerateFromPassword([]byte(password), a.cost) })
+	if err := a.busy(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(password), a.cost) }); err != nil {
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -85,17 +113,18 @@ func (a *Auth) HashPassword(password string) (string, error) {
 
 // CheckPassword reports whether password matches hash. With an empty hash
 // (unknown user) it compares against a dummy hash and reports false, taking
-// the same time as a real comparison.
-func (a *Auth) CheckPassword(hash, password string) bool {
+// the same time as a real comparison. It returns ErrBusy or ctx's error
+// when no bcrypt slot could be had.
+func (a *Auth) CheckPassword(ctx context.Context, hash, password string) (bool, error) {
 	ok := false
-	a.busy(func() {
+	err := a.busy(ctx, func() {
 		if hash == "" {
 			_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
 			return
 		}
 		ok = bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 	})
-	return ok
+	return ok, err
 }
 
 // IssueToken returns a signed token for userID and its expiry.

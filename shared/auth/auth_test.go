@@ -15,7 +15,7 @@ import (
 
 func newAuth(tb testing.TB) *Auth {
 	tb.Helper()
-	a, err := New([]byte(strings.Repeat("s", 32)), time.Hour, bcrypt.MinCost)
+	a, err := New([]byte(strings.Repeat("s", 32)), time.Hour, bcrypt.MinCost, 16)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -24,17 +24,17 @@ func newAuth(tb testing.TB) *Auth {
 
 func TestPasswordRoundTrip(t *testing.T) {
 	a := newAuth(t)
-	h, err := a.HashPassword("correct horse")
+	h, err := a.HashPassword(t.Context(), "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !a.CheckPassword(h, "correct horse") {
+	if ok, err := a.CheckPassword(t.Context(), h, "correct horse"); !ok || err != nil {
 		t.Error("CheckPassword(right) = false, want true")
 	}
-	if a.CheckPassword(h, "wrong horse") {
+	if ok, _ := a.CheckPassword(t.Context(), h, "wrong horse"); ok {
 		t.Error("CheckPassword(wrong) = true, want false")
 	}
-	if a.CheckPassword("", "correct horse") {
+	if ok, _ := a.CheckPassword(t.Context(), "", "correct horse"); ok {
 		t.Error("CheckPassword with no hash = true, want false")
 	}
 }
@@ -157,5 +157,51 @@ func TestDummyHashes(t *testing.T) {
 		if cost < 12 && bcrypt.CompareHashAndPassword([]byte(h), []byte("dummy password for timing")) != nil {
 			t.Errorf("dummy hash for cost %d does not match its password", cost)
 		}
+	}
+}
+
+// Password checks wait for a bcrypt slot with their request's context, in a
+// queue of bounded length; past it they get ErrBusy at once.
+func TestBcryptQueueIsBounded(t *testing.T) {
+	a, err := New([]byte(strings.Repeat("s", 32)), time.Hour, bcrypt.MinCost, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range cap(a.slots) { // every slot busy
+		a.slots <- struct{}{}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	queued := make(chan error, 1)
+	go func() {
+		_, err := a.CheckPassword(ctx, "", "password123")
+		queued <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); len(a.waiting) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a caller finding every slot busy did not queue")
+		}
+	}
+	if _, err := a.CheckPassword(t.Context(), "", "password123"); !errors.Is(err, ErrBusy) {
+		t.Errorf("with the queue full: %v, want ErrBusy", err)
+	}
+	if _, err := a.HashPassword(t.Context(), "password123"); !errors.Is(err, ErrBusy) {
+		t.Errorf("hash with the queue full: %v, want ErrBusy", err)
+	}
+	cancel() // the queued client leaves
+	select {
+	case err := <-queued:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("queued caller whose context ended: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a queued caller whose context ended is still waiting")
+	}
+	if len(a.waiting) != 0 {
+		t.Errorf("queue holds %d after its caller left, want 0", len(a.waiting))
+	}
+	// A slot freed serves the next caller.
+	<-a.slots
+	if ok, err := a.CheckPassword(t.Context(), "", "password123"); ok || err != nil {
+		t.Errorf("after a slot freed: %v, %v; want false, nil", ok, err)
 	}
 }

@@ -65,6 +65,7 @@ type Deps struct {
 	}
 	Sync       syncRunner // the sync job, for POST /api/sync/run
 	SyncStatus syncStatusStore
+	Limits     rateCounter   // the auth rate limits' counters
 	Uploads    uploadStore   // presigned multipart upload sessions
 	HotParts   multipartTier // the hot tier's multipart calls
 	Auth       *auth.Auth

@@ -3,18 +3,21 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"path"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-chi/httprate"
 	"github.com/rs/cors"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
@@ -192,25 +195,115 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// newAuthLimiter limits signup and login per client IP. The key is the
-// connection's address: behind a proxy that address is the proxy's, so
-// deployments put their own limits in front (API Gateway throttling).
-func (a *API) newAuthLimiter() func(http.Handler) http.Handler {
-	rl := httprate.NewRateLimiter(a.Config.AuthRateMin, time.Minute,
-		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return clientIP(r), nil }),
-		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-			a.writeError(w, r, core.Errorf(core.CodeRateLimited, "too many attempts; try again later"))
-		}),
-	)
-	return rl.Handler
+// rateCounter counts attempts in fixed windows shared by every instance
+// of the API (PostgreSQL).
+type rateCounter interface {
+	RateHit(ctx context.Context, key string, window time.Duration) (hits int, left time.Duration, err error)
 }
 
-func clientIP(r *http.Request) string {
+// newAuthLimiter limits signup and login per client address (see
+// clientAddr). The count is in the database, so every local server, every
+// Lambda function and every instance of it share one budget per client.
+func (a *API) newAuthLimiter() func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if a.allow(w, r, "addr:"+a.clientAddr(r), a.Config.AuthRateMin, time.Minute) {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// allow counts one attempt on key. Past limit attempts in the window it
+// answers 429 RATE_LIMITED with Retry-After (the window's remaining
+// seconds) and reports false.
+func (a *API) allow(w http.ResponseWriter, r *http.Request, key string, limit int, window time.Duration) bool {
+	hits, left, err := a.Limits.RateHit(r.Context(), key, window)
+	if err != nil {
+		a.writeError(w, r, fmt.Errorf("auth rate limit: %w", err))
+		return false
+	}
+	if hits <= limit {
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(left.Seconds())))))
+	a.writeError(w, r, core.Errorf(core.CodeRateLimited, "too many attempts; try again later"))
+	return false
+}
+
+// emailKey is the rate limit key of a login's target account: a hash, so
+// that the counters table holds no addresses.
+func emailKey(email string) string {
+	h := sha256.Sum256([]byte(email))
+	return "email:" + hex.EncodeToString(h[:16])
+}
+
+type sourceIPKey struct{}
+
+// WithGatewaySourceIP returns ctx carrying API Gateway's
+// requestContext.http.sourceIp, the client of a request on Lambda. The auth
+// limit then counts that address, whatever the request's headers say.
+func WithGatewaySourceIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, sourceIPKey{}, ip)
+}
+
+// clientAddr is the address the auth limit counts a request against. On
+// Lambda it is API Gateway's requestContext.http.sourceIp (the TCP peer of
+// the gateway; see WithGatewaySourceIP), never a header the client sent. Elsewhere it is the
+// connection's peer, unless that peer is a trusted proxy (TRUSTED_PROXIES):
+// then X-Forwarded-For is read from the right, skipping trusted proxies,
+// and the first other address is the client. IPv6 clients are counted per
+// /64, the block one subscriber gets.
+func (a *API) clientAddr(r *http.Request) string {
+	if ip, ok := r.Context().Value(sourceIPKey{}).(string); ok && ip != "" {
+		return canonicalAddr(ip)
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return httprate.CanonicalizeIP(host)
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if a.trustedProxy(ip) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // not an address: trust nothing further left
+			}
+			ip = hop
+			if !a.trustedProxy(hop) {
+				break
+			}
+		}
+	}
+	return canonicalAddr(ip.String())
+}
+
+func (a *API) trustedProxy(ip netip.Addr) bool {
+	for _, n := range a.Config.TrustedProxies {
+		if n.Contains(net.IP(ip.Unmap().AsSlice())) {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalAddr writes an IPv4 address (also IPv4-mapped IPv6) as is and an
+// IPv6 address as its /64.
+func canonicalAddr(s string) string {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return p.String()
 }
 
 // jsonNotFound answers requests the mux has no route for: 405 with Allow

@@ -49,9 +49,9 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	hash, err := a.Auth.HashPassword(*in.Password)
+	hash, err := a.Auth.HashPassword(r.Context(), *in.Password)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeBusy(w, r, err)
 		return
 	}
 	u, err := a.Users.CreateUser(r.Context(), email, hash)
@@ -75,13 +75,22 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	// the answer and the time it takes (one bcrypt comparison) are the same.
 	var u core.User
 	if email, err := core.NormalizeEmail(*in.Email); err == nil && len(*in.Password) <= core.MaxPasswordBytes {
+		// A guess spread over many addresses still meets one budget per account.
+		if !a.allow(w, r, emailKey(email), a.Config.AuthEmailRateHour, time.Hour) {
+			return
+		}
 		u, err = a.Users.UserByEmail(r.Context(), email)
 		if err != nil && !errors.Is(err, postgres.ErrUserNotFound) {
 			a.writeError(w, r, err)
 			return
 		}
 	}
-	if !a.Auth.CheckPassword(u.PasswordHash, *in.Password) {
+	ok, err := a.Auth.CheckPassword(r.Context(), u.PasswordHash, *in.Password)
+	if err != nil {
+		a.writeBusy(w, r, err)
+		return
+	}
+	if !ok {
 		a.writeError(w, r, errInvalidCredentials)
 		return
 	}
@@ -111,6 +120,19 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "created_at": rfc3339(u.CreatedAt)})
+}
+
+// writeBusy answers a failed bcrypt wait: 503 with Retry-After when the
+// queue is full. A client that left while waiting is not an internal
+// error: it gets (and never reads) a 503 too.
+func (a *API) writeBusy(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = core.Errorf(core.CodeUnavailable, "the request ended while waiting for its turn")
+	}
+	if core.ErrorCode(err) == core.CodeUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	a.writeError(w, r, err)
 }
 
 // liveUser checks that the user of a valid token still exists, so that a

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/secrets"
 )
 
@@ -22,7 +24,10 @@ import (
 // configuration or the dependencies are wrong.
 func Main(function string) {
 	a := build(context.Background())
-	lambda.Start(httpadapter.NewV2(a.API.Handler(function)).ProxyWithContext)
+	adapter := httpadapter.NewV2(a.API.Handler(function))
+	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return adapter.ProxyWithContext(httpapi.WithGatewaySourceIP(ctx, ev.RequestContext.HTTP.SourceIP), ev)
+	})
 }
 
 // loadConfig resolves secrets given as *_SECRET_ARN variables and loads the

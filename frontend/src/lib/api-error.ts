@@ -19,6 +19,18 @@ export class ApiError extends Error {
 
 type ErrorBody = { detail?: unknown; error_code?: unknown };
 
+// What the UI says for the server's error codes whose detail is written for
+// API clients rather than people. Keyed on error_code, not on the status:
+// the same status means different things (413 FILE_TOO_LARGE is one file,
+// 413 UPLOAD_QUOTA_EXCEEDED the uploads in progress together).
+const CODE_MESSAGES: Record<string, string> = {
+  FILE_BUSY: 'This file is being moved to long-term storage. Try again in a few seconds.',
+};
+
+// For answers without our JSON body (a gateway or proxy in front of the
+// API answered), by status.
+const STATUS_MESSAGES: Record<number, string> = {};
+
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (axios.isCancel(err)) return new ApiError('Cancelled', 0, 'CANCELLED');
@@ -27,8 +39,11 @@ export function toApiError(err: unknown): ApiError {
     const res = err.response;
     if (!res) return new ApiError('Cannot reach the server. Check your connection.', 0, 'NETWORK_ERROR');
     const body = (res.data ?? {}) as ErrorBody;
-    const detail = typeof body.detail === 'string' && body.detail ? body.detail : `Request failed (${res.status})`;
-    const code = typeof body.error_code === 'string' ? body.error_code : `HTTP_${res.status}`;
+    const hasCode = typeof body.error_code === 'string' && body.error_code !== '';
+    const code = hasCode ? (body.error_code as string) : `HTTP_${res.status}`;
+    const detail =
+      CODE_MESSAGES[code] ??
+      (typeof body.detail === 'string' && body.detail ? body.detail : (!hasCode && STATUS_MESSAGES[res.status]) || `Request failed (${res.status})`);
     const ra = Number(res.headers?.['retry-after']);
     return new ApiError(detail, res.status, code, Number.isFinite(ra) && ra > 0 ? ra : null);
   }

@@ -14,6 +14,8 @@ type Db = {
   // Uploads completed into a file: upload id → the file's owner and id, as
   // long as the file exists (like the server's record of completions).
   completedUploads: Map<string, { owner: number; fileId: number }>;
+  // Files the sync job is moving right now: DELETE answers 409 FILE_BUSY.
+  busyFiles: Set<number>;
 };
 
 export type MockUpload = {
@@ -35,6 +37,7 @@ export const db: Db = {
   nextUploadId: 1,
   multipart: new Map(),
   completedUploads: new Map(),
+  busyFiles: new Set(),
 };
 
 export function resetDb(): void {
@@ -46,6 +49,7 @@ export function resetDb(): void {
   db.nextUploadId = 1;
   db.multipart = new Map();
   db.completedUploads = new Map();
+  db.busyFiles = new Set();
 }
 
 // addUpload records a multipart upload as if a client had started it and

@@ -25,6 +25,7 @@ type ErrorBody = { detail?: unknown; error_code?: unknown };
 // 413 UPLOAD_QUOTA_EXCEEDED the uploads in progress together).
 const CODE_MESSAGES: Record<string, string> = {
   FILE_BUSY: 'This file is being moved to long-term storage. Try again in a few seconds.',
+  UPLOAD_COMPLETING: 'The server is finishing this upload. Try again in a few seconds.',
 };
 
 // For answers without our JSON body (a gateway or proxy in front of the

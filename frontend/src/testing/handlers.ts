@@ -65,6 +65,23 @@ function findUploadOrFile(uploadId: string, userId: number): MockUpload | FileOb
 
 const isMockUpload = (x: MockUpload | FileObject): x is MockUpload => 'parts' in x;
 
+// stillCompleting: the "completing" answer while db.completing says the
+// server is finishing the upload; once its polls are used up the upload ends
+// (a file, or gone) and null lets the usual answer follow.
+function stillCompleting(uploadId: string, userId: number): Response | null {
+  const finishing = db.completing.get(uploadId);
+  const up = db.multipart.get(uploadId);
+  if (!finishing || !up || up.owner !== userId) return null;
+  if (finishing.polls > 0) {
+    finishing.polls -= 1;
+    return HttpResponse.json({ upload_id: uploadId, status: 'completing', size: up.size }, { headers: { 'Retry-After': '2' } });
+  }
+  db.completing.delete(uploadId);
+  if (finishing.then === 'gone') db.multipart.delete(uploadId);
+  else completeUpload(uploadId);
+  return null;
+}
+
 export const handlers = [
   http.get('/api/config', () => HttpResponse.json(db.config)),
 
@@ -213,6 +230,8 @@ export const handlers = [
   http.get('/api/files/uploads/:uploadId', ({ request, params }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
+    const completing = stillCompleting(String(params.uploadId), user.id);
+    if (completing) return completing;
     const up = findUploadOrFile(String(params.uploadId), user.id);
     if (up instanceof Response) return up;
     if (!isMockUpload(up)) return HttpResponse.json({ upload_id: String(params.uploadId), status: 'completed', file: up });
@@ -237,6 +256,9 @@ export const handlers = [
     if (up instanceof Response) return up;
     // Completed before (its answer may have been lost): the same file, 200.
     if (!isMockUpload(up)) return HttpResponse.json(up);
+    if (db.completing.has(String(params.uploadId))) {
+      return apiError(409, 'UPLOAD_COMPLETING', 'the upload is being completed; ask again in a few seconds', { 'Retry-After': '2' });
+    }
     const { parts } = (await request.json()) as { parts: { part_number: number; etag: string }[] };
     const count = Math.max(1, Math.ceil(up.size / up.part_size));
     if (parts.length !== count || parts.some((p, i) => p.part_number !== i + 1)) {

@@ -16,6 +16,10 @@ type Db = {
   completedUploads: Map<string, { owner: number; fileId: number }>;
   // Files the sync job is moving right now: DELETE answers 409 FILE_BUSY.
   busyFiles: Set<number>;
+  // Uploads the server is finishing (the tier assembled them): GET answers
+  // status "completing" polls more times, then the upload ends as then says;
+  // complete answers 409 UPLOAD_COMPLETING meanwhile.
+  completing: Map<string, { polls: number; then: 'completed' | 'gone' }>;
 };
 
 export type MockUpload = {
@@ -38,6 +42,7 @@ export const db: Db = {
   multipart: new Map(),
   completedUploads: new Map(),
   busyFiles: new Set(),
+  completing: new Map(),
 };
 
 export function resetDb(): void {
@@ -50,6 +55,7 @@ export function resetDb(): void {
   db.multipart = new Map();
   db.completedUploads = new Map();
   db.busyFiles = new Set();
+  db.completing = new Map();
 }
 
 // addUpload records a multipart upload as if a client had started it and

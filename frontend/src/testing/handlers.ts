@@ -206,6 +206,18 @@ export const handlers = [
     const user = requireUser(request);
     if (!user) return unauthorized();
     const body = (await request.json()) as { filename: string; size: number; content_type: string };
+    // The caps on a user's open uploads, like the server's checkQuota.
+    const open = [...db.multipart.values()].filter((u) => u.owner === user.id && Date.parse(u.expires_at) > Date.now());
+    if (open.length + 1 > db.uploadCaps.sessions) {
+      return apiError(429, 'TOO_MANY_UPLOADS', 'too many uploads in progress: complete or cancel one first', { 'Retry-After': '60' });
+    }
+    if (open.reduce((n, u) => n + u.size, 0) + body.size > db.uploadCaps.bytes) {
+      return apiError(
+        413,
+        'UPLOAD_QUOTA_EXCEEDED',
+        'the uploads in progress would add up to more than you may upload at once: complete or cancel one first',
+      );
+    }
     const uploadId = `up-${db.nextUploadId++}`;
     const partSize = Math.max(1, db.config.multipart_threshold_bytes);
     const count = Math.max(1, Math.ceil(body.size / partSize));

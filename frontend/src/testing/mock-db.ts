@@ -20,6 +20,8 @@ type Db = {
   // status "completing" polls more times, then the upload ends as then says;
   // complete answers 409 UPLOAD_COMPLETING meanwhile.
   completing: Map<string, { polls: number; then: 'completed' | 'gone' }>;
+  // MAX_OPEN_UPLOADS and MAX_OPEN_UPLOAD_MB (in bytes here) per user.
+  uploadCaps: { sessions: number; bytes: number };
 };
 
 export type MockUpload = {
@@ -43,6 +45,7 @@ export const db: Db = {
   completedUploads: new Map(),
   busyFiles: new Set(),
   completing: new Map(),
+  uploadCaps: { sessions: 10, bytes: 20480 * 1024 * 1024 },
 };
 
 export function resetDb(): void {
@@ -56,6 +59,7 @@ export function resetDb(): void {
   db.completedUploads = new Map();
   db.busyFiles = new Set();
   db.completing = new Map();
+  db.uploadCaps = { sessions: 10, bytes: 20480 * 1024 * 1024 };
 }
 
 // addUpload records a multipart upload as if a client had started it and

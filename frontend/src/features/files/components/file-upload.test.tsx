@@ -448,6 +448,44 @@ describe('FileUpload: resuming interrupted multipart uploads', () => {
     expect(screen.queryByRole('listitem', { name: 'big.bin' })).not.toBeInTheDocument();
   });
 
+  describe('the caps on uploads in progress', () => {
+    const otherFile = () => new File([CONTENT], 'other.bin', { type: 'application/octet-stream', lastModified: LAST_MODIFIED });
+
+    it('429 TOO_MANY_UPLOADS says to finish or cancel one; after a Discard, Retry goes through', async () => {
+      const { user, input, storage, seen, row } = await interruptedUpload();
+      db.uploadCaps.sessions = 1;
+      await user.upload(input, [otherFile()]);
+      const other = uploadRow('other.bin');
+      expect(await within(other).findByText('Failed')).toBeInTheDocument();
+      expect(within(other).getByRole('alert')).toHaveTextContent(
+        /^You have too many uploads in progress\. Finish or cancel one, then try again\.$/,
+      );
+      expect(screen.getByText('Upload of other.bin failed: You have too many uploads in progress. Finish or cancel one, then try again.')).toBeInTheDocument();
+      expect(count(seen, 'POST /api/files/uploads')).toBe(2);
+
+      await user.click(within(row).getByRole('button', { name: 'Discard upload of big.bin' }));
+      await waitFor(() => expect(screen.queryByRole('listitem', { name: 'big.bin' })).not.toBeInTheDocument());
+      storage.failing = false;
+      await user.click(within(other).getByRole('button', { name: 'Retry upload of other.bin' }));
+      expect(await within(other).findByText('Uploaded')).toBeInTheDocument();
+      expect(db.files.map((f) => f.original_filename)).toEqual(['other.bin']);
+    });
+
+    it('413 UPLOAD_QUOTA_EXCEEDED speaks of the uploads in progress, not of the file being too large', async () => {
+      const { user, input } = await interruptedUpload();
+      db.uploadCaps.bytes = 15; // big.bin holds 10 of them
+      await user.upload(input, [otherFile()]);
+      const other = uploadRow('other.bin');
+      expect(await within(other).findByText('Failed')).toBeInTheDocument();
+      expect(within(other).getByRole('alert')).toHaveTextContent(
+        /^Your uploads in progress add up to more than you may upload at once\. Finish or cancel one first\.$/,
+      );
+      expect(within(other).queryByText('Too large')).not.toBeInTheDocument();
+      expect(screen.queryByText(/too large/i)).not.toBeInTheDocument();
+      expect(within(other).getByRole('button', { name: 'Retry upload of other.bin' })).toBeInTheDocument();
+    });
+  });
+
   it('Discard ends the server’s upload, then removes the item', async () => {
     const { user, me, seen, row } = await interruptedUpload();
     await user.click(within(row).getByRole('button', { name: 'Discard upload of big.bin' }));

@@ -35,6 +35,6 @@ api.interceptors.response.use(
       const sent = error.config?.headers?.get?.('Authorization');
       if (sent) emitUnauthorized();
     }
-    return Promise.reject(toApiError(error));
+    return Promise.reject(toApiError(error, { fromApi: true }));
   },
 );

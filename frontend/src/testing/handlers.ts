@@ -65,6 +65,23 @@ function findUploadOrFile(uploadId: string, userId: number): MockUpload | FileOb
 
 const isMockUpload = (x: MockUpload | FileObject): x is MockUpload => 'parts' in x;
 
+// stillCompleting: the "completing" answer while db.completing says the
+// server is finishing the upload; once its polls are used up the upload ends
+// (a file, or gone) and null lets the usual answer follow.
+function stillCompleting(uploadId: string, userId: number): Response | null {
+  const finishing = db.completing.get(uploadId);
+  const up = db.multipart.get(uploadId);
+  if (!finishing || !up || up.owner !== userId) return null;
+  if (finishing.polls > 0) {
+    finishing.polls -= 1;
+    return HttpResponse.json({ upload_id: uploadId, status: 'completing', size: up.size }, { headers: { 'Retry-After': '2' } });
+  }
+  db.completing.delete(uploadId);
+  if (finishing.then === 'gone') db.multipart.delete(uploadId);
+  else completeUpload(uploadId);
+  return null;
+}
+
 export const handlers = [
   http.get('/api/config', () => HttpResponse.json(db.config)),
 
@@ -177,6 +194,10 @@ export const handlers = [
     const f = db.files.find((x) => String(x.id) === params.id);
     if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
     if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
+    // Like the server's SELECT … FOR UPDATE NOWAIT on a row the sync job holds.
+    if (db.busyFiles.has(f.id)) {
+      return apiError(409, 'FILE_BUSY', 'the file is being moved to long-term storage; try again in a few seconds', { 'Retry-After': '5' });
+    }
     db.files = db.files.filter((x) => x !== f);
     return new HttpResponse(null, { status: 204 });
   }),
@@ -185,6 +206,18 @@ export const handlers = [
     const user = requireUser(request);
     if (!user) return unauthorized();
     const body = (await request.json()) as { filename: string; size: number; content_type: string };
+    // The caps on a user's open uploads, like the server's checkQuota.
+    const open = [...db.multipart.values()].filter((u) => u.owner === user.id && Date.parse(u.expires_at) > Date.now());
+    if (open.length + 1 > db.uploadCaps.sessions) {
+      return apiError(429, 'TOO_MANY_UPLOADS', 'too many uploads in progress: complete or cancel one first', { 'Retry-After': '60' });
+    }
+    if (open.reduce((n, u) => n + u.size, 0) + body.size > db.uploadCaps.bytes) {
+      return apiError(
+        413,
+        'UPLOAD_QUOTA_EXCEEDED',
+        'the uploads in progress would add up to more than you may upload at once: complete or cancel one first',
+      );
+    }
     const uploadId = `up-${db.nextUploadId++}`;
     const partSize = Math.max(1, db.config.multipart_threshold_bytes);
     const count = Math.max(1, Math.ceil(body.size / partSize));
@@ -209,6 +242,8 @@ export const handlers = [
   http.get('/api/files/uploads/:uploadId', ({ request, params }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
+    const completing = stillCompleting(String(params.uploadId), user.id);
+    if (completing) return completing;
     const up = findUploadOrFile(String(params.uploadId), user.id);
     if (up instanceof Response) return up;
     if (!isMockUpload(up)) return HttpResponse.json({ upload_id: String(params.uploadId), status: 'completed', file: up });
@@ -233,6 +268,9 @@ export const handlers = [
     if (up instanceof Response) return up;
     // Completed before (its answer may have been lost): the same file, 200.
     if (!isMockUpload(up)) return HttpResponse.json(up);
+    if (db.completing.has(String(params.uploadId))) {
+      return apiError(409, 'UPLOAD_COMPLETING', 'the upload is being completed; ask again in a few seconds', { 'Retry-After': '2' });
+    }
     const { parts } = (await request.json()) as { parts: { part_number: number; etag: string }[] };
     const count = Math.max(1, Math.ceil(up.size / up.part_size));
     if (parts.length !== count || parts.some((p, i) => p.part_number !== i + 1)) {

@@ -14,6 +14,14 @@ type Db = {
   // Uploads completed into a file: upload id → the file's owner and id, as
   // long as the file exists (like the server's record of completions).
   completedUploads: Map<string, { owner: number; fileId: number }>;
+  // Files the sync job is moving right now: DELETE answers 409 FILE_BUSY.
+  busyFiles: Set<number>;
+  // Uploads the server is finishing (the tier assembled them): GET answers
+  // status "completing" polls more times, then the upload ends as then says;
+  // complete answers 409 UPLOAD_COMPLETING meanwhile.
+  completing: Map<string, { polls: number; then: 'completed' | 'gone' }>;
+  // MAX_OPEN_UPLOADS and MAX_OPEN_UPLOAD_MB (in bytes here) per user.
+  uploadCaps: { sessions: number; bytes: number };
 };
 
 export type MockUpload = {
@@ -35,6 +43,9 @@ export const db: Db = {
   nextUploadId: 1,
   multipart: new Map(),
   completedUploads: new Map(),
+  busyFiles: new Set(),
+  completing: new Map(),
+  uploadCaps: { sessions: 10, bytes: 20480 * 1024 * 1024 },
 };
 
 export function resetDb(): void {
@@ -46,6 +57,9 @@ export function resetDb(): void {
   db.nextUploadId = 1;
   db.multipart = new Map();
   db.completedUploads = new Map();
+  db.busyFiles = new Set();
+  db.completing = new Map();
+  db.uploadCaps = { sessions: 10, bytes: 20480 * 1024 * 1024 };
 }
 
 // addUpload records a multipart upload as if a client had started it and

@@ -38,6 +38,25 @@ describe('LoginPage', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('Too many attempts. Try again in 12 seconds.');
   });
 
+  it('shows 503 SERVICE_UNAVAILABLE (the login queue is full) as a busy server', async () => {
+    server.use(
+      http.post('/api/auth/login', () =>
+        HttpResponse.json(
+          { detail: 'too many logins waiting for a password check', error_code: 'SERVICE_UNAVAILABLE' },
+          { status: 503, headers: { 'Retry-After': '2' } },
+        ),
+      ),
+    );
+    const { user } = renderApp('/login');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'whatever1');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(/^The server is busy\. Try again in a few seconds\.$/);
+    expect(getToken()).toBeNull();
+    // The form stays usable for the next try.
+    expect(screen.getByRole('button', { name: 'Log in' })).toBeEnabled();
+  });
+
   it('logs in, stores the token and returns to the page the user asked for', async () => {
     createUser('ada@example.com', 'right password');
     // Visiting a protected page while logged out keeps the return path.

@@ -88,6 +88,19 @@ describe('SignupPage', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('Too many attempts. Try again in 30 seconds.');
   });
 
+  it('shows 503 SERVICE_UNAVAILABLE (the password queue is full) as a busy server', async () => {
+    server.use(
+      http.post('/api/auth/signup', () =>
+        HttpResponse.json({ detail: 'busy', error_code: 'SERVICE_UNAVAILABLE' }, { status: 503, headers: { 'Retry-After': '2' } }),
+      ),
+    );
+    const { user } = renderApp('/signup');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'a good password');
+    await user.click(screen.getByRole('button', { name: 'Create account' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(/^The server is busy\. Try again in a few seconds\.$/);
+  });
+
   it('creates the account and sends the user to log in', async () => {
     const { user, router } = renderApp('/signup');
     await user.type(await screen.findByLabelText('Email'), 'new@example.com');

@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { delay, http, HttpResponse } from 'msw';
 
 import {
   blockedUploadMessage,
   completeMultipartUpload,
+  finishPolling,
   multipartUpload,
+  STILL_COMPLETING,
+  UploadGoneError,
   UploadNotResumableError,
   type UploadSession,
 } from '@/features/files/api/multipart-upload';
@@ -268,6 +271,117 @@ describe('multipartUpload, resuming', () => {
     expect(await done).toMatchObject({ code: 'OFFLINE' });
     expect(db.multipart.has('up-1')).toBe(true);
     expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+  });
+});
+
+describe('multipartUpload, an upload the server is finishing', () => {
+  // One "second" of Retry-After is 5 ms here.
+  const saved = { ...finishPolling };
+  beforeEach(() => {
+    finishPolling.secondMs = 5;
+  });
+  afterEach(() => {
+    Object.assign(finishPolling, saved);
+  });
+
+  // Every API request with the time it started.
+  function timedRequests() {
+    const seen: { what: string; at: number }[] = [];
+    server.events.on('request:start', ({ request }) => {
+      const u = new URL(request.url);
+      const part = u.searchParams.get('partNumber');
+      seen.push({ what: part ? `PUT part ${part}` : `${request.method} ${u.pathname}`, at: performance.now() });
+    });
+    return seen;
+  }
+
+  it('resuming one answered "completing" polls GET every Retry-After until it is completed, and sends nothing', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    db.completing.set(id, { polls: 3, then: 'completed' });
+    const seen = timedRequests();
+    const events: UploadProgress[] = [];
+    let finishing = 0;
+
+    const res = await multipartUpload(bigFile(), {
+      resumeId: id,
+      onProgress: (p) => events.push(p),
+      onFinishing: () => (finishing += 1),
+    });
+
+    expect(res).toMatchObject({ original_filename: 'big.bin', file_size: 20 });
+    expect(db.files).toHaveLength(1);
+    expect(seen.map((s) => s.what)).toEqual(Array(4).fill(`GET /api/files/uploads/${id}`));
+    // Retry-After: 2 → 10 ms apart at least.
+    for (let i = 1; i < seen.length; i++) expect(seen[i].at - seen[i - 1].at).toBeGreaterThanOrEqual(9);
+    expect(finishing).toBe(1);
+    expect(events.at(-1)).toEqual({ loaded: 20, total: 20 });
+  });
+
+  it('a completion answered 409 UPLOAD_COMPLETING waits for the file through GET', async () => {
+    logIn(createUser());
+    db.config.multipart_threshold_bytes = 4;
+    db.completing.set('up-1', { polls: 2, then: 'completed' });
+    const seen = timedRequests();
+    let finishing = 0;
+
+    const res = await multipartUpload(bigFile(), { onFinishing: () => (finishing += 1) });
+
+    expect(res).toMatchObject({ original_filename: 'big.bin', file_size: 20 });
+    expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+    const api = seen.map((s) => s.what).filter((w) => !w.startsWith('PUT'));
+    expect(api).toEqual([
+      'POST /api/files/uploads',
+      'POST /api/files/uploads/up-1/complete',
+      ...Array(3).fill('GET /api/files/uploads/up-1'),
+    ]);
+    expect(finishing).toBe(1);
+  });
+
+  it('an upload gone while the server finished it (404) is an UploadGoneError, not a fresh upload', async () => {
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    db.completing.set(id, { polls: 1, then: 'gone' });
+    const seen = recordRequests();
+
+    const err = await multipartUpload(bigFile(), { resumeId: id }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(UploadGoneError);
+    expect(err).toMatchObject({ status: 404, code: 'UPLOAD_NOT_FOUND' });
+    expect(seen).toEqual([`GET /api/files/uploads/${id}`, `GET /api/files/uploads/${id}`]);
+    expect(db.multipart.size).toBe(0);
+  });
+
+  it('gives up after finishPolling.timeoutMs with STILL_COMPLETING and leaves the upload on the server', async () => {
+    finishPolling.timeoutMs = 60; // 10 ms a poll: a few polls
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    db.completing.set(id, { polls: Infinity, then: 'completed' });
+    const seen = recordRequests();
+
+    const err = await multipartUpload(bigFile(), { resumeId: id }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: STILL_COMPLETING, message: 'The server is still finishing this upload.' });
+    expect(err).not.toBeInstanceOf(UploadNotResumableError);
+    const polls = seen.filter((s) => s === `GET /api/files/uploads/${id}`).length;
+    expect(polls).toBeGreaterThanOrEqual(2);
+    expect(polls).toBeLessThanOrEqual(7);
+    expect(seen.some((s) => s.startsWith('DELETE'))).toBe(false);
+    expect(db.multipart.has(id)).toBe(true);
+  });
+
+  it('stops polling at once on a cancel', async () => {
+    finishPolling.secondMs = 1000;
+    const user = logIn(createUser());
+    const id = addUpload(user.id, 'big.bin', new TextEncoder().encode(CONTENT), { partSize: 4, done: [1, 2, 3, 4, 5] });
+    db.completing.set(id, { polls: Infinity, then: 'completed' });
+    const controller = new AbortController();
+    const started = performance.now();
+
+    const pending = multipartUpload(bigFile(), { resumeId: id, signal: controller.signal, onFinishing: () => controller.abort() });
+
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

@@ -41,8 +41,17 @@ export type CompletedUpload = {
   file: FileObject;
 };
 
+// CompletingUpload: GET /api/files/uploads/{id} while the server finishes
+// an upload the tier has assembled (hash, sniff, record); it comes with
+// Retry-After.
+export type CompletingUpload = {
+  upload_id: string;
+  status: 'completing';
+  size: number;
+};
+
 // UploadState is what GET /api/files/uploads/{id} answers.
-export type UploadState = UploadSession | CompletedUpload;
+export type UploadState = UploadSession | CompletedUpload | CompletingUpload;
 
 export type MultipartOptions = UploadOptions & {
   // Resume this upload of the server instead of starting a new one.
@@ -51,6 +60,9 @@ export type MultipartOptions = UploadOptions & {
   onSession?: (session: UploadSession) => void;
   // The upload to resume is gone (expired, aborted): a new one starts.
   onRestart?: (goneId: string) => void;
+  // Every byte is on the server, which is finishing the upload (status
+  // "completing", or 409 UPLOAD_COMPLETING on complete): it is polled.
+  onFinishing?: () => void;
 };
 
 // UploadNotResumableError: the server refused to resume the upload (403,
@@ -61,6 +73,30 @@ export class UploadNotResumableError extends ApiError {
     this.name = 'UploadNotResumableError';
   }
 }
+
+// UploadGoneError: the upload disappeared while the server was finishing it
+// (it expired, was aborted, or the finished file was refused or deleted
+// since): nothing is left to resume; the file can only be sent again.
+export class UploadGoneError extends ApiError {
+  constructor(cause: ApiError) {
+    super(
+      'This upload is no longer on the server: it expired or was discarded, or the server refused the finished file. Retry to upload the file again.',
+      cause.status,
+      cause.code,
+      cause.retryAfter,
+    );
+    this.name = 'UploadGoneError';
+  }
+}
+
+// STILL_COMPLETING: the server was still finishing the upload when polling
+// gave up; the upload stays on the server for a later resume.
+export const STILL_COMPLETING = 'UPLOAD_STILL_COMPLETING';
+
+// How an upload the server is finishing is polled: every Retry-After
+// seconds (2 when absent, at most 30), for at most timeoutMs. Tests shorten
+// secondMs.
+export const finishPolling = { secondMs: 1000, timeoutMs: 120_000, defaultRetryAfter: 2 };
 
 // Parts go to storage, not to our API: no bearer token, no interceptors.
 const storage = axios.create();
@@ -77,8 +113,15 @@ export async function createMultipartUpload(
 }
 
 export async function getMultipartUpload(uploadId: string, signal?: AbortSignal): Promise<UploadState> {
-  const { data } = await api.get<UploadState>(`/api/files/uploads/${encodeURIComponent(uploadId)}`, { signal });
-  return data;
+  return (await getUploadState(uploadId, signal)).state;
+}
+
+// getUploadState: the upload and the Retry-After that comes with a
+// "completing" answer.
+async function getUploadState(uploadId: string, signal?: AbortSignal): Promise<{ state: UploadState; retryAfter: number | null }> {
+  const res = await api.get<UploadState>(`/api/files/uploads/${encodeURIComponent(uploadId)}`, { signal });
+  const ra = Number(res.headers['retry-after']);
+  return { state: res.data, retryAfter: Number.isFinite(ra) && ra > 0 ? ra : null };
 }
 
 export async function completeMultipartUpload(uploadId: string, parts: CompletedPart[], signal?: AbortSignal): Promise<FileObject> {
@@ -175,16 +218,67 @@ async function explainPartFailure(err: unknown, partUrl: string, anySent: boolea
   return new ApiError(blockedUploadMessage(partUrl, window.location), 0, 'STORAGE_BLOCKED');
 }
 
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cancelled = () => new ApiError('Cancelled', 0, 'CANCELLED');
+    if (signal?.aborted) return reject(cancelled());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// awaitFinished polls GET /api/files/uploads/{id} every Retry-After while
+// the server finishes the upload, until it is completed (its file) or, should
+// the server have given the finishing up, in progress again. It gives up
+// after finishPolling.timeoutMs (STILL_COMPLETING: the upload is kept for a
+// later resume); an upload gone meanwhile (404) is an UploadGoneError.
+async function awaitFinished(
+  uploadId: string,
+  retryAfter: number | null,
+  { signal, onFinishing }: MultipartOptions,
+): Promise<CompletedUpload | UploadSession> {
+  onFinishing?.();
+  const { secondMs, timeoutMs, defaultRetryAfter } = finishPolling;
+  const started = Date.now();
+  let wait = retryAfter;
+  for (;;) {
+    const ms = Math.min(Math.max(wait ?? defaultRetryAfter, 1), 30) * secondMs;
+    if (Date.now() - started + ms > timeoutMs) {
+      throw new ApiError('The server is still finishing this upload.', 0, STILL_COMPLETING);
+    }
+    await sleep(ms, signal);
+    let answer: { state: UploadState; retryAfter: number | null };
+    try {
+      answer = await getUploadState(uploadId, signal);
+    } catch (err) {
+      const e = toApiError(err);
+      if (e.status === 404) throw new UploadGoneError(e);
+      throw refused(e) ? new UploadNotResumableError(e) : e;
+    }
+    if (answer.state.status !== 'completing') return answer.state;
+    wait = answer.retryAfter;
+  }
+}
+
 // openSession creates the upload, or finds the one to resume (which may
 // turn out to be completed already); an upload that is gone is replaced by a
 // new one.
-async function openSession(file: File, { signal, resumeId, onRestart }: MultipartOptions): Promise<UploadState> {
+async function openSession(file: File, options: MultipartOptions): Promise<CompletedUpload | UploadSession> {
+  const { signal, resumeId, onRestart } = options;
   const create = () =>
     createMultipartUpload({ filename: file.name, size: file.size, content_type: file.type || 'application/octet-stream' }, signal);
   if (!resumeId) return create();
   let session: UploadState;
+  let retryAfter: number | null;
   try {
-    session = await getMultipartUpload(resumeId, signal);
+    ({ state: session, retryAfter } = await getUploadState(resumeId, signal));
   } catch (err) {
     const e = toApiError(err);
     if (isUploadGone(e)) {
@@ -193,11 +287,20 @@ async function openSession(file: File, { signal, resumeId, onRestart }: Multipar
     }
     throw refused(e) ? new UploadNotResumableError(e) : e;
   }
-  const size = session.status === 'completed' ? session.file.file_size : session.size;
-  if (size !== file.size) {
-    throw new UploadNotResumableError(
-      new ApiError(`The upload on the server is ${size} bytes, this file ${file.size}.`, 409, 'UPLOAD_MISMATCH'),
-    );
+  const sizeOf = (s: UploadState) => (s.status === 'completed' ? s.file.file_size : s.size);
+  const checkSize = (s: UploadState) => {
+    if (sizeOf(s) !== file.size) {
+      throw new UploadNotResumableError(
+        new ApiError(`The upload on the server is ${sizeOf(s)} bytes, this file ${file.size}.`, 409, 'UPLOAD_MISMATCH'),
+      );
+    }
+  };
+  checkSize(session);
+  if (session.status === 'completing') {
+    // Every byte is there: the server is recording the file.
+    options.onProgress?.({ loaded: file.size, total: file.size });
+    session = await awaitFinished(resumeId, retryAfter, options);
+    checkSize(session);
   }
   return session;
 }
@@ -285,5 +388,15 @@ export async function multipartUpload(file: File, options: MultipartOptions = {}
   for (const p of stored) all.set(p.part_number, { part_number: p.part_number, etag: p.etag });
   for (const p of sent) all.set(p.part_number, p);
   const complete = [...all.values()].sort((a, b) => a.part_number - b.part_number);
-  return completeMultipartUpload(session.upload_id, complete, signal);
+  try {
+    return await completeMultipartUpload(session.upload_id, complete, signal);
+  } catch (err) {
+    // Another request (an earlier try whose answer was lost) is finishing
+    // the upload: wait for its file.
+    const e = toApiError(err);
+    if (e.code !== 'UPLOAD_COMPLETING') throw e;
+    const state = await awaitFinished(session.upload_id, e.retryAfter, options);
+    if (state.status === 'completed') return state.file;
+    throw new ApiError('The server did not finish the upload.', 0, 'UPLOAD_NOT_FINISHED');
+  }
 }

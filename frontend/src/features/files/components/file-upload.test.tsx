@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { delay, http, HttpResponse } from 'msw';
 import { fireEvent, waitFor, within } from '@testing-library/react';
 
+import { finishPolling } from '@/features/files/api/multipart-upload';
 import { FileUpload } from '@/features/files/components/file-upload';
 import { loadPendingUploads, savePendingUpload } from '@/features/files/utils/pending-uploads';
 import { STORAGE_ORIGIN } from '@/testing/handlers';
@@ -447,6 +448,44 @@ describe('FileUpload: resuming interrupted multipart uploads', () => {
     expect(screen.queryByRole('listitem', { name: 'big.bin' })).not.toBeInTheDocument();
   });
 
+  describe('the caps on uploads in progress', () => {
+    const otherFile = () => new File([CONTENT], 'other.bin', { type: 'application/octet-stream', lastModified: LAST_MODIFIED });
+
+    it('429 TOO_MANY_UPLOADS says to finish or cancel one; after a Discard, Retry goes through', async () => {
+      const { user, input, storage, seen, row } = await interruptedUpload();
+      db.uploadCaps.sessions = 1;
+      await user.upload(input, [otherFile()]);
+      const other = uploadRow('other.bin');
+      expect(await within(other).findByText('Failed')).toBeInTheDocument();
+      expect(within(other).getByRole('alert')).toHaveTextContent(
+        /^You have too many uploads in progress\. Finish or cancel one, then try again\.$/,
+      );
+      expect(screen.getByText('Upload of other.bin failed: You have too many uploads in progress. Finish or cancel one, then try again.')).toBeInTheDocument();
+      expect(count(seen, 'POST /api/files/uploads')).toBe(2);
+
+      await user.click(within(row).getByRole('button', { name: 'Discard upload of big.bin' }));
+      await waitFor(() => expect(screen.queryByRole('listitem', { name: 'big.bin' })).not.toBeInTheDocument());
+      storage.failing = false;
+      await user.click(within(other).getByRole('button', { name: 'Retry upload of other.bin' }));
+      expect(await within(other).findByText('Uploaded')).toBeInTheDocument();
+      expect(db.files.map((f) => f.original_filename)).toEqual(['other.bin']);
+    });
+
+    it('413 UPLOAD_QUOTA_EXCEEDED speaks of the uploads in progress, not of the file being too large', async () => {
+      const { user, input } = await interruptedUpload();
+      db.uploadCaps.bytes = 15; // big.bin holds 10 of them
+      await user.upload(input, [otherFile()]);
+      const other = uploadRow('other.bin');
+      expect(await within(other).findByText('Failed')).toBeInTheDocument();
+      expect(within(other).getByRole('alert')).toHaveTextContent(
+        /^Your uploads in progress add up to more than you may upload at once\. Finish or cancel one first\.$/,
+      );
+      expect(within(other).queryByText('Too large')).not.toBeInTheDocument();
+      expect(screen.queryByText(/too large/i)).not.toBeInTheDocument();
+      expect(within(other).getByRole('button', { name: 'Retry upload of other.bin' })).toBeInTheDocument();
+    });
+  });
+
   it('Discard ends the server’s upload, then removes the item', async () => {
     const { user, me, seen, row } = await interruptedUpload();
     await user.click(within(row).getByRole('button', { name: 'Discard upload of big.bin' }));
@@ -682,5 +721,105 @@ describe('FileUpload: resuming interrupted multipart uploads', () => {
       expect(db.multipart.has(id)).toBe(true);
       expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual([id]);
     });
+
+    describe('an upload the server is finishing', () => {
+      const saved = { ...finishPolling };
+      afterEach(() => {
+        Object.assign(finishPolling, saved);
+      });
+      // The earlier page sent every part and asked to complete: the server
+      // is finishing the upload ("completing") until finish() is called.
+      async function finishingAfterReload(then: 'completed' | 'gone' = 'completed') {
+        finishPolling.secondMs = 5;
+        const r = await renderAfterReload();
+        db.multipart.get(r.id)!.parts.set(3, new TextEncoder().encode(CONTENT.slice(8)));
+        db.completing.set(r.id, { polls: Infinity, then });
+        const finish = () => {
+          db.completing.get(r.id)!.polls = 0;
+        };
+        return { ...r, finish };
+      }
+
+      it('shows "Finishing upload…" while GET answers completing, then the file', async () => {
+        const { user, input, me, id, seen, finish } = await finishingAfterReload();
+        await user.upload(input, [bigFile()]);
+        const row = uploadRow('big.bin');
+        expect(await within(row).findByText('Finishing upload…')).toBeInTheDocument();
+        expect(within(row).getByRole('progressbar', { name: 'Upload progress for big.bin' })).toHaveAttribute('aria-valuenow', '100');
+        expect(within(row).getByRole('button', { name: 'Cancel upload of big.bin' })).toBeInTheDocument();
+
+        finish();
+        expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+        expect(screen.getByText('Uploaded big.bin')).toBeInTheDocument();
+        expect(seen.filter((s) => s.startsWith('PUT') || s.startsWith('POST'))).toEqual([]);
+        expect(count(seen, `GET /api/files/uploads/${id}`)).toBeGreaterThanOrEqual(2);
+        expect(db.files).toHaveLength(1);
+        expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+        expect(loadPendingUploads(me.id)).toEqual([]);
+      });
+
+      it('gives up after the polling limit with a clear message, keeps the upload, and a later Resume gets the file', async () => {
+        const { user, input, me, id, finish } = await finishingAfterReload();
+        finishPolling.timeoutMs = 50;
+        await user.upload(input, [bigFile()]);
+        const row = uploadRow('big.bin');
+        expect(await within(row).findByText('Interrupted at 100%')).toBeInTheDocument();
+        expect(within(row).getByRole('alert')).toHaveTextContent(
+          'The server is still finishing this upload. Resume in a minute to get the file; the upload is kept.',
+        );
+        expect(loadPendingUploads(me.id).map((e) => e.upload_id)).toEqual([id]);
+        expect(db.multipart.has(id)).toBe(true);
+
+        finish();
+        await user.click(within(row).getByRole('button', { name: 'Resume upload of big.bin' }));
+        expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+        expect(db.files).toHaveLength(1);
+        expect(loadPendingUploads(me.id)).toEqual([]);
+      });
+
+      it('an upload gone while the server finished it (404) says so and offers Retry, which sends the file again', async () => {
+        const { user, input, me, id, seen, finish } = await finishingAfterReload('gone');
+        await user.upload(input, [bigFile()]);
+        const row = uploadRow('big.bin');
+        await within(row).findByText('Finishing upload…');
+        finish();
+        expect(await within(row).findByText('Failed')).toBeInTheDocument();
+        expect(within(row).getByRole('alert')).toHaveTextContent(
+          'This upload is no longer on the server: it expired or was discarded, or the server refused the finished file. Retry to upload the file again.',
+        );
+        expect(loadPendingUploads(me.id)).toEqual([]);
+        expect(seen).not.toContain('POST /api/files/uploads');
+
+        await user.click(within(row).getByRole('button', { name: 'Retry upload of big.bin' }));
+        expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+        expect(count(seen, 'POST /api/files/uploads')).toBe(1);
+        expect(count(seen, `GET /api/files/uploads/${id}`)).toBeGreaterThanOrEqual(2);
+        expect(new TextDecoder().decode(db.files[0].content)).toBe(CONTENT);
+      });
+    });
+  });
+
+  it('a completion answered 409 UPLOAD_COMPLETING shows "Finishing upload…" and ends with the file', async () => {
+    finishPolling.secondMs = 5;
+    try {
+      const onUploaded = vi.fn();
+      const r = await renderResumable(onUploaded);
+      db.completing.set('up-1', { polls: Infinity, then: 'completed' });
+      const seen = recordRequests();
+      await r.user.upload(r.input, [bigFile()]);
+      const row = uploadRow('big.bin');
+      expect(await within(row).findByText('Finishing upload…')).toBeInTheDocument();
+      expect(seen).toContain('POST /api/files/uploads/up-1/complete');
+
+      db.completing.get('up-1')!.polls = 0;
+      expect(await within(row).findByText('Uploaded')).toBeInTheDocument();
+      expect(within(row).queryByRole('alert')).not.toBeInTheDocument();
+      expect(count(seen, 'POST /api/files/uploads/up-1/complete')).toBe(1);
+      expect(db.files).toHaveLength(1);
+      expect(loadPendingUploads(r.me.id)).toEqual([]);
+      expect(onUploaded).toHaveBeenCalledTimes(1);
+    } finally {
+      finishPolling.secondMs = 1000;
+    }
   });
 });

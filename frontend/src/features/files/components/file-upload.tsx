@@ -8,6 +8,8 @@ import { useUploadConfig, type UploadConfig } from '@/features/files/api/get-upl
 import {
   abortMultipartUpload,
   isUploadGone,
+  STILL_COMPLETING,
+  UploadGoneError,
   UploadNotResumableError,
   type UploadSession,
 } from '@/features/files/api/multipart-upload';
@@ -41,6 +43,8 @@ type Item = {
   uploadId: string | null;
   // Asking the server which parts it already holds.
   resuming: boolean;
+  // Every byte is on the server, which is finishing the upload.
+  finishing: boolean;
   // Said with the status, e.g. that the upload started over.
   note: string | null;
   // false: the server refused for good; the item can only be dismissed.
@@ -51,6 +55,7 @@ type Action =
   | { type: 'add'; item: Item }
   | { type: 'start'; id: number; multipart: boolean; resume: boolean }
   | { type: 'session'; id: number; uploadId: string }
+  | { type: 'finishing'; id: number }
   | { type: 'restart'; id: number }
   | { type: 'requeue'; id: number; file?: File }
   | { type: 'progress'; id: number; loaded: number }
@@ -80,9 +85,12 @@ function reducer(items: Item[], a: Action): Item[] {
         note: null,
         multipart: a.multipart,
         resuming: a.resume,
+        finishing: false,
       }));
     case 'session':
       return update(a.id, () => ({ uploadId: a.uploadId, resuming: false }));
+    case 'finishing':
+      return update(a.id, () => ({ resuming: false, finishing: true }));
     case 'restart':
       return update(a.id, () => ({ uploadId: null, resuming: false, loaded: 0, note: RESTARTED }));
     case 'requeue':
@@ -95,15 +103,15 @@ function reducer(items: Item[], a: Action): Item[] {
     case 'progress':
       return update(a.id, () => ({ loaded: a.loaded }));
     case 'done':
-      return update(a.id, (it) => ({ status: 'done', loaded: it.file.size, uploadId: null, resuming: false }));
+      return update(a.id, (it) => ({ status: 'done', loaded: it.file.size, uploadId: null, resuming: false, finishing: false }));
     case 'fail':
-      return update(a.id, () => ({ status: 'error', error: a.error, retryable: a.retryable, uploadId: null, resuming: false }));
+      return update(a.id, () => ({ status: 'error', error: a.error, retryable: a.retryable, uploadId: null, resuming: false, finishing: false }));
     case 'interrupt':
-      return update(a.id, () => ({ status: 'interrupted', error: a.error, resuming: false }));
+      return update(a.id, () => ({ status: 'interrupted', error: a.error, resuming: false, finishing: false }));
     case 'discarding':
       return update(a.id, () => ({ status: 'discarding' }));
     case 'cancel':
-      return update(a.id, () => ({ status: 'cancelled', uploadId: null, resuming: false }));
+      return update(a.id, () => ({ status: 'cancelled', uploadId: null, resuming: false, finishing: false }));
     case 'remove':
       return items.filter((it) => it.id !== a.id);
     case 'clear-finished':
@@ -112,7 +120,7 @@ function reducer(items: Item[], a: Action): Item[] {
 }
 
 function newItem(id: number, file: File, p: Partial<Item>): Item {
-  return { id, file, status: 'queued', loaded: 0, error: null, multipart: false, uploadId: null, resuming: false, note: null, retryable: true, ...p };
+  return { id, file, status: 'queued', loaded: 0, error: null, multipart: false, uploadId: null, resuming: false, finishing: false, note: null, retryable: true, ...p };
 }
 
 function tooLarge(file: File, config: UploadConfig | undefined): boolean {
@@ -201,6 +209,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
               forget(gone);
               dispatch({ type: 'restart', id });
             },
+            onFinishing: () => dispatch({ type: 'finishing', id }),
           },
         });
         // Also when the upload to resume turned out to be completed already
@@ -215,7 +224,12 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
           return;
         }
         const apiErr = toApiError(err);
-        if (err instanceof UploadNotResumableError) {
+        if (err instanceof UploadGoneError) {
+          // Nothing left to resume: Retry sends the file again.
+          if (uploadId) forget(uploadId);
+          dispatch({ type: 'fail', id, error: apiErr.message, retryable: true });
+          notify('error', `Upload of ${file.name} failed: ${apiErr.message}`);
+        } else if (err instanceof UploadNotResumableError) {
           if (uploadId) forget(uploadId);
           const message = `This upload cannot be resumed: ${apiErr.message}`;
           dispatch({ type: 'fail', id, error: message, retryable: false });
@@ -223,8 +237,14 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
         } else if (uploadId) {
           // The server keeps the parts it has: offer to resume. A part the
           // browser blocked (CORS, mixed content) needs a setting fixed first.
+          // One the server was still finishing when polling gave up: a later
+          // Resume gets its file.
           const blocked = apiErr.code === 'STORAGE_BLOCKED';
-          const hint = blocked ? 'Resume once that is fixed.' : 'Resume to send the rest; the parts already sent are kept.';
+          const hint = blocked
+            ? 'Resume once that is fixed.'
+            : apiErr.code === STILL_COMPLETING
+              ? 'Resume in a minute to get the file; the upload is kept.'
+              : 'Resume to send the rest; the parts already sent are kept.';
           dispatch({ type: 'interrupt', id, error: `${apiErr.message} ${hint}` });
           notify('error', `Upload of ${file.name} ${blocked ? 'was blocked' : 'was interrupted'}: ${apiErr.message}`);
         } else {
@@ -438,7 +458,7 @@ function UploadRow({
   const pct = file.size > 0 ? (item.loaded / file.size) * 100 : status === 'done' ? 100 : 0;
   const statusText: Record<Status, string> = {
     queued: item.uploadId ? 'Waiting to resume' : 'Waiting',
-    uploading: item.resuming ? 'Resuming…' : `${Math.round(pct)}%${item.multipart ? ' (multipart)' : ''}`,
+    uploading: item.finishing ? 'Finishing upload…' : item.resuming ? 'Resuming…' : `${Math.round(pct)}%${item.multipart ? ' (multipart)' : ''}`,
     done: 'Uploaded',
     error: 'Failed',
     interrupted: `Interrupted at ${Math.round(pct)}%`,

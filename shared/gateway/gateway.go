@@ -144,7 +144,9 @@ func forward(w http.ResponseWriter, r *http.Request, rt httpapi.Route, invoke In
 		writeGatewayError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	// A client that hangs up does not stop the invocation: API Gateway lets
+	// the function run to its end (or to the integration timeout).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
 	defer cancel()
 	out, err := invoke(ctx, rt.Function, ev)
 	if err != nil && ctx.Err() == context.DeadlineExceeded {

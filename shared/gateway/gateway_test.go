@@ -240,3 +240,34 @@ func TestTimeoutAndThrottle(t *testing.T) {
 		t.Errorf("throttle: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// A client hanging up must not cancel the invocation, as on API Gateway.
+func TestClientHangUpDoesNotCancelTheInvocation(t *testing.T) {
+	started, finished := make(chan struct{}), make(chan error, 1)
+	fn := func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		close(started)
+		select {
+		case <-ctx.Done():
+			finished <- ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+			finished <- nil
+		}
+		return []byte(`{"statusCode":204}`), nil
+	}
+	srv := httptest.NewServer(Handler(testRoutes, Options{Timeout: 5 * time.Second}, fn))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/files/1", nil)
+	go func() { <-started; cancel() }()
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	select {
+	case err := <-finished:
+		if err != nil {
+			t.Errorf("the invocation was cancelled when the client left: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the invocation did not end")
+	}
+}

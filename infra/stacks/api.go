@@ -319,8 +319,6 @@ func functionEnv(props *APIProps) map[string]*string {
 		"MINIO_SECURE":                 strconv.FormatBool(s.MinioSecure),
 		"S3_BUCKET":                    *props.Data.ColdBucket.BucketName(),
 		"MAX_FILE_SIZE_MB":             strconv.Itoa(orDefault(s.MaxFileSizeMB, 100)),
-		"MAX_OPEN_UPLOADS":             "10",
-		"MAX_OPEN_UPLOAD_MB":           "20480",
 		"SYNC_BATCH_SIZE":              strconv.Itoa(orDefault(s.SyncBatchSize, 10)),
 		"SYNC_MAX_RETRIES":             strconv.Itoa(orDefault(s.SyncMaxRetries, 3)),
 		"DELETE_FROM_MINIO_AFTER_SYNC": strconv.FormatBool(s.DeleteFromMinioAfterSync),

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 )
 
 // Variables config.Load reads that the functions do not get as plain
@@ -21,21 +22,7 @@ var (
 	// Set by the Lambda runtime (the execution role's temporary credentials).
 	fromRuntime = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 	// Left to their defaults on Lambda on purpose.
-	unsetOnLambda = map[string]string{
-		"DEV_MODE":                           "never in production",
-		"S3_ENDPOINT":                        "the cold tier is real AWS S3",
-		"S3_PUBLIC_ENDPOINT":                 "the cold tier is real AWS S3",
-		"SYNC_SCHEDULE":                      "EventBridge schedules the sync function",
-		"SYNC_LOG_FILE":                      "stdout goes to CloudWatch Logs",
-		"PORT":                               "no local server",
-		"WEB_DIR":                            "the SPA is on CloudFront",
-		"BCRYPT_COST":                        "default 12 is the contract",
-		"AUTH_RATE_LIMIT_PER_MINUTE":         "default; counted in PostgreSQL per client address",
-		"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR": "default",
-		"TRUSTED_PROXIES":                    "on Lambda the client is API Gateway's sourceIp",
-		"BCRYPT_QUEUE_MAX":                   "a Lambda instance serves one request at a time",
-		"BIND_ADDR":                          "no local server",
-	}
+	unsetOnLambda = hosted.UnsetOnLambda
 )
 
 func TestFunctionEnvCoversConfig(t *testing.T) {

@@ -14,9 +14,18 @@ import (
 )
 
 // Variables config reads that the API stack leaves to their defaults on
-// Lambda (infra/stacks/env_test.go's unsetOnLambda, minus the cold tier's
-// endpoint, which dev-aws points at its S3 server instead of AWS).
-var unsetOnLambda = []string{"DEV_MODE", "SYNC_SCHEDULE", "SYNC_LOG_FILE", "PORT", "WEB_DIR", "BCRYPT_COST", "AUTH_RATE_LIMIT_PER_MINUTE", "AWS_SESSION_TOKEN"}
+// Lambda (hosted.UnsetOnLambda, as infra/stacks/env_test.go uses it, minus
+// the cold tier's endpoint, which dev-aws points at its S3 server instead
+// of AWS), and the session token the Lambda runtime adds.
+var unsetOnLambda = func() []string {
+	names := []string{"AWS_SESSION_TOKEN"}
+	for name := range hosted.UnsetOnLambda {
+		if name != "S3_ENDPOINT" && name != "S3_PUBLIC_ENDPOINT" {
+			names = append(names, name)
+		}
+	}
+	return names
+}()
 
 func testSettings() settings {
 	return settings{

@@ -166,6 +166,27 @@ var FunctionEnv = map[string]string{
 	"ALGORITHM":              "HS256",
 	"MULTIPART_THRESHOLD_MB": "4",
 	"DOWNLOAD_MODE":          "redirect", // Lambda responses stop at 6 MB
+	"MAX_OPEN_UPLOADS":       "10",
+	"MAX_OPEN_UPLOAD_MB":     "20480",
+}
+
+// UnsetOnLambda are the variables config reads that the API stack leaves
+// to their defaults on purpose, with the reason. The infra tests and
+// `make dev-aws`'s tests hold the functions' environment to it.
+var UnsetOnLambda = map[string]string{
+	"DEV_MODE":                           "never in production",
+	"S3_ENDPOINT":                        "the cold tier is real AWS S3",
+	"S3_PUBLIC_ENDPOINT":                 "the cold tier is real AWS S3",
+	"SYNC_SCHEDULE":                      "EventBridge schedules the sync function",
+	"SYNC_LOG_FILE":                      "stdout goes to CloudWatch Logs",
+	"PORT":                               "no local server",
+	"WEB_DIR":                            "the SPA is on CloudFront",
+	"BCRYPT_COST":                        "default 12 is the contract",
+	"AUTH_RATE_LIMIT_PER_MINUTE":         "default; counted in PostgreSQL per client address",
+	"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR": "default",
+	"TRUSTED_PROXIES":                    "on Lambda the client is API Gateway's sourceIp",
+	"BCRYPT_QUEUE_MAX":                   "a Lambda instance serves one request at a time",
+	"BIND_ADDR":                          "no local server",
 }
 
 // Function is one function's runtime settings.

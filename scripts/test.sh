@@ -34,7 +34,7 @@ step "go test" go test -count=1 -timeout 20m ./...
 # The API integration tests again, through a local API Gateway in front of
 # every function's real bootstrap under the Lambda Runtime Interface Emulator.
 step "httpapi on Lambda (RIE)" env HTTPAPI_MODE=lambda go test -count=1 -timeout 20m ./shared/httpapi/
-for target in "./shared/core FuzzSanitizeFilename" "./shared/storage FuzzContentDisposition" "./shared/auth FuzzParseToken" "./shared/postgres FuzzDecodeCursor"; do
+for target in "./shared/core FuzzSanitizeFilename" "./shared/storage FuzzContentDisposition" "./shared/auth FuzzParseToken" "./shared/postgres FuzzDecodeCursor" "./shared/httpapi FuzzPlanRanges"; do
 	set -- $target
 	step "fuzz $2" go test -run '^$' -fuzz "^$2\$" -fuzztime=10s "$1"
 done

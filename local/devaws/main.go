@@ -50,6 +50,7 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 )
 
 func main() {
@@ -237,16 +238,7 @@ func deployBucket(ctx context.Context, t tier, rules []hosted.CORS) error {
 			return fmt.Errorf("create bucket %s: %w", t.bucket, err)
 		}
 	}
-	cfg := &types.CORSConfiguration{}
-	for _, r := range rules {
-		cfg.CORSRules = append(cfg.CORSRules, types.CORSRule{
-			AllowedOrigins: r.AllowedOrigins,
-			AllowedMethods: r.AllowedMethods,
-			AllowedHeaders: r.AllowedHeaders,
-			ExposeHeaders:  r.ExposeHeaders,
-			MaxAgeSeconds:  aws.Int32(int32(r.MaxAgeSeconds)),
-		})
-	}
+	cfg := &types.CORSConfiguration{CORSRules: storage.S3CORSRules(rules)}
 	if _, err := c.PutBucketCors(ctx, &s3.PutBucketCorsInput{Bucket: aws.String(t.bucket), CORSConfiguration: cfg}); err != nil {
 		return fmt.Errorf("set CORS on %s: %w", t.bucket, err)
 	}

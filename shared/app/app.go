@@ -13,6 +13,7 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
@@ -121,19 +122,20 @@ func (a *App) Close() {
 }
 
 // Prepare readies a stack this process owns: migrates the database and
-// creates both buckets (with CORS for the configured origins) if missing.
+// creates both buckets if missing, with the bucket CORS of shared/hosted
+// (the deploy's) for the configured origins.
 func (a *App) Prepare(ctx context.Context) error {
 	n, err := a.DB.Migrate(ctx)
 	if err != nil {
 		return err
 	}
 	a.Logger.InfoContext(ctx, "database migrated", "applied", n)
-	if err := a.Hot.EnsureBucket(ctx, a.Config.CORSOrigins); errors.Is(err, storage.ErrCORSNotSupported) {
+	if err := a.Hot.EnsureBucket(ctx, hosted.HotBucketCORS(a.Config.CORSOrigins)); errors.Is(err, storage.ErrCORSNotSupported) {
 		a.Logger.WarnContext(ctx, "hot tier: bucket CORS not set", "err", err.Error())
 	} else if err != nil {
 		return err
 	}
-	return a.Cold.EnsureBucket(ctx, a.Config.CORSOrigins)
+	return a.Cold.EnsureBucket(ctx, hosted.ColdBucketCORS(a.Config.CORSOrigins))
 }
 
 // NewLogger returns the JSON slog logger every process logs with.

@@ -13,17 +13,12 @@ import (
 	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 )
 
 // CORS is one CORS configuration: the HTTP API's CorsPreflight, or one
-// bucket CORS rule (S3's CORSRule).
-type CORS struct {
-	AllowedOrigins []string `json:"AllowedOrigins"`
-	AllowedMethods []string `json:"AllowedMethods"`
-	AllowedHeaders []string `json:"AllowedHeaders"`
-	ExposeHeaders  []string `json:"ExposeHeaders"`
-	MaxAgeSeconds  int      `json:"MaxAgeSeconds"`
-}
+// bucket CORS rule (S3's CORSRule, which storage.EnsureBucket sets).
+type CORS = storage.CORSRule
 
 // APICORS is the HTTP API's CORS configuration for the SPA's origins.
 func APICORS(origins []string) CORS {

@@ -190,10 +190,10 @@ func (c *Cold) Ping(ctx context.Context) error {
 	return nil
 }
 
-// EnsureBucket creates the bucket if missing and sets CORS for origins so
-// browsers can GET presigned URLs. Meant for local stacks: on AWS the
-// bucket belongs to the infrastructure stack.
-func (c *Cold) EnsureBucket(ctx context.Context, origins []string) error {
+// EnsureBucket creates the bucket if missing and sets its CORS rules (none:
+// CORS is left as it is). Meant for local stacks: on AWS the bucket and its
+// CORS belong to the infrastructure stack.
+func (c *Cold) EnsureBucket(ctx context.Context, rules []CORSRule) error {
 	if err := c.Ping(ctx); err != nil {
 		if !errors.Is(err, ErrNotFound) {
 			return err
@@ -202,23 +202,31 @@ func (c *Cold) EnsureBucket(ctx context.Context, origins []string) error {
 			return fmt.Errorf("create cold bucket %s: %w", c.bucket, err)
 		}
 	}
-	if len(origins) == 0 {
+	if len(rules) == 0 {
 		return nil
 	}
-	_, err := c.Client.PutBucketCors(ctx, &s3.PutBucketCorsInput{
-		Bucket: aws.String(c.bucket),
-		CORSConfiguration: &types.CORSConfiguration{CORSRules: []types.CORSRule{{
-			AllowedOrigins: origins,
-			AllowedMethods: []string{"GET", "HEAD"},
-			AllowedHeaders: []string{"*"},
-			ExposeHeaders:  []string{"ETag"},
-			MaxAgeSeconds:  aws.Int32(3600),
-		}}},
-	})
-	if err != nil {
+	if _, err := c.Client.PutBucketCors(ctx, &s3.PutBucketCorsInput{
+		Bucket:            aws.String(c.bucket),
+		CORSConfiguration: &types.CORSConfiguration{CORSRules: S3CORSRules(rules)},
+	}); err != nil {
 		return fmt.Errorf("set cors on cold bucket %s: %w", c.bucket, err)
 	}
 	return nil
+}
+
+// S3CORSRules turns rules into aws-sdk-go-v2's CORS rules.
+func S3CORSRules(rules []CORSRule) []types.CORSRule {
+	out := make([]types.CORSRule, len(rules))
+	for i, r := range rules {
+		out[i] = types.CORSRule{
+			AllowedOrigins: r.AllowedOrigins,
+			AllowedMethods: r.AllowedMethods,
+			AllowedHeaders: r.AllowedHeaders,
+			ExposeHeaders:  r.ExposeHeaders,
+			MaxAgeSeconds:  aws.Int32(int32(r.MaxAgeSeconds)),
+		}
+	}
+	return out
 }
 
 func mapS3Err(err error) error {

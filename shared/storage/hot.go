@@ -170,9 +170,10 @@ func (h *Hot) Ping(ctx context.Context) error {
 	return nil
 }
 
-// EnsureBucket creates the bucket if missing and sets its CORS rules so
-// browsers on origins can PUT parts and GET objects with presigned URLs.
-func (h *Hot) EnsureBucket(ctx context.Context, origins []string) error {
+// EnsureBucket creates the bucket if missing and sets its CORS rules (none:
+// CORS is left as it is), so browsers can PUT parts and GET objects with
+// presigned URLs.
+func (h *Hot) EnsureBucket(ctx context.Context, rules []CORSRule) error {
 	ok, err := h.client.BucketExists(ctx, h.bucket)
 	if err != nil {
 		return fmt.Errorf("hot bucket %s: %w", h.bucket, err)
@@ -182,16 +183,20 @@ func (h *Hot) EnsureBucket(ctx context.Context, origins []string) error {
 			return fmt.Errorf("create hot bucket %s: %w", h.bucket, err)
 		}
 	}
-	if len(origins) == 0 {
+	if len(rules) == 0 {
 		return nil
 	}
-	cfg := cors.NewConfig([]cors.Rule{{
-		AllowedOrigin: origins,
-		AllowedMethod: []string{http.MethodGet, http.MethodPut, http.MethodHead},
-		AllowedHeader: []string{"*"},
-		ExposeHeader:  []string{"ETag"},
-		MaxAgeSeconds: 3600,
-	}})
+	cr := make([]cors.Rule, len(rules))
+	for i, r := range rules {
+		cr[i] = cors.Rule{
+			AllowedOrigin: r.AllowedOrigins,
+			AllowedMethod: r.AllowedMethods,
+			AllowedHeader: r.AllowedHeaders,
+			ExposeHeader:  r.ExposeHeaders,
+			MaxAgeSeconds: r.MaxAgeSeconds,
+		}
+	}
+	cfg := cors.NewConfig(cr)
 	if err := h.client.SetBucketCors(ctx, h.bucket, cfg); err != nil {
 		// MinIO has no per-bucket CORS (it answers NotImplemented and is
 		// configured server-wide with MINIO_API_CORS_ALLOW_ORIGIN): go on.

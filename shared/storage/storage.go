@@ -15,6 +15,16 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 )
 
+// CORSRule is one bucket CORS rule (S3's CORSRule). The rules the product
+// uses are in shared/hosted, which the deploy and the local stacks share.
+type CORSRule struct {
+	AllowedOrigins []string `json:"AllowedOrigins"`
+	AllowedMethods []string `json:"AllowedMethods"`
+	AllowedHeaders []string `json:"AllowedHeaders"`
+	ExposeHeaders  []string `json:"ExposeHeaders"`
+	MaxAgeSeconds  int      `json:"MaxAgeSeconds"`
+}
+
 // ErrNotFound is returned when an object or bucket does not exist.
 var ErrNotFound = errors.New("object not found")
 

@@ -25,9 +25,18 @@ type fileJSON struct {
 	SyncedAt         *string `json:"synced_at"`
 }
 
+// displayName is the original name without bidi controls and invisible
+// characters: rows stored before uploads stripped them still have them.
+func displayName(f core.File) string {
+	if n := core.StripInvisible(f.OriginalFilename); n != "" {
+		return n
+	}
+	return f.Filename
+}
+
 func toJSON(f core.File) fileJSON {
 	j := fileJSON{
-		ID: f.ID, Filename: f.Filename, OriginalFilename: f.OriginalFilename, FileSize: f.Size,
+		ID: f.ID, Filename: f.Filename, OriginalFilename: displayName(f), FileSize: f.Size,
 		ContentType: f.ContentType, StorageLocation: string(f.Location), AccessURL: f.AccessURL,
 		ChecksumSHA256: f.ChecksumSHA256, UploadedAt: rfc3339(f.UploadedAt),
 	}

@@ -172,6 +172,24 @@ func TestInvisibleCharactersInFilenames(t *testing.T) {
 				}
 			})
 		}
+		t.Run(p.name+" a row stored before the stripping", func(t *testing.T) {
+			status, body := p.up(c, "old.exe", []byte("hello"))
+			if status != 201 {
+				t.Fatalf("status %d, body %s", status, body)
+			}
+			var f fileObj
+			if err := json.Unmarshal(body, &f); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.app.DB.Pool.Exec(t.Context(), `UPDATE files SET original_filename = $2 WHERE id = $1`, f.ID, "invoice\u202egnp.exe"); err != nil {
+				t.Fatal(err)
+			}
+			var got fileObj
+			c.json("GET", fmt.Sprintf("/api/files/%d", f.ID), nil, 200, &got)
+			if got.OriginalFilename != "invoicegnp.exe" {
+				t.Errorf("original_filename %q, want %q", got.OriginalFilename, "invoicegnp.exe")
+			}
+		})
 		t.Run(p.name+" only invisible", func(t *testing.T) {
 			status, body := p.up(c, "\u200b\u202e\ufeff", []byte("hello"))
 			if status != 400 || !strings.Contains(string(body), "INVALID_FILENAME") {

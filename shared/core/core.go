@@ -12,6 +12,10 @@ const (
 	TierCold Tier = "s3"    // AWS S3, where the nightly sync moves files
 )
 
+// StorageStandard is the storage class of every hot copy and the default of
+// the cold tier.
+const StorageStandard = "STANDARD"
+
 // Valid reports whether t is a known tier.
 func (t Tier) Valid() bool { return t == TierHot || t == TierCold }
 
@@ -35,8 +39,15 @@ type File struct {
 	ObjectKey        string
 	AccessURL        string
 	ChecksumSHA256   string // lower-case hex
-	UploadedAt       time.Time
-	SyncedAt         *time.Time
+	// ChecksumCRC64NVME is the full-object CRC64NVME, base64 as S3 reports
+	// it; empty when unknown (files uploaded before it was computed, until
+	// the sync job moves them).
+	ChecksumCRC64NVME string
+	// StorageClass is the S3 storage class of the file's copy: STANDARD in
+	// the hot tier, the class the sync job wrote in the cold tier.
+	StorageClass string
+	UploadedAt   time.Time
+	SyncedAt     *time.Time
 }
 
 // UploadSession is a presigned multipart upload in progress: the browser

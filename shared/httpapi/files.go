@@ -13,16 +13,20 @@ import (
 
 // fileJSON is the file object of the API.
 type fileJSON struct {
-	ID               int64   `json:"id"`
-	Filename         string  `json:"filename"`
-	OriginalFilename string  `json:"original_filename"`
-	FileSize         int64   `json:"file_size"`
-	ContentType      string  `json:"content_type"`
-	StorageLocation  string  `json:"storage_location"`
-	AccessURL        string  `json:"access_url"`
-	ChecksumSHA256   string  `json:"checksum_sha256"`
-	UploadedAt       string  `json:"uploaded_at"`
-	SyncedAt         *string `json:"synced_at"`
+	ID               int64  `json:"id"`
+	Filename         string `json:"filename"`
+	OriginalFilename string `json:"original_filename"`
+	FileSize         int64  `json:"file_size"`
+	ContentType      string `json:"content_type"`
+	StorageLocation  string `json:"storage_location"`
+	StorageClass     string `json:"storage_class"`
+	AccessURL        string `json:"access_url"`
+	ChecksumSHA256   string `json:"checksum_sha256"`
+	// ChecksumCRC64NVME is null for files uploaded before it was computed,
+	// until the sync job moves them.
+	ChecksumCRC64NVME *string `json:"checksum_crc64nvme"`
+	UploadedAt        string  `json:"uploaded_at"`
+	SyncedAt          *string `json:"synced_at"`
 }
 
 // displayName is the original name without bidi controls and invisible
@@ -38,7 +42,14 @@ func toJSON(f core.File) fileJSON {
 	j := fileJSON{
 		ID: f.ID, Filename: f.Filename, OriginalFilename: displayName(f), FileSize: f.Size,
 		ContentType: f.ContentType, StorageLocation: string(f.Location), AccessURL: f.AccessURL,
-		ChecksumSHA256: f.ChecksumSHA256, UploadedAt: rfc3339(f.UploadedAt),
+		ChecksumSHA256: f.ChecksumSHA256, UploadedAt: rfc3339(f.UploadedAt), StorageClass: f.StorageClass,
+	}
+	if j.StorageClass == "" {
+		j.StorageClass = core.StorageStandard
+	}
+	if f.ChecksumCRC64NVME != "" {
+		c := f.ChecksumCRC64NVME
+		j.ChecksumCRC64NVME = &c
 	}
 	if f.SyncedAt != nil {
 		s := rfc3339(*f.SyncedAt)

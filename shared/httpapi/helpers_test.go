@@ -146,6 +146,8 @@ type fileObj struct {
 	StorageLocation  string  `json:"storage_location"`
 	AccessURL        string  `json:"access_url"`
 	Checksum         string  `json:"checksum_sha256"`
+	CRC64NVME        string  `json:"checksum_crc64nvme"` // "" for null
+	StorageClass     string  `json:"storage_class"`
 	UploadedAt       string  `json:"uploaded_at"`
 	SyncedAt         *string `json:"synced_at"`
 }

@@ -131,7 +131,7 @@ func (a *API) completedFile(ctx context.Context, uid int64, id string, err error
 }
 
 // recordUpload checks and records the assembled object of s: its size,
-// its SHA-256 and sniffed type (one read), then the file row and the end of
+// its SHA-256, CRC64NVME and sniffed type (one read), then the file row and the end of
 // the session in one transaction.
 func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.UploadSession) (core.File, error) {
 	info, err := a.Hot.Stat(ctx, s.ObjectKey)
@@ -151,7 +151,7 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	defer body.Close()
 	// Reading a large object can outlast the write deadline of an ordinary
 	// request: move it forward while bytes flow.
-	head, sum, n, err := hashObject(&deadlineReader{r: body, deadline: a.writeDeadline(w)})
+	head, sum, crc, n, err := hashObject(&deadlineReader{r: body, deadline: a.writeDeadline(w)})
 	if err != nil {
 		return core.File{}, fmt.Errorf("hash upload %s: %w", s.ID, err)
 	}
@@ -165,6 +165,7 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	f := core.File{
 		UserID: s.UserID, Filename: s.Filename, OriginalFilename: s.OriginalFilename, Size: n, ContentType: ctype,
 		Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: a.Hot.URL(s.ObjectKey), ChecksumSHA256: sum,
+		ChecksumCRC64NVME: crc, StorageClass: core.StorageStandard,
 	}
 	if err := a.Uploads.CompleteUpload(ctx, s.ID, &f); err != nil {
 		return core.File{}, err
@@ -172,20 +173,22 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	return f, nil
 }
 
-// hashObject reads r once: its first sniffLen bytes, its SHA-256 (hex) and
-// its length, in constant memory.
-func hashObject(r io.Reader) (head []byte, sum string, n int64, err error) {
-	h := sha256.New()
+// hashObject reads r once: its first sniffLen bytes, its SHA-256 (hex), its
+// full-object CRC64NVME (base64, as S3 reports it) and its length, in
+// constant memory.
+func hashObject(r io.Reader) (head []byte, sum, crc string, n int64, err error) {
+	h, c := sha256.New(), storage.NewCRC64NVME()
+	w := io.MultiWriter(h, c)
 	head = make([]byte, sniffLen)
 	k, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, "", 0, err
+		return nil, "", "", 0, err
 	}
 	head = head[:k]
-	h.Write(head)
-	rest, err := io.CopyBuffer(h, r, make([]byte, 1<<20))
+	w.Write(head) //nolint:errcheck // hashes never fail
+	rest, err := io.CopyBuffer(w, r, make([]byte, 1<<20))
 	if err != nil {
-		return nil, "", 0, err
+		return nil, "", "", 0, err
 	}
-	return head, hex.EncodeToString(h.Sum(nil)), int64(k) + rest, nil
+	return head, hex.EncodeToString(h.Sum(nil)), storage.CRC64NVMEBase64(c), int64(k) + rest, nil
 }

@@ -154,13 +154,13 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	}
 
 	key := core.ObjectKey(uid, safe)
-	sum := sha256.New()
+	sum, crc := sha256.New(), storage.NewCRC64NVME()
 	src, size := io.MultiReader(bytes.NewReader(head), part), int64(-1)
 	if whole {
 		src, size = bytes.NewReader(head), int64(n)
 	}
 	lim := &limitReader{r: src, max: a.Config.MaxFileSize}
-	_, err = a.Hot.Put(ctx, key, io.TeeReader(lim, sum), size, storage.PutOptions{
+	_, err = a.Hot.Put(ctx, key, io.TeeReader(lim, io.MultiWriter(sum, crc)), size, storage.PutOptions{
 		ContentType: ctype,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(original)},
 	})
@@ -180,6 +180,7 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	f := core.File{
 		UserID: uid, Filename: safe, OriginalFilename: original, Size: lim.n, ContentType: ctype,
 		Location: core.TierHot, ObjectKey: key, AccessURL: a.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum.Sum(nil)),
+		ChecksumCRC64NVME: storage.CRC64NVMEBase64(crc), StorageClass: core.StorageStandard,
 	}
 	if err := a.Files.CreateFile(ctx, &f); err != nil {
 		a.removeObject(ctx, key)

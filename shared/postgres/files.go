@@ -27,23 +27,45 @@ var (
 const FileBusyRetryAfter = 5
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
-	object_key, access_url, checksum_sha256, uploaded_at, synced_at`
+	object_key, access_url, checksum_sha256, checksum_crc64nvme, storage_class, uploaded_at, synced_at`
 
 func scanFile(row pgx.Row) (core.File, error) {
 	var f core.File
 	var loc string
+	var crc *string
 	err := row.Scan(&f.ID, &f.UserID, &f.Filename, &f.OriginalFilename, &f.Size, &f.ContentType, &loc,
-		&f.ObjectKey, &f.AccessURL, &f.ChecksumSHA256, &f.UploadedAt, &f.SyncedAt)
+		&f.ObjectKey, &f.AccessURL, &f.ChecksumSHA256, &crc, &f.StorageClass, &f.UploadedAt, &f.SyncedAt)
 	f.Location = core.Tier(loc)
+	if crc != nil {
+		f.ChecksumCRC64NVME = *crc
+	}
 	return f, err
+}
+
+// nullable is s, or NULL when empty.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// storageClass is the class of a new row: STANDARD unless set.
+func storageClass(f *core.File) string {
+	if f.StorageClass == "" {
+		f.StorageClass = core.StorageStandard
+	}
+	return f.StorageClass
 }
 
 // CreateFile records an uploaded file; ID and UploadedAt are filled in.
 func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
 	err := db.Pool.QueryRow(ctx, `INSERT INTO files
-		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, uploaded_at`,
+		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256,
+		checksum_crc64nvme, storage_class)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, uploaded_at`,
 		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, f.ChecksumSHA256,
+		nullable(f.ChecksumCRC64NVME), storageClass(f),
 	).Scan(&f.ID, &f.UploadedAt)
 	if err != nil {
 		return fmt.Errorf("insert file: %w", err)

@@ -108,6 +108,8 @@ func build(app awscdk.App, getenv func(string) string) error {
 		AllowedContentTypes: ctx("allowedContentTypes", ""),
 
 		DeleteFromMinioAfterSync: deleteAfterSync,
+		SyncVerify:               ctx("syncVerify", "checksum"),
+		ColdStorageClass:         ctx("coldStorageClass", "STANDARD"),
 	}
 	for key, dst := range map[string]*int{
 		"maxFileSizeMb":  &settings.MaxFileSizeMB,

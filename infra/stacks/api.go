@@ -58,6 +58,8 @@ type Settings struct {
 	SyncBatchSize            int    // default 10
 	SyncMaxRetries           int    // default 3
 	DeleteFromMinioAfterSync bool
+	SyncVerify               string // checksum (default) or readback
+	ColdStorageClass         string // default STANDARD
 }
 
 // APIProps configures the API stack.
@@ -322,6 +324,8 @@ func functionEnv(props *APIProps) map[string]*string {
 		"SYNC_BATCH_SIZE":              strconv.Itoa(orDefault(s.SyncBatchSize, 10)),
 		"SYNC_MAX_RETRIES":             strconv.Itoa(orDefault(s.SyncMaxRetries, 3)),
 		"DELETE_FROM_MINIO_AFTER_SYNC": strconv.FormatBool(s.DeleteFromMinioAfterSync),
+		"SYNC_VERIFY":                  orDefaultString(s.SyncVerify, "checksum"),
+		"COLD_STORAGE_CLASS":           orDefaultString(s.ColdStorageClass, "STANDARD"),
 		"CORS_ORIGINS":                 strings.Join(props.CORSOrigins, ","),
 		"ALLOWED_CONTENT_TYPES":        s.AllowedContentTypes, // empty: any type
 	}
@@ -367,6 +371,13 @@ func withDefault(t, def Throttle) Throttle {
 
 func orDefault(v, def int) int {
 	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDefaultString(v, def string) string {
+	if v == "" {
 		return def
 	}
 	return v

@@ -200,6 +200,8 @@ func functionEnv(s settings) []string {
 		"SYNC_BATCH_SIZE":              "10",
 		"SYNC_MAX_RETRIES":             "3",
 		"DELETE_FROM_MINIO_AFTER_SYNC": "false",
+		"SYNC_VERIFY":                  "checksum",
+		"COLD_STORAGE_CLASS":           "STANDARD",
 		"CORS_ORIGINS":                 s.webOrigin,
 		"ALLOWED_CONTENT_TYPES":        "",
 		// Standing in for what the Lambda runtime and AWS give.

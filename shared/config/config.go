@@ -55,6 +55,8 @@ type Config struct {
 	SyncTriggerToken         string
 	SyncLogFile              string
 	DeleteFromMinioAfterSync bool
+	SyncVerify               string // checksum or readback
+	ColdStorageClass         string // S3 storage class of cold copies
 
 	Port   int
 	WebDir string
@@ -197,6 +199,23 @@ var variables = []variable{
 	}},
 	{"SYNC_LOG_FILE", "", "file the sync job appends JSON log lines to (empty: stdout only)", str(func(c *Config) *string { return &c.SyncLogFile })},
 	{"DELETE_FROM_MINIO_AFTER_SYNC", "false", "delete the hot copy once a file is safely in S3", boolVar(func(c *Config) *bool { return &c.DeleteFromMinioAfterSync })},
+	{"SYNC_VERIFY", "checksum", "how the sync job checks a cold copy: checksum (the cold tier verifies the file's CRC64NVME, then a HEAD confirms it) or readback (also reads the copy back and compares its SHA-256)", func(c *Config, v string) error {
+		if v != "checksum" && v != "readback" {
+			return fmt.Errorf("must be checksum or readback, not %q", v)
+		}
+		c.SyncVerify = v
+		return nil
+	}},
+	{"COLD_STORAGE_CLASS", "STANDARD", "S3 storage class of cold copies: STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR (files under 128 KiB stay STANDARD)", func(c *Config, v string) error {
+		switch v {
+		case "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR":
+			c.ColdStorageClass = v
+			return nil
+		case "GLACIER", "DEEP_ARCHIVE":
+			return fmt.Errorf("%s needs a restore before every read, which this product does not do; use STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR", v)
+		}
+		return fmt.Errorf("must be STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR, not %q", v)
+	}},
 	{"PORT", "8000", "local server port", intVar(1, 65535, func(c *Config, n int) { c.Port = n })},
 	{"BIND_ADDR", "127.0.0.1", "address the local server listens on; 0.0.0.0 for every interface (the Docker image sets it)", func(c *Config, v string) error {
 		if strings.ContainsAny(v, "/: ") && net.ParseIP(v) == nil {

@@ -25,15 +25,25 @@ type SyncPick struct {
 	Exclude []int64
 }
 
+// Moved is what a sync move wrote to the cold tier: the row records it.
+type Moved struct {
+	AccessURL    string
+	StorageClass string // the class written
+	// CRC64NVME is the file's full-object CRC64NVME, computed by the move
+	// from the bytes it read when the row had none; a row that has one
+	// keeps it.
+	CRC64NVME string
+}
+
 // SyncFile claims one hot-tier file with SELECT … FOR UPDATE SKIP LOCKED, so
 // concurrent runs never take the same file and a DeleteFile of it waits.
 // While the row is locked it calls move, which copies the file to the cold
-// tier and returns its cold access URL; then, in the same transaction, the
+// tier and returns what it wrote (Moved); then, in the same transaction, the
 // row is flipped to the cold tier and committed. It returns ok=false (and no
 // error) when there is nothing to claim. When move fails the transaction
 // rolls back and the claimed file is returned with move's error; a file
 // with ID 0 and an error means the claim itself failed.
-func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Context, f core.File) (accessURL string, err error)) (f core.File, ok bool, err error) {
+func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Context, f core.File) (Moved, error)) (f core.File, ok bool, err error) {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return core.File{}, false, fmt.Errorf("begin sync: %w", err)
@@ -63,22 +73,33 @@ func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Co
 	if err != nil {
 		return core.File{}, false, fmt.Errorf("claim file for sync: %w", err)
 	}
-	url, err := move(ctx, f)
+	m, err := move(ctx, f)
 	if err != nil {
 		return f, true, err
 	}
-	var syncedAt time.Time
+	var (
+		syncedAt time.Time
+		crc      *string
+	)
 	err = tx.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $2, synced_at = now(),
+		storage_class = $3, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $4),
 		sync_attempts = sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
 		hot_deleted_at = NULL, updated_at = now()
-		WHERE id = $1 RETURNING synced_at`, f.ID, url).Scan(&syncedAt)
+		WHERE id = $1 RETURNING synced_at, checksum_crc64nvme`, f.ID, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}),
+		nullable(m.CRC64NVME)).Scan(&syncedAt, &crc)
 	if err != nil {
 		return f, true, fmt.Errorf("flip file %d to s3: %w", f.ID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return f, true, fmt.Errorf("commit sync of file %d: %w", f.ID, err)
 	}
-	f.Location, f.AccessURL, f.SyncedAt = core.TierCold, url, &syncedAt
+	f.Location, f.AccessURL, f.SyncedAt, f.StorageClass = core.TierCold, m.AccessURL, &syncedAt, m.StorageClass
+	if f.StorageClass == "" {
+		f.StorageClass = core.StorageStandard
+	}
+	if crc != nil {
+		f.ChecksumCRC64NVME = *crc
+	}
 	return f, true, nil
 }
 

@@ -43,6 +43,11 @@ type ObjectInfo struct {
 	ETag         string
 	LastModified time.Time
 	Metadata     map[string]string // user metadata, keys lower-case without the x-amz-meta- prefix
+	// ChecksumCRC64NVME is the full-object CRC64NVME the cold tier keeps
+	// (base64), when it has one; ChecksumType is its type (FULL_OBJECT).
+	ChecksumCRC64NVME string
+	ChecksumType      string
+	StorageClass      string // as the cold tier reports it; S3 leaves it out for STANDARD
 }
 
 // PutOptions describe an object being written.
@@ -52,6 +57,16 @@ type PutOptions struct {
 	// PartSize, when set (at least 5 MiB), replaces the cold tier's 16 MiB
 	// upload part size for this put: memory held is about three parts.
 	PartSize int64
+	// Cold tier only. Checksum sends CRC64NVME checksums with every request
+	// of the put (multipart: ChecksumType FULL_OBJECT), so the tier keeps
+	// the object's full-object CRC64NVME. CRC64NVME, when set (base64), is
+	// that value: the tier refuses a body that does not match it (implies
+	// Checksum).
+	Checksum  bool
+	CRC64NVME string
+	// StorageClass is the S3 storage class to write (cold tier only; empty:
+	// the bucket's default, STANDARD).
+	StorageClass string
 }
 
 // objectURL builds the path-style URL of key in bucket under base

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc64"
 	"io"
 	"log/slog"
 	"net/url"
@@ -73,6 +76,25 @@ func (e *env) user(email string) int64 {
 // seed stores data in the hot tier and its row, as an upload does.
 func (e *env) seed(userID int64, name string, data []byte) core.File {
 	e.tb.Helper()
+	return e.seedCRC(userID, name, data, crc64NVME(data))
+}
+
+// seedLegacy is seed as uploads did before they recorded the CRC64NVME.
+func (e *env) seedLegacy(userID int64, name string, data []byte) core.File {
+	e.tb.Helper()
+	return e.seedCRC(userID, name, data, "")
+}
+
+// crc64NVME is the full-object CRC64NVME as S3 reports it, computed with
+// the standard library (not the implementation under test).
+func crc64NVME(data []byte) string {
+	sum := crc64.Checksum(data, crc64.MakeTable(0x9a6c9329ac4bc9b5))
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, sum))
+}
+
+// seedCRC is seed with crc as the row's CRC64NVME ("" for none).
+func (e *env) seedCRC(userID int64, name string, data []byte, crc string) core.File {
+	e.tb.Helper()
 	ctx := context.Background()
 	key := fmt.Sprintf("user-%d/%s-%s", userID, uuid.NewString(), name)
 	sum := sha256.Sum256(data)
@@ -84,7 +106,7 @@ func (e *env) seed(userID int64, name string, data []byte) core.File {
 	}
 	f := core.File{UserID: userID, Filename: name, OriginalFilename: name, Size: int64(len(data)),
 		ContentType: "application/octet-stream", Location: core.TierHot, ObjectKey: key,
-		AccessURL: e.app.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum[:])}
+		AccessURL: e.app.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum[:]), ChecksumCRC64NVME: crc}
 	if err := e.app.DB.CreateFile(ctx, &f); err != nil {
 		e.tb.Fatal(err)
 	}
@@ -149,12 +171,18 @@ func (e *env) wantSynced(f core.File, data []byte, hotWanted bool) {
 	if got.Location != core.TierCold || got.SyncedAt == nil || got.AccessURL != e.app.Cold.URL(f.ObjectKey) || got.ObjectKey != f.ObjectKey {
 		e.tb.Fatalf("file %d: row %+v, want location s3, synced_at set, cold access url", f.ID, got)
 	}
+	if got.ChecksumCRC64NVME != crc64NVME(data) {
+		e.tb.Errorf("file %d: row crc64nvme %q, want %q", f.ID, got.ChecksumCRC64NVME, crc64NVME(data))
+	}
 	if b := readAll(e.tb, e.app.Cold, f.ObjectKey); !bytes.Equal(b, data) {
 		e.tb.Fatalf("file %d: cold copy has %d bytes, want the %d uploaded", f.ID, len(b), len(data))
 	}
 	info, err := e.app.Cold.Stat(context.Background(), f.ObjectKey)
 	if err != nil {
 		e.tb.Fatal(err)
+	}
+	if info.ChecksumCRC64NVME != crc64NVME(data) {
+		e.tb.Errorf("file %d: the cold tier keeps crc64nvme %q, want %q", f.ID, info.ChecksumCRC64NVME, crc64NVME(data))
 	}
 	if info.Metadata["sha256"] != f.ChecksumSHA256 || info.Metadata["owner-id"] != strconv.FormatInt(f.UserID, 10) ||
 		info.Metadata["original-filename"] != url.QueryEscape(f.OriginalFilename) {

@@ -34,7 +34,7 @@ type panicStore struct {
 	claims atomic.Int32
 }
 
-func (s *panicStore) SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (string, error)) (core.File, bool, error) {
+func (s *panicStore) SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (postgres.Moved, error)) (core.File, bool, error) {
 	if s.claims.Add(1) == 1 {
 		panic("injected panic in the store")
 	}

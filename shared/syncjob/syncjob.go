@@ -1,7 +1,10 @@
 // Package syncjob is the nightly sync job: it moves files from the hot tier
-// to the cold tier, verifies every copy against the database (size and
-// SHA-256, read back from the cold tier), flips each row in the transaction
-// that holds its lock, and only then removes the hot copy (when configured).
+// to the cold tier, verifies every copy against the database (the SHA-256
+// of what it reads from the hot tier; the full-object CRC64NVME, which the
+// cold tier checks as it stores the object and reports on a HEAD; or, with
+// VerifyReadback, the SHA-256 of the cold copy read back), flips each row in
+// the transaction that holds its lock, and only then removes the hot copy
+// (when configured).
 // A crash at any point loses nothing: the next run redoes what is missing.
 package syncjob
 
@@ -29,7 +32,7 @@ import (
 
 // fileStore is what the job needs of the database for files.
 type fileStore interface {
-	SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (string, error)) (core.File, bool, error)
+	SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (postgres.Moved, error)) (core.File, bool, error)
 	RecordSyncFailure(ctx context.Context, id int64, msg string) error
 	HotCopiesToDelete(ctx context.Context, afterID int64, limit int) ([]postgres.HotCopy, error)
 	MarkHotDeleted(ctx context.Context, id int64) error
@@ -59,6 +62,7 @@ type HotTier interface {
 type ColdTier interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.ObjectInfo, error)
 	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	Stat(ctx context.Context, key string) (storage.ObjectInfo, error) // with the full-object checksum
 	Delete(ctx context.Context, key string) error
 	URL(key string) string
 }
@@ -83,13 +87,38 @@ type Options struct {
 	// StopMargin is how long before the context's deadline the job stops
 	// claiming files. Default: a tenth of the budget, at most 2 minutes.
 	StopMargin time.Duration
-	Hooks      Hooks
+	// Verify is how a cold copy is checked before the row flips
+	// (SYNC_VERIFY): VerifyChecksum (default) or VerifyReadback.
+	Verify string
+	// StorageClass is the S3 storage class of cold copies
+	// (COLD_STORAGE_CLASS); files under MinClassSize stay STANDARD.
+	StorageClass string
+	Hooks        Hooks
 }
+
+// Verification modes (SYNC_VERIFY).
+const (
+	// VerifyChecksum: the cold tier checks the row's full-object CRC64NVME
+	// as it stores the object, and a HEAD in checksum mode confirms the
+	// checksum and size it keeps. No second read.
+	VerifyChecksum = "checksum"
+	// VerifyReadback: also read the cold copy back and compare its size
+	// and SHA-256 with the row (one more full read per file).
+	VerifyReadback = "readback"
+)
+
+// MinClassSize is the smallest file written in a class other than
+// STANDARD: the infrequent-access classes bill every object as at least
+// 128 KiB.
+const MinClassSize = 128 << 10
 
 // Hooks let tests act at the step boundaries of one file's move. Each may
 // be nil. An error from AfterCopy or BeforeCommit fails the attempt.
 type Hooks struct {
-	OnClaim      func(batch int, f core.File)                 // a file was claimed in batch (1-based)
+	OnClaim func(batch int, f core.File) // a file was claimed in batch (1-based)
+	// ColdBody wraps the stream the cold tier is sent, after the job's
+	// hashing of what it read (tests corrupt it there).
+	ColdBody     func(f core.File, r io.Reader) io.Reader
 	AfterCopy    func(ctx context.Context, f core.File) error // copied to cold, not yet verified
 	BeforeCommit func(ctx context.Context, f core.File) error // verified, row not yet flipped
 	AfterCommit  func(ctx context.Context, f core.File)       // row flipped, hot copy not yet deleted
@@ -127,6 +156,12 @@ func New(store Store, hot HotTier, cold ColdTier, clock Clock, logger *slog.Logg
 	}
 	if opt.BackoffMax <= 0 {
 		opt.BackoffMax = 30 * time.Second
+	}
+	if opt.Verify == "" {
+		opt.Verify = VerifyChecksum
+	}
+	if opt.StorageClass == "" {
+		opt.StorageClass = core.StorageStandard
 	}
 	return &Job{store: store, hot: hot, cold: cold, clock: clock, logger: logger, opt: opt}
 }
@@ -195,7 +230,7 @@ func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 	log := j.logger.With("run_id", id)
 	r.log = log
 	log.InfoContext(ctx, "sync run started", "trigger", trigger, "batch_size", j.opt.BatchSize,
-		"max_retries", j.opt.MaxRetries, "delete_hot", j.opt.DeleteHot)
+		"max_retries", j.opt.MaxRetries, "delete_hot", j.opt.DeleteHot, "verify", j.opt.Verify, "storage_class", j.opt.StorageClass)
 
 	var runErr error
 	if j.opt.DeleteHot {
@@ -404,19 +439,19 @@ func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error)
 	start := j.clock.Now()
 	var f core.File
 	for attempt := 1; ; attempt++ {
-		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (coldURL string, err error) {
+		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (m postgres.Moved, err error) {
 			// A panic while moving one file fails that file (its
 			// transaction rolls back, the panic is its recorded error)
 			// and the run goes on; it is not retried.
 			defer func() {
 				if p := recover(); p != nil {
 					r.log.ErrorContext(ctx, "sync file panic", "file_id", f.ID, "key", f.ObjectKey, "stack", string(debug.Stack()))
-					coldURL, err = "", permanent{fmt.Errorf("sync file %d: %w", f.ID, panicError(p))}
+					m, err = postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w", f.ID, panicError(p))}
 				}
 			}()
 			if attempt == 1 {
 				if !r.take(f.ID) {
-					return "", errTaken
+					return postgres.Moved{}, errTaken
 				}
 				if j.opt.Hooks.OnClaim != nil {
 					j.opt.Hooks.OnClaim(batch, f)
@@ -547,9 +582,13 @@ func (r *runState) deleteHotCopies(ctx context.Context) error {
 
 // Errors of one file's move.
 var (
-	ErrChecksumMismatch = errors.New("cold copy does not match the database (size or SHA-256)")
+	ErrChecksumMismatch = errors.New("cold copy does not match the database (size, CRC64NVME or SHA-256)")
 	ErrSourceMismatch   = errors.New("hot copy does not match the database (size or SHA-256)")
 	ErrHotMissing       = errors.New("hot copy is missing")
+	// ErrRowCRC: the hot copy matches the row's size and SHA-256 but not
+	// its CRC64NVME, so the row's CRC64NVME is wrong (the cold tier refuses
+	// the object).
+	ErrRowCRC = errors.New("the database's CRC64NVME does not match the hot copy (whose size and SHA-256 do)")
 )
 
 // permanent marks an error no retry can fix.
@@ -567,52 +606,103 @@ func isPermanent(err error) bool {
 // 5 MiB parts (the S3 minimum) keep a file's buffers near 20 MiB whatever its size.
 const partSize = 5 << 20
 
-// move copies f from hot to cold (streaming, the size known) and checks the
-// cold object, read back, against the row. It returns the cold access URL.
-// A bad cold copy is deleted. It runs while f's row is locked.
-func (j *Job) move(ctx context.Context, f core.File) (string, error) {
+// move copies f from hot to cold (streaming, the size known), hashing what
+// it reads, and sends the full-object CRC64NVME (the row's, or none for a
+// row without one) so that the cold tier refuses a body that does not match
+// it; then it checks the cold copy (verify). A bad cold copy is deleted. It
+// runs while f's row is locked.
+func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 	key := f.ObjectKey
 	src, err := j.hot.Open(ctx, key, 0)
 	if errors.Is(err, storage.ErrNotFound) {
-		return "", permanent{fmt.Errorf("sync file %d: %w: %v", f.ID, ErrHotMissing, err)}
+		return postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w: %v", f.ID, ErrHotMissing, err)}
 	}
 	if err != nil {
-		return "", fmt.Errorf("sync file %d: open hot copy: %w", f.ID, err)
+		return postgres.Moved{}, fmt.Errorf("sync file %d: open hot copy: %w", f.ID, err)
 	}
 	hr := newHashReader(src)
-	_, err = j.cold.Put(ctx, key, hr, f.Size, storage.PutOptions{ContentType: f.ContentType, PartSize: partSize, Metadata: map[string]string{
-		"owner-id":          strconv.FormatInt(f.UserID, 10),
-		"original-filename": url.QueryEscape(f.OriginalFilename),
-		"sha256":            f.ChecksumSHA256,
-	}})
+	var body io.Reader = hr
+	if j.opt.Hooks.ColdBody != nil {
+		body = j.opt.Hooks.ColdBody(f, hr)
+	}
+	class := j.storageClass(f)
+	_, err = j.cold.Put(ctx, key, body, f.Size, storage.PutOptions{ContentType: f.ContentType, PartSize: partSize,
+		Checksum: true, CRC64NVME: f.ChecksumCRC64NVME, StorageClass: class,
+		Metadata: map[string]string{
+			"owner-id":          strconv.FormatInt(f.UserID, 10),
+			"original-filename": url.QueryEscape(f.OriginalFilename),
+			"sha256":            f.ChecksumSHA256,
+		}})
 	src.Close()
-	if err != nil {
-		return "", fmt.Errorf("sync file %d: copy to cold tier: %w", f.ID, err)
-	}
-	if hr.n != f.Size || hr.sum() != f.ChecksumSHA256 {
-		j.deleteBadCopy(ctx, f)
-		return "", permanent{fmt.Errorf("sync file %d: %w: read %d bytes with sha256 %s, want %d bytes with %s",
-			f.ID, ErrSourceMismatch, hr.n, hr.sum(), f.Size, f.ChecksumSHA256)}
-	}
-	if j.opt.Hooks.AfterCopy != nil {
-		if err := j.opt.Hooks.AfterCopy(ctx, f); err != nil {
-			return "", err
+	readAll := hr.n == f.Size && err != nil // a refused put read the whole file first
+	if err == nil || readAll {
+		if hr.n != f.Size || hr.sum() != f.ChecksumSHA256 {
+			if err == nil {
+				j.deleteBadCopy(ctx, f)
+			}
+			return postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w: read %d bytes with sha256 %s, want %d bytes with %s",
+				f.ID, ErrSourceMismatch, hr.n, hr.sum(), f.Size, f.ChecksumSHA256)}
+		}
+		if f.ChecksumCRC64NVME != "" && hr.crc() != f.ChecksumCRC64NVME {
+			refused := "the cold tier took it" // cannot happen: it checks the CRC64NVME sent
+			if err == nil {
+				j.deleteBadCopy(ctx, f)
+			} else {
+				refused = "the cold tier refused it: " + err.Error()
+			}
+			return postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w: read crc64nvme %s, the row has %s; %s",
+				f.ID, ErrRowCRC, hr.crc(), f.ChecksumCRC64NVME, refused)}
 		}
 	}
-	if err := j.verify(ctx, f); err != nil {
-		return "", err
+	if err != nil {
+		// Refused by the cold tier (a body corrupted on the way) or failed.
+		return postgres.Moved{}, fmt.Errorf("sync file %d: copy to cold tier: %w", f.ID, err)
+	}
+	// The bytes read match the row's SHA-256: their CRC64NVME is the
+	// file's, for a row that has none yet.
+	crc := hr.crc()
+	if j.opt.Hooks.AfterCopy != nil {
+		if err := j.opt.Hooks.AfterCopy(ctx, f); err != nil {
+			return postgres.Moved{}, err
+		}
+	}
+	if err := j.verify(ctx, f, crc); err != nil {
+		return postgres.Moved{}, err
 	}
 	if j.opt.Hooks.BeforeCommit != nil {
 		if err := j.opt.Hooks.BeforeCommit(ctx, f); err != nil {
-			return "", err
+			return postgres.Moved{}, err
 		}
 	}
-	return j.cold.URL(key), nil
+	return postgres.Moved{AccessURL: j.cold.URL(key), StorageClass: class, CRC64NVME: crc}, nil
 }
 
-// verify reads the cold object back through a hash: multipart ETags prove
-// nothing about the content.
-func (j *Job) verify(ctx context.Context, f core.File) error {
+// storageClass is the class f's cold copy is written in: the configured
+// one, but STANDARD under the minimum billable size of the others.
+func (j *Job) storageClass(f core.File) string {
+	if f.Size < MinClassSize {
+		return core.StorageStandard
+	}
+	return j.opt.StorageClass
+}
+
+// verify checks the cold copy of f, whose full-object CRC64NVME is crc: a
+// HEAD in checksum mode (the size and the checksum the tier keeps), and in
+// readback mode the copy read back through a hash (multipart ETags prove
+// nothing about the content).
+func (j *Job) verify(ctx context.Context, f core.File, crc string) error {
+	info, err := j.cold.Stat(ctx, f.ObjectKey)
+	if err != nil {
+		return fmt.Errorf("sync file %d: head cold copy: %w", f.ID, err)
+	}
+	if info.Size != f.Size || info.ChecksumCRC64NVME != crc {
+		j.deleteBadCopy(ctx, f)
+		return fmt.Errorf("sync file %d: %w: the cold tier keeps %d bytes with crc64nvme %q, want %d bytes with %s",
+			f.ID, ErrChecksumMismatch, info.Size, info.ChecksumCRC64NVME, f.Size, crc)
+	}
+	if j.opt.Verify != VerifyReadback {
+		return nil
+	}
 	body, err := j.cold.Open(ctx, f.ObjectKey, 0)
 	if err != nil {
 		return fmt.Errorf("sync file %d: read cold copy back: %w", f.ID, err)
@@ -657,20 +747,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// hashReader counts and hashes what is read through it.
+// hashReader counts what is read through it and hashes it (SHA-256 and
+// CRC64NVME).
 type hashReader struct {
 	r io.Reader
 	h hash.Hash
+	c hash.Hash64
 	n int64
 }
 
-func newHashReader(r io.Reader) *hashReader { return &hashReader{r: r, h: sha256.New()} }
+func newHashReader(r io.Reader) *hashReader {
+	return &hashReader{r: r, h: sha256.New(), c: storage.NewCRC64NVME()}
+}
 
 func (h *hashReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	h.n += int64(n)
 	h.h.Write(p[:n])
+	h.c.Write(p[:n])
 	return n, err
 }
 
 func (h *hashReader) sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
+
+func (h *hashReader) crc() string { return storage.CRC64NVMEBase64(h.c) }

@@ -284,6 +284,8 @@ func Env(cfg config.Config) []string {
 		"SYNC_TRIGGER_TOKEN=" + cfg.SyncTriggerToken,
 		"SYNC_LOG_FILE=" + cfg.SyncLogFile,
 		"DELETE_FROM_MINIO_AFTER_SYNC=" + strconv.FormatBool(cfg.DeleteFromMinioAfterSync),
+		"SYNC_VERIFY=" + cfg.SyncVerify,
+		"COLD_STORAGE_CLASS=" + cfg.ColdStorageClass,
 		"MAX_OPEN_UPLOADS=" + strconv.Itoa(cfg.MaxOpenUploads),
 		"MAX_OPEN_UPLOAD_MB=" + strconv.FormatInt(cfg.MaxOpenUploadBytes>>20, 10),
 	}

@@ -156,8 +156,10 @@ export const handlers = [
       file_size: content.byteLength,
       content_type: file.type || 'application/octet-stream',
       storage_location: 'minio' as const,
+      storage_class: 'STANDARD',
       access_url: `http://minio.test/hot/user-${user.id}/${id}`,
       checksum_sha256: '0'.repeat(64),
+      checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null,
       uploaded_at: new Date().toISOString(),
       synced_at: null,
     };

@@ -109,8 +109,10 @@ export function completeUpload(uploadId: string): FileObject {
     file_size: content.byteLength,
     content_type: up.content_type,
     storage_location: 'minio' as const,
+    storage_class: 'STANDARD',
     access_url: `http://minio.test/hot/${id}`,
     checksum_sha256: '0'.repeat(64),
+    checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null,
     uploaded_at: new Date().toISOString(),
     synced_at: null,
   };
@@ -173,8 +175,10 @@ export function addFile(
     file_size: opts.size ?? content.byteLength,
     content_type: 'text/plain',
     storage_location: location,
+    storage_class: 'STANDARD',
     access_url: `http://${location}.test/bucket/user-${owner}/${id}`,
     checksum_sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null, // the CRC64NVME of no bytes
     uploaded_at: opts.uploadedAt ?? new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
     synced_at: opts.syncedAt ?? (location === 's3' ? '2026-01-03T00:00:05Z' : null),
   };

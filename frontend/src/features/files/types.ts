@@ -8,8 +8,13 @@ export type FileObject = {
   file_size: number;
   content_type: string;
   storage_location: StorageLocation;
+  // S3 storage class of the copy: STANDARD in the hot tier, COLD_STORAGE_CLASS in the cold.
+  storage_class: string;
   access_url: string;
   checksum_sha256: string;
+  // Full-object CRC64NVME (base64, as S3 reports it); null for files uploaded before it was
+  // recorded, until the sync job moves them.
+  checksum_crc64nvme: string | null;
   uploaded_at: string;
   synced_at: string | null;
 };

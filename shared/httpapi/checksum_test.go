@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"hash/crc64"
 	"testing"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
 )
 
 // crc64NVME is the full-object CRC64NVME as S3 reports it, computed with
@@ -54,4 +57,39 @@ func TestUploadsRecordCRC64NVME(t *testing.T) {
 	var f fileObj
 	c.json("POST", "/api/files/uploads/"+u.UploadID+"/complete", map[string]any{"parts": refs}, 201, &f)
 	check("presigned", f, data)
+}
+
+// The file object of a synced file reports the class the job wrote, and a
+// file uploaded before the CRC64NVME was recorded reports null until the
+// job moves it and records the one it computed.
+func TestFileObjectAfterSync(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.ColdStorageClass = "STANDARD_IA" })
+	c := s.client(t).signup("crc-sync@example.com")
+	data := randomBytes(t, 200<<10)
+	f := c.mustUpload("ia.bin", data)
+	small := c.mustUpload("small.bin", []byte("under 128 KiB"))
+	if _, err := s.app.DB.Pool.Exec(t.Context(), `UPDATE files SET checksum_crc64nvme = NULL WHERE id = $1`, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	c.json("GET", fmt.Sprintf("/api/files/%d", f.ID), nil, 200, &raw)
+	if v, ok := raw["checksum_crc64nvme"]; !ok || v != nil {
+		t.Errorf("checksum_crc64nvme of a file without one: %v (present %v), want null", v, ok)
+	}
+	if _, err := s.app.Sync.RunExclusive(context.Background(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		id    int64
+		data  []byte
+		class string
+	}{{f.ID, data, "STANDARD_IA"}, {small.ID, []byte("under 128 KiB"), "STANDARD"}} {
+		var got fileObj
+		c.json("GET", fmt.Sprintf("/api/files/%d", w.id), nil, 200, &got)
+		if got.StorageLocation != "s3" || got.StorageClass != w.class || got.CRC64NVME != crc64NVME(w.data) {
+			t.Errorf("file %d after sync: location %s, class %s, crc64nvme %q; want s3, %s, %q",
+				w.id, got.StorageLocation, got.StorageClass, got.CRC64NVME, w.class, crc64NVME(w.data))
+		}
+	}
 }

@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
@@ -57,6 +60,13 @@ func (e *env) wantRefused(rep syncjob.Report, f core.File, data []byte, want str
 	}
 	if exists(e.tb, e.app.Cold, f.ObjectKey) {
 		e.tb.Error("a corrupted cold copy was left behind")
+	}
+	out, err := e.app.Cold.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(e.app.Cold.Bucket())})
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	if len(out.Uploads) != 0 {
+		e.tb.Errorf("%d multipart uploads left open in the cold bucket", len(out.Uploads))
 	}
 }
 

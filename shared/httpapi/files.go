@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -146,8 +146,9 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	// The object goes from every tier: the sync job may have copied it to
 	// the cold tier even if the row still says hot. The current tier goes
-	// last, so a failure leaves a downloadable file and its row.
-	_, err = a.Files.DeleteFile(ctx, uid, id, func(f core.File) error {
+	// last, so a failure leaves a downloadable file and its row. Nothing
+	// waits for the sync job: it holds a lease, not a lock.
+	f, err := a.Files.DeleteFile(ctx, uid, id, func(f core.File) error {
 		for _, t := range []core.Tier{other(f.Location), f.Location} {
 			if err := a.tiers[t].Delete(ctx, f.ObjectKey); err != nil {
 				return err
@@ -155,12 +156,19 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-	if errors.Is(err, postgres.ErrFileBusy) {
-		w.Header().Set("Retry-After", strconv.Itoa(postgres.FileBusyRetryAfter))
-	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
+	}
+	if f.Location == core.TierHot {
+		// A sync job copying the file may have finished its cold put after
+		// the removal above and flipped the row before it was deleted:
+		// remove the cold copy once more now that the row is gone (a put
+		// finishing later meets no row at its fenced flip and removes its
+		// copy itself).
+		if err := a.tiers[core.TierCold].Delete(context.WithoutCancel(ctx), f.ObjectKey); err != nil {
+			a.Logger.ErrorContext(ctx, "delete file: cold copy left behind", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

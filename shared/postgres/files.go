@@ -19,12 +19,7 @@ var (
 	ErrFileNotFound = core.Errorf(core.CodeFileNotFound, "file not found")
 	ErrForbidden    = core.Errorf(core.CodeForbidden, "this file belongs to another user")
 	ErrBadCursor    = &core.Error{Code: core.CodeValidation, Message: "cursor is not valid", Field: "cursor"}
-	// ErrFileBusy: the sync job holds the file's row while it copies it.
-	ErrFileBusy = core.Errorf(core.CodeFileBusy, "the file is being moved to long-term storage; try again in a few seconds")
 )
-
-// FileBusyRetryAfter is the Retry-After, in seconds, of ErrFileBusy.
-const FileBusyRetryAfter = 5
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
 	object_key, access_url, checksum_sha256, checksum_crc64nvme, storage_class, uploaded_at, synced_at`
@@ -93,33 +88,23 @@ func ownedFile(f core.File, err error, userID int64) (core.File, error) {
 	return f, nil
 }
 
-// DeleteFile deletes file id of userID. While the row is locked (so the sync
-// job cannot move the file meanwhile) it calls removeObjects with the file;
-// the row is deleted only if that succeeds, so a failed removal leaves the
-// metadata in place and the file still downloadable. It never waits for the
-// row: while the sync job holds it (copying the file) it returns
-// ErrFileBusy at once.
+// DeleteFile deletes file id of userID without waiting for the sync job
+// and with no transaction open across network I/O: it reads the row, calls
+// removeObjects with the file (the objects of both tiers), and only if that
+// succeeds deletes the row, so a failed removal leaves the metadata in place
+// and the file still downloadable. A sync job copying the file meanwhile
+// holds a lease, not a lock: its fenced flip then finds no row and it
+// removes the cold copy it wrote (postgres.FlipSynced, FenceGone).
 func (db *DB) DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error) {
-	tx, err := db.Pool.Begin(ctx)
+	f, err := db.FileForUser(ctx, userID, id)
 	if err != nil {
-		return core.File{}, fmt.Errorf("begin delete: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	f, err := scanFile(tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1 FOR UPDATE NOWAIT`, id))
-	if isLockNotAvailable(err) {
-		return core.File{}, ErrFileBusy
-	}
-	if f, err = ownedFile(f, err, userID); err != nil {
 		return core.File{}, err
 	}
 	if err := removeObjects(f); err != nil {
 		return core.File{}, fmt.Errorf("remove objects of file %d: %w", id, err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM files WHERE id = $1`, id); err != nil {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM files WHERE id = $1 AND user_id = $2`, id, userID); err != nil {
 		return core.File{}, fmt.Errorf("delete file %d: %w", id, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return core.File{}, fmt.Errorf("commit delete of file %d: %w", id, err)
 	}
 	return f, nil
 }

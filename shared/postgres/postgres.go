@@ -110,13 +110,6 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
-// isLockNotAvailable reports a NOWAIT lock (or lock_timeout) that could not
-// be had at once.
-func isLockNotAvailable(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
-}
-
 func redact(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -17,14 +18,6 @@ import (
 // run ("hsync" in ASCII), shared by every process and Lambda on the database.
 const syncLockKey int64 = 0x6873796e63
 
-// SyncPick says which file SyncFile claims: the file ID when it is set
-// (a retry of a file the caller already holds), else the oldest hot-tier
-// file not in Exclude.
-type SyncPick struct {
-	ID      int64
-	Exclude []int64
-}
-
 // Moved is what a sync move wrote to the cold tier: the row records it.
 type Moved struct {
 	AccessURL    string
@@ -35,63 +28,99 @@ type Moved struct {
 	CRC64NVME string
 }
 
-// SyncFile claims one hot-tier file with SELECT … FOR UPDATE SKIP LOCKED, so
-// concurrent runs never take the same file and a DeleteFile of it waits.
-// While the row is locked it calls move, which copies the file to the cold
-// tier and returns what it wrote (Moved); then, in the same transaction, the
-// row is flipped to the cold tier and committed. It returns ok=false (and no
-// error) when there is nothing to claim. When move fails the transaction
-// rolls back and the claimed file is returned with move's error; a file
-// with ID 0 and an error means the claim itself failed.
-func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Context, f core.File) (Moved, error)) (f core.File, ok bool, err error) {
-	tx, err := db.Pool.Begin(ctx)
+// Fence is what a statement fenced on a sync lease found.
+type Fence int
+
+const (
+	FenceHeld Fence = iota // the row is still the caller's: the statement applied
+	FenceGone              // the row no longer exists (its owner deleted the file)
+	FenceLost              // the row exists but is not the caller's: another worker took the lease, or it is in s3
+)
+
+func (f Fence) String() string {
+	return [...]string{"held", "gone", "lost"}[f]
+}
+
+// ClaimSyncBatch leases up to limit hot-tier files to owner for lease, the
+// oldest first, in one short statement: rows locked by another claim are
+// skipped (FOR UPDATE SKIP LOCKED), rows leased by a live lease are left
+// out, and so are rows owner itself claimed before (a run does not take
+// again a file it released after failing). Nothing stays locked after it
+// returns.
+func (db *DB) ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error) {
+	rows, err := db.Pool.Query(ctx, `WITH c AS (
+			SELECT id FROM files
+			WHERE storage_location = 'minio' AND (sync_lease_until IS NULL OR sync_lease_until < now())
+				AND sync_owner IS DISTINCT FROM $1
+			ORDER BY uploaded_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE files f SET sync_owner = $1, sync_lease_until = now() + make_interval(secs => $3)
+		FROM c WHERE f.id = c.id
+		RETURNING `+prefixed("f.", fileColumns), owner, limit, lease.Seconds())
 	if err != nil {
-		return core.File{}, false, fmt.Errorf("begin sync: %w", err)
+		return nil, fmt.Errorf("claim files for sync: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	var row pgx.Row
-	if p.ID != 0 {
-		// A retry waits for the lock rather than skip the row: another
-		// worker of the same run may hold it for a moment (it claimed the
-		// row before learning it is taken), and another run's move ends
-		// with the row in s3, which the query then leaves out.
-		row = tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files
-			WHERE id = $1 AND storage_location = 'minio' FOR UPDATE`, p.ID)
-	} else {
-		exclude := p.Exclude
-		if exclude == nil {
-			exclude = []int64{}
-		}
-		row = tx.QueryRow(ctx, `SELECT `+fileColumns+` FROM files
-			WHERE storage_location = 'minio' AND NOT (id = ANY($1))
-			ORDER BY uploaded_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`, exclude)
-	}
-	f, err = scanFile(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return core.File{}, false, nil
-	}
+	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.File, error) { return scanFile(r) })
 	if err != nil {
-		return core.File{}, false, fmt.Errorf("claim file for sync: %w", err)
+		return nil, fmt.Errorf("claim files for sync: %w", err)
 	}
-	m, err := move(ctx, f)
-	if err != nil {
-		return f, true, err
+	sort.Slice(files, func(i, k int) bool {
+		a, b := files[i], files[k]
+		return a.UploadedAt.Before(b.UploadedAt) || a.UploadedAt.Equal(b.UploadedAt) && a.ID < b.ID
+	})
+	return files, nil
+}
+
+func prefixed(p, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
 	}
+	return strings.Join(parts, ", ")
+}
+
+// RenewSyncLeases extends to now() + lease the leases owner still holds
+// among ids (a row flipped, released or taken over is left alone).
+func (db *DB) RenewSyncLeases(ctx context.Context, owner string, ids []int64, lease time.Duration) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = now() + make_interval(secs => $3)
+		WHERE id = ANY($1) AND sync_owner = $2 AND storage_location = 'minio' AND sync_lease_until IS NOT NULL`,
+		ids, owner, lease.Seconds()); err != nil {
+		return fmt.Errorf("renew sync leases: %w", err)
+	}
+	return nil
+}
+
+// ReleaseSyncLeases frees the leases owner holds among ids without
+// counting an attempt (files claimed but not started).
+func (db *DB) ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) error {
+	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = NULL
+		WHERE id = ANY($1) AND sync_owner = $2 AND storage_location = 'minio'`, ids, owner); err != nil {
+		return fmt.Errorf("release sync leases: %w", err)
+	}
+	return nil
+}
+
+// FlipSynced records that file f, leased to owner, is now in the cold tier
+// as m says: UPDATE … WHERE id AND sync_owner AND storage_location =
+// 'minio', one statement. When it applies (FenceHeld) f is returned as
+// flipped; otherwise the fence says whether the row is gone or someone
+// else's.
+func (db *DB) FlipSynced(ctx context.Context, f core.File, owner string, m Moved) (core.File, Fence, error) {
 	var (
 		syncedAt time.Time
 		crc      *string
 	)
-	err = tx.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $2, synced_at = now(),
-		storage_class = $3, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $4),
+	err := db.Pool.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $3, synced_at = now(),
+		storage_class = $4, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $5),
 		sync_attempts = sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
-		hot_deleted_at = NULL, updated_at = now()
-		WHERE id = $1 RETURNING synced_at, checksum_crc64nvme`, f.ID, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}),
-		nullable(m.CRC64NVME)).Scan(&syncedAt, &crc)
-	if err != nil {
-		return f, true, fmt.Errorf("flip file %d to s3: %w", f.ID, err)
+		hot_deleted_at = NULL, sync_lease_until = NULL, updated_at = now()
+		WHERE id = $1 AND sync_owner = $2 AND storage_location = 'minio' RETURNING synced_at, checksum_crc64nvme`,
+		f.ID, owner, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}), nullable(m.CRC64NVME)).Scan(&syncedAt, &crc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		fence, err := db.fenceOf(ctx, f.ID)
+		return f, fence, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return f, true, fmt.Errorf("commit sync of file %d: %w", f.ID, err)
+	if err != nil {
+		return f, FenceHeld, fmt.Errorf("flip file %d to s3: %w", f.ID, err)
 	}
 	f.Location, f.AccessURL, f.SyncedAt, f.StorageClass = core.TierCold, m.AccessURL, &syncedAt, m.StorageClass
 	if f.StorageClass == "" {
@@ -100,19 +129,37 @@ func (db *DB) SyncFile(ctx context.Context, p SyncPick, move func(ctx context.Co
 	if crc != nil {
 		f.ChecksumCRC64NVME = *crc
 	}
-	return f, true, nil
+	return f, FenceHeld, nil
 }
 
-// RecordSyncFailure counts a failed sync attempt of file id and keeps its
-// error. It runs on its own, outside the rolled-back transaction of the
-// attempt; a file deleted or synced meanwhile is left alone.
-func (db *DB) RecordSyncFailure(ctx context.Context, id int64, msg string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE files SET sync_attempts = sync_attempts + 1, last_sync_error = $2,
-		last_sync_attempt_at = now() WHERE id = $1 AND storage_location = 'minio'`, id, truncate(msg, 1000))
-	if err != nil {
-		return fmt.Errorf("record sync failure of file %d: %w", id, err)
+// fenceOf says why a fenced statement on file id applied to no row.
+func (db *DB) fenceOf(ctx context.Context, id int64) (Fence, error) {
+	var exists bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM files WHERE id = $1)`, id).Scan(&exists); err != nil {
+		return FenceLost, fmt.Errorf("look up file %d: %w", id, err)
 	}
-	return nil
+	if exists {
+		return FenceLost, nil
+	}
+	return FenceGone, nil
+}
+
+// RecordSyncFailure counts a failed sync attempt of file id, leased to
+// owner, and keeps its error; with release it also frees the lease (the
+// last attempt of the run), else the lease is kept for the retry. A file
+// deleted, synced or taken over meanwhile is left alone and the fence says
+// which.
+func (db *DB) RecordSyncFailure(ctx context.Context, id int64, owner, msg string, release bool) (Fence, error) {
+	tag, err := db.Pool.Exec(ctx, `UPDATE files SET sync_attempts = sync_attempts + 1, last_sync_error = $3,
+		last_sync_attempt_at = now(), sync_lease_until = CASE WHEN $4 THEN NULL ELSE sync_lease_until END
+		WHERE id = $1 AND sync_owner = $2 AND storage_location = 'minio'`, id, owner, truncate(msg, 1000), release)
+	if err != nil {
+		return FenceHeld, fmt.Errorf("record sync failure of file %d: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return db.fenceOf(ctx, id)
+	}
+	return FenceHeld, nil
 }
 
 // SyncState is the sync bookkeeping of one file.

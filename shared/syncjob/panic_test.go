@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
@@ -34,11 +35,11 @@ type panicStore struct {
 	claims atomic.Int32
 }
 
-func (s *panicStore) SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (postgres.Moved, error)) (core.File, bool, error) {
+func (s *panicStore) ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error) {
 	if s.claims.Add(1) == 1 {
 		panic("injected panic in the store")
 	}
-	return s.DB.SyncFile(ctx, p, move)
+	return s.DB.ClaimSyncBatch(ctx, owner, limit, lease)
 }
 
 var (

@@ -32,8 +32,11 @@ import (
 
 // fileStore is what the job needs of the database for files.
 type fileStore interface {
-	SyncFile(ctx context.Context, p postgres.SyncPick, move func(ctx context.Context, f core.File) (postgres.Moved, error)) (core.File, bool, error)
-	RecordSyncFailure(ctx context.Context, id int64, msg string) error
+	ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error)
+	RenewSyncLeases(ctx context.Context, owner string, ids []int64, lease time.Duration) error
+	ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) error
+	FlipSynced(ctx context.Context, f core.File, owner string, m postgres.Moved) (core.File, postgres.Fence, error)
+	RecordSyncFailure(ctx context.Context, id int64, owner, msg string, release bool) (postgres.Fence, error)
 	HotCopiesToDelete(ctx context.Context, afterID int64, limit int) ([]postgres.HotCopy, error)
 	MarkHotDeleted(ctx context.Context, id int64) error
 	CountPending(ctx context.Context) (int, error)
@@ -93,7 +96,12 @@ type Options struct {
 	// StorageClass is the S3 storage class of cold copies
 	// (COLD_STORAGE_CLASS); files under MinClassSize stay STANDARD.
 	StorageClass string
-	Hooks        Hooks
+	// Lease is how long a claim holds a file (sync_lease_until); the job
+	// renews the leases of its batch every third of it while it works, so
+	// it need not cover a long copy, and a crashed worker's files are free
+	// again within it. Default 2 minutes.
+	Lease time.Duration
+	Hooks Hooks
 }
 
 // Verification modes (SYNC_VERIFY).
@@ -163,8 +171,14 @@ func New(store Store, hot HotTier, cold ColdTier, clock Clock, logger *slog.Logg
 	if opt.StorageClass == "" {
 		opt.StorageClass = core.StorageStandard
 	}
+	if opt.Lease <= 0 {
+		opt.Lease = DefaultLease
+	}
 	return &Job{store: store, hot: hot, cold: cold, clock: clock, logger: logger, opt: opt}
 }
+
+// DefaultLease is the lease of a claimed file unless Options.Lease says.
+const DefaultLease = 2 * time.Minute
 
 // Run statuses, as recorded in sync_runs.
 const (
@@ -214,17 +228,19 @@ func (j *Job) RunExclusive(ctx context.Context, trigger string) (Report, error) 
 }
 
 // Run runs the job once without the cross-process lock (concurrent runs are
-// still safe: they never claim the same file). It returns an error only
+// still safe: a file is leased to one run at a time and flipped by its
+// lease holder only). It returns an error only
 // when the run could not work at all; file failures are in the report.
 func (j *Job) Run(ctx context.Context) (Report, error) { return j.run(ctx, "manual") }
 
 func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
-	r := &runState{job: j, rep: Report{Trigger: trigger, Errors: []FileError{}}, held: map[int64]bool{}}
+	r := &runState{job: j, rep: Report{Trigger: trigger, Errors: []FileError{}}}
 	id, started, err := j.store.StartSyncRun(ctx, trigger)
 	if err != nil {
 		return Report{}, err
 	}
 	r.rep.RunID, r.rep.StartedAt = id, started.UTC()
+	r.owner = fmt.Sprintf("run-%d", id)
 	t0 := j.clock.Now()
 	r.stopAt = j.stopAt(ctx, t0)
 	log := j.logger.With("run_id", id)
@@ -236,20 +252,8 @@ func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 	if j.opt.DeleteHot {
 		runErr = r.deleteHotCopies(ctx)
 	}
-	for runErr == nil {
-		if r.timeUp() {
-			r.rep.StoppedEarly = true
-			break
-		}
-		r.rep.Batches++
-		drained, err := r.batch(ctx, r.rep.Batches)
-		if err != nil {
-			runErr = err
-			break
-		}
-		if drained {
-			break
-		}
+	if runErr == nil {
+		runErr = r.loop(ctx)
 	}
 
 	// Bookkeeping must survive a cancelled run context.
@@ -326,89 +330,55 @@ type runState struct {
 	job    *Job
 	log    *slog.Logger
 	stopAt time.Time
+	owner  string // sync_owner of the run's leases
 
-	mu   sync.Mutex
-	rep  Report
-	held map[int64]bool // claimed by this run and not synced (failed, or waiting to retry): not claimed again
+	mu  sync.Mutex
+	rep Report
 }
 
 func (r *runState) timeUp() bool {
 	return !r.stopAt.IsZero() && !r.job.clock.Now().Before(r.stopAt)
 }
 
-func (r *runState) exclude() []int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	ids := make([]int64, 0, len(r.held))
-	for id := range r.held {
-		ids = append(ids, id)
-	}
-	return ids
-}
-
-// batch claims and moves up to BatchSize files, Concurrency at a time. It
-// reports drained when nothing was left to claim.
-func (r *runState) batch(ctx context.Context, n int) (drained bool, err error) {
-	j := r.job
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		claimed  int
-		firstErr error
-	)
-	next := func() bool { // reserves a claim slot
-		mu.Lock()
-		defer mu.Unlock()
-		if drained || firstErr != nil || claimed >= j.opt.BatchSize || ctx.Err() != nil || r.timeUp() {
-			return false
+// loop claims batches and moves them until nothing is left to claim, the
+// time budget is nearly spent or the context ends.
+func (r *runState) loop(ctx context.Context) error {
+	panics := 0
+	for {
+		if r.timeUp() {
+			r.rep.StoppedEarly = true
+			return nil
 		}
-		claimed++
-		return true
-	}
-	for range j.opt.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next() {
-				got, err := r.syncOneSafe(ctx, n)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				if !got {
-					drained = true
-				}
-				mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		files, err := r.claim(ctx)
+		if errors.Is(err, errPanicked) {
+			if panics++; panics == 3 {
+				return fmt.Errorf("claim files: %w three times", err)
 			}
-		}()
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		panics = 0
+		if len(files) == 0 {
+			return nil
+		}
+		r.rep.Batches++
+		r.moveBatch(ctx, r.rep.Batches, files)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return drained, firstErr
 }
 
-// errTaken means the claimed file is already held by another worker of
-// this run (waiting to retry it, its row unlocked meanwhile).
-var errTaken = errors.New("file is held by this run")
+var errPanicked = errors.New("panicked")
 
-// take records that this run holds file id until it is synced; false
-// when another worker already holds it.
-func (r *runState) take(id int64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.held[id] {
-		return false
-	}
-	r.held[id] = true
-	return true
-}
-
-// syncOneSafe is syncOne with a panic outside any one file's move (the
-// store, the bookkeeping) recovered: it is logged and counted as a failure
-// of the run, and the worker goes on with the next file.
-func (r *runState) syncOneSafe(ctx context.Context, batch int) (got bool, err error) {
+// claim leases the next batch: one short statement, nothing held open. A
+// panic there is logged and counted as a failure of the run.
+func (r *runState) claim(ctx context.Context) (files []core.File, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			perr := panicError(p)
@@ -417,10 +387,101 @@ func (r *runState) syncOneSafe(ctx context.Context, batch int) (got bool, err er
 			r.rep.Failed++
 			r.rep.Errors = append(r.rep.Errors, FileError{Error: perr.Error()})
 			r.mu.Unlock()
-			got, err = true, nil
+			files, err = nil, fmt.Errorf("%w: %w", errPanicked, perr)
 		}
 	}()
-	return r.syncOne(ctx, batch)
+	return r.job.store.ClaimSyncBatch(ctx, r.owner, r.job.opt.BatchSize, r.job.opt.Lease)
+}
+
+// moveBatch moves the claimed files, Concurrency at a time, renewing their
+// leases meanwhile. Files not started when the budget or the context runs
+// out are released for the next run.
+func (r *runState) moveBatch(ctx context.Context, batch int, files []core.File) {
+	j := r.job
+	ids := make([]int64, len(files))
+	queue := make(chan core.File, len(files))
+	for i, f := range files {
+		ids[i] = f.ID
+		queue <- f
+	}
+	close(queue)
+	stopRenew := r.renew(ctx, ids)
+	defer stopRenew()
+
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		unstarted []int64
+	)
+	for range j.opt.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range queue {
+				if ctx.Err() != nil || r.timeUp() {
+					mu.Lock()
+					unstarted = append(unstarted, f.ID)
+					mu.Unlock()
+					continue
+				}
+				r.syncFileSafe(ctx, batch, f)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(unstarted) > 0 {
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := j.store.ReleaseSyncLeases(bctx, r.owner, unstarted); err != nil {
+			// They come back when the lease expires.
+			r.log.WarnContext(bctx, "release sync leases", "files", len(unstarted), "error", err.Error())
+		}
+	}
+}
+
+// renew extends the batch's leases every third of the lease until stop is
+// called. A failed renewal is logged: the lease may then expire under a
+// long copy, and the fenced flip keeps a second worker's copy from
+// flipping twice.
+func (r *runState) renew(ctx context.Context, ids []int64) (stop func()) {
+	j := r.job
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(j.opt.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := j.store.RenewSyncLeases(ctx, r.owner, ids, j.opt.Lease); err != nil {
+					r.log.WarnContext(ctx, "renew sync leases", "error", err.Error())
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// syncFileSafe is syncFile with a panic outside the file's move (the
+// store, the bookkeeping) recovered: it is logged and counted as a failure
+// of the run, and the worker goes on with the next file; the lease expires.
+func (r *runState) syncFileSafe(ctx context.Context, batch int, f core.File) {
+	defer func() {
+		if p := recover(); p != nil {
+			perr := panicError(p)
+			r.log.ErrorContext(ctx, "sync worker panic", "file_id", f.ID, "error", perr.Error(), "stack", string(debug.Stack()))
+			r.mu.Lock()
+			r.rep.Failed++
+			r.rep.Errors = append(r.rep.Errors, FileError{FileID: f.ID, Key: f.ObjectKey, Error: perr.Error()})
+			r.mu.Unlock()
+		}
+	}()
+	r.syncFile(ctx, batch, f)
 }
 
 // panicError is the error a recovered panic value becomes.
@@ -431,61 +492,41 @@ func panicError(p any) error {
 	return fmt.Errorf("panic: %v", p)
 }
 
-// syncOne claims the next file and moves it, retrying with backoff. got is
-// false when there was nothing to claim; err only when the database failed.
-func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error) {
+// syncFile moves one leased file, retrying with backoff: copy and verify
+// with no transaction open, then the fenced flip. A row deleted meanwhile
+// (FenceGone) gets its cold copy removed; a lease taken over by another
+// worker (FenceLost) is left to it.
+func (r *runState) syncFile(ctx context.Context, batch int, f core.File) {
 	j := r.job
-	pick := postgres.SyncPick{Exclude: r.exclude()}
+	if j.opt.Hooks.OnClaim != nil {
+		j.opt.Hooks.OnClaim(batch, f)
+	}
 	start := j.clock.Now()
-	var f core.File
 	for attempt := 1; ; attempt++ {
-		moved, ok, err := j.store.SyncFile(ctx, pick, func(ctx context.Context, f core.File) (m postgres.Moved, err error) {
-			// A panic while moving one file fails that file (its
-			// transaction rolls back, the panic is its recorded error)
-			// and the run goes on; it is not retried.
-			defer func() {
-				if p := recover(); p != nil {
-					r.log.ErrorContext(ctx, "sync file panic", "file_id", f.ID, "key", f.ObjectKey, "stack", string(debug.Stack()))
-					m, err = postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w", f.ID, panicError(p))}
-				}
-			}()
-			if attempt == 1 {
-				if !r.take(f.ID) {
-					return postgres.Moved{}, errTaken
-				}
-				if j.opt.Hooks.OnClaim != nil {
-					j.opt.Hooks.OnClaim(batch, f)
-				}
-			}
-			return j.move(ctx, f)
-		})
-		if errors.Is(err, errTaken) { // claim another one
-			pick, attempt = postgres.SyncPick{Exclude: r.exclude()}, 0
-			continue
-		}
-		if !ok {
-			if err != nil { // the claim itself failed
-				return attempt > 1, err
-			}
-			if attempt > 1 { // deleted by its owner, or taken by another run, between attempts
-				r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "key", f.ObjectKey, "result", "gone", "attempts", attempt-1)
-			}
-			return attempt > 1, nil
-		}
-		f = moved
+		m, err := j.moveSafe(ctx, f)
 		if err == nil {
-			r.mu.Lock()
-			delete(r.held, f.ID)
-			r.mu.Unlock()
-			r.synced(ctx, f, attempt, j.clock.Now().Sub(start))
-			return true, nil
+			flipped, fence, ferr := j.store.FlipSynced(ctx, f, r.owner, m)
+			switch {
+			case ferr != nil:
+				err = ferr
+			case fence == postgres.FenceHeld:
+				r.synced(ctx, flipped, attempt, j.clock.Now().Sub(start))
+				return
+			default:
+				r.notOurs(ctx, f, fence, attempt)
+				return
+			}
 		}
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if rerr := j.store.RecordSyncFailure(rctx, f.ID, err.Error()); rerr != nil {
-			r.log.ErrorContext(rctx, "record sync failure", "file_id", f.ID, "error", rerr.Error())
-		}
-		cancel()
 		final := attempt >= j.opt.MaxRetries || isPermanent(err) || ctx.Err() != nil
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		fence, rerr := j.store.RecordSyncFailure(rctx, f.ID, r.owner, err.Error(), final)
+		cancel()
+		if rerr != nil {
+			r.log.ErrorContext(ctx, "record sync failure", "file_id", f.ID, "error", rerr.Error())
+		} else if fence != postgres.FenceHeld {
+			r.notOurs(ctx, f, fence, attempt)
+			return
+		}
 		r.log.WarnContext(ctx, "sync attempt failed", "file_id", f.ID, "key", f.ObjectKey, "attempt", attempt,
 			"final", final, "error", err.Error())
 		if !final && sleep(ctx, j.backoff(attempt)) != nil {
@@ -493,10 +534,33 @@ func (r *runState) syncOne(ctx context.Context, batch int) (got bool, err error)
 		}
 		if final {
 			r.failed(ctx, f, attempt, err, j.clock.Now().Sub(start))
-			return true, nil
+			return
 		}
-		pick = postgres.SyncPick{ID: f.ID}
 	}
+}
+
+// notOurs ends a file whose row is no longer this run's. Gone (its owner
+// deleted it mid-copy): the cold copy this run may have written is an
+// orphan and is removed. Lost (another worker leased it after this run's
+// lease expired, or flipped it): the object under that key is the other
+// worker's too, so it is left alone.
+func (r *runState) notOurs(ctx context.Context, f core.File, fence postgres.Fence, attempts int) {
+	if fence == postgres.FenceGone {
+		r.job.deleteBadCopy(ctx, f)
+	}
+	r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "key", f.ObjectKey, "result", fence.String(), "attempts", attempts)
+}
+
+// moveSafe is move with a panic recovered: it fails the file (the panic is
+// its recorded error) and is not retried.
+func (j *Job) moveSafe(ctx context.Context, f core.File) (m postgres.Moved, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			j.logger.ErrorContext(ctx, "sync file panic", "file_id", f.ID, "key", f.ObjectKey, "stack", string(debug.Stack()))
+			m, err = postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w", f.ID, panicError(p))}
+		}
+	}()
+	return j.move(ctx, f)
 }
 
 func (r *runState) synced(ctx context.Context, f core.File, attempts int, took time.Duration) {
@@ -610,7 +674,7 @@ const partSize = 5 << 20
 // it reads, and sends the full-object CRC64NVME (the row's, or none for a
 // row without one) so that the cold tier refuses a body that does not match
 // it; then it checks the cold copy (verify). A bad cold copy is deleted. It
-// runs while f's row is locked.
+// runs with no transaction open, f leased to the run.
 func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 	key := f.ObjectKey
 	src, err := j.hot.Open(ctx, key, 0)

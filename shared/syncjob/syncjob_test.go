@@ -576,48 +576,56 @@ func TestDeadlineStopsClaimingAndTheNextRunFinishes(t *testing.T) {
 	}
 }
 
-// A DELETE of a file the job is copying answers at once 409 FILE_BUSY
-// with Retry-After instead of waiting on the row lock for the whole copy
-// (on Lambda: a 5xx after API Gateway's 30 s); once the move is over the
-// DELETE goes through and leaves nothing in either tier.
+// A DELETE of a file the job is copying answers 204 at once (the job holds
+// a lease, not a row lock) and removes the row and both tiers' objects;
+// the job then meets no row (a failed hot read, a failed HEAD, or its
+// fenced flip) and removes the cold copy it wrote: no orphan in either
+// tier, nothing counted as synced or failed.
 func TestOwnerDeletesFileMidMigration(t *testing.T) {
 	t.Parallel()
-	for _, failFirst := range []bool{false, true} {
-		name := map[bool]string{false: "move commits", true: "move rolls back"}[failFirst]
-		t.Run(name, func(t *testing.T) {
+	for _, step := range []string{"before the copy", "during the copy", "after the copy", "before the flip", "before a failed flip"} {
+		t.Run(step, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, nil)
 			uid := e.user("owner@example.com")
 			c := e.api(uid)
 			f := e.seed(uid, "doomed.bin", randomBytes(1<<20))
 			var once sync.Once
-			j := e.job(nil, syncjob.Options{MaxRetries: 2, Hooks: syncjob.Hooks{BeforeCommit: func(ctx context.Context, cf core.File) error {
-				first := false
-				once.Do(func() { first = true })
-				if !first {
-					return nil
-				}
-				// The cold copy exists and the row is locked.
-				start := time.Now()
-				resp := c.deleteResp(f.ID, 2*time.Second)
-				if took := time.Since(start); took > time.Second {
-					t.Errorf("DELETE during the move took %v, want under a second", took)
-				}
-				if resp.StatusCode != 409 || !strings.Contains(resp.body, `"FILE_BUSY"`) || resp.Header.Get("Retry-After") == "" {
-					t.Errorf("DELETE during the move: %d %s (Retry-After %q), want 409 FILE_BUSY with Retry-After",
-						resp.StatusCode, resp.body, resp.Header.Get("Retry-After"))
-				}
-				if failFirst {
+			del := func() {
+				once.Do(func() {
+					start := time.Now()
+					resp := c.deleteResp(f.ID, 5*time.Second)
+					if took := time.Since(start); took > time.Second {
+						t.Errorf("DELETE during the move took %v, want under a second", took)
+					}
+					if resp.StatusCode != 204 {
+						t.Errorf("DELETE during the move: %d %s, want 204", resp.StatusCode, resp.body)
+					}
+				})
+			}
+			var hooks syncjob.Hooks
+			switch step {
+			case "before the copy":
+				hooks.OnClaim = func(int, core.File) { del() }
+			case "during the copy": // the put ends after the DELETE
+				hooks.ColdBody = func(_ core.File, r io.Reader) io.Reader { return &beforeRead{r: r, fn: del} }
+			case "after the copy":
+				hooks.AfterCopy = func(context.Context, core.File) error { del(); return nil }
+			case "before the flip":
+				hooks.BeforeCommit = func(context.Context, core.File) error { del(); return nil }
+			default:
+				hooks.BeforeCommit = func(context.Context, core.File) error {
+					del()
 					return errors.New("injected failure after the copy")
 				}
-				return nil
-			}}})
-			rep := mustRun(t, j, context.Background())
-			if rep.Synced != 1 || rep.Failed != 0 {
-				t.Fatalf("report %+v, want the file synced", rep)
 			}
-			if resp := c.deleteResp(f.ID, 5*time.Second); resp.StatusCode != 204 {
-				t.Fatalf("DELETE after the move: %d %s, want 204", resp.StatusCode, resp.body)
+			cold := newCountingCold(e.app.Cold, 0)
+			rep := mustRun(t, e.job(cold, syncjob.Options{MaxRetries: 2, Hooks: hooks}), context.Background())
+			if rep.Synced != 0 || rep.Failed != 0 || rep.Left != 0 {
+				t.Fatalf("report %+v, want nothing synced, failed or left", rep)
+			}
+			if n := cold.putsOf(f.ObjectKey); step != "before the copy" && n != 1 {
+				t.Errorf("%d cold puts, want 1 (no retry of a deleted file)", n)
 			}
 			if exists(t, e.app.Hot, f.ObjectKey) || exists(t, e.app.Cold, f.ObjectKey) {
 				t.Fatalf("orphan left: hot=%v cold=%v", exists(t, e.app.Hot, f.ObjectKey), exists(t, e.app.Cold, f.ObjectKey))
@@ -625,8 +633,23 @@ func TestOwnerDeletesFileMidMigration(t *testing.T) {
 			if _, err := e.app.DB.SyncStateOf(context.Background(), f.ID); err == nil {
 				t.Error("the row survived the delete")
 			}
+			if !strings.Contains(e.log.String(), `"result":"gone"`) {
+				t.Errorf("no \"gone\" result logged:\n%s", e.log.String())
+			}
 		})
 	}
+}
+
+// beforeRead calls fn before the first read of r.
+type beforeRead struct {
+	r    io.Reader
+	fn   func()
+	once sync.Once
+}
+
+func (b *beforeRead) Read(p []byte) (int, error) {
+	b.once.Do(b.fn)
+	return b.r.Read(p)
 }
 
 type apiResp struct {

@@ -20,7 +20,7 @@ func TestExpiredLeaseIsTakenOverByTheNextRun(t *testing.T) {
 	uid := e.user("lease@example.com")
 	data := randomBytes(4096)
 	f := e.seed(uid, "leased.bin", data)
-	const lease = 2 * time.Second
+	const lease = 3 * time.Second
 	claimedAt := time.Now()
 	claimed, err := e.app.DB.ClaimSyncBatch(context.Background(), "crashed-worker", 10, lease)
 	if err != nil || len(claimed) != 1 || claimed[0].ID != f.ID {

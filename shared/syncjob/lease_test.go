@@ -57,7 +57,7 @@ func TestLeaseIsRenewedDuringALongCopy(t *testing.T) {
 	uid := e.user("renew@example.com")
 	data := randomBytes(4096)
 	f := e.seed(uid, "slow.bin", data)
-	const lease = 600 * time.Millisecond
+	const lease = 1500 * time.Millisecond
 	cold := newCountingCold(e.app.Cold, 0)
 	var second syncjob.Report
 	j := e.job(cold, syncjob.Options{Lease: lease, Hooks: syncjob.Hooks{BeforeCommit: func(ctx context.Context, _ core.File) error {

@@ -32,7 +32,6 @@ const (
 	CodePreconditionFailed Code = "PRECONDITION_FAILED"
 	CodeUnavailable        Code = "SERVICE_UNAVAILABLE"
 	CodeSyncRunning        Code = "SYNC_RUNNING"
-	CodeFileBusy           Code = "FILE_BUSY"         // the sync job is moving the file: retry after Retry-After
 	CodeUploadCompleting   Code = "UPLOAD_COMPLETING" // another request is finishing the upload: retry after Retry-After
 	CodeTooManyUploads     Code = "TOO_MANY_UPLOADS"  // MAX_OPEN_UPLOADS reached: complete or abort one first
 	CodeUploadQuota        Code = "UPLOAD_QUOTA_EXCEEDED"

@@ -27,7 +27,7 @@ func statusOf(c core.Code) int {
 		return http.StatusNotFound
 	case core.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeFileBusy, core.CodeUploadCompleting:
+	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeUploadCompleting:
 		return http.StatusConflict
 	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota:
 		return http.StatusRequestEntityTooLarge

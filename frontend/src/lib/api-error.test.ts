@@ -18,7 +18,6 @@ const apiError = (status: number, error_code: string, detail: string, headers?: 
 
 describe('toApiError: messages for the API’s answers', () => {
   it.each([
-    [409, 'FILE_BUSY', { 'Retry-After': '5' }, 5, 'This file is being moved to long-term storage. Try again in a few seconds.'],
     [409, 'UPLOAD_COMPLETING', { 'Retry-After': '2' }, 2, 'The server is finishing this upload. Try again in a few seconds.'],
     [429, 'TOO_MANY_UPLOADS', { 'Retry-After': '60' }, 60, 'You have too many uploads in progress. Finish or cancel one, then try again.'],
     [413, 'UPLOAD_QUOTA_EXCEEDED', {}, null, 'Your uploads in progress add up to more than you may upload at once. Finish or cancel one first.'],

@@ -24,7 +24,6 @@ type ErrorBody = { detail?: unknown; error_code?: unknown };
 // the same status means different things (413 FILE_TOO_LARGE is one file,
 // 413 UPLOAD_QUOTA_EXCEEDED the uploads in progress together).
 const CODE_MESSAGES: Record<string, string> = {
-  FILE_BUSY: 'This file is being moved to long-term storage. Try again in a few seconds.',
   UPLOAD_COMPLETING: 'The server is finishing this upload. Try again in a few seconds.',
   TOO_MANY_UPLOADS: 'You have too many uploads in progress. Finish or cancel one, then try again.',
   UPLOAD_QUOTA_EXCEEDED: 'Your uploads in progress add up to more than you may upload at once. Finish or cancel one first.',

@@ -196,10 +196,6 @@ export const handlers = [
     const f = db.files.find((x) => String(x.id) === params.id);
     if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
     if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
-    // Like the server's SELECT … FOR UPDATE NOWAIT on a row the sync job holds.
-    if (db.busyFiles.has(f.id)) {
-      return apiError(409, 'FILE_BUSY', 'the file is being moved to long-term storage; try again in a few seconds', { 'Retry-After': '5' });
-    }
     db.files = db.files.filter((x) => x !== f);
     return new HttpResponse(null, { status: 204 });
   }),

@@ -14,8 +14,6 @@ type Db = {
   // Uploads completed into a file: upload id → the file's owner and id, as
   // long as the file exists (like the server's record of completions).
   completedUploads: Map<string, { owner: number; fileId: number }>;
-  // Files the sync job is moving right now: DELETE answers 409 FILE_BUSY.
-  busyFiles: Set<number>;
   // Uploads the server is finishing (the tier assembled them): GET answers
   // status "completing" polls more times, then the upload ends as then says;
   // complete answers 409 UPLOAD_COMPLETING meanwhile.
@@ -43,7 +41,6 @@ export const db: Db = {
   nextUploadId: 1,
   multipart: new Map(),
   completedUploads: new Map(),
-  busyFiles: new Set(),
   completing: new Map(),
   uploadCaps: { sessions: 10, bytes: 20480 * 1024 * 1024 },
 };
@@ -57,7 +54,6 @@ export function resetDb(): void {
   db.nextUploadId = 1;
   db.multipart = new Map();
   db.completedUploads = new Map();
-  db.busyFiles = new Set();
   db.completing = new Map();
   db.uploadCaps = { sessions: 10, bytes: 20480 * 1024 * 1024 };
 }

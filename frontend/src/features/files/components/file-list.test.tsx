@@ -100,31 +100,6 @@ describe('FileList', () => {
     expect(db.files.map((f) => f.original_filename)).toEqual(['keep.txt']);
   });
 
-  it('a file the sync job is moving (409 FILE_BUSY) stays in the list, says why, and deletes once the move is over', async () => {
-    const { owner, render } = setup();
-    const moving = addFile(owner.id, 'moving.txt');
-    db.busyFiles.add(moving.id);
-    const { user } = render();
-
-    await user.click(await screen.findByRole('button', { name: 'Delete moving.txt' }));
-    await user.click(within(screen.getByRole('dialog', { name: 'Delete file?' })).getByRole('button', { name: 'Delete' }));
-
-    expect(await screen.findByRole('alert')).toHaveTextContent(
-      'Could not delete moving.txt: This file is being moved to long-term storage. Try again in a few seconds.',
-    );
-    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
-    expect(row('moving.txt')).toBeInTheDocument();
-    expect(db.files).toHaveLength(1);
-
-    // The move is over: the same Delete goes through.
-    db.busyFiles.delete(moving.id);
-    await user.click(screen.getByRole('button', { name: 'Delete moving.txt' }));
-    await user.click(within(screen.getByRole('dialog', { name: 'Delete file?' })).getByRole('button', { name: 'Delete' }));
-    expect(await screen.findByText('Deleted moving.txt')).toBeInTheDocument();
-    await waitFor(() => expect(screen.queryByRole('row', { name: /moving\.txt/ })).not.toBeInTheDocument());
-    expect(db.files).toHaveLength(0);
-  });
-
   it('searches by name with a debounced q parameter', async () => {
     const { owner, render } = setup();
     addFile(owner.id, 'report-2025.pdf');

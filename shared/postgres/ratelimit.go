@@ -39,5 +39,8 @@ func (db *DB) RateHit(ctx context.Context, key string, window time.Duration) (hi
 			return 0, 0, fmt.Errorf("delete ended rate limit windows: %w", err)
 		}
 	}
-	return hits, time.Duration(leftSecs * float64(time.Second)), nil
+	// now() is each statement's transaction start: a window opened by a
+	// transaction that started later than this one can look a little longer
+	// than window from here.
+	return hits, min(time.Duration(leftSecs*float64(time.Second)), window), nil
 }

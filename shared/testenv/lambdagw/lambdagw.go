@@ -79,6 +79,21 @@ func RIE() (string, error) {
 	return p, nil
 }
 
+// buildAndRIE returns the bootstraps' directory (Build) and the emulator
+// (RIE), failing tb if either is missing.
+func buildAndRIE(tb testing.TB) (dir, rie string) {
+	tb.Helper()
+	dir, err := Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rie, err = RIE()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir, rie
+}
+
 // New returns the gateway for tb over every route of httpapi.Routes, each
 // function a real bootstrap under the emulator (shared/gateway.Pool, with
 // the deployed reserved concurrency and one instance per other function)
@@ -87,14 +102,7 @@ func RIE() (string, error) {
 // log if tb failed, when tb ends.
 func New(tb testing.TB, cfg config.Config) http.Handler {
 	tb.Helper()
-	dir, err := Build()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rie, err := RIE()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	dir, rie := buildAndRIE(tb)
 	logs := &logSet{}
 	pool := &gateway.Pool{
 		BinDir:       dir,
@@ -170,14 +178,7 @@ func functionEnv(cfg config.Config, extra ...string) []string {
 // ends, printing its logs if tb failed, and returns its invoke URL.
 func StartRIE(tb testing.TB, name string, cfg config.Config, extra ...string) string {
 	tb.Helper()
-	dir, err := Build()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	rie, err := RIE()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	dir, rie := buildAndRIE(tb)
 	logs := &logSet{}
 	inst, err := gateway.StartInstance(rie, filepath.Join(dir, name), functionEnv(cfg, extra...), logs.new(name), testenv.Start)
 	if err != nil {

@@ -7,14 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-command -v chromium >/dev/null || [[ -x ${CHROMIUM_PATH:-/usr/lib/chromium/chromium} ]] ||
-	{ echo "e2e-aws: Chromium not found: apt-get install -y chromium" >&2; exit 1; }
-
-free_port() {
-	local p=$((20000 + RANDOM % 20000))
-	while (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((20000 + RANDOM % 20000)); done
-	echo "$p"
-}
+source scripts/e2e-lib.sh
 data=$(mktemp -d)
 db="hs_e2e_aws_$RANDOM$RANDOM"
 export DATA_DIR=$data WEB_PORT=$(free_port) API_PORT=$(free_port) INVOKE_PORT=$(free_port) HOT_PORT=$(free_port) COLD_PORT=$(free_port)
@@ -23,12 +16,6 @@ export SYNC_TRIGGER_TOKEN=e2e-sync-trigger-token-$RANDOM$RANDOM
 
 bash scripts/dev-aws.sh >"$data/dev-aws.log" 2>&1 &
 dev=$!
-stop() {
-	kill "$dev" 2>/dev/null || true
-	wait "$dev" 2>/dev/null || true
-	command -v psql >/dev/null && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-	rm -rf "$data"
-}
 trap stop EXIT
 
 spa="http://localhost:$WEB_PORT" api="http://localhost:$API_PORT"

@@ -5,14 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-command -v chromium >/dev/null || [[ -x ${CHROMIUM_PATH:-/usr/lib/chromium/chromium} ]] ||
-	{ echo "e2e: Chromium not found: apt-get install -y chromium" >&2; exit 1; }
-
-free_port() {
-	local p=$((20000 + RANDOM % 20000))
-	while (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((20000 + RANDOM % 20000)); done
-	echo "$p"
-}
+source scripts/e2e-lib.sh
 data=$(mktemp -d)
 db="hs_e2e_$RANDOM$RANDOM"
 export DATA_DIR=$data PORT=$(free_port) MINIO_ENDPOINT=127.0.0.1:$(free_port)
@@ -22,12 +15,6 @@ export CORS_ORIGINS="http://127.0.0.1:$PORT"
 
 bash scripts/dev.sh >"$data/dev.log" 2>&1 &
 dev=$!
-stop() {
-	kill "$dev" 2>/dev/null || true
-	wait "$dev" 2>/dev/null || true
-	command -v psql >/dev/null && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-	rm -rf "$data"
-}
 trap stop EXIT
 
 base="http://127.0.0.1:$PORT"

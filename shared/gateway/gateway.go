@@ -310,9 +310,6 @@ func requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// errInvoke wraps what went wrong talking to the emulator.
-var errInvoke = errors.New("gateway: invoke")
-
 // invokeURL posts event to a Runtime Interface Emulator.
 func invokeURL(ctx context.Context, hc *http.Client, url string, event []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
@@ -321,18 +318,18 @@ func invokeURL(ctx context.Context, hc *http.Client, url string, event []byte) (
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errInvoke, err)
+		return nil, fmt.Errorf("gateway: invoke: %w", err)
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read answer: %v", errInvoke, err)
+		return nil, fmt.Errorf("gateway: invoke: read answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w: emulator answered %d: %s", errInvoke, resp.StatusCode, out)
+		return nil, fmt.Errorf("gateway: invoke: emulator answered %d: %s", resp.StatusCode, out)
 	}
 	if fe := resp.Header.Get("X-Amz-Function-Error"); fe != "" {
-		return nil, fmt.Errorf("%w: function error %s: %s", errInvoke, fe, out)
+		return nil, fmt.Errorf("gateway: invoke: function error %s: %s", fe, out)
 	}
 	return out, nil
 }

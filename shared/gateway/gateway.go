@@ -241,8 +241,7 @@ func Event(r *http.Request, rt httpapi.Route, body []byte) events.APIGatewayV2HT
 	}
 	var params map[string]string
 	for _, seg := range strings.Split(rt.Path, "/") {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			name := strings.TrimSuffix(strings.TrimSuffix(seg[1:len(seg)-1], "..."), "$")
+		if name, ok := pathVar(seg); ok {
 			if params == nil {
 				params = map[string]string{}
 			}
@@ -353,9 +352,9 @@ func matchRoute(routes []httpapi.Route, method, path string) (best *httpapi.Rout
 		p := map[string]string{}
 		matched := true
 		for j, ps := range pat {
-			if strings.HasPrefix(ps, "{") && strings.HasSuffix(ps, "}") {
+			if name, ok := pathVar(ps); ok {
 				key[j] = '0'
-				p[ps[1:len(ps)-1]] = segs[j]
+				p[name] = segs[j]
 				continue
 			}
 			key[j] = '1'
@@ -379,4 +378,13 @@ func matchRoute(routes []httpapi.Route, method, path string) (best *httpapi.Rout
 		allowed = nil
 	}
 	return best, params, allowed
+}
+
+// pathVar is the name of a route path segment {name}; ok is false for a
+// static segment.
+func pathVar(seg string) (name string, ok bool) {
+	if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+		return seg[1 : len(seg)-1], true
+	}
+	return "", false
 }

@@ -34,13 +34,18 @@ func APICORS(origins []string) CORS {
 // ColdBucketCORS is the cold bucket's CORS (the stateful stack and
 // template.yaml set it): browsers on origins GET and HEAD presigned URLs.
 func ColdBucketCORS(origins []string) []CORS {
-	return []CORS{{
+	return []CORS{downloadCORS(origins)}
+}
+
+// downloadCORS is a bucket's rule for presigned downloads: GET and HEAD.
+func downloadCORS(origins []string) CORS {
+	return CORS{
 		AllowedOrigins: slices.Clone(origins),
 		AllowedMethods: []string{"GET", "HEAD"},
 		AllowedHeaders: []string{"*"},
 		ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag"},
 		MaxAgeSeconds:  3600,
-	}}
+	}
 }
 
 // HotBucketCORS is the hot bucket's CORS as docs/deploy.md tells operators
@@ -55,13 +60,7 @@ func HotBucketCORS(origins []string) []CORS {
 			ExposeHeaders:  []string{"ETag"},
 			MaxAgeSeconds:  3600,
 		},
-		{
-			AllowedOrigins: slices.Clone(origins),
-			AllowedMethods: []string{"GET", "HEAD"},
-			AllowedHeaders: []string{"*"},
-			ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag"},
-			MaxAgeSeconds:  3600,
-		},
+		downloadCORS(origins),
 	}
 }
 

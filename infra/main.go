@@ -135,14 +135,10 @@ func build(app awscdk.App, getenv func(string) string) error {
 	if name := ctx("coldBucketName", ""); name != "" {
 		coldOrigin = "https://" + name + ".s3." + region + ".amazonaws.com"
 	}
-	minioPublic := settings.MinioPublicEndpoint
-	if minioPublic == "" {
-		minioPublic = settings.MinioEndpoint
-	}
 	web := stacks.NewWeb(app, "HybridStorageWeb", &stacks.WebProps{
 		StackProps:     awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: SPA on S3 + CloudFront")},
 		WebDir:         filepath.Join(root, "frontend", "dist"),
-		ConnectSources: []string{apiOrigin, hosted.Origin(minioPublic, settings.MinioSecure), coldOrigin},
+		ConnectSources: []string{apiOrigin, hosted.Origin(settings.MinioPublic(), settings.MinioSecure), coldOrigin},
 	})
 	origins := []string{web.URL}
 	for _, o := range strings.Split(ctx("extraCorsOrigins", ""), ",") {

@@ -62,6 +62,15 @@ type Settings struct {
 	ColdStorageClass         string // default STANDARD
 }
 
+// MinioPublic is the hot tier's endpoint for browsers: MinioPublicEndpoint,
+// or MinioEndpoint when it is empty.
+func (s Settings) MinioPublic() string {
+	if s.MinioPublicEndpoint != "" {
+		return s.MinioPublicEndpoint
+	}
+	return s.MinioEndpoint
+}
+
 // APIProps configures the API stack.
 type APIProps struct {
 	awscdk.StackProps
@@ -305,10 +314,6 @@ const FunctionTag = "hybrid-storage:function"
 // ARN only; AWS_REGION and the credentials come from the Lambda runtime.
 func functionEnv(props *APIProps) map[string]*string {
 	s := props.Settings
-	public := s.MinioPublicEndpoint
-	if public == "" {
-		public = s.MinioEndpoint
-	}
 	env := map[string]string{
 		EnvSecretKeySecretARN:          *props.Data.SecretKey.SecretArn(),
 		EnvDatabaseURLSecretARN:        *props.Data.DatabaseURL.SecretArn(),
@@ -316,7 +321,7 @@ func functionEnv(props *APIProps) map[string]*string {
 		EnvSyncTriggerTokenSecretARN:   *props.Data.SyncTriggerToken.SecretArn(),
 		"ACCESS_TOKEN_EXPIRE_MINUTES":  strconv.Itoa(orDefault(s.AccessTokenExpireMinutes, 1440)),
 		"MINIO_ENDPOINT":               s.MinioEndpoint,
-		"MINIO_PUBLIC_ENDPOINT":        public,
+		"MINIO_PUBLIC_ENDPOINT":        s.MinioPublic(),
 		"MINIO_BUCKET":                 s.MinioBucket,
 		"MINIO_SECURE":                 strconv.FormatBool(s.MinioSecure),
 		"S3_BUCKET":                    *props.Data.ColdBucket.BucketName(),

@@ -2,8 +2,8 @@
 // to the cold tier, verifies every copy against the database (the SHA-256
 // of what it reads from the hot tier; the full-object CRC64NVME, which the
 // cold tier checks as it stores the object and reports on a HEAD; or, with
-// VerifyReadback, the SHA-256 of the cold copy read back), flips each row in
-// the transaction that holds its lock, and only then removes the hot copy
+// VerifyReadback, the SHA-256 of the cold copy read back), flips each row
+// with an update fenced on its lease, and only then removes the hot copy
 // (when configured).
 // A crash at any point loses nothing: the next run redoes what is missing.
 package syncjob

@@ -13,10 +13,10 @@ import (
 )
 
 // startScheduler runs run at spec (a five-field cron expression, UTC)
-// until ctx ends, never two runs at once in this process, a panic in a run
-// recovered and logged (the job's
-// advisory lock keeps other processes out). The returned wait blocks until
-// a run in progress has finished; the run's context ends with ctx.
+// until ctx ends, never two runs at once in this process (the job's
+// advisory lock keeps other processes out), a panic in a run recovered and
+// logged. The returned wait blocks until a run in progress has finished;
+// the run's context ends with ctx.
 func startScheduler(ctx context.Context, spec string, run func(context.Context), logger *slog.Logger) (wait func(), err error) {
 	sched, err := cron.ParseStandard(spec)
 	if err != nil {

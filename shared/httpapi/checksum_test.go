@@ -2,28 +2,16 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"hash/crc64"
 	"testing"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
-// crc64NVME is the full-object CRC64NVME as S3 reports it, computed with
-// the standard library (a second implementation, not the server's).
-func crc64NVME(data []byte) string {
-	sum := crc64.Checksum(data, crc64.MakeTable(0x9a6c9329ac4bc9b5))
-	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, sum))
-}
-
-func TestCRC64NVMEReference(t *testing.T) {
-	// The check value of CRC-64/NVME.
-	if got := crc64.Checksum([]byte("123456789"), crc64.MakeTable(0x9a6c9329ac4bc9b5)); got != 0xae8b14860a799888 {
-		t.Fatalf("reference CRC64NVME %x", got)
-	}
-}
+// crc64NVME is the reference full-object CRC64NVME (testenv's, a second
+// implementation, not the server's).
+var crc64NVME = testenv.CRC64NVME
 
 // Both upload paths record the file's full-object CRC64NVME next to its
 // SHA-256, and the file object reports it with the storage class.

@@ -101,20 +101,16 @@ func (db *DB) ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) 
 
 // FlipSynced records that file f, leased to owner, is now in the cold tier
 // as m says: UPDATE … WHERE id AND sync_owner AND storage_location =
-// 'minio', one statement. When it applies (FenceHeld) f is returned as
+// 'minio', one statement. When it applies (FenceHeld) the row is returned as
 // flipped; otherwise the fence says whether the row is gone or someone
 // else's.
 func (db *DB) FlipSynced(ctx context.Context, f core.File, owner string, m Moved) (core.File, Fence, error) {
-	var (
-		syncedAt time.Time
-		crc      *string
-	)
-	err := db.Pool.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $3, synced_at = now(),
+	flipped, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $3, synced_at = now(),
 		storage_class = $4, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $5),
 		sync_attempts = sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
 		hot_deleted_at = NULL, sync_lease_until = NULL, updated_at = now()
-		WHERE id = $1 AND sync_owner = $2 AND storage_location = 'minio' RETURNING synced_at, checksum_crc64nvme`,
-		f.ID, owner, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}), nullable(m.CRC64NVME)).Scan(&syncedAt, &crc)
+		WHERE id = $1 AND sync_owner = $2 AND storage_location = 'minio' RETURNING `+fileColumns,
+		f.ID, owner, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}), nullable(m.CRC64NVME)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		fence, err := db.fenceOf(ctx, f.ID)
 		return f, fence, err
@@ -122,14 +118,7 @@ func (db *DB) FlipSynced(ctx context.Context, f core.File, owner string, m Moved
 	if err != nil {
 		return f, FenceHeld, fmt.Errorf("flip file %d to s3: %w", f.ID, err)
 	}
-	f.Location, f.AccessURL, f.SyncedAt, f.StorageClass = core.TierCold, m.AccessURL, &syncedAt, m.StorageClass
-	if f.StorageClass == "" {
-		f.StorageClass = core.StorageStandard
-	}
-	if crc != nil {
-		f.ChecksumCRC64NVME = *crc
-	}
-	return f, FenceHeld, nil
+	return flipped, FenceHeld, nil
 }
 
 // fenceOf says why a fenced statement on file id applied to no row.

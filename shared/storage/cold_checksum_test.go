@@ -4,22 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
-	"hash/crc64"
 	"testing"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
-// refCRC is the full-object CRC64NVME as S3 reports it, computed with the
-// standard library (not the implementation under test).
-func refCRC(data []byte) string {
-	sum := crc64.Checksum(data, crc64.MakeTable(0x9a6c9329ac4bc9b5))
-	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, sum))
-}
+// refCRC is the reference full-object CRC64NVME (testenv's, not the
+// implementation under test).
+var refCRC = testenv.CRC64NVME
 
 func TestCRC64NVMEMatchesReference(t *testing.T) {
 	data := make([]byte, 3<<20+7)

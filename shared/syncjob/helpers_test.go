@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"log/slog"
 	"net/url"
@@ -85,12 +82,9 @@ func (e *env) seedLegacy(userID int64, name string, data []byte) core.File {
 	return e.seedCRC(userID, name, data, "")
 }
 
-// crc64NVME is the full-object CRC64NVME as S3 reports it, computed with
-// the standard library (not the implementation under test).
-func crc64NVME(data []byte) string {
-	sum := crc64.Checksum(data, crc64.MakeTable(0x9a6c9329ac4bc9b5))
-	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, sum))
-}
+// crc64NVME is the reference full-object CRC64NVME (testenv's, not the
+// implementation under test).
+var crc64NVME = testenv.CRC64NVME
 
 // seedCRC is seed with crc as the row's CRC64NVME ("" for none).
 func (e *env) seedCRC(userID int64, name string, data []byte, crc string) core.File {

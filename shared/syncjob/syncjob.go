@@ -2,8 +2,8 @@
 // to the cold tier, verifies every copy against the database (the SHA-256
 // of what it reads from the hot tier; the full-object CRC64NVME, which the
 // cold tier checks as it stores the object and reports on a HEAD; or, with
-// VerifyReadback, the SHA-256 of the cold copy read back), flips each row in
-// the transaction that holds its lock, and only then removes the hot copy
+// VerifyReadback, the SHA-256 of the cold copy read back), flips each row
+// with an update fenced on its lease, and only then removes the hot copy
 // (when configured).
 // A crash at any point loses nothing: the next run redoes what is missing.
 package syncjob
@@ -381,13 +381,7 @@ var errPanicked = errors.New("panicked")
 func (r *runState) claim(ctx context.Context) (files []core.File, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			perr := panicError(p)
-			r.log.ErrorContext(ctx, "sync worker panic", "error", perr.Error(), "stack", string(debug.Stack()))
-			r.mu.Lock()
-			r.rep.Failed++
-			r.rep.Errors = append(r.rep.Errors, FileError{Error: perr.Error()})
-			r.mu.Unlock()
-			files, err = nil, fmt.Errorf("%w: %w", errPanicked, perr)
+			files, err = nil, fmt.Errorf("%w: %w", errPanicked, r.workerPanic(ctx, p, core.File{}))
 		}
 	}()
 	return r.job.store.ClaimSyncBatch(ctx, r.owner, r.job.opt.BatchSize, r.job.opt.Lease)
@@ -473,15 +467,27 @@ func (r *runState) renew(ctx context.Context, ids []int64) (stop func()) {
 func (r *runState) syncFileSafe(ctx context.Context, batch int, f core.File) {
 	defer func() {
 		if p := recover(); p != nil {
-			perr := panicError(p)
-			r.log.ErrorContext(ctx, "sync worker panic", "file_id", f.ID, "error", perr.Error(), "stack", string(debug.Stack()))
-			r.mu.Lock()
-			r.rep.Failed++
-			r.rep.Errors = append(r.rep.Errors, FileError{FileID: f.ID, Key: f.ObjectKey, Error: perr.Error()})
-			r.mu.Unlock()
+			r.workerPanic(ctx, p, f)
 		}
 	}()
 	r.syncFile(ctx, batch, f)
+}
+
+// workerPanic logs a recovered panic with its stack and counts it as a
+// failure of the run (of file f, or of none when f.ID is 0); it returns the
+// panic as an error.
+func (r *runState) workerPanic(ctx context.Context, p any, f core.File) error {
+	perr := panicError(p)
+	attrs := []any{"error", perr.Error(), "stack", string(debug.Stack())}
+	if f.ID != 0 {
+		attrs = append([]any{"file_id", f.ID}, attrs...)
+	}
+	r.log.ErrorContext(ctx, "sync worker panic", attrs...)
+	r.mu.Lock()
+	r.rep.Failed++
+	r.rep.Errors = append(r.rep.Errors, FileError{FileID: f.ID, Key: f.ObjectKey, Error: perr.Error()})
+	r.mu.Unlock()
+	return perr
 }
 
 // panicError is the error a recovered panic value becomes.

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"hash/crc64"
 	"net"
 	"reflect"
 	"strings"
@@ -54,5 +55,16 @@ func TestEnvRoundTrips(t *testing.T) {
 	got.Port, got.WebDir, got.BindAddr = cfg.Port, cfg.WebDir, cfg.BindAddr // the local server's own settings
 	if !reflect.DeepEqual(got, cfg) {
 		t.Errorf("config.Load(Env(cfg)):\n got %+v\nwant %+v", got, cfg)
+	}
+}
+
+// TestCRC64NVMEReference pins the reference helper to CRC-64/NVME's check
+// value (of "123456789") and S3's encoding of it.
+func TestCRC64NVMEReference(t *testing.T) {
+	if got := crc64.Checksum([]byte("123456789"), crc64NVMETable); got != 0xae8b14860a799888 {
+		t.Fatalf("reference CRC64NVME %x", got)
+	}
+	if got := CRC64NVME([]byte("123456789")); got != "rosUhgp5mIg=" {
+		t.Fatalf("reference CRC64NVME base64 %s", got)
 	}
 }

@@ -24,8 +24,8 @@ var (
 )
 
 // ErrBusy is returned by HashPassword and CheckPassword when every bcrypt
-// slot is taken and the queue waiting for one is full (503).
-var ErrBusy = core.Errorf(core.CodeUnavailable, "too many sign-ins at once; try again in a moment")
+// slot is taken and the queue waiting for one is full (503, Retry-After 1).
+var ErrBusy = &core.Error{Code: core.CodeUnavailable, Message: "too many sign-ins at once; try again in a moment", RetryAfter: 1}
 
 // Auth holds the signing key and the password cost.
 type Auth struct {

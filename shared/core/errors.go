@@ -39,11 +39,13 @@ const (
 )
 
 // Error is a domain error: a code for machines and a message safe to show
-// to the user. Field, when set, names the input field at fault.
+// to the user. Field, when set, names the input field at fault;
+// RetryAfter, when set, is the Retry-After (seconds) of the answer.
 type Error struct {
-	Code    Code
-	Message string
-	Field   string
+	Code       Code
+	Message    string
+	Field      string
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 )
@@ -56,6 +57,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.Logger.ErrorContext(r.Context(), "request failed", "err", err.Error(),
 			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
 		de = core.Errorf(core.CodeInternal, "internal error")
+	}
+	if de.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(de.RetryAfter))
 	}
 	writeJSON(w, statusOf(de.Code), errorBody{Detail: de.Message, ErrorCode: string(de.Code), Field: de.Field})
 }

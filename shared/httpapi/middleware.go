@@ -14,7 +14,6 @@ import (
 	"path"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -226,8 +225,8 @@ func (a *API) allow(w http.ResponseWriter, r *http.Request, key string, limit in
 	if hits <= limit {
 		return true
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(left.Seconds())))))
-	a.writeError(w, r, core.Errorf(core.CodeRateLimited, "too many attempts; try again later"))
+	a.writeError(w, r, &core.Error{Code: core.CodeRateLimited, Message: "too many attempts; try again later",
+		RetryAfter: max(1, int(math.Ceil(left.Seconds())))})
 	return false
 }
 

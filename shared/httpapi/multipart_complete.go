@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
@@ -67,9 +66,6 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	f, created, err := a.complete(ctx, w, uid, id, in)
 	switch {
-	case errors.Is(err, errCompleting):
-		w.Header().Set("Retry-After", strconv.Itoa(completingRetryAfter))
-		a.writeError(w, r, err)
 	case err != nil:
 		a.writeError(w, r, err)
 	case created:

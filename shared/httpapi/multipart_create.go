@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -39,7 +38,7 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	quota := postgres.UploadQuota{Sessions: a.Config.MaxOpenUploads, Bytes: a.Config.MaxOpenUploadBytes}
 	if err := a.Uploads.CheckUploadQuota(ctx, uid, s.Size, quota); err != nil {
-		a.quotaError(w, r, err)
+		a.writeError(w, r, err)
 		return
 	}
 	s.StorageUploadID, err = a.HotParts.NewMultipartUpload(ctx, s.ObjectKey, storage.PutOptions{
@@ -52,7 +51,7 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.Uploads.CreateUpload(ctx, &s, quota); err != nil { // the quota again, atomically
 		a.discard(ctx)(s) //nolint:errcheck // logged inside
-		a.quotaError(w, r, err)
+		a.writeError(w, r, err)
 		return
 	}
 	all := make([]int, s.PartCount())
@@ -110,12 +109,4 @@ func (a *API) newSession(uid int64, filename string, size *int64, ctype string) 
 		PartSize:         PartSize(*size),
 		ExpiresAt:        now.Add(uploadSessionTTL).UTC(),
 	}, nil
-}
-
-// quotaError answers err, with Retry-After when it is TOO_MANY_UPLOADS.
-func (a *API) quotaError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, postgres.ErrTooManyUploads) {
-		w.Header().Set("Retry-After", strconv.Itoa(postgres.TooManyUploadsRetryAfter))
-	}
-	a.writeError(w, r, err)
 }

@@ -31,7 +31,8 @@ const (
 )
 
 // errCompleting: another request is finishing the upload.
-var errCompleting = core.Errorf(core.CodeUploadCompleting, "the upload is being completed; ask again in a few seconds")
+var errCompleting = &core.Error{Code: core.CodeUploadCompleting, Message: "the upload is being completed; ask again in a few seconds",
+	RetryAfter: completingRetryAfter}
 
 // finishContext is the context of the work after the tier is asked to
 // assemble an object: it outlives the request's cancellation (a client

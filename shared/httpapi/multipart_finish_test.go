@@ -79,6 +79,9 @@ func TestMultipartCompletionSurvivesADisconnect(t *testing.T) {
 	resp, body := c.do("POST", path, jsonReader(map[string]any{"parts": refs}), jsonHeader)
 	for i := 0; resp.StatusCode == 409 && i < 100; i++ { // UPLOAD_COMPLETING: ask again
 		wantError(t, resp, body, 409, "UPLOAD_COMPLETING")
+		if resp.Header.Get("Retry-After") == "" {
+			t.Error("409 UPLOAD_COMPLETING without Retry-After")
+		}
 		time.Sleep(200 * time.Millisecond)
 		resp, body = c.do("POST", path, jsonReader(map[string]any{"parts": refs}), jsonHeader)
 	}

@@ -97,6 +97,28 @@ func renderRouteMap(t *testing.T) string {
 	return b.String()
 }
 
+// parseSources parses the non-test Go files matching pattern, by file name.
+func parseSources(t *testing.T, pattern string) map[string]*ast.File {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	out := map[string]*ast.File{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = f
+	}
+	return out
+}
+
 type method struct {
 	file string
 	decl *ast.FuncDecl
@@ -106,21 +128,9 @@ type method struct {
 // the handler method of each function from the handlers table in New.
 func parseAPI(t *testing.T) (map[string]method, map[string]string) {
 	t.Helper()
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	methods := map[string]method{}
 	handlers := map[string]string{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, f := range parseSources(t, "*.go") {
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
@@ -202,20 +212,8 @@ func storeCalls(methods map[string]method, name string) []string {
 // postgresMethods maps each method of postgres.(*DB) to its file.
 func postgresMethods(t *testing.T) map[string]string {
 	t.Helper()
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("../postgres/*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, f := range parseSources(t, "../postgres/*.go") {
 		for _, d := range f.Decls {
 			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil && fd.Name.IsExported() {
 				out[fd.Name.Name] = "`" + filepath.Base(name) + "`"

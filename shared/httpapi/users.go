@@ -127,10 +127,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 // error: it gets (and never reads) a 503 too.
 func (a *API) writeBusy(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		err = core.Errorf(core.CodeUnavailable, "the request ended while waiting for its turn")
-	}
-	if core.ErrorCode(err) == core.CodeUnavailable {
-		w.Header().Set("Retry-After", "1")
+		err = &core.Error{Code: core.CodeUnavailable, Message: "the request ended while waiting for its turn", RetryAfter: 1}
 	}
 	a.writeError(w, r, err)
 }

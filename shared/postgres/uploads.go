@@ -52,15 +52,11 @@ type UploadQuota struct {
 	Bytes    int64
 }
 
-// Errors of the upload quota, and the Retry-After (seconds) of the first.
+// Errors of the upload quota.
 var (
-	ErrTooManyUploads = core.Errorf(core.CodeTooManyUploads, "too many uploads in progress: complete or cancel one first")
+	ErrTooManyUploads = &core.Error{Code: core.CodeTooManyUploads, Message: "too many uploads in progress: complete or cancel one first", RetryAfter: 60}
 	ErrUploadQuota    = core.Errorf(core.CodeUploadQuota, "the uploads in progress would add up to more than you may upload at once: complete or cancel one first")
 )
-
-// TooManyUploadsRetryAfter is the Retry-After, in seconds, of
-// ErrTooManyUploads.
-const TooManyUploadsRetryAfter = 60
 
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

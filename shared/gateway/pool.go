@@ -127,9 +127,11 @@ func (p *Pool) Invoke(ctx context.Context, function string, event []byte) ([]byt
 		fp.mu.Unlock()
 	}
 	out, err := invokeURL(ctx, p.hc, inst.URL, event)
-	if err != nil && ctx.Err() != nil {
-		// The emulator may still be running the abandoned invocation: this
-		// instance is not reused.
+	if err != nil {
+		// An abandoned invocation may still be running, and an emulator that
+		// failed (or a function that crashed) would fail every later call:
+		// as Lambda does with a failed execution environment, this instance
+		// is not reused; the next invocation starts a fresh one.
 		inst.Stop()
 		return nil, err
 	}
@@ -186,14 +188,11 @@ type Instance struct {
 // logs, and waits until the emulator listens. start starts the process
 // (nil: cmd.Start).
 func StartInstance(rie, bin string, env []string, logs io.Writer, start func(*exec.Cmd) error) (*Instance, error) {
-	addr, err := freeAddr()
+	addrs, err := freeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	apiAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+	addr, apiAddr := addrs[0], addrs[1]
 	cmd := exec.Command(rie,
 		"--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", apiAddr,
@@ -232,11 +231,17 @@ func (i *Instance) Stop() {
 	})
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// freeAddrs returns n distinct free loopback addresses: all n listeners are
+// held until every port is known, so no two are the same.
+func freeAddrs(n int) ([]string, error) {
+	out := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		out = append(out, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return out, nil
 }

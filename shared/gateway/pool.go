@@ -2,9 +2,9 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -181,18 +181,35 @@ type Instance struct {
 	URL string // the emulator's invoke URL
 	cmd *exec.Cmd
 
-	once sync.Once
+	ports  []int
+	exited chan struct{} // closed when the emulator has exited
+	once   sync.Once
 }
 
 // StartInstance runs bin under the emulator rie with env, its output to
-// logs, and waits until the emulator listens. start starts the process
-// (nil: cmd.Start).
+// logs, and waits until the emulator itself listens. start starts the
+// process (nil: cmd.Start). An emulator that exits before it listens (its
+// port taken by another process in the meantime) is started again on
+// other ports.
 func StartInstance(rie, bin string, env []string, logs io.Writer, start func(*exec.Cmd) error) (*Instance, error) {
-	addrs, err := freeAddrs(2)
+	var err error
+	for range 3 {
+		var inst *Instance
+		if inst, err = startInstance(rie, bin, env, logs, start); err == nil || !errors.Is(err, errExited) {
+			return inst, err
+		}
+	}
+	return nil, err
+}
+
+var errExited = errors.New("emulator exited before it listened")
+
+func startInstance(rie, bin string, env []string, logs io.Writer, start func(*exec.Cmd) error) (*Instance, error) {
+	ps, err := takePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	addr, apiAddr := addrs[0], addrs[1]
+	addr, apiAddr := "127.0.0.1:"+strconv.Itoa(ps[0]), "127.0.0.1:"+strconv.Itoa(ps[1])
 	cmd := exec.Command(rie,
 		"--runtime-interface-emulator-address", addr,
 		"--runtime-api-address", apiAddr,
@@ -206,20 +223,40 @@ func StartInstance(rie, bin string, env []string, logs io.Writer, start func(*ex
 		start = (*exec.Cmd).Start
 	}
 	if err := start(cmd); err != nil {
+		releasePorts(ps)
 		return nil, fmt.Errorf("gateway: start %s: %w", filepath.Base(bin), err)
 	}
-	inst := &Instance{cmd: cmd, URL: "http://" + addr + "/2015-03-31/functions/function/invocations"}
+	inst := &Instance{cmd: cmd, ports: ps, exited: make(chan struct{}),
+		URL: "http://" + addr + "/2015-03-31/functions/function/invocations"}
+	go func() {
+		_ = cmd.Wait()
+		close(inst.exited)
+	}()
+	// Ready when the emulator's own socket listens on both ports: a dial
+	// could reach somebody else's listener on a port reused meanwhile.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
+		ok, err := listening(cmd.Process.Pid, ps[0])
+		if ok {
+			ok, err = listening(cmd.Process.Pid, ps[1])
+		}
+		switch {
+		case err != nil:
+			inst.Stop()
+			return nil, err
+		case ok:
 			return inst, nil
+		}
+		select {
+		case <-inst.exited:
+			inst.Stop()
+			return nil, fmt.Errorf("gateway: %s: %w", filepath.Base(bin), errExited)
+		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			inst.Stop()
 			return nil, fmt.Errorf("gateway: %s: emulator did not listen on %s", filepath.Base(bin), addr)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -227,21 +264,7 @@ func StartInstance(rie, bin string, env []string, logs io.Writer, start func(*ex
 func (i *Instance) Stop() {
 	i.once.Do(func() {
 		_ = syscall.Kill(-i.cmd.Process.Pid, syscall.SIGKILL)
-		_ = i.cmd.Wait()
+		<-i.exited
+		releasePorts(i.ports)
 	})
-}
-
-// freeAddrs returns n distinct free loopback addresses: all n listeners are
-// held until every port is known, so no two are the same.
-func freeAddrs(n int) ([]string, error) {
-	out := make([]string, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
-	}
-	return out, nil
 }

@@ -120,7 +120,15 @@ func New(tb testing.TB, cfg config.Config) http.Handler {
 		pool.Close()
 		logs.dump(tb)
 	})
-	return gateway.Handler(httpapi.Routes, gateway.Options{CORSOrigins: cfg.CORSOrigins}, pool.Invoke)
+	h := gateway.Handler(httpapi.Routes, gateway.Options{CORSOrigins: cfg.CORSOrigins}, pool.Invoke)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		// A gateway error (the invocation failed, not the function's
+		// answer) says why only in this header: put it in the test log.
+		if why := w.Header().Get("X-Lambdagw-Error"); why != "" {
+			tb.Logf("gateway: %s %s: %s", r.Method, r.URL.Path, why)
+		}
+	})
 }
 
 // logSet collects the output of every instance, for a failed test's log.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
+	"github.com/hybrid-storage/hybrid-storage/shared/procnet"
 )
 
 // Pool runs functions as Lambda does: each instance is one bootstrap
@@ -236,9 +237,9 @@ func startInstance(rie, bin string, env []string, logs io.Writer, start func(*ex
 	// could reach somebody else's listener on a port reused meanwhile.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ok, err := listening(cmd.Process.Pid, ps[0])
+		ok, err := procnet.Listening(cmd.Process.Pid, ps[0])
 		if ok {
-			ok, err = listening(cmd.Process.Pid, ps[1])
+			ok, err = procnet.Listening(cmd.Process.Pid, ps[1])
 		}
 		switch {
 		case err != nil:

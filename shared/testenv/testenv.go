@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -33,6 +34,7 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/procnet"
 )
 
 // S3 root credentials of the test server.
@@ -177,6 +179,20 @@ func startVersity() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A server whose port another process took between FreePort and its
+	// listen exits at once: start it again on another port.
+	for range 3 {
+		addr, err := startVersityOn(bin, dir)
+		if !errors.Is(err, errServerExited) {
+			return addr, err
+		}
+	}
+	return "", fmt.Errorf("versitygw: %w three times", errServerExited)
+}
+
+var errServerExited = errors.New("exited before it listened")
+
+func startVersityOn(bin, dir string) (string, error) {
 	port, err := FreePort()
 	if err != nil {
 		return "", err
@@ -189,13 +205,28 @@ func startVersity() (string, error) {
 	if err := Start(cmd); err != nil {
 		return "", fmt.Errorf("start versitygw: %w", err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	// Ready when this server's own socket listens: a dial would also reach
+	// another test binary's server that took the same port meanwhile.
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			c.Close()
+		ok, err := procnet.Listening(cmd.Process.Pid, port)
+		if err != nil {
+			_ = cmd.Process.Kill()
+			return "", err
+		}
+		if ok {
 			return addr, nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			return "", errServerExited
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	_ = cmd.Process.Kill()
 	return "", fmt.Errorf("versitygw did not listen on %s within 15s", addr)

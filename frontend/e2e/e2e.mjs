@@ -173,6 +173,19 @@ try {
     await page.screenshot({ path: SHOT('login.png') });
   });
 
+  await step('the API describes itself (GET /api/openapi.json from the web app\'s page)', async () => {
+    // Fetched by the page, so on the AWS shape the API's CORS applies too.
+    const doc = await page.evaluate(async (url) => {
+      const r = await fetch(`${url}/api/openapi.json`);
+      return { status: r.status, body: await r.json() };
+    }, API_URL);
+    expect(doc.status === 200, `status ${doc.status}`);
+    expect(doc.body.openapi === '3.1.0', `openapi ${doc.body.openapi}`);
+    for (const p of ['/api/files', '/api/files/uploads', '/api/auth/login']) {
+      expect(!!(doc.body.paths || {})[p], `the document has no ${p}`);
+    }
+  });
+
   await step(`sign up as ${email}`, async () => {
     await page.getByRole('link', { name: 'Sign up' }).click();
     await page.getByRole('heading', { name: 'Create your account' }).waitFor();

@@ -102,6 +102,7 @@ func New(d Deps) *API {
 		"healthz":     a.healthz,
 		"readyz":      a.readyz,
 		"config":      a.publicConfig,
+		"openapi":     a.openAPI,
 		"signup":      a.signup,
 		"login":       a.login,
 		"me":          a.me,

@@ -61,7 +61,7 @@ func newStack(tb testing.TB, edit func(*config.Config)) *stack {
 	if onLambda() {
 		h = lambdagw.New(tb, cfg)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(checkOpenAPI(tb, h))
 	tb.Cleanup(srv.Close)
 	return &stack{app: a, srv: srv}
 }

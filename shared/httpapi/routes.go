@@ -19,6 +19,7 @@ var Routes = []Route{
 	{Function: "healthz", Method: "GET", Path: "/healthz"},
 	{Function: "readyz", Method: "GET", Path: "/readyz"},
 	{Function: "config", Method: "GET", Path: "/api/config"},
+	{Function: "openapi", Method: "GET", Path: "/api/openapi.json"},
 	{Function: "signup", Method: "POST", Path: "/api/auth/signup"},
 	{Function: "login", Method: "POST", Path: "/api/auth/login"},
 	{Function: "me", Method: "GET", Path: "/api/auth/me", Auth: true},

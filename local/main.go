@@ -90,7 +90,18 @@ func run() error {
 		ln.Close()
 		return err
 	}
-	err = serve(ctx, ln, newHandler(a.API.Handler(), cfg.WebDir, webHeaders(cfg), logger), logger)
+	m := setUpMetrics(a) // before the API's handler is built
+	if m != nil && cfg.MetricsAddr != "" {
+		waitMetrics, err := serveMetricsAddr(ctx, cfg.MetricsAddr, m, logger)
+		if err != nil {
+			ln.Close()
+			stopSched()
+			waitSched()
+			return err
+		}
+		defer waitMetrics()
+	}
+	err = serve(ctx, ln, withMetrics(newHandler(a.API.Handler(), cfg.WebDir, webHeaders(cfg), logger), m, cfg.MetricsToken), logger)
 	stopSched()
 	waitSched() // a run in progress rolls back its current file and records itself
 	return err

@@ -97,6 +97,9 @@ func (a *Auth) busy(ctx context.Context, fn func()) error {
 // TTL is how long issued tokens live.
 func (a *Auth) TTL() time.Duration { return a.ttl }
 
+// Queue reports the bcrypt slots in use and the callers waiting for one.
+func (a *Auth) Queue() (running, waiting int) { return len(a.slots), len(a.waiting) }
+
 // HashPassword returns the bcrypt hash of password. It returns ErrBusy or
 // ctx's error when no bcrypt slot could be had.
 func (a *Auth) HashPassword(ctx context.Context, password string) (string, error) {

@@ -32,6 +32,8 @@ type Config struct {
 
 	// Hardening of auth and start-up (issues 10 and 11).
 	BindAddr          string       // local server listen address (host only)
+	MetricsToken      string       // bearer token of GET /metrics on the local server's address
+	MetricsAddr       string       // loopback listener of GET /metrics without a token
 	TrustedProxies    []*net.IPNet // peers whose X-Forwarded-For is believed
 	AuthEmailRateHour int          // logins per target email per hour
 	BcryptQueueMax    int          // password checks allowed to wait for a bcrypt slot
@@ -222,6 +224,27 @@ var variables = []variable{
 			return fmt.Errorf("must be an IP address or host name without a port, not %q", v)
 		}
 		c.BindAddr = v
+		return nil
+	}},
+	{"METRICS_TOKEN", "", "bearer token for GET /metrics on the local server's own address (at least 16 bytes; empty: not served there)", func(c *Config, v string) error {
+		if v != "" && len(v) < 16 {
+			return errors.New("must be at least 16 bytes")
+		}
+		c.MetricsToken = v
+		return nil
+	}},
+	{"METRICS_ADDR", "", "loopback host:port of a separate listener serving only GET /metrics without a token, e.g. 127.0.0.1:9464 (empty: none)", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		host, port, err := net.SplitHostPort(v)
+		if err != nil || port == "" {
+			return fmt.Errorf("must be host:port, not %q", v)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("must be a loopback address (127.0.0.1, ::1 or localhost): the metrics carry no token there; use METRICS_TOKEN to serve them on the public address, not %q", v)
+		}
+		c.MetricsAddr = v
 		return nil
 	}},
 	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},

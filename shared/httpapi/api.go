@@ -71,6 +71,14 @@ type Deps struct {
 	Auth       *auth.Auth
 	Config     config.Config
 	Logger     *slog.Logger
+	Metrics    Observer // nil: nothing is counted (the local server's /metrics sets it)
+}
+
+// Observer records what the API serves (shared/metrics.Metrics).
+type Observer interface {
+	ObserveRequest(route, method string, status int, d time.Duration)
+	AddUploaded(path string, n int64)
+	AddDownloaded(n int64)
 }
 
 // API serves the endpoints of the route table.

@@ -37,6 +37,10 @@ type reqInfoKey struct{}
 type reqInfo struct {
 	id     string
 	userID int64
+	// stored is the size of the file an upload stored, and path how
+	// ("stream" or "presigned"), for the metrics.
+	stored     int64
+	storedPath string
 }
 
 func requestID(ctx context.Context) string {
@@ -102,6 +106,15 @@ func (a *API) accessLog(next http.Handler) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
+		if m := a.Metrics; m != nil {
+			m.ObserveRequest(r.Pattern, r.Method, sw.status, time.Since(start))
+			if ri.stored > 0 {
+				m.AddUploaded(ri.storedPath, ri.stored)
+			}
+			if r.Pattern == downloadPattern && (sw.status == http.StatusOK || sw.status == http.StatusPartialContent) {
+				m.AddDownloaded(sw.bytes)
+			}
+		}
 		level := slogLevel(sw.status)
 		a.Logger.Log(r.Context(), level, "request",
 			"request_id", ri.id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
@@ -160,6 +173,17 @@ func withUserLogged(next http.Handler) http.Handler {
 }
 
 // setUser records the authenticated user for the access log.
+// downloadPattern is the route whose answers are files' bytes.
+const downloadPattern = "GET /api/files/{id}/download"
+
+// setStored records, for the metrics, that the request stored an upload of
+// n bytes by path ("stream" or "presigned").
+func setStored(ctx context.Context, path string, n int64) {
+	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		ri.stored, ri.storedPath = n, path
+	}
+}
+
 func setUser(ctx context.Context, id int64) {
 	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
 		ri.userID = id

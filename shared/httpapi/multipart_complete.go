@@ -69,6 +69,7 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		a.writeError(w, r, err)
 	case created:
+		setStored(ctx, "presigned", f.Size)
 		writeJSON(w, http.StatusCreated, toJSON(f))
 	default:
 		writeJSON(w, http.StatusOK, toJSON(f))

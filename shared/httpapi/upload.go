@@ -73,6 +73,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.InfoContext(ctx, "file uploaded", "file_id", f.ID, "user_id", uid, "bytes", f.Size, "request_id", requestID(ctx))
+	setStored(ctx, "stream", f.Size)
 	writeJSON(w, http.StatusCreated, toJSON(f))
 }
 

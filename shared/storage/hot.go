@@ -104,12 +104,23 @@ func (h *Hot) Open(ctx context.Context, key string, offset int64) (io.ReadCloser
 // OpenRange returns length bytes of the object from offset (to the end
 // when length is negative), with one GET of that range.
 func (h *Hot) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	return h.OpenMatch(ctx, key, "", offset, length)
+}
+
+// OpenMatch is OpenRange pinned to the object's ETag etag (unless empty):
+// the GET carries If-Match, so an object replaced since etag was recorded
+// is refused with ErrChanged, never read as if it were the same.
+func (h *Hot) OpenMatch(ctx context.Context, key, etag string, offset, length int64) (io.ReadCloser, error) {
 	if length == 0 {
 		return io.NopCloser(strings.NewReader("")), nil
 	}
 	opts := minio.GetObjectOptions{}
 	var err error
+	if etag != "" {
+		err = opts.SetMatchETag(etag)
+	}
 	switch {
+	case err != nil:
 	case length > 0:
 		err = opts.SetRange(offset, offset+length-1) // bytes=N-M
 	case offset > 0:
@@ -217,6 +228,11 @@ func mapMinioErr(err error) error {
 	switch resp.Code {
 	case "NoSuchKey", "NoSuchBucket", "NotFound":
 		return fmt.Errorf("%w (%s)", ErrNotFound, resp.Code)
+	case "PreconditionFailed":
+		return fmt.Errorf("%w (%s)", ErrChanged, resp.Code)
+	}
+	if resp.StatusCode == http.StatusPreconditionFailed {
+		return fmt.Errorf("%w (%v)", ErrChanged, err)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		return fmt.Errorf("%w (%v)", ErrNotFound, err)

@@ -28,6 +28,10 @@ type CORSRule struct {
 // ErrNotFound is returned when an object or bucket does not exist.
 var ErrNotFound = errors.New("object not found")
 
+// ErrChanged is returned by a read pinned to an ETag (If-Match) when the
+// object under the key has another ETag now: it was replaced.
+var ErrChanged = errors.New("object changed: its ETag is not the one expected")
+
 // MaxPresignTTL is the longest presigned URL the API hands out.
 const MaxPresignTTL = 15 * time.Minute
 

@@ -71,6 +71,10 @@ type PutOptions struct {
 	// StorageClass is the S3 storage class to write (cold tier only; empty:
 	// the bucket's default, STANDARD).
 	StorageClass string
+	// Digest, when set (hot tier only), is written every byte stored, in
+	// order, before Put returns; a streamed put (size -1) writes it on a
+	// goroutine of its own while the next part arrives.
+	Digest io.Writer
 }
 
 // objectURL builds the path-style URL of key in bucket under base

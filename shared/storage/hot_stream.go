@@ -23,10 +23,33 @@ const maxParts = 10000
 // filling from the source while the other is hashed and sent.
 const streamBuffers = 2
 
-// partBuffers are the uploadPartSize buffers of streamed puts, reused
-// across uploads: a fresh 32 MiB per upload cost zeroing it and let the
-// heap (and the resident set) grow with garbage between collections.
-var partBuffers = sync.Pool{New: func() any { b := make([]byte, uploadPartSize); return &b }}
+// idleBuffers is how many part buffers are kept between streamed puts:
+// those of two puts at a time.
+const idleBuffers = 2 * streamBuffers
+
+// partBuffers holds the idle uploadPartSize buffers of streamed puts, so
+// that puts reuse them: a fresh 32 MiB per upload cost zeroing it and let
+// the heap, and the resident set, grow with garbage between collections.
+// A channel, not a sync.Pool: a pool is emptied by collections, and new
+// buffers then came on top of the old ones not yet returned to the system.
+var partBuffers = make(chan *[]byte, idleBuffers)
+
+func getPartBuffer() *[]byte {
+	select {
+	case b := <-partBuffers:
+		return b
+	default:
+		b := make([]byte, uploadPartSize)
+		return &b
+	}
+}
+
+func putPartBuffer(b *[]byte) {
+	select {
+	case partBuffers <- b:
+	default: // enough kept: the collector takes it
+	}
+}
 
 // putStream uploads a stream of unknown length as a multipart upload of
 // uploadPartSize parts, in a pipeline: the caller's goroutine fills one
@@ -57,7 +80,7 @@ func (h *Hot) putStream(ctx context.Context, key string, r io.Reader, o PutOptio
 	p := &pipeline{h: h, ctx: ctx, cancel: cancel, key: key, uploadID: uploadID, free: make(chan *[]byte, streamBuffers),
 		hashq: make(chan hashJob, streamBuffers), crc: NewCRC64NVME(), digest: o.Digest}
 	for range streamBuffers {
-		p.free <- partBuffers.Get().(*[]byte)
+		p.free <- getPartBuffer()
 	}
 	hashed := make(chan struct{})
 	go p.hash(hashed)
@@ -66,7 +89,7 @@ func (h *Hot) putStream(ctx context.Context, key string, r io.Reader, o PutOptio
 	<-hashed
 	p.sends.Wait()
 	for range streamBuffers {
-		partBuffers.Put(<-p.free)
+		putPartBuffer(<-p.free)
 	}
 	switch {
 	case p.err != nil:

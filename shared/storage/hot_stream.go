@@ -39,7 +39,7 @@ func getPartBuffer() *[]byte {
 	case b := <-partBuffers:
 		return b
 	default:
-		b := make([]byte, uploadPartSize)
+		b := newPartBuffer()
 		return &b
 	}
 }
@@ -47,7 +47,8 @@ func getPartBuffer() *[]byte {
 func putPartBuffer(b *[]byte) {
 	select {
 	case partBuffers <- b:
-	default: // enough kept: the collector takes it
+	default: // enough kept
+		freePartBuffer(*b)
 	}
 }
 

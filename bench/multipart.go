@@ -143,7 +143,7 @@ func (e *env) multipart() error {
 	}
 	defer f.Close()
 	size := e.o.bigSize
-	var bp, bd mpTimes
+	var bp, bd, tp, td mpTimes // best by parts time, best by total
 	for i := 0; i < reps; i++ {
 		d, err := e.directMultipart(f, size, 8<<20)
 		if err != nil {
@@ -159,14 +159,22 @@ func (e *env) multipart() error {
 		if i == 0 || p.parts < bp.parts {
 			bp = p
 		}
+		if i == 0 || d.total() < td.total() {
+			td = d
+		}
+		if i == 0 || p.total() < tp.total() {
+			tp = p
+		}
 	}
 	e.report.add("multipart 1 GiB direct, unsigned (8 MiB x4)", fmt.Sprintf("parts %.2f s (%.0f MiB/s), start %s, complete %s",
 		bd.parts.Seconds(), mbps(size, bd.parts), ms(bd.start), ms(bd.complete)), "", nil)
-	e.report.add("multipart 1 GiB presigned via API", fmt.Sprintf("parts %.2f s (%.0f MiB/s), create %s, complete %s (incl. SHA-256 read)",
+	e.report.add("multipart 1 GiB presigned via API", fmt.Sprintf("parts %.2f s (%.0f MiB/s), create %s, complete %s",
 		bp.parts.Seconds(), mbps(size, bp.parts), ms(bp.start), ms(bp.complete)), "", nil)
 	r := bd.parts.Seconds() / bp.parts.Seconds()
 	e.report.add("presigned / direct multipart transfer", fmt.Sprintf("%.2fx", r), ">= 0.95x", boolp(r >= 0.95))
-	e.report.add("presigned / direct multipart end to end", fmt.Sprintf("%.2fx (%.2f s vs %.2f s)", bd.total().Seconds()/bp.total().Seconds(),
-		bp.total().Seconds(), bd.total().Seconds()), "", nil)
+	// The goal: create + parts + complete, the best of each side.
+	r = td.total().Seconds() / tp.total().Seconds()
+	e.report.add("presigned / direct multipart end to end", fmt.Sprintf("%.2fx (%.2f s vs %.2f s; complete %s vs %s)", r,
+		tp.total().Seconds(), td.total().Seconds(), ms(tp.complete), ms(td.complete)), ">= 0.80x", boolp(r >= 0.8))
 	return nil
 }

@@ -38,7 +38,10 @@ type File struct {
 	Location         Tier
 	ObjectKey        string
 	AccessURL        string
-	ChecksumSHA256   string // lower-case hex
+	// ChecksumSHA256 is lower-case hex; empty when not known yet: a file
+	// completed from a presigned multipart upload is recorded without
+	// reading its bytes, and the sync job fills it as it moves the file.
+	ChecksumSHA256 string
 	// ChecksumCRC64NVME is the full-object CRC64NVME, base64 as S3 reports
 	// it; empty when unknown (files uploaded before it was computed, until
 	// the sync job moves them).
@@ -46,8 +49,13 @@ type File struct {
 	// StorageClass is the S3 storage class of the file's copy: STANDARD in
 	// the hot tier, the class the sync job wrote in the cold tier.
 	StorageClass string
-	UploadedAt   time.Time
-	SyncedAt     *time.Time
+	// HotETag is the ETag of the file's object in the hot tier when it was
+	// recorded (empty for rows from before it was kept). The sync job reads
+	// the object with If-Match on it, so that an object replaced since is
+	// refused rather than copied as the file.
+	HotETag    string
+	UploadedAt time.Time
+	SyncedAt   *time.Time
 }
 
 // UploadSession is a presigned multipart upload in progress: the browser

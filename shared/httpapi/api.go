@@ -58,6 +58,7 @@ type Deps struct {
 	Hot   interface {
 		tier
 		pinger
+		OpenMatch(ctx context.Context, key, etag string, offset, length int64) (io.ReadCloser, error)
 	}
 	Cold interface {
 		tier

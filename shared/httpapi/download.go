@@ -52,7 +52,9 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", f.ContentType)
 	h.Set("Content-Disposition", storage.ContentDisposition(f.OriginalFilename))
-	h.Set("ETag", `"`+f.ChecksumSHA256+`"`)
+	if etag := fileETag(f); etag != "" {
+		h.Set("ETag", etag)
+	}
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// http.ServeContent checks the preconditions and writes the answer; it
@@ -147,4 +149,17 @@ func (e *errorRewriter) ReadFrom(src io.Reader) (int64, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	return io.CopyBuffer(struct{ io.Writer }{e}, src, *buf)
+}
+
+// fileETag is the download's strong ETag: the file's SHA-256, or while that
+// is not known yet (a presigned upload not synced) the hot object's ETag,
+// which pins the same bytes.
+func fileETag(f core.File) string {
+	switch {
+	case f.ChecksumSHA256 != "":
+		return `"` + f.ChecksumSHA256 + `"`
+	case f.HotETag != "":
+		return `"` + f.HotETag + `"`
+	}
+	return ""
 }

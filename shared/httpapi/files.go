@@ -21,7 +21,9 @@ type fileJSON struct {
 	StorageLocation  string `json:"storage_location"`
 	StorageClass     string `json:"storage_class"`
 	AccessURL        string `json:"access_url"`
-	ChecksumSHA256   string `json:"checksum_sha256"`
+	// ChecksumSHA256 is null while not known yet: a file completed from a
+	// presigned upload gets it when the sync job moves it to cold storage.
+	ChecksumSHA256 *string `json:"checksum_sha256"`
 	// ChecksumCRC64NVME is null for files uploaded before it was computed,
 	// until the sync job moves them.
 	ChecksumCRC64NVME *string `json:"checksum_crc64nvme"`
@@ -42,7 +44,11 @@ func toJSON(f core.File) fileJSON {
 	j := fileJSON{
 		ID: f.ID, Filename: f.Filename, OriginalFilename: displayName(f), FileSize: f.Size,
 		ContentType: f.ContentType, StorageLocation: string(f.Location), AccessURL: f.AccessURL,
-		ChecksumSHA256: f.ChecksumSHA256, UploadedAt: rfc3339(f.UploadedAt), StorageClass: f.StorageClass,
+		UploadedAt: rfc3339(f.UploadedAt), StorageClass: f.StorageClass,
+	}
+	if f.ChecksumSHA256 != "" {
+		c := f.ChecksumSHA256
+		j.ChecksumSHA256 = &c
 	}
 	if j.StorageClass == "" {
 		j.StorageClass = core.StorageStandard

@@ -200,10 +200,32 @@ func TestInvisibleCharactersInFilenames(t *testing.T) {
 }
 
 // tierGETs counts the GETs of objects that pass through a proxy in front
-// of the hot tier, with their Range headers.
+// of the hot tier, with their Range headers and the bytes they answered.
 type tierGETs struct {
 	mu     sync.Mutex
 	ranges []string
+	bytes  int64 // of the GETs' answers
+}
+
+// sent is how many body bytes the GETs' answers carried so far.
+func (g *tierGETs) sent() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.bytes
+}
+
+// countingWriter adds what it writes to g.bytes.
+type countingWriter struct {
+	http.ResponseWriter
+	g *tierGETs
+}
+
+func (w countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.g.mu.Lock()
+	w.g.bytes += int64(n)
+	w.g.mu.Unlock()
+	return n, err
 }
 
 func (g *tierGETs) take() []string {
@@ -221,10 +243,12 @@ func newProxiedStack(t *testing.T) (*stack, *tierGETs) {
 	gets := &tierGETs{}
 	var proxy *httputil.ReverseProxy
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.Count(r.URL.Path, "/") >= 3 {
+		// An object GET; listing a multipart upload's parts (?uploadId=) is not one.
+		if r.Method == http.MethodGet && strings.Count(r.URL.Path, "/") >= 3 && !r.URL.Query().Has("uploadId") {
 			gets.mu.Lock()
 			gets.ranges = append(gets.ranges, r.Header.Get("Range"))
 			gets.mu.Unlock()
+			w = countingWriter{w, gets}
 		}
 		proxy.ServeHTTP(w, r)
 	}))

@@ -64,7 +64,7 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	f, created, err := a.complete(ctx, w, uid, id, in)
+	f, created, err := a.complete(ctx, uid, id, in)
 	switch {
 	case err != nil:
 		a.writeError(w, r, err)
@@ -79,14 +79,14 @@ func (a *API) completeUpload(w http.ResponseWriter, r *http.Request) {
 // complete checks the request against the session and the tier, has the
 // tier assemble the object, and finishes the upload. created reports that
 // this call recorded the file.
-func (a *API) complete(ctx context.Context, w http.ResponseWriter, uid int64, id string, in completeRequest) (f core.File, created bool, err error) {
+func (a *API) complete(ctx context.Context, uid int64, id string, in completeRequest) (f core.File, created bool, err error) {
 	now := a.now()
 	s, err := a.Uploads.UploadForUser(ctx, uid, id, now)
 	if err != nil {
 		return a.completedFile(ctx, uid, id, err)
 	}
 	if s.Completing() {
-		return a.finishUpload(ctx, w, uid, id, completeWait(ctx))
+		return a.finishUpload(ctx, uid, id, completeWait(ctx))
 	}
 	if err := checkParts(in, s); err != nil {
 		return core.File{}, false, err
@@ -99,7 +99,7 @@ func (a *API) complete(ctx context.Context, w http.ResponseWriter, uid int64, id
 		if err := a.assembled(ctx, s, err); err != nil {
 			return core.File{}, false, err
 		}
-		return a.finishUpload(ctx, w, uid, id, completeWait(ctx))
+		return a.finishUpload(ctx, uid, id, completeWait(ctx))
 	}
 	// The tier may assemble the object even if this request dies while
 	// it does: from here on, see it through.
@@ -110,7 +110,7 @@ func (a *API) complete(ctx context.Context, w http.ResponseWriter, uid int64, id
 			return core.File{}, false, err
 		}
 	}
-	return a.finishUpload(ctx, w, uid, id, completeWait(ctx))
+	return a.finishUpload(ctx, uid, id, completeWait(ctx))
 }
 
 // assembled tells, after err from a multipart call on s, whether the tier

@@ -2,12 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
@@ -16,7 +13,7 @@ import (
 )
 
 const (
-	// finishTimeout bounds the finishing of a completion (hash, sniff,
+	// finishTimeout bounds the finishing of a completion (stat, sniff,
 	// record) once the tier has assembled the object, detached from its
 	// request; the request's own deadline (Lambda) bounds it too.
 	finishTimeout = 10 * time.Minute
@@ -68,7 +65,7 @@ func completeWait(ctx context.Context) time.Duration {
 // claim lapses (its request died), and then returns errCompleting. An
 // upload ended meanwhile answers the file it was completed into, or
 // ErrUploadNotFound. created reports that this call recorded the file.
-func (a *API) finishUpload(ctx context.Context, w http.ResponseWriter, uid int64, id string, wait time.Duration) (f core.File, created bool, err error) {
+func (a *API) finishUpload(ctx context.Context, uid int64, id string, wait time.Duration) (f core.File, created bool, err error) {
 	giveUp := time.Now().Add(wait)
 	for {
 		s, claimed, err := a.Uploads.ClaimFinish(ctx, uid, id, a.now(), finishDeadline(ctx).Add(finishLeaseMargin))
@@ -76,7 +73,7 @@ func (a *API) finishUpload(ctx context.Context, w http.ResponseWriter, uid int64
 			return a.completedFile(ctx, uid, id, err)
 		}
 		if claimed {
-			return a.finishClaimed(ctx, w, s)
+			return a.finishClaimed(ctx, s)
 		}
 		if !time.Now().Before(giveUp) {
 			return core.File{}, false, errCompleting
@@ -94,13 +91,13 @@ func (a *API) finishUpload(ctx context.Context, w http.ResponseWriter, uid int64
 // request. A client error (a size or type the upload may not have) ends
 // the upload and removes the object; any other failure keeps the session,
 // completing, and gives up the claim so that a retry finishes it.
-func (a *API) finishClaimed(ctx context.Context, w http.ResponseWriter, s core.UploadSession) (core.File, bool, error) {
+func (a *API) finishClaimed(ctx context.Context, s core.UploadSession) (core.File, bool, error) {
 	fctx, cancel := finishContext(ctx)
 	defer cancel()
 	if a.finishHook != nil {
 		a.finishHook(ctx)
 	}
-	f, err := a.recordUpload(fctx, w, s)
+	f, err := a.recordUpload(fctx, s)
 	var clientErr *core.Error
 	switch {
 	case errors.Is(err, postgres.ErrUploadNotFound):
@@ -131,10 +128,13 @@ func (a *API) completedFile(ctx context.Context, uid int64, id string, err error
 	return f, false, err
 }
 
-// recordUpload checks and records the assembled object of s: its size,
-// its SHA-256, CRC64NVME and sniffed type (one read), then the file row and the end of
-// the session in one transaction.
-func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.UploadSession) (core.File, error) {
+// recordUpload checks and records the assembled object of s without
+// reading it again: its size and ETag from a HEAD, its type sniffed from
+// its first sniffLen bytes (one ranged GET pinned to that ETag), then the
+// file row and the end of the session in one transaction. The row's
+// SHA-256 and CRC64NVME stay unknown (NULL) until the sync job, which reads
+// the bytes anyway, computes them from the object with that ETag.
+func (a *API) recordUpload(ctx context.Context, s core.UploadSession) (core.File, error) {
 	info, err := a.Hot.Stat(ctx, s.ObjectKey)
 	if errors.Is(err, storage.ErrNotFound) { // aborted meanwhile
 		return core.File{}, postgres.ErrUploadNotFound
@@ -145,28 +145,22 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	if info.Size != s.Size {
 		return core.File{}, core.FieldError("size", "the uploaded object is %d bytes, not the declared %d: the upload was aborted", info.Size, s.Size)
 	}
-	body, err := a.Hot.Open(ctx, s.ObjectKey, 0)
-	if err != nil {
-		return core.File{}, err
+	etag := storage.TrimETag(info.ETag)
+	if etag == "" {
+		return core.File{}, fmt.Errorf("record upload %s: the hot tier gave the object no ETag", s.ID)
 	}
-	defer body.Close()
-	// Reading a large object can outlast the write deadline of an ordinary
-	// request: move it forward while bytes flow.
-	head, sum, crc, n, err := hashObject(&deadlineReader{r: body, deadline: a.writeDeadline(w)})
+	head, err := a.readHead(ctx, s.ObjectKey, etag, min(s.Size, sniffLen))
 	if err != nil {
-		return core.File{}, fmt.Errorf("hash upload %s: %w", s.ID, err)
-	}
-	if n != s.Size {
-		return core.File{}, fmt.Errorf("hash upload %s: read %d bytes of %d", s.ID, n, s.Size)
+		return core.File{}, fmt.Errorf("record upload %s: %w", s.ID, err)
 	}
 	ctype, err := a.contentType(s.ContentType, head)
 	if err != nil {
 		return core.File{}, err
 	}
 	f := core.File{
-		UserID: s.UserID, Filename: s.Filename, OriginalFilename: s.OriginalFilename, Size: n, ContentType: ctype,
-		Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: a.Hot.URL(s.ObjectKey), ChecksumSHA256: sum,
-		ChecksumCRC64NVME: crc, StorageClass: core.StorageStandard,
+		UserID: s.UserID, Filename: s.Filename, OriginalFilename: s.OriginalFilename, Size: info.Size, ContentType: ctype,
+		Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: a.Hot.URL(s.ObjectKey), HotETag: etag,
+		StorageClass: core.StorageStandard,
 	}
 	if err := a.Uploads.CompleteUpload(ctx, s.ID, &f); err != nil {
 		return core.File{}, err
@@ -174,22 +168,16 @@ func (a *API) recordUpload(ctx context.Context, w http.ResponseWriter, s core.Up
 	return f, nil
 }
 
-// hashObject reads r once: its first sniffLen bytes, its SHA-256 (hex), its
-// full-object CRC64NVME (base64, as S3 reports it) and its length, in
-// constant memory.
-func hashObject(r io.Reader) (head []byte, sum, crc string, n int64, err error) {
-	h, c := sha256.New(), storage.NewCRC64NVME()
-	w := io.MultiWriter(h, c)
-	head = make([]byte, sniffLen)
-	k, err := io.ReadFull(r, head)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, "", "", 0, err
-	}
-	head = head[:k]
-	w.Write(head) //nolint:errcheck // hashes never fail
-	rest, err := io.CopyBuffer(w, r, make([]byte, 1<<20))
+// readHead reads the first n bytes of the object key whose ETag is etag.
+func (a *API) readHead(ctx context.Context, key, etag string, n int64) ([]byte, error) {
+	body, err := a.Hot.OpenMatch(ctx, key, etag, 0, n)
 	if err != nil {
-		return nil, "", "", 0, err
+		return nil, err
 	}
-	return head, hex.EncodeToString(h.Sum(nil)), storage.CRC64NVMEBase64(c), int64(k) + rest, nil
+	defer body.Close()
+	head := make([]byte, n)
+	if _, err := io.ReadFull(body, head); err != nil {
+		return nil, fmt.Errorf("read the first %d bytes of %s: %w", n, key, err)
+	}
+	return head, nil
 }

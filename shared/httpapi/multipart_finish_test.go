@@ -100,9 +100,7 @@ func TestMultipartCompletionSurvivesADisconnect(t *testing.T) {
 	if err := json.Unmarshal(body, &f); err != nil {
 		t.Fatal(err)
 	}
-	if f.Checksum != sha(data) || f.FileSize != int64(len(data)) {
-		t.Errorf("file %+v, want the uploaded bytes", f)
-	}
+	s.checkPresignedFile(t, f, data)
 	var done struct {
 		Status string  `json:"status"`
 		File   fileObj `json:"file"`

@@ -44,7 +44,7 @@ func (a *API) getUpload(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, _, err := a.finishUpload(ctx, w, uid, id, 0)
+	f, _, err := a.finishUpload(ctx, uid, id, 0)
 	if errors.Is(err, errCompleting) {
 		w.Header().Set("Retry-After", strconv.Itoa(completingRetryAfter))
 		writeJSON(w, http.StatusOK, completingUploadJSON{UploadID: id, Status: "completing", Size: s.Size})

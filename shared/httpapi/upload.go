@@ -155,19 +155,22 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	}
 
 	key := core.ObjectKey(uid, safe)
-	sum, crc := sha256.New(), storage.NewCRC64NVME()
+	// The hot tier hashes what it stores: SHA-256 into sum, overlapping the
+	// arrival of the next part, and the full-object CRC64NVME it returns.
+	sum := sha256.New()
 	src, size := io.MultiReader(bytes.NewReader(head), part), int64(-1)
 	if whole {
 		src, size = bytes.NewReader(head), int64(n)
 	}
 	lim := &limitReader{r: src, max: a.Config.MaxFileSize}
-	_, err = a.Hot.Put(ctx, key, io.TeeReader(lim, io.MultiWriter(sum, crc)), size, storage.PutOptions{
+	info, err := a.Hot.Put(ctx, key, lim, size, storage.PutOptions{
 		ContentType: ctype,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(original)},
+		Digest:      sum,
 	})
-	// minio-go takes a short read (io.ErrUnexpectedEOF) for the end of the
-	// stream, so a body cut off mid-file could look like a whole, shorter
-	// file: the limit reader's own record of the source failing decides.
+	// A short read (io.ErrUnexpectedEOF) ends the stream for the tier, so
+	// a body cut off mid-file could look like a whole, shorter file: the
+	// limit reader's own record of the source failing decides.
 	if err != nil || lim.err != nil {
 		a.removeObject(ctx, key)
 		switch {
@@ -181,7 +184,7 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	f := core.File{
 		UserID: uid, Filename: safe, OriginalFilename: original, Size: lim.n, ContentType: ctype,
 		Location: core.TierHot, ObjectKey: key, AccessURL: a.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum.Sum(nil)),
-		ChecksumCRC64NVME: storage.CRC64NVMEBase64(crc), StorageClass: core.StorageStandard,
+		ChecksumCRC64NVME: info.ChecksumCRC64NVME, HotETag: storage.TrimETag(info.ETag), StorageClass: core.StorageStandard,
 	}
 	if err := a.Files.CreateFile(ctx, &f); err != nil {
 		a.removeObject(ctx, key)

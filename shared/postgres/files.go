@@ -22,19 +22,25 @@ var (
 )
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
-	object_key, access_url, checksum_sha256, checksum_crc64nvme, storage_class, uploaded_at, synced_at`
+	object_key, access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, uploaded_at, synced_at`
 
 func scanFile(row pgx.Row) (core.File, error) {
 	var f core.File
 	var loc string
-	var crc *string
+	var sha, crc, etag *string
 	err := row.Scan(&f.ID, &f.UserID, &f.Filename, &f.OriginalFilename, &f.Size, &f.ContentType, &loc,
-		&f.ObjectKey, &f.AccessURL, &f.ChecksumSHA256, &crc, &f.StorageClass, &f.UploadedAt, &f.SyncedAt)
+		&f.ObjectKey, &f.AccessURL, &sha, &crc, &etag, &f.StorageClass, &f.UploadedAt, &f.SyncedAt)
 	f.Location = core.Tier(loc)
-	if crc != nil {
-		f.ChecksumCRC64NVME = *crc
-	}
+	f.ChecksumSHA256, f.ChecksumCRC64NVME, f.HotETag = deref(sha), deref(crc), deref(etag)
 	return f, err
+}
+
+// deref is *s, or "" for NULL.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // nullable is s, or NULL when empty.
@@ -57,10 +63,10 @@ func storageClass(f *core.File) string {
 func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
 	err := db.Pool.QueryRow(ctx, `INSERT INTO files
 		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256,
-		checksum_crc64nvme, storage_class)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, uploaded_at`,
-		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, f.ChecksumSHA256,
-		nullable(f.ChecksumCRC64NVME), storageClass(f),
+		checksum_crc64nvme, hot_etag, storage_class)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, uploaded_at`,
+		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, nullable(f.ChecksumSHA256),
+		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f),
 	).Scan(&f.ID, &f.UploadedAt)
 	if err != nil {
 		return fmt.Errorf("insert file: %w", err)

@@ -26,6 +26,10 @@ type Moved struct {
 	// from the bytes it read when the row had none; a row that has one
 	// keeps it.
 	CRC64NVME string
+	// SHA256 is the file's SHA-256 (hex), computed by the move from the
+	// bytes it read; it fills a row that has none yet (a presigned upload,
+	// recorded without reading its bytes), and a row that has one keeps it.
+	SHA256 string
 }
 
 // Fence is what a statement fenced on a sync lease found.
@@ -106,11 +110,11 @@ func (db *DB) ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) 
 // else's.
 func (db *DB) FlipSynced(ctx context.Context, f core.File, owner string, m Moved) (core.File, Fence, error) {
 	flipped, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $3, synced_at = now(),
-		storage_class = $4, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $5),
+		storage_class = $4, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $5), checksum_sha256 = COALESCE(checksum_sha256, $6),
 		sync_attempts = sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
 		hot_deleted_at = NULL, sync_lease_until = NULL, updated_at = now()
 		WHERE id = $1 AND sync_owner = $2 AND storage_location = 'minio' RETURNING `+fileColumns,
-		f.ID, owner, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}), nullable(m.CRC64NVME)))
+		f.ID, owner, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}), nullable(m.CRC64NVME), nullable(m.SHA256)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		fence, err := db.fenceOf(ctx, f.ID)
 		return f, fence, err

@@ -188,10 +188,10 @@ func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO files
 		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256,
-		checksum_crc64nvme, storage_class, upload_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::uuid) RETURNING id, uploaded_at`,
-		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, f.ChecksumSHA256,
-		nullable(f.ChecksumCRC64NVME), storageClass(f), id,
+		checksum_crc64nvme, hot_etag, storage_class, upload_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::uuid) RETURNING id, uploaded_at`,
+		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, nullable(f.ChecksumSHA256),
+		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), id,
 	).Scan(&f.ID, &f.UploadedAt)
 	if err != nil {
 		return fmt.Errorf("insert file of upload %s: %w", id, err)

@@ -28,6 +28,10 @@ type CORSRule struct {
 // ErrNotFound is returned when an object or bucket does not exist.
 var ErrNotFound = errors.New("object not found")
 
+// ErrChanged is returned by a read pinned to an ETag (If-Match) when the
+// object under the key has another ETag now: it was replaced.
+var ErrChanged = errors.New("object changed: its ETag is not the one expected")
+
 // MaxPresignTTL is the longest presigned URL the API hands out.
 const MaxPresignTTL = 15 * time.Minute
 
@@ -67,6 +71,10 @@ type PutOptions struct {
 	// StorageClass is the S3 storage class to write (cold tier only; empty:
 	// the bucket's default, STANDARD).
 	StorageClass string
+	// Digest, when set (hot tier only), is written every byte stored, in
+	// order, before Put returns; a streamed put (size -1) writes it on a
+	// goroutine of its own while the next part arrives.
+	Digest io.Writer
 }
 
 // objectURL builds the path-style URL of key in bucket under base

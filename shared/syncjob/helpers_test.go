@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
@@ -107,6 +108,45 @@ func (e *env) seedCRC(userID int64, name string, data []byte, crc string) core.F
 	return f
 }
 
+// seedPresigned stores data in the hot tier as a presigned upload does
+// (a multipart upload of 5 MiB parts the API completes) and records its
+// row as the completion does: size and the assembled object's ETag, the
+// checksums NULL (not known yet).
+func (e *env) seedPresigned(userID int64, name string, data []byte) core.File {
+	e.tb.Helper()
+	ctx := context.Background()
+	key := fmt.Sprintf("user-%d/%s-%s", userID, uuid.NewString(), name)
+	id, err := e.app.Hot.NewMultipartUpload(ctx, key, storage.PutOptions{ContentType: "application/octet-stream",
+		Metadata: map[string]string{"owner-id": strconv.FormatInt(userID, 10), "original-filename": url.QueryEscape(name)}})
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	const part = 5 << 20
+	var parts []storage.Part
+	for n, off := 1, 0; off < len(data); n, off = n+1, off+part {
+		chunk := data[off:min(off+part, len(data))]
+		p, err := e.app.Hot.Core.PutObjectPart(ctx, e.app.Hot.Bucket(), key, id, n, bytes.NewReader(chunk), int64(len(chunk)), minio.PutObjectPartOptions{})
+		if err != nil {
+			e.tb.Fatal(err)
+		}
+		parts = append(parts, storage.Part{Number: n, ETag: p.ETag, Size: int64(len(chunk))})
+	}
+	if err := e.app.Hot.CompleteMultipartUpload(ctx, key, id, parts); err != nil {
+		e.tb.Fatal(err)
+	}
+	info, err := e.app.Hot.Stat(ctx, key)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	f := core.File{UserID: userID, Filename: name, OriginalFilename: name, Size: int64(len(data)),
+		ContentType: "application/octet-stream", Location: core.TierHot, ObjectKey: key,
+		AccessURL: e.app.Hot.URL(key), HotETag: storage.TrimETag(info.ETag)}
+	if err := e.app.DB.CreateFile(ctx, &f); err != nil {
+		e.tb.Fatal(err)
+	}
+	return f
+}
+
 // row reads f's row again.
 func (e *env) row(f core.File) core.File {
 	e.tb.Helper()
@@ -167,6 +207,9 @@ func (e *env) wantSynced(f core.File, data []byte, hotWanted bool) {
 	}
 	if got.ChecksumCRC64NVME != crc64NVME(data) {
 		e.tb.Errorf("file %d: row crc64nvme %q, want %q", f.ID, got.ChecksumCRC64NVME, crc64NVME(data))
+	}
+	if sum := sha256.Sum256(data); got.ChecksumSHA256 != hex.EncodeToString(sum[:]) {
+		e.tb.Errorf("file %d: row sha256 %q, want %x", f.ID, got.ChecksumSHA256, sum)
 	}
 	if b := readAll(e.tb, e.app.Cold, f.ObjectKey); !bytes.Equal(b, data) {
 		e.tb.Fatalf("file %d: cold copy has %d bytes, want the %d uploaded", f.ID, len(b), len(data))

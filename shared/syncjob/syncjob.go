@@ -57,7 +57,10 @@ type Store interface {
 
 // HotTier is what the job needs of the hot tier.
 type HotTier interface {
-	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	// OpenMatch reads the object from offset (length < 0: to the end),
+	// refused with storage.ErrChanged unless its ETag is etag (when not
+	// empty).
+	OpenMatch(ctx context.Context, key, etag string, offset, length int64) (io.ReadCloser, error)
 	Delete(ctx context.Context, key string) error
 }
 
@@ -655,6 +658,9 @@ var (
 	ErrChecksumMismatch = errors.New("cold copy does not match the database (size, CRC64NVME or SHA-256)")
 	ErrSourceMismatch   = errors.New("hot copy does not match the database (size or SHA-256)")
 	ErrHotMissing       = errors.New("hot copy is missing")
+	// ErrHotChanged: the hot object's ETag is not the one recorded with the
+	// row, so it was replaced after the upload; it is not copied as the file.
+	ErrHotChanged = errors.New("hot copy was replaced after the upload (its ETag is not the recorded one)")
 	// ErrRowCRC: the hot copy matches the row's size and SHA-256 but not
 	// its CRC64NVME, so the row's CRC64NVME is wrong (the cold tier refuses
 	// the object).
@@ -681,11 +687,22 @@ const partSize = 5 << 20
 // row without one) so that the cold tier refuses a body that does not match
 // it; then it checks the cold copy (verify). A bad cold copy is deleted. It
 // runs with no transaction open, f leased to the run.
+//
+// The hot object is read pinned to the row's ETag when it has one
+// (If-Match): a row recorded without its checksums (a presigned upload)
+// gets them from these bytes, and an object replaced since the upload is
+// refused. A row with a SHA-256 must match it as before.
 func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 	key := f.ObjectKey
-	src, err := j.hot.Open(ctx, key, 0)
+	if f.ChecksumSHA256 == "" && f.HotETag == "" {
+		return postgres.Moved{}, permanent{fmt.Errorf("sync file %d: the row has neither a SHA-256 nor the ETag of its hot object", f.ID)}
+	}
+	src, err := j.hot.OpenMatch(ctx, key, f.HotETag, 0, -1)
 	if errors.Is(err, storage.ErrNotFound) {
 		return postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w: %v", f.ID, ErrHotMissing, err)}
+	}
+	if errors.Is(err, storage.ErrChanged) {
+		return postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w: %v", f.ID, ErrHotChanged, err)}
 	}
 	if err != nil {
 		return postgres.Moved{}, fmt.Errorf("sync file %d: open hot copy: %w", f.ID, err)
@@ -696,17 +713,19 @@ func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 		body = j.opt.Hooks.ColdBody(f, hr)
 	}
 	class := j.storageClass(f)
+	meta := map[string]string{
+		"owner-id":          strconv.FormatInt(f.UserID, 10),
+		"original-filename": url.QueryEscape(f.OriginalFilename),
+	}
+	if f.ChecksumSHA256 != "" { // else known only once the bytes are read
+		meta["sha256"] = f.ChecksumSHA256
+	}
 	_, err = j.cold.Put(ctx, key, body, f.Size, storage.PutOptions{ContentType: f.ContentType, PartSize: partSize,
-		Checksum: true, CRC64NVME: f.ChecksumCRC64NVME, StorageClass: class,
-		Metadata: map[string]string{
-			"owner-id":          strconv.FormatInt(f.UserID, 10),
-			"original-filename": url.QueryEscape(f.OriginalFilename),
-			"sha256":            f.ChecksumSHA256,
-		}})
+		Checksum: true, CRC64NVME: f.ChecksumCRC64NVME, StorageClass: class, Metadata: meta})
 	src.Close()
 	readAll := hr.n == f.Size && err != nil // a refused put read the whole file first
 	if err == nil || readAll {
-		if hr.n != f.Size || hr.sum() != f.ChecksumSHA256 {
+		if hr.n != f.Size || f.ChecksumSHA256 != "" && hr.sum() != f.ChecksumSHA256 {
 			if err == nil {
 				j.deleteBadCopy(ctx, f)
 			}
@@ -728,15 +747,16 @@ func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 		// Refused by the cold tier (a body corrupted on the way) or failed.
 		return postgres.Moved{}, fmt.Errorf("sync file %d: copy to cold tier: %w", f.ID, err)
 	}
-	// The bytes read match the row's SHA-256: their CRC64NVME is the
+	// The bytes read match the row's SHA-256 (or, for a row without one,
+	// are those of the object with the row's ETag): their checksums are the
 	// file's, for a row that has none yet.
-	crc := hr.crc()
+	crc, sum := hr.crc(), hr.sum()
 	if j.opt.Hooks.AfterCopy != nil {
 		if err := j.opt.Hooks.AfterCopy(ctx, f); err != nil {
 			return postgres.Moved{}, err
 		}
 	}
-	if err := j.verify(ctx, f, crc); err != nil {
+	if err := j.verify(ctx, f, crc, sum); err != nil {
 		return postgres.Moved{}, err
 	}
 	if j.opt.Hooks.BeforeCommit != nil {
@@ -744,7 +764,7 @@ func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 			return postgres.Moved{}, err
 		}
 	}
-	return postgres.Moved{AccessURL: j.cold.URL(key), StorageClass: class, CRC64NVME: crc}, nil
+	return postgres.Moved{AccessURL: j.cold.URL(key), StorageClass: class, CRC64NVME: crc, SHA256: sum}, nil
 }
 
 // storageClass is the class f's cold copy is written in: the configured
@@ -756,11 +776,11 @@ func (j *Job) storageClass(f core.File) string {
 	return j.opt.StorageClass
 }
 
-// verify checks the cold copy of f, whose full-object CRC64NVME is crc: a
-// HEAD in checksum mode (the size and the checksum the tier keeps), and in
-// readback mode the copy read back through a hash (multipart ETags prove
-// nothing about the content).
-func (j *Job) verify(ctx context.Context, f core.File, crc string) error {
+// verify checks the cold copy of f, whose full-object CRC64NVME is crc and
+// SHA-256 sum: a HEAD in checksum mode (the size and the checksum the tier
+// keeps), and in readback mode the copy read back through a hash (multipart
+// ETags prove nothing about the content).
+func (j *Job) verify(ctx context.Context, f core.File, crc, sum string) error {
 	info, err := j.cold.Stat(ctx, f.ObjectKey)
 	if err != nil {
 		return fmt.Errorf("sync file %d: head cold copy: %w", f.ID, err)
@@ -782,10 +802,10 @@ func (j *Job) verify(ctx context.Context, f core.File, crc string) error {
 	if _, err := io.Copy(io.Discard, hr); err != nil {
 		return fmt.Errorf("sync file %d: read cold copy back: %w", f.ID, err)
 	}
-	if hr.n != f.Size || hr.sum() != f.ChecksumSHA256 {
+	if hr.n != f.Size || hr.sum() != sum {
 		j.deleteBadCopy(ctx, f)
 		return fmt.Errorf("sync file %d: %w: got %d bytes with sha256 %s, want %d bytes with %s",
-			f.ID, ErrChecksumMismatch, hr.n, hr.sum(), f.Size, f.ChecksumSHA256)
+			f.ID, ErrChecksumMismatch, hr.n, hr.sum(), f.Size, sum)
 	}
 	return nil
 }

@@ -44,14 +44,17 @@ func (f Fence) String() string {
 // ClaimSyncBatch leases up to limit hot-tier files to owner for lease, the
 // oldest first, in one short statement: rows locked by another claim are
 // skipped (FOR UPDATE SKIP LOCKED), rows leased by a live lease are left
-// out, and so are rows owner itself claimed before (a run does not take
-// again a file it released after failing). Nothing stays locked after it
-// returns.
+// out, and so are rows a worker of the same run released after failing
+// them (a run does not try a file twice, however many workers it has). An
+// owner is run-<id>/<worker>; its run is what precedes the first slash. A
+// row whose lease expired (its worker died) is claimable again, by the
+// same run's other workers too. Nothing stays locked after it returns.
 func (db *DB) ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error) {
 	rows, err := db.Pool.Query(ctx, `WITH c AS (
 			SELECT id FROM files
 			WHERE storage_location = 'minio' AND (sync_lease_until IS NULL OR sync_lease_until < now())
-				AND sync_owner IS DISTINCT FROM $1
+				AND NOT (sync_lease_until IS NULL AND sync_owner IS NOT NULL
+					AND split_part(sync_owner, '/', 1) = split_part($1, '/', 1))
 			ORDER BY uploaded_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
 		UPDATE files f SET sync_owner = $1, sync_lease_until = now() + make_interval(secs => $3)
 		FROM c WHERE f.id = c.id
@@ -90,9 +93,11 @@ func (db *DB) RenewSyncLeases(ctx context.Context, owner string, ids []int64, le
 }
 
 // ReleaseSyncLeases frees the leases owner holds among ids without
-// counting an attempt (files claimed but not started).
+// counting an attempt (files claimed but not started): the owner is
+// cleared too, so any worker may claim them, of this run (the next worker
+// of a fan-out run) or a later one.
 func (db *DB) ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = NULL
+	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = NULL, sync_owner = NULL
 		WHERE id = ANY($1) AND sync_owner = $2 AND storage_location = 'minio'`, ids, owner); err != nil {
 		return fmt.Errorf("release sync leases: %w", err)
 	}

@@ -239,6 +239,8 @@ type SyncRun struct {
 	Left         int
 	Bytes        int64
 	ErrorSummary *string
+	Workers      int // worker loops (local) or worker invocations (fan-out) that reported
+	Batches      int
 }
 
 // StartSyncRun records a run as running and returns its id and start time.
@@ -260,8 +262,8 @@ func (db *DB) FinishSyncRun(ctx context.Context, r SyncRun) error {
 		summary = &s
 	}
 	_, err := db.Pool.Exec(ctx, `UPDATE sync_runs SET finished_at = now(), status = $2, files_synced = $3,
-		files_failed = $4, files_left = $5, bytes_synced = $6, error_summary = $7 WHERE id = $1`,
-		r.ID, r.Status, r.Synced, r.Failed, r.Left, r.Bytes, summary)
+		files_failed = $4, files_left = $5, bytes_synced = $6, error_summary = $7, workers = $8, batches = $9 WHERE id = $1`,
+		r.ID, r.Status, r.Synced, r.Failed, r.Left, r.Bytes, summary, r.Workers, r.Batches)
 	if err != nil {
 		return fmt.Errorf("record sync run %d end: %w", r.ID, err)
 	}
@@ -316,7 +318,7 @@ func (db *DB) LastSyncRunForUser(ctx context.Context, userID int64) (*UserSyncRu
 // RecentSyncRuns returns up to limit runs, the most recently started first.
 func (db *DB) RecentSyncRuns(ctx context.Context, limit int) ([]SyncRun, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, started_at, finished_at, status, trigger, files_synced, files_failed,
-		files_left, bytes_synced, error_summary FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
+		files_left, bytes_synced, error_summary, workers, batches FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("select sync runs: %w", err)
 	}
@@ -333,9 +335,10 @@ var ErrSyncRunning = core.Errorf(core.CodeSyncRunning, "a sync run is already in
 // LockSync takes the sync job's advisory lock (pg_try_advisory_lock) on a
 // connection of its own, so it holds across processes and Lambdas until
 // unlock is called (or the connection dies with its process). It returns
-// ErrSyncRunning when another session holds it. Runs that died without
-// finishing are then marked failed: while the lock is held no other
-// exclusive run can be going.
+// ErrSyncRunning when another session holds it, or when a fan-out run is
+// live (its workers hold no lock; see OpenFanoutRun). Runs that died
+// without finishing are then marked failed: while the lock is held no
+// other run can be going.
 func (db *DB) LockSync(ctx context.Context) (unlock func(), err error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
@@ -349,6 +352,14 @@ func (db *DB) LockSync(ctx context.Context) (unlock func(), err error) {
 	if !got {
 		conn.Release()
 		return nil, ErrSyncRunning
+	}
+	var live bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE `+liveFanout+`)`).Scan(&live); err != nil || live {
+		db.unlockSync(conn)
+		if err != nil {
+			return nil, fmt.Errorf("sync lock: look for a fan-out run: %w", err)
+		}
+		return nil, ErrSyncRunning // a fan-out run's workers are going
 	}
 	if _, err := conn.Exec(ctx, `UPDATE sync_runs SET status = 'failed', finished_at = now(),
 		error_summary = 'interrupted: the run ended without recording its result'

@@ -270,7 +270,7 @@ func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 		summary = &s
 	}
 	if err := j.store.FinishSyncRun(bctx, postgres.SyncRun{ID: id, Status: rep.Status, Synced: rep.Synced,
-		Failed: rep.Failed, Left: rep.Left, Bytes: rep.Bytes, ErrorSummary: summary}); err != nil && runErr == nil {
+		Failed: rep.Failed, Left: rep.Left, Bytes: rep.Bytes, ErrorSummary: summary, Workers: rep.Workers, Batches: rep.Batches}); err != nil && runErr == nil {
 		runErr = err
 	}
 	attrs := []any{"status", rep.Status, "synced", rep.Synced, "failed", rep.Failed, "left", rep.Left,

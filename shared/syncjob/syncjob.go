@@ -338,40 +338,6 @@ func (r *runState) timeUp() bool {
 	return !r.stopAt.IsZero() && !r.job.clock.Now().Before(r.stopAt)
 }
 
-// loop claims batches and moves them until nothing is left to claim, the
-// time budget is nearly spent or the context ends.
-func (r *runState) loop(ctx context.Context) error {
-	panics := 0
-	for {
-		if r.timeUp() {
-			r.rep.StoppedEarly = true
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		files, err := r.claim(ctx)
-		if errors.Is(err, errPanicked) {
-			if panics++; panics == 3 {
-				return fmt.Errorf("claim files: %w three times", err)
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		panics = 0
-		if len(files) == 0 {
-			return nil
-		}
-		r.rep.Batches++
-		r.moveBatch(ctx, r.rep.Batches, files)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-}
-
 var errPanicked = errors.New("panicked")
 
 // claim leases the next batch: one short statement, nothing held open. A
@@ -383,80 +349,6 @@ func (r *runState) claim(ctx context.Context) (files []core.File, err error) {
 		}
 	}()
 	return r.job.store.ClaimSyncBatch(ctx, r.owner, r.job.opt.BatchSize, r.job.opt.Lease)
-}
-
-// moveBatch moves the claimed files, Concurrency at a time, renewing their
-// leases meanwhile. Files not started when the budget or the context runs
-// out are released for the next run.
-func (r *runState) moveBatch(ctx context.Context, batch int, files []core.File) {
-	j := r.job
-	ids := make([]int64, len(files))
-	queue := make(chan core.File, len(files))
-	for i, f := range files {
-		ids[i] = f.ID
-		queue <- f
-	}
-	close(queue)
-	stopRenew := r.renew(ctx, ids)
-	defer stopRenew()
-
-	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		unstarted []int64
-	)
-	for range j.opt.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range queue {
-				if ctx.Err() != nil || r.timeUp() {
-					mu.Lock()
-					unstarted = append(unstarted, f.ID)
-					mu.Unlock()
-					continue
-				}
-				r.syncFileSafe(ctx, batch, f)
-			}
-		}()
-	}
-	wg.Wait()
-	if len(unstarted) > 0 {
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := j.store.ReleaseSyncLeases(bctx, r.owner, unstarted); err != nil {
-			// They come back when the lease expires.
-			r.log.WarnContext(bctx, "release sync leases", "files", len(unstarted), "error", err.Error())
-		}
-	}
-}
-
-// renew extends the batch's leases every third of the lease until stop is
-// called. A failed renewal is logged: the lease may then expire under a
-// long copy, and the fenced flip keeps a second worker's copy from
-// flipping twice.
-func (r *runState) renew(ctx context.Context, ids []int64) (stop func()) {
-	j := r.job
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(j.opt.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := j.store.RenewSyncLeases(ctx, r.owner, ids, j.opt.Lease); err != nil {
-					r.log.WarnContext(ctx, "renew sync leases", "error", err.Error())
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // syncFileSafe is syncFile with a panic outside the file's move (the

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
 )
 
 // work runs n worker loops of run id at once and merges their reports.
@@ -92,4 +94,178 @@ func dedupe(errs []error) []error {
 		out = append(out, err)
 	}
 	return out
+}
+
+// loop is one worker: Concurrency slots move the files the worker claimed,
+// and the slot that finds none left claims the next batch, so no slot
+// waits for the slowest file of a batch (a 100 MiB file among small ones)
+// before the worker claims again. It ends when nothing is left to claim,
+// the time budget is nearly spent or the context ends; the files claimed
+// and not started are then released for the next worker. The leases of
+// the files it holds are renewed every third of the lease meanwhile.
+func (r *runState) loop(ctx context.Context) error {
+	q := &claimQueue{r: r, held: map[int64]bool{}}
+	stopRenew := r.renew(ctx, q)
+	var wg sync.WaitGroup
+	for range r.job.opt.Concurrency {
+		wg.Go(func() {
+			for {
+				c, ok := q.next(ctx)
+				if !ok {
+					return
+				}
+				r.syncFileSafe(ctx, c.batch, c.f)
+				q.finish(c.f.ID)
+			}
+		})
+	}
+	wg.Wait()
+	stopRenew()
+	q.releaseUnstarted(ctx)
+	return q.err
+}
+
+// claimed is a file of batch number batch (1-based, per worker).
+type claimed struct {
+	f     core.File
+	batch int
+}
+
+// claimQueue is a worker's claimed files not yet started, and the ones it
+// holds (claimed, not finished), whose leases it renews.
+type claimQueue struct {
+	r      *runState
+	mu     sync.Mutex
+	queue  []claimed
+	held   map[int64]bool
+	ended  bool
+	err    error
+	panics int
+}
+
+// next returns the next file to move, claiming a batch when none is left;
+// false when the worker is done (see loop). The claim runs under the
+// queue's lock: the other slots wait for its files rather than claim too.
+func (q *claimQueue) next(ctx context.Context) (claimed, bool) {
+	r := q.r
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for {
+		switch {
+		case q.ended:
+			return claimed{}, false
+		case ctx.Err() != nil:
+			q.end(ctx.Err())
+			return claimed{}, false
+		case r.timeUp():
+			r.mu.Lock()
+			r.rep.StoppedEarly = true
+			r.mu.Unlock()
+			q.end(nil)
+			return claimed{}, false
+		case len(q.queue) > 0:
+			c := q.queue[0]
+			q.queue = q.queue[1:]
+			return c, true
+		}
+		files, err := r.claim(ctx)
+		if errors.Is(err, errPanicked) {
+			if q.panics++; q.panics == 3 {
+				q.end(fmt.Errorf("claim files: %w three times", err))
+			}
+			continue
+		}
+		if err != nil {
+			q.end(err)
+			continue
+		}
+		q.panics = 0
+		if len(files) == 0 {
+			q.end(nil)
+			continue
+		}
+		r.mu.Lock()
+		r.rep.Batches++
+		batch := r.rep.Batches
+		r.mu.Unlock()
+		for _, f := range files {
+			q.queue = append(q.queue, claimed{f, batch})
+			q.held[f.ID] = true
+		}
+	}
+}
+
+func (q *claimQueue) end(err error) {
+	q.ended = true
+	if q.err == nil {
+		q.err = err
+	}
+}
+
+func (q *claimQueue) finish(id int64) {
+	q.mu.Lock()
+	delete(q.held, id)
+	q.mu.Unlock()
+}
+
+func (q *claimQueue) heldIDs() []int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ids := make([]int64, 0, len(q.held))
+	for id := range q.held {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// releaseUnstarted frees the leases of the files claimed and not started.
+func (q *claimQueue) releaseUnstarted(ctx context.Context) {
+	q.mu.Lock()
+	ids := make([]int64, len(q.queue))
+	for i, c := range q.queue {
+		ids[i] = c.f.ID
+	}
+	q.queue = nil
+	q.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := q.r.job.store.ReleaseSyncLeases(bctx, q.r.owner, ids); err != nil {
+		// They come back when the lease expires.
+		q.r.log.WarnContext(bctx, "release sync leases", "files", len(ids), "error", err.Error())
+	}
+}
+
+// renew extends the leases of the files q holds every third of the lease
+// until stop is called. A failed renewal is logged: the lease may then
+// expire under a long copy, and the fenced flip keeps a second worker's
+// copy from flipping twice.
+func (r *runState) renew(ctx context.Context, q *claimQueue) (stop func()) {
+	j := r.job
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(j.opt.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				ids := q.heldIDs()
+				if len(ids) == 0 {
+					continue
+				}
+				if err := j.store.RenewSyncLeases(ctx, r.owner, ids, j.opt.Lease); err != nil {
+					r.log.WarnContext(ctx, "renew sync leases", "error", err.Error())
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

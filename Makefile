@@ -24,8 +24,8 @@ sync-aws:
 test: tools
 	@bash scripts/test.sh
 
-## tools: pinned helper binaries in .bin (S3 server, Lambda runtime emulator)
-tools: $(BIN)/versitygw $(BIN)/aws-lambda-rie
+## tools: pinned helper binaries in .bin (S3 server, Lambda runtime emulator, SQS server)
+tools: $(BIN)/versitygw $(BIN)/aws-lambda-rie $(BIN)/goaws
 
 $(BIN)/versitygw: tools/go.mod
 	@echo "building versitygw (pinned in tools/go.mod; about a minute the first time)"
@@ -35,6 +35,10 @@ $(BIN)/versitygw: tools/go.mod
 $(BIN)/aws-lambda-rie: tools/go.mod
 	cd tools && GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 	@touch $@
+
+# goaws (SQS, JSON protocol): the sync fan-out's queue in tests; its command package is named cmd, hence -o.
+$(BIN)/goaws: tools/go.mod
+	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd
 
 ## bench: throughput, memory, latency and Lambda figures (bench/README.md)
 bench: tools

@@ -45,7 +45,7 @@ func main() {
 	flag.StringVar(&o.bootstrap, "bootstrap", "", "a linux/amd64 bootstrap of the healthz function, for start-up times")
 	flag.StringVar(&o.dist, "dist", "dist", "directory of the built Lambda functions (make lambdas)")
 	flag.StringVar(&o.adminDB, "db", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "maintenance database URL")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (default all): rss,transfer,multipart,list,metadata,flood,lambda")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (default all): rss,transfer,multipart,list,metadata,flood,lambda,sync")
 	flag.Int64Var(&o.bigSize, "size", 1<<30, "size of the large file in bytes")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -129,6 +129,7 @@ func run(ctx context.Context, o options) error {
 		{"metadata", e.metadata},
 		{"flood", e.flood},
 		{"lambda", e.lambda},
+		{"sync", e.syncJob},
 	}
 	needBig := e.want("transfer") || e.want("rss") || e.want("multipart")
 	if needBig {

@@ -39,6 +39,7 @@ func (f figure) line() string {
 
 func (r *report) print() {
 	fmt.Println("\n# summary")
+	fmt.Println("cpu:", cpuFlags())
 	for _, f := range r.figures {
 		if f.goal != "" {
 			fmt.Println(f.line())

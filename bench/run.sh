@@ -41,6 +41,7 @@ S3_PID=$!
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
 echo "S3 data in $s3dir; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"); flags: $(grep -m1 "^flags" /proc/cpuinfo | grep -oE "\b(sha_ni|avx2|avx512f|aes|pclmulqdq|vpclmulqdq)\b" | tr "\n" " ")"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3)"
 "$work/bench" -s3 "127.0.0.1:$port" -server "$work/server" -work "$work" \
 	-rie "$ROOT/.bin/aws-lambda-rie" -bootstrap "$work/lambda/bootstrap" -dist "$ROOT/dist" \

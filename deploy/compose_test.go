@@ -23,6 +23,8 @@ import (
 var backendUnset = map[string]string{
 	"DEV_MODE":          "allows a short SECRET_KEY: only docker-compose.dev.yml sets it",
 	"AWS_SESSION_TOKEN": "only with temporary AWS keys; compose users give long-lived ones",
+	"SYNC_QUEUE_URL":    "the AWS fan-out's queue: the server runs its workers in-process",
+	"SQS_ENDPOINT":      "the AWS fan-out's queue: the server runs its workers in-process",
 }
 
 // composeSets are the ways the README runs compose: the base file alone,

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
@@ -17,6 +18,13 @@ import (
 // syncFunction is functions/sync: the nightly job. It is in template.yaml
 // with its schedule whether or not the directory exists yet.
 const syncFunction = "sync"
+
+// The sync fan-out's functions: the nightly rule's target and the ticket
+// queue's.
+const (
+	syncDispatchFunction = "sync-dispatch"
+	syncWorkerFunction   = "sync-worker"
+)
 
 // migrateFunction is functions/migrate: the database migrations, invoked
 // after each deploy (SAM has no deploy-time trigger). It has no route.
@@ -157,7 +165,7 @@ func TestSAMGlobals(t *testing.T) {
 		"SYNC_TRIGGER_TOKEN": "SYNC_TRIGGER_TOKEN_SECRET_ARN",
 	}
 	runtime := []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
-	defaults := []string{"DEV_MODE", "S3_ENDPOINT", "S3_PUBLIC_ENDPOINT", "SYNC_SCHEDULE", "SYNC_LOG_FILE",
+	defaults := []string{"DEV_MODE", "S3_ENDPOINT", "S3_PUBLIC_ENDPOINT", "SQS_ENDPOINT", "SYNC_SCHEDULE", "SYNC_LOG_FILE",
 		"PORT", "WEB_DIR", "BCRYPT_COST", "AUTH_RATE_LIMIT_PER_MINUTE",
 		"BIND_ADDR", "TRUSTED_PROXIES", "AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "BCRYPT_QUEUE_MAX"}
 	for _, name := range config.Names() {
@@ -214,20 +222,29 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 func TestSAMSyncSchedule(t *testing.T) {
 	fns := samFunctions(t, readTemplate(t, "template.yaml"))
-	f, ok := fns[syncFunction]
+	f, ok := fns[syncDispatchFunction]
 	if !ok {
-		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", syncFunction)
+		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", syncDispatchFunction)
 	}
-	var schedules []map[string]any
-	for _, ev := range getMap(f.props, "Events") {
-		if getString(ev, "Type") == "Schedule" {
-			schedules = append(schedules, getMap(ev, "Properties"))
+	schedules := func(f samFunction) []map[string]any {
+		var out []map[string]any
+		for _, ev := range getMap(f.props, "Events") {
+			if getString(ev, "Type") == "Schedule" {
+				out = append(out, getMap(ev, "Properties"))
+			}
+		}
+		return out
+	}
+	for name, g := range fns {
+		if n := len(schedules(g)); name != syncDispatchFunction && n != 0 {
+			t.Errorf("%s: %d Schedule events; the nightly run is the dispatcher's", name, n)
 		}
 	}
-	if len(schedules) != 1 {
-		t.Fatalf("sync: got %d Schedule events, want 1", len(schedules))
+	sch := schedules(f)
+	if len(sch) != 1 {
+		t.Fatalf("sync-dispatch: got %d Schedule events, want 1", len(sch))
 	}
-	s := schedules[0]
+	s := sch[0]
 	if got := getString(s, "Schedule"); got != "cron(0 0 * * ? *)" {
 		t.Errorf("sync schedule got %q, want cron(0 0 * * ? *)", got)
 	}
@@ -237,9 +254,106 @@ func TestSAMSyncSchedule(t *testing.T) {
 	if getMap(s, "DeadLetterConfig") == nil {
 		t.Error("sync schedule has no DeadLetterConfig")
 	}
-	if f.props["ReservedConcurrentExecutions"] != hosted.SyncReservedConcurrency || f.props["Timeout"] != 900 {
-		t.Errorf("sync: reserved concurrency %v timeout %v, want %d and 900", f.props["ReservedConcurrentExecutions"], f.props["Timeout"], hosted.SyncReservedConcurrency)
+	sync := fns[syncFunction]
+	if sync.props["ReservedConcurrentExecutions"] != hosted.SyncReservedConcurrency || sync.props["Timeout"] != 900 {
+		t.Errorf("sync: reserved concurrency %v timeout %v, want %d and 900", sync.props["ReservedConcurrentExecutions"], sync.props["Timeout"], hosted.SyncReservedConcurrency)
 	}
+}
+
+// The fan-out: the worker's SQS event takes one ticket at a time, at most
+// SyncWorkers (a parameter, 2..1000: the event source's range) at once, and
+// reports failed items; the ticket queue's visibility timeout is at least
+// 6× the worker's timeout and it redrives to a dead-letter queue, which has
+// an alarm; the dispatcher and the worker may send tickets and know the
+// queue's URL.
+func TestSAMSyncFanout(t *testing.T) {
+	tmpl := readTemplate(t, "template.yaml")
+	fns := samFunctions(t, tmpl)
+	w, ok := fns[syncWorkerFunction]
+	if !ok {
+		t.Fatalf("template.yaml has no function with CodeUri dist/%s/", syncWorkerFunction)
+	}
+	var sqsEvents []map[string]any
+	for _, ev := range getMap(w.props, "Events") {
+		if getString(ev, "Type") == "SQS" {
+			sqsEvents = append(sqsEvents, getMap(ev, "Properties"))
+		}
+	}
+	if len(sqsEvents) != 1 {
+		t.Fatalf("sync-worker: %d SQS events, want 1", len(sqsEvents))
+	}
+	ev := sqsEvents[0]
+	queueID := getAttOf(ev["Queue"], "Arn")
+	if getString(tmpl, "Resources", queueID, "Type") != "AWS::SQS::Queue" {
+		t.Fatalf("sync-worker event queue %v, want an SQS queue of the template", ev["Queue"])
+	}
+	if ev["BatchSize"] != 1 || getMap(ev, "ScalingConfig", "MaximumConcurrency")["Ref"] != "SyncWorkers" ||
+		strings.Join(toStrings(ev["FunctionResponseTypes"]), ",") != "ReportBatchItemFailures" {
+		t.Errorf("sync-worker event %v, want BatchSize 1, MaximumConcurrency !Ref SyncWorkers, ReportBatchItemFailures", ev)
+	}
+	param := getMap(tmpl, "Parameters", "SyncWorkers")
+	if param["MinValue"] != 2 || param["MaxValue"] != 1000 || param["Default"] != hosted.DefaultSyncWorkers {
+		t.Errorf("SyncWorkers parameter %v, want 2..1000, default %d", param, hosted.DefaultSyncWorkers)
+	}
+	if getMap(tmpl, "Globals", "Function", "Environment", "Variables", "SYNC_WORKERS")["Ref"] != "SyncWorkers" ||
+		getMap(tmpl, "Globals", "Function", "Environment", "Variables", "SYNC_QUEUE_URL")["Ref"] != queueID {
+		t.Error("Globals: SYNC_WORKERS and SYNC_QUEUE_URL must be !Ref SyncWorkers and !Ref of the ticket queue")
+	}
+	q := getMap(tmpl, "Resources", queueID, "Properties")
+	timeout, _ := w.props["Timeout"].(int)
+	if vis, _ := q["VisibilityTimeout"].(int); vis < 6*timeout || time.Duration(vis)*time.Second != hosted.SyncQueueVisibility {
+		t.Errorf("ticket queue visibility %v, want 6× the worker's timeout %d s (hosted.SyncQueueVisibility)", q["VisibilityTimeout"], timeout)
+	}
+	redrive := getMap(q, "RedrivePolicy")
+	dlq := getAttOf(redrive["deadLetterTargetArn"], "Arn")
+	if getString(tmpl, "Resources", dlq, "Type") != "AWS::SQS::Queue" || redrive["maxReceiveCount"] != hosted.SyncMaxReceiveCount {
+		t.Errorf("ticket queue redrive %v, want a dead-letter queue after %d deliveries", redrive, hosted.SyncMaxReceiveCount)
+	}
+	alarmed := false
+	for _, r := range getMap(tmpl, "Resources") {
+		p := getMap(r, "Properties")
+		if getString(r, "Type") != "AWS::CloudWatch::Alarm" || getString(p, "MetricName") != "ApproximateNumberOfMessagesVisible" {
+			continue
+		}
+		dims, _ := p["Dimensions"].([]any)
+		for _, d := range dims {
+			if getAttOf(getMap(d)["Value"], "QueueName") == dlq && p["Threshold"] == 0 && getString(p, "ComparisonOperator") == "GreaterThanThreshold" {
+				alarmed = true
+			}
+		}
+	}
+	if !alarmed {
+		t.Errorf("no alarm on the ticket dead-letter queue %s", dlq)
+	}
+	for _, name := range []string{syncDispatchFunction, syncWorkerFunction} {
+		sends := false
+		policies, _ := fns[name].props["Policies"].([]any)
+		for _, p := range policies {
+			if getAttOf(getMap(p, "SQSSendMessagePolicy")["QueueName"], "QueueName") == queueID {
+				sends = true
+			}
+		}
+		if !sends {
+			t.Errorf("%s may not send to the ticket queue", name)
+		}
+	}
+}
+
+// getAttOf returns X of {"Fn::GetAtt": [X, attr]} (or "X.attr"), or "".
+func getAttOf(v any, attr string) string {
+	m, _ := v.(map[string]any)
+	switch ga := m["Fn::GetAtt"].(type) {
+	case []any:
+		if len(ga) == 2 && ga[1] == attr {
+			id, _ := ga[0].(string)
+			return id
+		}
+	case string:
+		if id, ok := strings.CutSuffix(ga, "."+attr); ok {
+			return id
+		}
+	}
+	return ""
 }
 
 func TestSAMColdBucket(t *testing.T) {
@@ -317,7 +431,7 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 func TestSAMColdBucketGrants(t *testing.T) {
 	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	want := func(name string) string {
-		if name == syncFunction {
+		if name == syncFunction || name == syncWorkerFunction {
 			return "crud"
 		}
 		acc := ""

@@ -115,6 +115,7 @@ func build(app awscdk.App, getenv func(string) string) error {
 		"maxFileSizeMb":  &settings.MaxFileSizeMB,
 		"syncBatchSize":  &settings.SyncBatchSize,
 		"syncMaxRetries": &settings.SyncMaxRetries,
+		"syncWorkers":    &settings.SyncWorkers,
 	} {
 		if *dst, err = number(key); err != nil {
 			return err

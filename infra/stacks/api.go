@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,10 +12,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -60,6 +63,10 @@ type Settings struct {
 	DeleteFromMinioAfterSync bool
 	SyncVerify               string // checksum (default) or readback
 	ColdStorageClass         string // default STANDARD
+	// SyncWorkers is the sync worker function's MaximumConcurrency on its
+	// queue (SYNC_WORKERS): size it to the connections PostgreSQL takes.
+	// Default hosted.DefaultSyncWorkers; AWS accepts 2..1000.
+	SyncWorkers int
 }
 
 // MinioPublic is the hot tier's endpoint for browsers: MinioPublicEndpoint,
@@ -93,9 +100,13 @@ type API struct {
 	HTTPAPI   awsapigatewayv2.HttpApi
 	Functions map[string]awslambda.Function // by functions/ directory name
 	SyncRule  awsevents.Rule                // nil when functions/sync does not exist yet
-	SyncDLQ   awssqs.Queue
-	Migrate   triggers.Trigger // runs functions/migrate on every deploy; nil without functions/migrate
-	URL       *string
+	SyncDLQ   awssqs.Queue                  // the rule target's dead-letter queue
+	// The fan-out (functions/sync-dispatch and functions/sync-worker); nil without them.
+	SyncQueue     awssqs.Queue          // tickets: the worker's event source
+	SyncTicketDLQ awssqs.Queue          // tickets delivered SyncMaxReceiveCount times
+	SyncAlarms    []awscloudwatch.Alarm // a message in either dead-letter queue
+	Migrate       triggers.Trigger      // runs functions/migrate on every deploy; nil without functions/migrate
+	URL           *string
 }
 
 // NewAPI builds the API stack: one Lambda function per functions/<dir>, the
@@ -149,7 +160,30 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 		},
 	})
 
-	env := functionEnv(props)
+	workers := orDefault(props.Settings.SyncWorkers, hosted.DefaultSyncWorkers)
+	if workers < 2 || workers > 1000 {
+		return nil, fmt.Errorf("api stack: SyncWorkers %d: an SQS event source's MaximumConcurrency is 2..1000", workers)
+	}
+	queueURL := ""
+	if slices.ContainsFunc(fns, func(f Function) bool { return f.Queued }) {
+		a.SyncTicketDLQ = awssqs.NewQueue(stack, jsii.String("SyncTicketDeadLetterQueue"), &awssqs.QueueProps{
+			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:      jsii.Bool(true),
+			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		})
+		a.SyncQueue = awssqs.NewQueue(stack, jsii.String("SyncTicketQueue"), &awssqs.QueueProps{
+			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:        jsii.Bool(true),
+			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(hosted.SyncQueueVisibility.Seconds())),
+			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(1)),
+			DeadLetterQueue: &awssqs.DeadLetterQueue{
+				Queue:           a.SyncTicketDLQ,
+				MaxReceiveCount: jsii.Number(hosted.SyncMaxReceiveCount),
+			},
+		})
+		queueURL = *a.SyncQueue.QueueUrl()
+	}
+	env := functionEnv(props, workers, queueURL)
 	var routeResources []constructs.IDependable
 	authRouteSettings := map[string]interface{}{}
 	for _, f := range fns {
@@ -206,7 +240,26 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 	stage.Node().AddDependency(routeResources...)
 	a.URL = a.HTTPAPI.ApiEndpoint()
 
-	if fn, ok := a.Functions[SyncFunction]; ok {
+	var scheduled awslambda.Function
+	for _, f := range fns {
+		switch {
+		case f.Scheduled:
+			scheduled = a.Functions[f.Name]
+		case f.Queued:
+			// One ticket per invocation, at most SYNC_WORKERS at once; a
+			// failed ticket is reported, not the batch.
+			a.Functions[f.Name].AddEventSource(awslambdaeventsources.NewSqsEventSource(a.SyncQueue, &awslambdaeventsources.SqsEventSourceProps{
+				BatchSize:               jsii.Number(1),
+				MaxConcurrency:          jsii.Number(float64(workers)),
+				ReportBatchItemFailures: jsii.Bool(true),
+			}))
+			a.SyncQueue.GrantSendMessages(a.Functions[f.Name]) // successor tickets
+		}
+	}
+	if a.SyncQueue != nil {
+		a.SyncQueue.GrantSendMessages(a.Functions[SyncDispatchFunction])
+	}
+	if fn := scheduled; fn != nil {
 		a.SyncDLQ = awssqs.NewQueue(stack, jsii.String("SyncDeadLetterQueue"), &awssqs.QueueProps{
 			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 			EnforceSSL:      jsii.Bool(true),
@@ -221,6 +274,22 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
 			DeadLetterQueue: a.SyncDLQ,
 		}))
+		dlqs := map[string]awssqs.Queue{"SyncDeadLetterAlarm": a.SyncDLQ}
+		if a.SyncTicketDLQ != nil {
+			dlqs["SyncTicketDeadLetterAlarm"] = a.SyncTicketDLQ
+		}
+		for _, id := range slices.Sorted(maps.Keys(dlqs)) {
+			a.SyncAlarms = append(a.SyncAlarms, awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+				AlarmDescription: jsii.String("A nightly sync invocation or ticket failed for good and waits in a dead-letter queue"),
+				Metric: dlqs[id].MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+					Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
+				}),
+				Threshold:          jsii.Number(0),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+				EvaluationPeriods:  jsii.Number(1),
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			}))
+		}
 	} else {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("hybrid-storage:no-sync"),
 			jsii.String(fmt.Sprintf("%s has no %s/: no nightly schedule is created",
@@ -312,7 +381,7 @@ const FunctionTag = "hybrid-storage:function"
 
 // functionEnv is the environment every function gets. Secrets are passed by
 // ARN only; AWS_REGION and the credentials come from the Lambda runtime.
-func functionEnv(props *APIProps) map[string]*string {
+func functionEnv(props *APIProps, workers int, queueURL string) map[string]*string {
 	s := props.Settings
 	env := map[string]string{
 		EnvSecretKeySecretARN:          *props.Data.SecretKey.SecretArn(),
@@ -331,6 +400,8 @@ func functionEnv(props *APIProps) map[string]*string {
 		"DELETE_FROM_MINIO_AFTER_SYNC": strconv.FormatBool(s.DeleteFromMinioAfterSync),
 		"SYNC_VERIFY":                  orDefaultString(s.SyncVerify, "checksum"),
 		"COLD_STORAGE_CLASS":           orDefaultString(s.ColdStorageClass, "STANDARD"),
+		"SYNC_WORKERS":                 strconv.Itoa(workers),
+		"SYNC_QUEUE_URL":               queueURL, // empty without the fan-out
 		"CORS_ORIGINS":                 strings.Join(props.CORSOrigins, ","),
 		"ALLOWED_CONTENT_TYPES":        s.AllowedContentTypes, // empty: any type
 	}
@@ -351,6 +422,9 @@ func describe(f Function) string {
 	}
 	if f.Scheduled {
 		parts = append(parts, "nightly schedule")
+	}
+	if f.Queued {
+		parts = append(parts, "sync tickets (SQS)")
 	}
 	if f.OnDeploy {
 		parts = append(parts, "database migrations on every deploy")

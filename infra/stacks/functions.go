@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,6 +24,15 @@ import (
 // EventBridge invokes it. When it also has routes it gets them as well.
 const SyncFunction = hosted.SyncFunction
 
+// SyncDispatchFunction and SyncWorkerFunction are the AWS fan-out of the
+// sync job: the nightly rule invokes the dispatcher, which sends tickets to
+// an SQS queue whose event source mapping invokes the worker. Neither has a
+// route. With them, the rule targets the dispatcher; without, functions/sync.
+const (
+	SyncDispatchFunction = hosted.SyncDispatchFunction
+	SyncWorkerFunction   = hosted.SyncWorkerFunction
+)
+
 // MigrateFunction is the directory under functions/ of the function that
 // applies the database migrations. It never gets a route: a CDK Trigger
 // invokes it on every deploy (NewAPI).
@@ -33,14 +43,18 @@ type Function struct {
 	Name      string          // directory name under functions/
 	Routes    []httpapi.Route // HTTP routes it serves, in table order
 	Scheduled bool            // invoked by the nightly EventBridge rule
+	Queued    bool            // invoked by the sync ticket queue's event source mapping
 	OnDeploy  bool            // invoked by a CDK Trigger on every deploy (migrations)
 }
 
 // Discover lists the function directories under functionsDir and joins them
 // with routes. It returns an error when functionsDir cannot be read, when a
 // route names a function whose directory is missing, or when a directory
-// other than SyncFunction and MigrateFunction serves no route, or when a
-// route names MigrateFunction. The result is sorted by name.
+// other than SyncFunction, SyncDispatchFunction, SyncWorkerFunction and
+// MigrateFunction serves no route, or when a route names MigrateFunction,
+// or when only one of the dispatcher and the worker exists. The nightly
+// rule's function (Scheduled) is the dispatcher when it exists, else
+// SyncFunction. The result is sorted by name.
 func Discover(functionsDir string, routes []httpapi.Route) ([]Function, error) {
 	dirs, err := FunctionDirs(functionsDir)
 	if err != nil {
@@ -48,13 +62,19 @@ func Discover(functionsDir string, routes []httpapi.Route) ([]Function, error) {
 	}
 	byName := make(map[string]*Function, len(dirs))
 	fns := make([]Function, len(dirs))
+	fanout := slices.Contains(dirs, SyncDispatchFunction)
+	if fanout != slices.Contains(dirs, SyncWorkerFunction) {
+		return nil, fmt.Errorf("%s and %s go together (the sync fan-out): only one of them exists in %s",
+			SyncDispatchFunction, SyncWorkerFunction, functionsDir)
+	}
 	for i, d := range dirs {
-		fns[i] = Function{Name: d, Scheduled: d == SyncFunction, OnDeploy: d == MigrateFunction}
+		scheduled := d == SyncDispatchFunction || d == SyncFunction && !fanout
+		fns[i] = Function{Name: d, Scheduled: scheduled, Queued: d == SyncWorkerFunction, OnDeploy: d == MigrateFunction}
 		byName[d] = &fns[i]
 	}
 	for _, r := range routes {
-		if r.Function == MigrateFunction {
-			return nil, fmt.Errorf("route %q names function %q, which runs the migrations on deploy and must not be reachable over HTTP",
+		if r.Function == MigrateFunction || r.Function == SyncDispatchFunction || r.Function == SyncWorkerFunction {
+			return nil, fmt.Errorf("route %q names function %q, which runs the migrations on deploy or the sync fan-out and must not be reachable over HTTP",
 				r.Pattern(), r.Function)
 		}
 		f, ok := byName[r.Function]
@@ -65,9 +85,9 @@ func Discover(functionsDir string, routes []httpapi.Route) ([]Function, error) {
 		f.Routes = append(f.Routes, r)
 	}
 	for _, f := range fns {
-		if len(f.Routes) == 0 && !f.Scheduled && !f.OnDeploy {
-			return nil, fmt.Errorf("%s serves no route of httpapi.Routes and is neither the %q nor the %q function",
-				filepath.Join(functionsDir, f.Name), SyncFunction, MigrateFunction)
+		if len(f.Routes) == 0 && !f.Scheduled && !f.Queued && !f.OnDeploy && f.Name != SyncFunction {
+			return nil, fmt.Errorf("%s serves no route of httpapi.Routes and is none of the %q, %q, %q and %q functions",
+				filepath.Join(functionsDir, f.Name), SyncFunction, SyncDispatchFunction, SyncWorkerFunction, MigrateFunction)
 		}
 	}
 	return fns, nil
@@ -107,7 +127,7 @@ const (
 // (GET /api/files...) read (presign, stream); DELETE /api/files/{id} also
 // deletes; /readyz checks the bucket. Uploads only touch the hot tier.
 func coldAccessFor(f Function) coldAccess {
-	if f.Name == SyncFunction {
+	if f.Name == SyncFunction || f.Name == SyncWorkerFunction {
 		return coldReadWrite
 	}
 	acc := coldNone

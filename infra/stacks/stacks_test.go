@@ -215,12 +215,12 @@ func (k keepDir) TempDir() string {
 	return d
 }
 
-// full is the app built from the real route table plus functions/sync and
-// functions/migrate.
+// full is the app built from the real route table plus functions/sync,
+// the sync fan-out's functions and functions/migrate.
 func full(tb testing.TB) *synthesized {
 	tb.Helper()
 	if fullOnce == nil {
-		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction, MigrateFunction)...), httpapi.Routes, StatefulProps{})
+		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction, SyncDispatchFunction, SyncWorkerFunction, MigrateFunction)...), httpapi.Routes, StatefulProps{})
 	}
 	return fullOnce
 }
@@ -395,6 +395,7 @@ func TestCORSIsTheSiteOnly(t *testing.T) {
 
 func TestNightlySyncRule(t *testing.T) {
 	s := full(t)
+	dispatchID := functionsByName(t, s.apiJS)[SyncDispatchFunction]
 	syncID := functionsByName(t, s.apiJS)[SyncFunction]
 	rules := s.apiJS.ofType("AWS::Events::Rule")
 	if len(rules) != 1 {
@@ -409,8 +410,8 @@ func TestNightlySyncRule(t *testing.T) {
 			t.Fatalf("%s: got %d targets, want 1", id, len(targets))
 		}
 		tg, _ := targets[0].(map[string]any)
-		if got := getAttArn(tg["Arn"]); got != syncID {
-			t.Errorf("target calls %q, want the sync function %q", got, syncID)
+		if got := getAttArn(tg["Arn"]); got != dispatchID {
+			t.Errorf("target calls %q, want the sync-dispatch function %q", got, dispatchID)
 		}
 		retry, _ := tg["RetryPolicy"].(map[string]any)
 		if n, _ := retry["MaximumRetryAttempts"].(float64); n < 1 {
@@ -431,8 +432,157 @@ func TestNightlySyncRule(t *testing.T) {
 	must(t, "lambda permission for events", func() {
 		s.api.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), &map[string]any{
 			"Principal":    "events.amazonaws.com",
-			"FunctionName": map[string]any{"Fn::GetAtt": []any{syncID, "Arn"}},
+			"FunctionName": map[string]any{"Fn::GetAtt": []any{dispatchID, "Arn"}},
 		})
+	})
+}
+
+// Without the fan-out's functions the rule invokes functions/sync, which
+// runs the night inline as before.
+func TestNightlySyncRuleWithoutFanout(t *testing.T) {
+	s := synth(t, fixture(t, routeFunctions(httpapi.Routes, SyncFunction, MigrateFunction)...), httpapi.Routes, StatefulProps{})
+	syncID := functionsByName(t, s.apiJS)[SyncFunction]
+	for id, r := range s.apiJS.ofType("AWS::Events::Rule") {
+		targets, _ := r.Properties["Targets"].([]any)
+		tg, _ := targets[0].(map[string]any)
+		if got := getAttArn(tg["Arn"]); got != syncID {
+			t.Errorf("%s: target calls %q, want the sync function %q", id, got, syncID)
+		}
+	}
+	if n := len(s.apiJS.ofType("AWS::Lambda::EventSourceMapping")); n != 0 {
+		t.Errorf("%d event source mappings without the fan-out, want 0", n)
+	}
+	if n := len(s.apiJS.ofType("AWS::SQS::Queue")); n != 1 {
+		t.Errorf("%d queues without the fan-out, want the rule's dead-letter queue only", n)
+	}
+}
+
+// The fan-out: a ticket queue whose visibility timeout is at least 6× the
+// worker's timeout, redriven to a dead-letter queue after
+// SyncMaxReceiveCount deliveries, with an alarm on it; the worker's event
+// source mapping takes one ticket at a time, at most SYNC_WORKERS at once,
+// and reports failed items; the dispatcher and the worker may send to the
+// queue, and both know its URL.
+func TestSyncFanout(t *testing.T) {
+	s := full(t)
+	fns := functionsByName(t, s.apiJS)
+	dispatchID, workerID := fns[SyncDispatchFunction], fns[SyncWorkerFunction]
+	var ticketQ, ticketDLQ string
+	for id, q := range s.apiJS.ofType("AWS::SQS::Queue") {
+		if q.Properties["RedrivePolicy"] != nil {
+			ticketQ = id
+		}
+	}
+	if ticketQ == "" {
+		t.Fatal("no queue with a redrive policy (the ticket queue)")
+	}
+	qp := s.apiJS.Resources[ticketQ].Properties
+	worker := s.apiJS.Resources[workerID].Properties
+	if vis, _ := qp["VisibilityTimeout"].(float64); vis < 6*worker["Timeout"].(float64) || worker["Timeout"].(float64) != hosted.SyncWorkerTimeout.Seconds() {
+		t.Errorf("visibility timeout %v, worker timeout %v: want at least 6× the worker's %v s", qp["VisibilityTimeout"], worker["Timeout"], hosted.SyncWorkerTimeout.Seconds())
+	}
+	redrive, _ := qp["RedrivePolicy"].(map[string]any)
+	ticketDLQ = getAttArn(redrive["deadLetterTargetArn"])
+	if s.apiJS.Resources[ticketDLQ].Type != "AWS::SQS::Queue" || redrive["maxReceiveCount"] != float64(hosted.SyncMaxReceiveCount) {
+		t.Errorf("redrive policy %v, want the dead-letter queue after %d deliveries", redrive, hosted.SyncMaxReceiveCount)
+	}
+	if qp["SqsManagedSseEnabled"] != true {
+		t.Errorf("ticket queue encryption %v, want SQS-managed", qp["SqsManagedSseEnabled"])
+	}
+	esms := s.apiJS.ofType("AWS::Lambda::EventSourceMapping")
+	if len(esms) != 1 {
+		t.Fatalf("%d event source mappings, want 1", len(esms))
+	}
+	for id, m := range esms {
+		p := m.Properties
+		scaling, _ := p["ScalingConfig"].(map[string]any)
+		types, _ := p["FunctionResponseTypes"].([]any)
+		if p["BatchSize"] != 1.0 || scaling["MaximumConcurrency"] != float64(hosted.DefaultSyncWorkers) ||
+			len(types) != 1 || types[0] != "ReportBatchItemFailures" {
+			t.Errorf("%s: %v, want batch size 1, MaximumConcurrency %d, ReportBatchItemFailures", id, p, hosted.DefaultSyncWorkers)
+		}
+		if getAttArn(p["EventSourceArn"]) != ticketQ {
+			t.Errorf("%s: source %v, want the ticket queue", id, p["EventSourceArn"])
+		}
+		if ref, _ := p["FunctionName"].(map[string]any); ref["Ref"] != workerID {
+			t.Errorf("%s: function %v, want the worker %s", id, p["FunctionName"], workerID)
+		}
+	}
+	alarmed := map[string]bool{}
+	for _, a := range s.apiJS.ofType("AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		dims, _ := p["Dimensions"].([]any)
+		for _, d := range dims {
+			dm, _ := d.(map[string]any)
+			if ga, _ := dm["Value"].(map[string]any)["Fn::GetAtt"].([]any); len(ga) == 2 && p["MetricName"] == "ApproximateNumberOfMessagesVisible" &&
+				p["Threshold"] == 0.0 && p["ComparisonOperator"] == "GreaterThanThreshold" {
+				alarmed[ga[0].(string)] = true
+			}
+		}
+	}
+	if !alarmed[ticketDLQ] {
+		t.Errorf("no alarm on the ticket dead-letter queue %s (alarms on %v)", ticketDLQ, alarmed)
+	}
+	for _, fn := range []string{dispatchID, workerID} {
+		vars := s.apiJS.Resources[fn].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if ref, _ := vars["SYNC_QUEUE_URL"].(map[string]any); ref["Ref"] != ticketQ {
+			t.Errorf("%s: SYNC_QUEUE_URL %v, want the ticket queue's URL", fn, vars["SYNC_QUEUE_URL"])
+		}
+		if vars["SYNC_WORKERS"] != fmt.Sprint(hosted.DefaultSyncWorkers) {
+			t.Errorf("%s: SYNC_WORKERS %v", fn, vars["SYNC_WORKERS"])
+		}
+		if !canSend(s.apiJS, fn, ticketQ) {
+			t.Errorf("%s may not send to the ticket queue", fn)
+		}
+	}
+	if p := s.apiJS.Resources[workerID].Properties; p["ReservedConcurrentExecutions"] != nil {
+		t.Errorf("worker reserved concurrency %v, want none (the mapping's MaximumConcurrency caps it)", p["ReservedConcurrentExecutions"])
+	}
+}
+
+// canSend reports whether a policy attached to function fn's role allows
+// sqs:SendMessage on queue q.
+func canSend(t template, fn, q string) bool {
+	role := ""
+	if r, _ := t.Resources[fn].Properties["Role"].(map[string]any); r != nil {
+		role = getAttArn(r)
+	}
+	for _, pol := range t.ofType("AWS::IAM::Policy") {
+		roles, _ := pol.Properties["Roles"].([]any)
+		attached := false
+		for _, r := range roles {
+			if m, _ := r.(map[string]any); m["Ref"] == role {
+				attached = true
+			}
+		}
+		if !attached {
+			continue
+		}
+		doc, _ := pol.Properties["PolicyDocument"].(map[string]any)
+		stmts, _ := doc["Statement"].([]any)
+		for _, st := range stmts {
+			m, _ := st.(map[string]any)
+			actions := fmt.Sprint(m["Action"])
+			if strings.Contains(actions, "sqs:SendMessage") && getAttArn(m["Resource"]) == q {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SYNC_WORKERS below the event source's minimum concurrency is refused.
+func TestSyncWorkersBelowTwoIsRefused(t *testing.T) {
+	root := fixture(t, routeFunctions(httpapi.Routes, SyncFunction, SyncDispatchFunction, SyncWorkerFunction)...)
+	must(t, "synth", func() {
+		app := awscdk.NewApp(nil)
+		data := NewStateful(app, "Stateful", &StatefulProps{CORSOrigins: []string{"https://example.com"}})
+		_, err := NewAPI(app, "Api", &APIProps{FunctionsDir: filepath.Join(root, "functions"), DistDir: filepath.Join(root, "dist"),
+			Routes: httpapi.Routes, Data: data, Settings: Settings{MinioEndpoint: "m:9000", MinioBucket: "b", SyncWorkers: 1},
+			CORSOrigins: []string{"https://example.com"}})
+		if err == nil || !strings.Contains(err.Error(), "MaximumConcurrency") {
+			t.Errorf("SyncWorkers 1: %v, want a refusal", err)
+		}
 	})
 }
 
@@ -651,7 +801,7 @@ func TestColdBucketGrantsFollowRoutes(t *testing.T) {
 	for _, tc := range []struct {
 		fn   string
 		want coldAccess
-	}{{"sync", coldReadWrite}, {"download", coldRead}, {"delete-file", coldReadDelete}, {"upload", coldNone}, {"login", coldNone}, {"readyz", coldRead}} {
+	}{{"sync", coldReadWrite}, {"sync-worker", coldReadWrite}, {"sync-dispatch", coldNone}, {"download", coldRead}, {"delete-file", coldReadDelete}, {"upload", coldNone}, {"login", coldNone}, {"readyz", coldRead}} {
 		fn := Function{Name: tc.fn}
 		for _, r := range httpapi.Routes {
 			if r.Function == tc.fn {
@@ -709,6 +859,9 @@ func TestDiscover(t *testing.T) {
 		{name: "route without directory", dirs: []string{"login"}, wantErr: `names function "files"`},
 		{name: "migrate without route", dirs: []string{"login", "files", "migrate"}, want: "files:2:false,login:1:false,migrate:0:false"},
 		{name: "directory without route", dirs: []string{"login", "files", "stray"}, wantErr: "stray serves no route"},
+		{name: "fan-out", dirs: []string{"login", "files", "sync", "sync-dispatch", "sync-worker"},
+			want: "files:2:false,login:1:false,sync:0:false,sync-dispatch:0:true,sync-worker:0:false"},
+		{name: "dispatcher without worker", dirs: []string{"login", "files", "sync-dispatch"}, wantErr: "go together"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := fixture(t, tc.dirs...)

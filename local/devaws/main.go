@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -202,8 +203,12 @@ func functionEnv(s settings) []string {
 		"DELETE_FROM_MINIO_AFTER_SYNC": "false",
 		"SYNC_VERIFY":                  "checksum",
 		"COLD_STORAGE_CLASS":           "STANDARD",
-		"CORS_ORIGINS":                 s.webOrigin,
-		"ALLOWED_CONTENT_TYPES":        "",
+		"SYNC_WORKERS":                 strconv.Itoa(hosted.DefaultSyncWorkers),
+		// No SQS here: make sync-aws runs the night inline in the sync
+		// function (SYNC_WORKERS loops); the fan-out is tested on goaws.
+		"SYNC_QUEUE_URL":        "",
+		"CORS_ORIGINS":          s.webOrigin,
+		"ALLOWED_CONTENT_TYPES": "",
 		// Standing in for what the Lambda runtime and AWS give.
 		"AWS_REGION":            "us-east-1",
 		"AWS_ACCESS_KEY_ID":     s.cold.key,

@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	job := syncjob.New(db, hot, cold, nil, syncLogger, syncjob.Options{
 		BatchSize: cfg.SyncBatchSize, MaxRetries: cfg.SyncMaxRetries, DeleteHot: cfg.DeleteFromMinioAfterSync,
-		Verify: cfg.SyncVerify, StorageClass: cfg.ColdStorageClass,
+		Verify: cfg.SyncVerify, StorageClass: cfg.ColdStorageClass, Workers: cfg.SyncWorkers,
 	})
 	api := httpapi.New(httpapi.Deps{
 		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot, Limits: db,

@@ -59,6 +59,9 @@ type Config struct {
 	DeleteFromMinioAfterSync bool
 	SyncVerify               string // checksum or readback
 	ColdStorageClass         string // S3 storage class of cold copies
+	SyncWorkers              int    // worker loops of a local run; on AWS the worker function's MaximumConcurrency
+	SyncQueueURL             string // SQS queue of the fan-out's tickets (AWS: the dispatcher and worker functions)
+	SQSEndpoint              string // SQS-compatible endpoint standing in for AWS (tests, dev); empty = AWS
 
 	Port   int
 	WebDir string
@@ -199,6 +202,9 @@ var variables = []variable{
 		c.SyncTriggerToken = v
 		return nil
 	}},
+	{"SYNC_WORKERS", "4", "sync worker loops run at once by a local run (make sync, the scheduler, POST /api/sync/run); on AWS the worker function's MaximumConcurrency (1..64)", intVar(1, 64, func(c *Config, n int) { c.SyncWorkers = n })},
+	{"SYNC_QUEUE_URL", "", "SQS queue URL of the sync fan-out's tickets (AWS: the sync-dispatch and sync-worker functions; empty elsewhere)", str(func(c *Config) *string { return &c.SyncQueueURL })},
+	{"SQS_ENDPOINT", "", "SQS-compatible endpoint URL standing in for AWS (tests, make dev-aws); empty = AWS", str(func(c *Config) *string { return &c.SQSEndpoint })},
 	{"SYNC_LOG_FILE", "", "file the sync job appends JSON log lines to (empty: stdout only)", str(func(c *Config) *string { return &c.SyncLogFile })},
 	{"DELETE_FROM_MINIO_AFTER_SYNC", "false", "delete the hot copy once a file is safely in S3", boolVar(func(c *Config) *bool { return &c.DeleteFromMinioAfterSync })},
 	{"SYNC_VERIFY", "checksum", "how the sync job checks a cold copy: checksum (the cold tier verifies the file's CRC64NVME, then a HEAD confirms it) or readback (also reads the copy back and compares its SHA-256)", func(c *Config, v string) error {

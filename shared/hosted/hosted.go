@@ -171,7 +171,8 @@ var UnsetOnLambda = map[string]string{
 	"DEV_MODE":                           "never in production",
 	"S3_ENDPOINT":                        "the cold tier is real AWS S3",
 	"S3_PUBLIC_ENDPOINT":                 "the cold tier is real AWS S3",
-	"SYNC_SCHEDULE":                      "EventBridge schedules the sync function",
+	"SYNC_SCHEDULE":                      "EventBridge schedules the sync-dispatch function",
+	"SQS_ENDPOINT":                       "the ticket queue is real Amazon SQS",
 	"SYNC_LOG_FILE":                      "stdout goes to CloudWatch Logs",
 	"PORT":                               "no local server",
 	"WEB_DIR":                            "the SPA is on CloudFront",
@@ -194,8 +195,30 @@ type Function struct {
 
 // Names of the functions with settings of their own.
 const (
-	SyncFunction    = "sync"
-	MigrateFunction = "migrate"
+	SyncFunction         = "sync"          // POST /api/sync/run: an inline run
+	SyncDispatchFunction = "sync-dispatch" // the nightly rule's target: opens the run, sends tickets
+	SyncWorkerFunction   = "sync-worker"   // the ticket queue's event source mapping's target
+	MigrateFunction      = "migrate"
+)
+
+// The sync fan-out on AWS (see syncjob.Fanout).
+const (
+	// SyncWorkerTimeout is the worker function's timeout, the Lambda
+	// maximum: a worker claims until a tenth of it (at most 2 minutes) is
+	// left, then hands over to a successor ticket.
+	SyncWorkerTimeout = 15 * time.Minute
+	// SyncQueueVisibility is the ticket queue's visibility timeout: 6× the
+	// worker's timeout, as AWS advises for an event source mapping, so a
+	// message is never delivered again while its worker may still run. A
+	// crashed worker's ticket comes back after it, long after its leases
+	// (2 minutes) expired.
+	SyncQueueVisibility = 6 * SyncWorkerTimeout
+	// SyncMaxReceiveCount is how often a ticket is delivered before it goes
+	// to the dead-letter queue (whose alarm then fires).
+	SyncMaxReceiveCount = 3
+	// DefaultSyncWorkers is the mapping's MaximumConcurrency unless the
+	// deploy says (SYNC_WORKERS; AWS accepts 2..1000).
+	DefaultSyncWorkers = 4
 )
 
 // SyncReservedConcurrency is the sync function's reserved concurrency.
@@ -216,6 +239,11 @@ func FunctionSettings(name string, auth bool) Function {
 	switch name {
 	case SyncFunction:
 		f = Function{MemoryMB: 1024, Timeout: 15 * time.Minute, ReservedConcurrency: SyncReservedConcurrency}
+	case SyncDispatchFunction:
+		f.Timeout = 5 * time.Minute // the upload janitor, a count and a few sends
+	case SyncWorkerFunction:
+		// No reserved concurrency: the mapping's MaximumConcurrency caps it.
+		f = Function{MemoryMB: 1024, Timeout: SyncWorkerTimeout}
 	case MigrateFunction:
 		f.Timeout = 5 * time.Minute // the deploy trigger waits as long
 	}

@@ -48,14 +48,17 @@ func (f Fence) String() string {
 // ClaimSyncBatch leases up to limit hot-tier files to owner for lease, the
 // oldest first, in one short statement: rows locked by another claim are
 // skipped (FOR UPDATE SKIP LOCKED), rows leased by a live lease are left
-// out, and so are rows owner itself claimed before (a run does not take
-// again a file it released after failing). Nothing stays locked after it
-// returns.
+// out, and so are rows a worker of the same run released after failing
+// them (a run does not try a file twice, however many workers it has). An
+// owner is run-<id>/<worker>; its run is what precedes the first slash. A
+// row whose lease expired (its worker died) is claimable again, by the
+// same run's other workers too. Nothing stays locked after it returns.
 func (db *DB) ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error) {
 	rows, err := db.Pool.Query(ctx, `WITH c AS (
 			SELECT id FROM files
 			WHERE storage_location = 'minio' AND (sync_lease_until IS NULL OR sync_lease_until < now())
-				AND sync_owner IS DISTINCT FROM $1
+				AND NOT (sync_lease_until IS NULL AND sync_owner IS NOT NULL
+					AND split_part(sync_owner, '/', 1) = split_part($1, '/', 1))
 			ORDER BY uploaded_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
 		UPDATE files f SET sync_owner = $1, sync_lease_until = now() + make_interval(secs => $3)
 		FROM c WHERE f.id = c.id
@@ -94,9 +97,11 @@ func (db *DB) RenewSyncLeases(ctx context.Context, owner string, ids []int64, le
 }
 
 // ReleaseSyncLeases frees the leases owner holds among ids without
-// counting an attempt (files claimed but not started).
+// counting an attempt (files claimed but not started): the owner is
+// cleared too, so any worker may claim them, of this run (the next worker
+// of a fan-out run) or a later one.
 func (db *DB) ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = NULL
+	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = NULL, sync_owner = NULL
 		WHERE id = ANY($1) AND sync_owner = $2 AND storage_location = 'minio'`, ids, owner); err != nil {
 		return fmt.Errorf("release sync leases: %w", err)
 	}
@@ -238,6 +243,8 @@ type SyncRun struct {
 	Left         int
 	Bytes        int64
 	ErrorSummary *string
+	Workers      int // worker loops (local) or worker invocations (fan-out) that reported
+	Batches      int
 }
 
 // StartSyncRun records a run as running and returns its id and start time.
@@ -259,8 +266,8 @@ func (db *DB) FinishSyncRun(ctx context.Context, r SyncRun) error {
 		summary = &s
 	}
 	_, err := db.Pool.Exec(ctx, `UPDATE sync_runs SET finished_at = now(), status = $2, files_synced = $3,
-		files_failed = $4, files_left = $5, bytes_synced = $6, error_summary = $7 WHERE id = $1`,
-		r.ID, r.Status, r.Synced, r.Failed, r.Left, r.Bytes, summary)
+		files_failed = $4, files_left = $5, bytes_synced = $6, error_summary = $7, workers = $8, batches = $9 WHERE id = $1`,
+		r.ID, r.Status, r.Synced, r.Failed, r.Left, r.Bytes, summary, r.Workers, r.Batches)
 	if err != nil {
 		return fmt.Errorf("record sync run %d end: %w", r.ID, err)
 	}
@@ -315,7 +322,7 @@ func (db *DB) LastSyncRunForUser(ctx context.Context, userID int64) (*UserSyncRu
 // RecentSyncRuns returns up to limit runs, the most recently started first.
 func (db *DB) RecentSyncRuns(ctx context.Context, limit int) ([]SyncRun, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, started_at, finished_at, status, trigger, files_synced, files_failed,
-		files_left, bytes_synced, error_summary FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
+		files_left, bytes_synced, error_summary, workers, batches FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("select sync runs: %w", err)
 	}
@@ -332,9 +339,10 @@ var ErrSyncRunning = core.Errorf(core.CodeSyncRunning, "a sync run is already in
 // LockSync takes the sync job's advisory lock (pg_try_advisory_lock) on a
 // connection of its own, so it holds across processes and Lambdas until
 // unlock is called (or the connection dies with its process). It returns
-// ErrSyncRunning when another session holds it. Runs that died without
-// finishing are then marked failed: while the lock is held no other
-// exclusive run can be going.
+// ErrSyncRunning when another session holds it, or when a fan-out run is
+// live (its workers hold no lock; see OpenFanoutRun). Runs that died
+// without finishing are then marked failed: while the lock is held no
+// other run can be going.
 func (db *DB) LockSync(ctx context.Context) (unlock func(), err error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
@@ -348,6 +356,14 @@ func (db *DB) LockSync(ctx context.Context) (unlock func(), err error) {
 	if !got {
 		conn.Release()
 		return nil, ErrSyncRunning
+	}
+	var live bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_runs WHERE `+liveFanout+`)`).Scan(&live); err != nil || live {
+		db.unlockSync(conn)
+		if err != nil {
+			return nil, fmt.Errorf("sync lock: look for a fan-out run: %w", err)
+		}
+		return nil, ErrSyncRunning // a fan-out run's workers are going
 	}
 	if _, err := conn.Exec(ctx, `UPDATE sync_runs SET status = 'failed', finished_at = now(),
 		error_summary = 'interrupted: the run ended without recording its result'

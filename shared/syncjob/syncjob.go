@@ -104,7 +104,11 @@ type Options struct {
 	// it need not cover a long copy, and a crashed worker's files are free
 	// again within it. Default 2 minutes.
 	Lease time.Duration
-	Hooks Hooks
+	// Workers is how many worker loops one run starts at once
+	// (SYNC_WORKERS), each claiming its own batches under its own lease
+	// owner; default 1. Each moves Concurrency files at a time.
+	Workers int
+	Hooks   Hooks
 }
 
 // Verification modes (SYNC_VERIFY).
@@ -177,6 +181,9 @@ func New(store Store, hot HotTier, cold ColdTier, clock Clock, logger *slog.Logg
 	if opt.Lease <= 0 {
 		opt.Lease = DefaultLease
 	}
+	if opt.Workers <= 0 {
+		opt.Workers = 1
+	}
 	return &Job{store: store, hot: hot, cold: cold, clock: clock, logger: logger, opt: opt}
 }
 
@@ -198,6 +205,7 @@ type Report struct {
 	StartedAt    time.Time   `json:"started_at"`
 	FinishedAt   time.Time   `json:"finished_at"`
 	DurationMS   int64       `json:"duration_ms"`
+	Workers      int         `json:"workers"` // worker loops (locally) or worker invocations (fan-out) that took part
 	Batches      int         `json:"batches"`
 	Synced       int         `json:"synced"`
 	Failed       int         `json:"failed"`
@@ -237,27 +245,17 @@ func (j *Job) RunExclusive(ctx context.Context, trigger string) (Report, error) 
 func (j *Job) Run(ctx context.Context) (Report, error) { return j.run(ctx, "manual") }
 
 func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
-	r := &runState{job: j, rep: Report{Trigger: trigger, Errors: []FileError{}}}
 	id, started, err := j.store.StartSyncRun(ctx, trigger)
 	if err != nil {
 		return Report{}, err
 	}
-	r.rep.RunID, r.rep.StartedAt = id, started.UTC()
-	r.owner = fmt.Sprintf("run-%d", id)
 	t0 := j.clock.Now()
-	r.stopAt = j.stopAt(ctx, t0)
 	log := j.logger.With("run_id", id)
-	r.log = log
-	log.InfoContext(ctx, "sync run started", "trigger", trigger, "batch_size", j.opt.BatchSize,
+	log.InfoContext(ctx, "sync run started", "trigger", trigger, "workers", j.opt.Workers, "batch_size", j.opt.BatchSize,
 		"max_retries", j.opt.MaxRetries, "delete_hot", j.opt.DeleteHot, "verify", j.opt.Verify, "storage_class", j.opt.StorageClass)
 
-	var runErr error
-	if j.opt.DeleteHot {
-		runErr = r.deleteHotCopies(ctx)
-	}
-	if runErr == nil {
-		runErr = r.loop(ctx)
-	}
+	rep, runErr := j.work(ctx, id, "w", j.opt.Workers, j.stopAt(ctx, t0), log, j.opt.DeleteHot)
+	rep.RunID, rep.Trigger, rep.StartedAt = id, trigger, started.UTC()
 
 	// Bookkeeping must survive a cancelled run context.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -266,27 +264,27 @@ func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 	if err != nil && runErr == nil {
 		runErr = err
 	}
-	r.rep.Left = left
-	r.rep.FinishedAt = j.clock.Now().UTC()
-	r.rep.DurationMS = j.clock.Now().Sub(t0).Milliseconds()
-	r.rep.Status = status(r.rep, runErr)
+	rep.Left = left
+	rep.FinishedAt = j.clock.Now().UTC()
+	rep.DurationMS = j.clock.Now().Sub(t0).Milliseconds()
+	rep.Status = status(rep, runErr)
 	var summary *string
-	if s := errorSummary(r.rep, runErr); s != "" {
+	if s := errorSummary(rep, runErr); s != "" {
 		summary = &s
 	}
-	if err := j.store.FinishSyncRun(bctx, postgres.SyncRun{ID: id, Status: r.rep.Status, Synced: r.rep.Synced,
-		Failed: r.rep.Failed, Left: r.rep.Left, Bytes: r.rep.Bytes, ErrorSummary: summary}); err != nil && runErr == nil {
+	if err := j.store.FinishSyncRun(bctx, postgres.SyncRun{ID: id, Status: rep.Status, Synced: rep.Synced,
+		Failed: rep.Failed, Left: rep.Left, Bytes: rep.Bytes, ErrorSummary: summary, Workers: rep.Workers, Batches: rep.Batches}); err != nil && runErr == nil {
 		runErr = err
 	}
-	attrs := []any{"status", r.rep.Status, "synced", r.rep.Synced, "failed", r.rep.Failed, "left", r.rep.Left,
-		"bytes", r.rep.Bytes, "hot_deleted", r.rep.HotDeleted, "batches", r.rep.Batches,
-		"stopped_early", r.rep.StoppedEarly, "duration_ms", r.rep.DurationMS}
+	attrs := []any{"status", rep.Status, "synced", rep.Synced, "failed", rep.Failed, "left", rep.Left,
+		"bytes", rep.Bytes, "hot_deleted", rep.HotDeleted, "batches", rep.Batches, "workers", rep.Workers,
+		"stopped_early", rep.StoppedEarly, "duration_ms", rep.DurationMS}
 	if runErr != nil {
 		log.ErrorContext(bctx, "sync run finished", append(attrs, "error", runErr.Error())...)
-		return r.rep, fmt.Errorf("sync run %d: %w", id, runErr)
+		return rep, fmt.Errorf("sync run %d: %w", id, runErr)
 	}
 	log.InfoContext(bctx, "sync run finished", attrs...)
-	return r.rep, nil
+	return rep, nil
 }
 
 func status(rep Report, runErr error) string {
@@ -328,12 +326,12 @@ func (j *Job) stopAt(ctx context.Context, now time.Time) time.Time {
 	return dl.Add(-margin)
 }
 
-// runState is one run in progress.
+// runState is one worker loop of a run in progress (see work).
 type runState struct {
 	job    *Job
 	log    *slog.Logger
 	stopAt time.Time
-	owner  string // sync_owner of the run's leases
+	owner  string // sync_owner of the worker's leases: run-<id>/<worker>
 
 	mu  sync.Mutex
 	rep Report
@@ -341,40 +339,6 @@ type runState struct {
 
 func (r *runState) timeUp() bool {
 	return !r.stopAt.IsZero() && !r.job.clock.Now().Before(r.stopAt)
-}
-
-// loop claims batches and moves them until nothing is left to claim, the
-// time budget is nearly spent or the context ends.
-func (r *runState) loop(ctx context.Context) error {
-	panics := 0
-	for {
-		if r.timeUp() {
-			r.rep.StoppedEarly = true
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		files, err := r.claim(ctx)
-		if errors.Is(err, errPanicked) {
-			if panics++; panics == 3 {
-				return fmt.Errorf("claim files: %w three times", err)
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		panics = 0
-		if len(files) == 0 {
-			return nil
-		}
-		r.rep.Batches++
-		r.moveBatch(ctx, r.rep.Batches, files)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
 }
 
 var errPanicked = errors.New("panicked")
@@ -388,80 +352,6 @@ func (r *runState) claim(ctx context.Context) (files []core.File, err error) {
 		}
 	}()
 	return r.job.store.ClaimSyncBatch(ctx, r.owner, r.job.opt.BatchSize, r.job.opt.Lease)
-}
-
-// moveBatch moves the claimed files, Concurrency at a time, renewing their
-// leases meanwhile. Files not started when the budget or the context runs
-// out are released for the next run.
-func (r *runState) moveBatch(ctx context.Context, batch int, files []core.File) {
-	j := r.job
-	ids := make([]int64, len(files))
-	queue := make(chan core.File, len(files))
-	for i, f := range files {
-		ids[i] = f.ID
-		queue <- f
-	}
-	close(queue)
-	stopRenew := r.renew(ctx, ids)
-	defer stopRenew()
-
-	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		unstarted []int64
-	)
-	for range j.opt.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range queue {
-				if ctx.Err() != nil || r.timeUp() {
-					mu.Lock()
-					unstarted = append(unstarted, f.ID)
-					mu.Unlock()
-					continue
-				}
-				r.syncFileSafe(ctx, batch, f)
-			}
-		}()
-	}
-	wg.Wait()
-	if len(unstarted) > 0 {
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := j.store.ReleaseSyncLeases(bctx, r.owner, unstarted); err != nil {
-			// They come back when the lease expires.
-			r.log.WarnContext(bctx, "release sync leases", "files", len(unstarted), "error", err.Error())
-		}
-	}
-}
-
-// renew extends the batch's leases every third of the lease until stop is
-// called. A failed renewal is logged: the lease may then expire under a
-// long copy, and the fenced flip keeps a second worker's copy from
-// flipping twice.
-func (r *runState) renew(ctx context.Context, ids []int64) (stop func()) {
-	j := r.job
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(j.opt.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := j.store.RenewSyncLeases(ctx, r.owner, ids, j.opt.Lease); err != nil {
-					r.log.WarnContext(ctx, "renew sync leases", "error", err.Error())
-				}
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
 
 // syncFileSafe is syncFile with a panic outside the file's move (the

@@ -317,6 +317,9 @@ func Env(cfg config.Config) []string {
 		"DELETE_FROM_MINIO_AFTER_SYNC=" + strconv.FormatBool(cfg.DeleteFromMinioAfterSync),
 		"SYNC_VERIFY=" + cfg.SyncVerify,
 		"COLD_STORAGE_CLASS=" + cfg.ColdStorageClass,
+		"SYNC_WORKERS=" + strconv.Itoa(cfg.SyncWorkers),
+		"SYNC_QUEUE_URL=" + cfg.SyncQueueURL,
+		"SQS_ENDPOINT=" + cfg.SQSEndpoint,
 		"MAX_OPEN_UPLOADS=" + strconv.Itoa(cfg.MaxOpenUploads),
 		"MAX_OPEN_UPLOAD_MB=" + strconv.FormatInt(cfg.MaxOpenUploadBytes>>20, 10),
 	}

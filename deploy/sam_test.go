@@ -312,8 +312,8 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 
 // TestSAMColdBucketGrants: the same least privilege as the CDK app
 // (infra/stacks coldAccessFor): the sync job reads and writes; routes
-// reading stored files and /readyz read; DELETE /api/files/{id} reads and
-// deletes; uploads and everything else get nothing on the cold bucket.
+// reading stored files and /readyz read; DELETE /api/files/{id}, the
+// purges (DELETE /api/trash...) and DELETE /api/auth/me read and delete; uploads and everything else get nothing on the cold bucket.
 func TestSAMColdBucketGrants(t *testing.T) {
 	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	want := func(name string) string {
@@ -331,7 +331,7 @@ func TestSAMColdBucketGrants(t *testing.T) {
 			case strings.HasPrefix(r.Path, "/api/files/upload"):
 			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
 				acc = max(acc, "read")
-			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "DELETE":
+			case r.Method == "DELETE" && (strings.HasPrefix(r.Path, "/api/files") || strings.HasPrefix(r.Path, "/api/trash") || r.Path == "/api/auth/me"):
 				acc = "read+delete"
 			}
 		}

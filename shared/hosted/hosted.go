@@ -162,6 +162,7 @@ var FunctionEnv = map[string]string{
 	"DOWNLOAD_MODE":          "redirect", // Lambda responses stop at 6 MB
 	"MAX_OPEN_UPLOADS":       "10",
 	"MAX_OPEN_UPLOAD_MB":     "20480",
+	"TRASH_RETENTION_DAYS":   "30", // the sync function purges expired trash before each nightly run
 }
 
 // UnsetOnLambda are the variables config reads that the API stack leaves

@@ -22,14 +22,14 @@ var (
 )
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
-	object_key, access_url, checksum_sha256, checksum_crc64nvme, storage_class, uploaded_at, synced_at`
+	object_key, access_url, checksum_sha256, checksum_crc64nvme, storage_class, uploaded_at, synced_at, deleted_at, purge_at`
 
 func scanFile(row pgx.Row) (core.File, error) {
 	var f core.File
 	var loc string
 	var crc *string
 	err := row.Scan(&f.ID, &f.UserID, &f.Filename, &f.OriginalFilename, &f.Size, &f.ContentType, &loc,
-		&f.ObjectKey, &f.AccessURL, &f.ChecksumSHA256, &crc, &f.StorageClass, &f.UploadedAt, &f.SyncedAt)
+		&f.ObjectKey, &f.AccessURL, &f.ChecksumSHA256, &crc, &f.StorageClass, &f.UploadedAt, &f.SyncedAt, &f.DeletedAt, &f.PurgeAt)
 	f.Location = core.Tier(loc)
 	if crc != nil {
 		f.ChecksumCRC64NVME = *crc
@@ -69,9 +69,10 @@ func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
 }
 
 // FileForUser returns file id if userID owns it: ErrFileNotFound when no
-// such file exists, ErrForbidden when another user owns it.
+// such file exists or it is in the trash, ErrForbidden when another user
+// owns it.
 func (db *DB) FileForUser(ctx context.Context, userID, id int64) (core.File, error) {
-	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1`, id))
+	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1 AND deleted_at IS NULL`, id))
 	return ownedFile(f, err, userID)
 }
 
@@ -103,7 +104,7 @@ func (db *DB) DeleteFile(ctx context.Context, userID, id int64, removeObjects fu
 	if err := removeObjects(f); err != nil {
 		return core.File{}, fmt.Errorf("remove objects of file %d: %w", id, err)
 	}
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM files WHERE id = $1 AND user_id = $2`, id, userID); err != nil {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM files WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL`, id, userID); err != nil {
 		return core.File{}, fmt.Errorf("delete file %d: %w", id, err)
 	}
 	return f, nil
@@ -122,7 +123,7 @@ type ListParams struct {
 // ErrBadCursor.
 func (db *DB) ListFiles(ctx context.Context, userID int64, p ListParams) ([]core.File, string, error) {
 	args := []any{userID}
-	where := []string{"user_id = $1"}
+	where := []string{"user_id = $1", "deleted_at IS NULL"}
 	if p.Cursor != "" {
 		at, id, err := decodeCursor(p.Cursor)
 		if err != nil {

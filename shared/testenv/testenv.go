@@ -288,6 +288,7 @@ func Env(cfg config.Config) []string {
 		"COLD_STORAGE_CLASS=" + cfg.ColdStorageClass,
 		"MAX_OPEN_UPLOADS=" + strconv.Itoa(cfg.MaxOpenUploads),
 		"MAX_OPEN_UPLOAD_MB=" + strconv.FormatInt(cfg.MaxOpenUploadBytes>>20, 10),
+		"TRASH_RETENTION_DAYS=" + strconv.Itoa(cfg.TrashRetentionDays),
 	}
 }
 

@@ -405,4 +405,3 @@ func userID(tb testing.TB, s *stack, email string) int64 {
 	}
 	return id
 }
-

@@ -163,6 +163,7 @@ var FunctionEnv = map[string]string{
 	"MAX_OPEN_UPLOADS":       "10",
 	"MAX_OPEN_UPLOAD_MB":     "20480",
 	"TRASH_RETENTION_DAYS":   "30", // the sync function purges expired trash before each nightly run
+	"USER_QUOTA_MB":          "0",  // unlimited; users.quota_bytes overrides it per user
 }
 
 // UnsetOnLambda are the variables config reads that the API stack leaves

@@ -82,6 +82,7 @@ type Deps struct {
 	SyncStatus syncStatusStore
 	Limits     rateCounter   // the auth rate limits' counters
 	Uploads    uploadStore   // presigned multipart upload sessions
+	Quotas     quotaStore    // storage quotas and usage (quota.go)
 	HotParts   multipartTier // the hot tier's multipart calls
 	Auth       *auth.Auth
 	Config     config.Config
@@ -138,6 +139,7 @@ func New(d Deps) *API {
 		"purge-file":     a.purgeFile,
 		"empty-trash":    a.emptyTrash,
 		"delete-account": a.deleteAccount,
+		"usage":          a.usage,
 	}
 	return a
 }

@@ -97,7 +97,8 @@ func (a *API) PurgeExpiredTrash(ctx context.Context) (int, error) {
 	}
 }
 
-// SweepTrash runs PurgeExpiredTrash and FinishAccountDeletions and logs
+// SweepTrash runs PurgeExpiredTrash and FinishAccountDeletions (and drops
+// expired quota reservations) and logs
 // what they did; a panic is recovered and logged (it runs in the local
 // server's process and before the nightly sync on AWS).
 func (a *API) SweepTrash(ctx context.Context) {
@@ -111,6 +112,9 @@ func (a *API) SweepTrash(ctx context.Context) {
 		a.Logger.ErrorContext(ctx, "trash sweep", "purged", n, "err", err.Error())
 	} else if n > 0 {
 		a.Logger.InfoContext(ctx, "trash sweep", "purged", n)
+	}
+	if _, err := a.Quotas.DeleteExpiredReservations(ctx); err != nil && ctx.Err() == nil {
+		a.Logger.ErrorContext(ctx, "quota reservations sweep", "err", err.Error())
 	}
 	n, err = a.FinishAccountDeletions(ctx)
 	if err != nil && ctx.Err() == nil {

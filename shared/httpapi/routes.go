@@ -38,4 +38,5 @@ var Routes = []Route{
 	{Function: "purge-file", Method: "DELETE", Path: "/api/trash/{id}", Auth: true},
 	{Function: "empty-trash", Method: "DELETE", Path: "/api/trash", Auth: true},
 	{Function: "delete-account", Method: "DELETE", Path: "/api/auth/me", Auth: true}, // {password}; rate-limited like login
+	{Function: "usage", Method: "GET", Path: "/api/usage", Auth: true},
 }

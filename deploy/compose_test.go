@@ -25,6 +25,7 @@ var backendUnset = map[string]string{
 	"AWS_SESSION_TOKEN": "only with temporary AWS keys; compose users give long-lived ones",
 	"SYNC_QUEUE_URL":    "the AWS fan-out's queue: the server runs its workers in-process",
 	"SQS_ENDPOINT":      "the AWS fan-out's queue: the server runs its workers in-process",
+	"METRICS_ADDR":      "a loopback listener inside the container cannot be scraped from outside it: compose users set METRICS_TOKEN",
 }
 
 // composeSets are the ways the README runs compose: the base file alone,

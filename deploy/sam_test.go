@@ -167,7 +167,8 @@ func TestSAMGlobals(t *testing.T) {
 	runtime := []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 	defaults := []string{"DEV_MODE", "S3_ENDPOINT", "S3_PUBLIC_ENDPOINT", "SQS_ENDPOINT", "SYNC_SCHEDULE", "SYNC_LOG_FILE",
 		"PORT", "WEB_DIR", "BCRYPT_COST", "AUTH_RATE_LIMIT_PER_MINUTE",
-		"BIND_ADDR", "TRUSTED_PROXIES", "AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "BCRYPT_QUEUE_MAX"}
+		"BIND_ADDR", "TRUSTED_PROXIES", "AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "BCRYPT_QUEUE_MAX",
+		"METRICS_TOKEN", "METRICS_ADDR"}
 	for _, name := range config.Names() {
 		_, set := vars[name]
 		switch arn, secret := secrets[name]; {
@@ -426,8 +427,8 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 
 // TestSAMColdBucketGrants: the same least privilege as the CDK app
 // (infra/stacks coldAccessFor): the sync job reads and writes; routes
-// reading stored files and /readyz read; DELETE /api/files/{id} reads and
-// deletes; uploads and everything else get nothing on the cold bucket.
+// reading stored files and /readyz read; DELETE /api/files/{id}, the
+// purges (DELETE /api/trash...) and DELETE /api/auth/me read and delete; uploads and everything else get nothing on the cold bucket.
 func TestSAMColdBucketGrants(t *testing.T) {
 	fns := samFunctions(t, readTemplate(t, "template.yaml"))
 	want := func(name string) string {
@@ -445,7 +446,7 @@ func TestSAMColdBucketGrants(t *testing.T) {
 			case strings.HasPrefix(r.Path, "/api/files/upload"):
 			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
 				acc = max(acc, "read")
-			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "DELETE":
+			case r.Method == "DELETE" && (strings.HasPrefix(r.Path, "/api/files") || strings.HasPrefix(r.Path, "/api/trash") || r.Path == "/api/auth/me"):
 				acc = "read+delete"
 			}
 		}

@@ -37,7 +37,15 @@ func run() error {
 	createDB := flag.Bool("create-db", false, "create the database named in DATABASE_URL if it is missing")
 	migrateOnly := flag.Bool("migrate-only", false, "apply migrations, create the buckets, and exit")
 	syncOnce := flag.Bool("sync-once", false, "run the sync job once, print its report, and exit")
+	setQuota := flag.Bool("set-quota", false, "-set-quota EMAIL MB: set one user's storage quota in MiB (MB \"default\": back to USER_QUOTA_MB), and exit")
 	flag.Parse()
+	var quota quotaArgs
+	if *setQuota {
+		var err error
+		if quota, err = parseQuotaArgs(flag.Args()); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cfg, err := config.Load(os.Getenv)
@@ -67,6 +75,13 @@ func run() error {
 		return err
 	}
 	if *migrateOnly {
+		return nil
+	}
+	if *setQuota {
+		if err := a.DB.SetUserQuota(ctx, quota.email, quota.bytes); err != nil {
+			return fmt.Errorf("set quota of %s: %w", quota.email, err)
+		}
+		fmt.Fprintf(os.Stderr, "local: quota of %s set to %s\n", quota.email, quota)
 		return nil
 	}
 	if *syncOnce {

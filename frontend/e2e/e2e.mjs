@@ -432,14 +432,70 @@ try {
     await page.getByRole('table').waitFor();
   });
 
-  await step(`delete ${dropped.name} after confirming`, async () => {
-    await page.getByRole('button', { name: `Delete ${dropped.name}` }).click();
-    const dialog = page.getByRole('dialog', { name: 'Delete file?' });
+  // Delete moves to the trash: Undo in the toast, Restore in the Trash view,
+  // Delete forever there (the API then answers 404 for it everywhere).
+  const apiAs = async (method, path) => {
+    const token = await page.evaluate(() => localStorage.getItem('hybrid-storage.token'));
+    return fetch(`${API_URL}${path}`, { method, headers: { Authorization: `Bearer ${token}` } });
+  };
+  // Toasts live 5 s: wait for earlier ones to go, so a message is this step's.
+  const noToasts = async () => {
+    const toasts = page.getByRole('region', { name: 'Notifications' }).locator('[role=status], [role=alert]');
+    for (let i = 0; i < 100 && (await toasts.count()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  const moveToTrash = async (f) => {
+    await noToasts();
+    await page.getByRole('button', { name: `Delete ${f.name}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Move to trash?' });
     await dialog.waitFor();
-    await dialog.getByRole('button', { name: 'Delete' }).click();
-    await page.getByText(`Deleted ${dropped.name}`).waitFor();
-    await fileRow(dropped.name).waitFor({ state: 'detached' });
+    await dialog.getByText(/you can restore it there for \d+ days/).waitFor();
+    await dialog.getByRole('button', { name: 'Move to trash' }).click();
+    await page.getByText(`Moved ${f.name} to the trash`).waitFor();
+    await fileRow(f.name).waitFor({ state: 'detached' });
+  };
+  const trashRow = (name) => page.getByRole('listitem', { name });
+  await step(`delete ${dropped.name}, then Undo in the toast`, async () => {
+    await moveToTrash(dropped);
     await fileRow(picked.name).waitFor();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByText(`Restored ${dropped.name}`).waitFor();
+    await fileRow(dropped.name).waitFor();
+  });
+
+  await step(`delete ${dropped.name}, restore it from the Trash`, async () => {
+    await moveToTrash(dropped);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trash' }).click();
+    await page.waitForURL(`${BASE_URL}/trash`);
+    await trashRow(dropped.name).getByText(/^(30|29) days left$/).waitFor();
+    await page.screenshot({ path: SHOT('trash.png'), fullPage: true });
+    await noToasts();
+    await page.getByRole('button', { name: `Restore ${dropped.name}` }).click();
+    await page.getByText(`Restored ${dropped.name}`).waitFor();
+    await page.getByText('The trash is empty.').waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
+    await page.waitForURL(`${BASE_URL}/dashboard`);
+    await downloadAndCompare(dropped, sync.skipped || 'error' in sync ? 'MinIO' : 'S3');
+  });
+
+  await step(`delete ${dropped.name} forever from the Trash`, async () => {
+    const listed = await (await apiAs('GET', '/api/files?limit=200')).json();
+    const id = listed.files.find((f) => f.original_filename === dropped.name)?.id;
+    expect(id, `${dropped.name} is not in GET /api/files`);
+    await moveToTrash(dropped);
+    const gone = await apiAs('GET', `/api/files/${id}/download`);
+    expect(gone.status === 404, `download of a trashed file answered ${gone.status}`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trash' }).click();
+    await noToasts();
+    await page.getByRole('button', { name: `Delete ${dropped.name} forever` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete forever?' });
+    await dialog.getByRole('button', { name: 'Delete forever' }).click();
+    await page.getByText(`Deleted ${dropped.name} forever`).waitFor();
+    await page.getByText('The trash is empty.').waitFor();
+    const restore = await apiAs('POST', `/api/trash/${id}/restore`);
+    expect(restore.status === 404, `restore after the purge answered ${restore.status}`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
+    await fileRow(picked.name).waitFor();
+    await fileRow(dropped.name).waitFor({ state: 'detached' });
   });
 
   await step('the session survives a reload', async () => {
@@ -457,6 +513,52 @@ try {
     await page.goto(`${BASE_URL}/dashboard`);
     await page.waitForURL(`${BASE_URL}/login?redirectTo=%2Fdashboard`);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
+  });
+
+  // A second account deletes itself: a wrong password is refused without
+  // ending the session, the right one deletes it and the app goes to the
+  // login page; the credentials no longer log in.
+  const leaver = { email: `leaver-${Date.now()}-${randomBytes(3).toString('hex')}@example.com`, password: `E2e-pass-${randomBytes(4).toString('hex')}` };
+  await step(`delete the account ${leaver.email} after confirming its password`, async () => {
+    const signup = await fetch(`${API_URL}/api/auth/signup`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(leaver),
+    });
+    expect(signup.status === 201, `signup answered ${signup.status}`);
+    await page.goto(`${BASE_URL}/login`);
+    await page.getByLabel('Email', { exact: true }).fill(leaver.email);
+    await page.getByLabel('Password', { exact: true }).fill(leaver.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${BASE_URL}/dashboard`);
+    await page.getByLabel('Choose files to upload').setInputFiles(late);
+    await fileRow(late.name).getByText('MinIO', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete account?' });
+    await dialog.getByLabel('Password').fill('not-the-password');
+    expectFailedLoads = (url) => new URL(url).pathname === '/api/auth/me';
+    try {
+      await dialog.getByRole('button', { name: 'Delete account' }).click();
+      await dialog.getByText('The password is not correct.').waitFor();
+    } finally {
+      expectFailedLoads = null;
+    }
+    expect(page.url() === `${BASE_URL}/dashboard`, `a wrong password left the dashboard: ${page.url()}`);
+    await dialog.getByLabel('Password').fill(leaver.password);
+    await dialog.getByRole('button', { name: 'Delete account' }).click();
+    await page.waitForURL(`${BASE_URL}/login`);
+    await page.getByText('Your account and all its files were deleted.').waitFor();
+
+    await page.getByLabel('Email', { exact: true }).fill(leaver.email);
+    await page.getByLabel('Password', { exact: true }).fill(leaver.password);
+    expectFailedLoads = (url) => new URL(url).pathname === '/api/auth/login';
+    try {
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Invalid email or password.').waitFor();
+    } finally {
+      expectFailedLoads = null;
+    }
   });
 } catch {
   exitCode = 1;

@@ -124,8 +124,8 @@ const (
 
 // coldAccessFor derives least privilege on the cold bucket from the routes a
 // function serves: the sync job writes; routes reading a stored file
-// (GET /api/files...) read (presign, stream); DELETE /api/files/{id} also
-// deletes; /readyz checks the bucket. Uploads only touch the hot tier.
+// (GET /api/files...) read (presign, stream); DELETE /api/files/{id}, the
+// purges (DELETE /api/trash...) and DELETE /api/auth/me also delete; /readyz checks the bucket. Uploads only touch the hot tier.
 func coldAccessFor(f Function) coldAccess {
 	if f.Name == SyncFunction || f.Name == SyncWorkerFunction {
 		return coldReadWrite
@@ -138,8 +138,8 @@ func coldAccessFor(f Function) coldAccess {
 		case strings.HasPrefix(r.Path, "/api/files/upload"): // upload, uploads/...: hot tier only
 		case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
 			acc = max(acc, coldRead)
-		case strings.HasPrefix(r.Path, "/api/files") && r.Method == "DELETE":
-			acc = max(acc, coldReadDelete)
+		case r.Method == "DELETE" && (strings.HasPrefix(r.Path, "/api/files") || strings.HasPrefix(r.Path, "/api/trash") || r.Path == "/api/auth/me"):
+			acc = max(acc, coldReadDelete) // a delete without trash, a purge, an account deletion
 		}
 	}
 	return acc

@@ -69,6 +69,19 @@ type Config struct {
 	// Caps on one user's open presigned upload sessions.
 	MaxOpenUploads     int   // sessions
 	MaxOpenUploadBytes int64 // bytes their declared sizes add up to
+
+	// TrashRetentionDays is how long a deleted file stays in the trash; 0
+	// is no trash (a DELETE purges at once).
+	TrashRetentionDays int
+
+	// UserQuota is each user's storage quota in bytes (USER_QUOTA_MB),
+	// unless users.quota_bytes says otherwise; 0 is unlimited.
+	UserQuota int64
+}
+
+// TrashRetention is TrashRetentionDays as a duration.
+func (c Config) TrashRetention() time.Duration {
+	return time.Duration(c.TrashRetentionDays) * 24 * time.Hour
 }
 
 // HotConfig locates the hot tier (MinIO or any S3-compatible server).
@@ -256,6 +269,8 @@ var variables = []variable{
 	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},
 	{"MAX_OPEN_UPLOADS", "10", "presigned uploads one user may have open at once (1..10000); more answer 429 TOO_MANY_UPLOADS", intVar(1, 10000, func(c *Config, n int) { c.MaxOpenUploads = n })},
 	{"MAX_OPEN_UPLOAD_MB", "20480", "MiB the declared sizes of one user's open presigned uploads may add up to (1..1073741824, at least MAX_FILE_SIZE_MB); more answer 413 UPLOAD_QUOTA_EXCEEDED", intVar(1, 1<<30, func(c *Config, n int) { c.MaxOpenUploadBytes = int64(n) << 20 })},
+	{"USER_QUOTA_MB", "0", "MiB each user may store (0..1073741824; 0: unlimited): live files of both tiers, the trash and uploads under way count; users.quota_bytes (set with -set-quota EMAIL MB) overrides it per user; past it uploads answer 413 QUOTA_EXCEEDED", intVar(0, 1<<30, func(c *Config, n int) { c.UserQuota = int64(n) << 20 })},
+	{"TRASH_RETENTION_DAYS", "30", "days a deleted file stays in the trash before it is purged (0..3650); 0: no trash, DELETE /api/files/{id} purges at once", intVar(0, 3650, func(c *Config, n int) { c.TrashRetentionDays = n })},
 }
 
 // Names lists every environment variable Load reads, in table order.

@@ -56,6 +56,10 @@ type File struct {
 	HotETag    string
 	UploadedAt time.Time
 	SyncedAt   *time.Time
+	// DeletedAt and PurgeAt are set while the file is in the trash: when it
+	// went there and when the scheduled purge removes it.
+	DeletedAt *time.Time
+	PurgeAt   *time.Time
 }
 
 // UploadSession is a presigned multipart upload in progress: the browser

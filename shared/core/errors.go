@@ -35,6 +35,7 @@ const (
 	CodeUploadCompleting   Code = "UPLOAD_COMPLETING" // another request is finishing the upload: retry after Retry-After
 	CodeTooManyUploads     Code = "TOO_MANY_UPLOADS"  // MAX_OPEN_UPLOADS reached: complete or abort one first
 	CodeUploadQuota        Code = "UPLOAD_QUOTA_EXCEEDED"
+	CodeQuotaExceeded      Code = "QUOTA_EXCEEDED" // the upload would take the user past their storage quota
 	CodeInternal           Code = "INTERNAL_ERROR"
 )
 

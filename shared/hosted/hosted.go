@@ -162,6 +162,8 @@ var FunctionEnv = map[string]string{
 	"DOWNLOAD_MODE":          "redirect", // Lambda responses stop at 6 MB
 	"MAX_OPEN_UPLOADS":       "10",
 	"MAX_OPEN_UPLOAD_MB":     "20480",
+	"TRASH_RETENTION_DAYS":   "30", // the sync function purges expired trash before each nightly run
+	"USER_QUOTA_MB":          "0",  // unlimited; users.quota_bytes overrides it per user
 }
 
 // UnsetOnLambda are the variables config reads that the API stack leaves
@@ -182,6 +184,8 @@ var UnsetOnLambda = map[string]string{
 	"TRUSTED_PROXIES":                    "on Lambda the client is API Gateway's sourceIp",
 	"BCRYPT_QUEUE_MAX":                   "a Lambda instance serves one request at a time",
 	"BIND_ADDR":                          "no local server",
+	"METRICS_TOKEN":                      "no local server: on AWS the sync figures are CloudWatch metrics",
+	"METRICS_ADDR":                       "no local server: on AWS the sync figures are CloudWatch metrics",
 }
 
 // Function is one function's runtime settings.

@@ -24,6 +24,10 @@ type userStore interface {
 	CreateUser(ctx context.Context, email, passwordHash string) (core.User, error)
 	UserByEmail(ctx context.Context, email string) (core.User, error)
 	UserByID(ctx context.Context, id int64) (core.User, error)
+	MarkUserDeleting(ctx context.Context, id int64) error
+	UsersDeleting(ctx context.Context, afterID int64, limit int) ([]int64, error)
+	UploadsOfUser(ctx context.Context, userID int64) ([]string, error)
+	DeleteUser(ctx context.Context, id int64) error
 }
 
 // fileStore is what the file endpoints need of the database.
@@ -32,6 +36,17 @@ type fileStore interface {
 	FileForUser(ctx context.Context, userID, id int64) (core.File, error)
 	ListFiles(ctx context.Context, userID int64, p postgres.ListParams) ([]core.File, string, error)
 	DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error)
+
+	// The trash (trash.go, purge.go).
+	TrashFile(ctx context.Context, userID, id int64, retention time.Duration) (core.File, error)
+	RestoreFile(ctx context.Context, userID, id int64) (core.File, error)
+	ListTrash(ctx context.Context, userID int64, limit int, cursor string) ([]core.File, string, error)
+	BeginPurge(ctx context.Context, userID, id int64) (core.File, error)
+	BeginPurgeTrash(ctx context.Context, userID int64) (int, error)
+	BeginPurgeAll(ctx context.Context, userID int64) (int, error)
+	BeginPurgeExpired(ctx context.Context, afterID int64, limit int) ([]core.File, error)
+	PurgingFiles(ctx context.Context, userID, afterID int64, limit int) ([]core.File, error)
+	DeletePurged(ctx context.Context, id int64) error
 }
 
 // tier is what the file endpoints need of an object tier.
@@ -68,6 +83,7 @@ type Deps struct {
 	SyncStatus syncStatusStore
 	Limits     rateCounter   // the auth rate limits' counters
 	Uploads    uploadStore   // presigned multipart upload sessions
+	Quotas     quotaStore    // storage quotas and usage (quota.go)
 	HotParts   multipartTier // the hot tier's multipart calls
 	Auth       *auth.Auth
 	Config     config.Config
@@ -127,6 +143,13 @@ func New(d Deps) *API {
 		"complete-upload": a.completeUpload,
 		"abort-upload":    a.abortUpload,
 		"get-upload":      a.getUpload,
+
+		"list-trash":     a.listTrash,
+		"restore-file":   a.restoreFile,
+		"purge-file":     a.purgeFile,
+		"empty-trash":    a.emptyTrash,
+		"delete-account": a.deleteAccount,
+		"usage":          a.usage,
 	}
 	return a
 }
@@ -197,7 +220,7 @@ func (a *API) route(rt Route, h http.HandlerFunc) http.Handler {
 	if rt.Auth {
 		next = a.Auth.Require(withUserLogged(next), a.liveUser, a.writeError)
 	}
-	if rt.Function == "signup" || rt.Function == "login" {
+	if rt.Function == "signup" || rt.Function == "login" || rt.Function == "delete-account" {
 		next = a.authLimit(next)
 	}
 	return next

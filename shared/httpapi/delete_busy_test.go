@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 )
@@ -17,9 +18,10 @@ import (
 // the objects of both tiers; the job's fenced flip then finds no row
 // (FenceGone), which is what makes it remove the cold copy it wrote. It
 // used to wait on the row lock (then answer 409 FILE_BUSY).
+// (Without a trash: TestPurgeOfAFileBeingMoved is the same with one.)
 func TestDeleteOfAFileBeingMovedAnswersAtOnce(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, nil)
+	s := newStack(t, func(c *config.Config) { c.TrashRetentionDays = 0 })
 	c := s.client(t).signup("busy@example.com")
 	data := []byte("being moved")
 	f := c.mustUpload("busy.txt", data)

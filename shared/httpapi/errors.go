@@ -30,7 +30,7 @@ func statusOf(c core.Code) int {
 		return http.StatusMethodNotAllowed
 	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeUploadCompleting:
 		return http.StatusConflict
-	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota:
+	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota, core.CodeQuotaExceeded:
 		return http.StatusRequestEntityTooLarge
 	case core.CodeHeadersTooLarge:
 		return http.StatusRequestHeaderFieldsTooLarge

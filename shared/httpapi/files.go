@@ -148,9 +148,13 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	if a.Config.TrashRetentionDays > 0 {
+		a.trashFile(w, r, id)
+		return
+	}
 	uid, _ := auth.UserID(r.Context())
 	ctx := r.Context()
-	// The object goes from every tier: the sync job may have copied it to
+	// No trash (TRASH_RETENTION_DAYS=0): the object goes from every tier: the sync job may have copied it to
 	// the cold tier even if the row still says hot. The current tier goes
 	// last, so a failure leaves a downloadable file and its row. Nothing
 	// waits for the sync job: it holds a lease, not a lock.

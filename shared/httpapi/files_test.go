@@ -374,9 +374,10 @@ func TestListPagingAndFilters(t *testing.T) {
 	}
 }
 
+// Without a trash (TRASH_RETENTION_DAYS=0) a DELETE purges at once.
 func TestDeleteRemovesEveryTier(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, nil)
+	s := newStack(t, func(c *config.Config) { c.TrashRetentionDays = 0 })
 	c := s.client(t).signup("del@example.com")
 	data := []byte("to be deleted")
 	hot := c.mustUpload("hot.txt", data)

@@ -46,13 +46,15 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 // publicConfig tells the web app the limits it should check before sending,
 // and how downloads are served: "stream" (through the API, same origin as
 // the API) or "redirect" (every download is a presigned URL of the tier, so
-// the web app lets the browser navigate there instead of fetching it).
+// the web app lets the browser navigate there instead of fetching it), and
+// how many days a deleted file stays in the trash (0: no trash).
 func (a *API) publicConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"max_file_size_bytes":       a.Config.MaxFileSize,
 		"multipart_threshold_bytes": a.Config.MultipartThreshold,
 		"allowed_content_types":     nonNil(a.Config.AllowedContentTypes),
 		"download_mode":             a.Config.DownloadMode,
+		"trash_retention_days":      a.Config.TrashRetentionDays,
 	})
 }
 

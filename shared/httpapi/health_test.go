@@ -36,3 +36,16 @@ func TestConfigAnnouncesDownloadMode(t *testing.T) {
 		})
 	}
 }
+
+// The web app learns how long the trash keeps a file (0: no trash).
+func TestConfigAnnouncesTrashRetention(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.TrashRetentionDays = 7 })
+	var out struct {
+		Days *int `json:"trash_retention_days"`
+	}
+	s.client(t).json("GET", "/api/config", nil, 200, &out)
+	if out.Days == nil || *out.Days != 7 {
+		t.Errorf("trash_retention_days %v, want 7", out.Days)
+	}
+}

@@ -41,6 +41,14 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	// The storage quota (quota.go): the declared size is reserved until the
+	// session is recorded, from then on the session counts.
+	g, err := a.reserve(ctx, uid, s.Size, s.Size)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	defer g.release()
 	s.StorageUploadID, err = a.HotParts.NewMultipartUpload(ctx, s.ObjectKey, storage.PutOptions{
 		ContentType: s.ContentType,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(s.OriginalFilename)},

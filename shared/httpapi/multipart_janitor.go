@@ -30,7 +30,9 @@ func (a *API) AbortExpiredUploads(ctx context.Context) (int, error) {
 	}
 }
 
-// RunUploadJanitor calls AbortExpiredUploads every interval until ctx ends.
+// RunUploadJanitor calls AbortExpiredUploads and SweepTrash (expired
+// trash, interrupted purges and account deletions) every interval until
+// ctx ends.
 func (a *API) RunUploadJanitor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -41,6 +43,7 @@ func (a *API) RunUploadJanitor(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			a.Logger.InfoContext(ctx, "upload janitor", "aborted", n)
 		}
+		a.SweepTrash(ctx)
 		select {
 		case <-ctx.Done():
 			return

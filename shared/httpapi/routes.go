@@ -34,4 +34,10 @@ var Routes = []Route{
 	{Function: "complete-upload", Method: "POST", Path: "/api/files/uploads/{upload_id}/complete", Auth: true},
 	{Function: "abort-upload", Method: "DELETE", Path: "/api/files/uploads/{upload_id}", Auth: true},
 	{Function: "get-upload", Method: "GET", Path: "/api/files/uploads/{upload_id}", Auth: true},
+	{Function: "list-trash", Method: "GET", Path: "/api/trash", Auth: true},
+	{Function: "restore-file", Method: "POST", Path: "/api/trash/{id}/restore", Auth: true},
+	{Function: "purge-file", Method: "DELETE", Path: "/api/trash/{id}", Auth: true},
+	{Function: "empty-trash", Method: "DELETE", Path: "/api/trash", Auth: true},
+	{Function: "delete-account", Method: "DELETE", Path: "/api/auth/me", Auth: true}, // {password}; rate-limited like login
+	{Function: "usage", Method: "GET", Path: "/api/usage", Auth: true},
 }

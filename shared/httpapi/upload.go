@@ -52,6 +52,12 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, core.Errorf(core.CodeBadRequest, "multipart body has no boundary"))
 		return
 	}
+	g, err := a.streamGrant(ctx, uid, r.ContentLength) // the quota (quota.go): reserved before a byte is stored
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	defer g.release()
 	r.Body = &deadlineReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), deadline: a.readDeadline(w)}
 	// mime/multipart reads its source 4 KiB at a time: a larger buffer
 	// underneath turns a gigabyte's 260 000 read calls into 2 000.
@@ -64,7 +70,7 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	f, err := a.storeUpload(ctx, uid, part)
+	f, err := a.storeUpload(ctx, uid, part, g)
 	// The body may have taken far longer than an ordinary request: the
 	// answer gets the time an ordinary request has to write.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.timeouts.write))
@@ -130,7 +136,8 @@ func shortReason(err error) string {
 	return "it is malformed"
 }
 
-func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) (core.File, error) {
+func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part, g grant) (core.File, error) {
+	limit := min(a.Config.MaxFileSize, g.bytes)
 	safe, original, err := core.UploadFilenames(part.FileName())
 	if err != nil {
 		return core.File{}, err
@@ -146,8 +153,8 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 		return core.File{}, a.bodyError(err)
 	}
 	head = head[:n]
-	if int64(n) > a.Config.MaxFileSize {
-		return core.File{}, a.tooLarge()
+	if int64(n) > limit {
+		return core.File{}, a.overLimit(g)
 	}
 	ctype, err := a.contentType(part.Header.Get("Content-Type"), head)
 	if err != nil {
@@ -162,7 +169,7 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 	if whole {
 		src, size = bytes.NewReader(head), int64(n)
 	}
-	lim := &limitReader{r: src, max: a.Config.MaxFileSize}
+	lim := &limitReader{r: src, max: limit}
 	info, err := a.Hot.Put(ctx, key, lim, size, storage.PutOptions{
 		ContentType: ctype,
 		Metadata:    map[string]string{"owner-id": strconv.FormatInt(uid, 10), "original-filename": url.QueryEscape(original)},
@@ -175,7 +182,7 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part) 
 		a.removeObject(ctx, key)
 		switch {
 		case lim.exceeded:
-			return core.File{}, a.tooLarge()
+			return core.File{}, a.overLimit(g)
 		case lim.err != nil:
 			return core.File{}, a.bodyError(lim.err)
 		}

@@ -25,7 +25,8 @@ func SyncMain() {
 }
 
 // withJanitor makes the nightly run also abort expired presigned multipart
-// uploads, which on AWS no long-running process does.
+// uploads, purge the trash whose time is over and finish interrupted purges
+// and account deletions, which on AWS no long-running process does.
 type withJanitor struct {
 	syncRunner
 	api    *httpapi.API
@@ -38,6 +39,7 @@ func (w withJanitor) RunExclusive(ctx context.Context, trigger string) (syncjob.
 	} else if n > 0 {
 		w.logger.InfoContext(ctx, "upload janitor aborted expired uploads", "count", n)
 	}
+	w.api.SweepTrash(ctx)
 	return w.syncRunner.RunExclusive(ctx, trigger)
 }
 

@@ -22,14 +22,14 @@ var (
 )
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
-	object_key, access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, uploaded_at, synced_at`
+	object_key, access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, uploaded_at, synced_at, deleted_at, purge_at`
 
 func scanFile(row pgx.Row) (core.File, error) {
 	var f core.File
 	var loc string
 	var sha, crc, etag *string
 	err := row.Scan(&f.ID, &f.UserID, &f.Filename, &f.OriginalFilename, &f.Size, &f.ContentType, &loc,
-		&f.ObjectKey, &f.AccessURL, &sha, &crc, &etag, &f.StorageClass, &f.UploadedAt, &f.SyncedAt)
+		&f.ObjectKey, &f.AccessURL, &sha, &crc, &etag, &f.StorageClass, &f.UploadedAt, &f.SyncedAt, &f.DeletedAt, &f.PurgeAt)
 	f.Location = core.Tier(loc)
 	f.ChecksumSHA256, f.ChecksumCRC64NVME, f.HotETag = deref(sha), deref(crc), deref(etag)
 	return f, err
@@ -75,9 +75,10 @@ func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
 }
 
 // FileForUser returns file id if userID owns it: ErrFileNotFound when no
-// such file exists, ErrForbidden when another user owns it.
+// such file exists or it is in the trash, ErrForbidden when another user
+// owns it.
 func (db *DB) FileForUser(ctx context.Context, userID, id int64) (core.File, error) {
-	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1`, id))
+	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE id = $1 AND deleted_at IS NULL`, id))
 	return ownedFile(f, err, userID)
 }
 
@@ -109,7 +110,7 @@ func (db *DB) DeleteFile(ctx context.Context, userID, id int64, removeObjects fu
 	if err := removeObjects(f); err != nil {
 		return core.File{}, fmt.Errorf("remove objects of file %d: %w", id, err)
 	}
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM files WHERE id = $1 AND user_id = $2`, id, userID); err != nil {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM files WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL`, id, userID); err != nil {
 		return core.File{}, fmt.Errorf("delete file %d: %w", id, err)
 	}
 	return f, nil
@@ -128,7 +129,7 @@ type ListParams struct {
 // ErrBadCursor.
 func (db *DB) ListFiles(ctx context.Context, userID int64, p ListParams) ([]core.File, string, error) {
 	args := []any{userID}
-	where := []string{"user_id = $1"}
+	where := []string{"user_id = $1", "deleted_at IS NULL"}
 	if p.Cursor != "" {
 		at, id, err := decodeCursor(p.Cursor)
 		if err != nil {

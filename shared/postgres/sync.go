@@ -46,7 +46,7 @@ func (f Fence) String() string {
 }
 
 // ClaimSyncBatch leases up to limit hot-tier files to owner for lease, the
-// oldest first, in one short statement: rows locked by another claim are
+// oldest first, files in the trash left out, in one short statement: rows locked by another claim are
 // skipped (FOR UPDATE SKIP LOCKED), rows leased by a live lease are left
 // out, and so are rows a worker of the same run released after failing
 // them (a run does not try a file twice, however many workers it has). An
@@ -56,7 +56,7 @@ func (f Fence) String() string {
 func (db *DB) ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error) {
 	rows, err := db.Pool.Query(ctx, `WITH c AS (
 			SELECT id FROM files
-			WHERE storage_location = 'minio' AND (sync_lease_until IS NULL OR sync_lease_until < now())
+			WHERE storage_location = 'minio' AND deleted_at IS NULL AND (sync_lease_until IS NULL OR sync_lease_until < now())
 				AND NOT (sync_lease_until IS NULL AND sync_owner IS NOT NULL
 					AND split_part(sync_owner, '/', 1) = split_part($1, '/', 1))
 			ORDER BY uploaded_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
@@ -215,7 +215,7 @@ func (db *DB) MarkHotDeleted(ctx context.Context, id int64) error {
 // CountPending returns how many files wait in the hot tier for the sync job.
 func (db *DB) CountPending(ctx context.Context) (int, error) {
 	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE storage_location = 'minio'`).Scan(&n); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE storage_location = 'minio' AND deleted_at IS NULL`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count pending files: %w", err)
 	}
 	return n, nil
@@ -224,7 +224,7 @@ func (db *DB) CountPending(ctx context.Context) (int, error) {
 // PendingForUser returns how many of userID's files wait in the hot tier.
 func (db *DB) PendingForUser(ctx context.Context, userID int64) (int, error) {
 	var n int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE user_id = $1 AND storage_location = 'minio'`,
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE user_id = $1 AND storage_location = 'minio' AND deleted_at IS NULL`,
 		userID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count pending files of user %d: %w", userID, err)
 	}

@@ -204,10 +204,10 @@ func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error
 
 // CompletedUpload returns the file that upload id was completed into:
 // ErrUploadNotFound when there is none (never completed, or the file was
-// deleted since), ErrUploadForbidden when another user owns it. id must be
+// deleted or trashed since), ErrUploadForbidden when another user owns it. id must be
 // a UUID.
 func (db *DB) CompletedUpload(ctx context.Context, userID int64, id string) (core.File, error) {
-	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE upload_id = $1::uuid`, id))
+	f, err := scanFile(db.Pool.QueryRow(ctx, `SELECT `+fileColumns+` FROM files WHERE upload_id = $1::uuid AND deleted_at IS NULL`, id))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return core.File{}, ErrUploadNotFound

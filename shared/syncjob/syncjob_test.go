@@ -586,7 +586,7 @@ func TestOwnerDeletesFileMidMigration(t *testing.T) {
 	for _, step := range []string{"before the copy", "during the copy", "after the copy", "before the flip", "before a failed flip"} {
 		t.Run(step, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, nil)
+			e := newEnv(t, func(c *config.Config) { c.TrashRetentionDays = 0 }) // DELETE purges at once
 			uid := e.user("owner@example.com")
 			c := e.api(uid)
 			f := e.seed(uid, "doomed.bin", randomBytes(1<<20))

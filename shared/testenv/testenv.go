@@ -278,7 +278,7 @@ func Config(tb testing.TB) config.Config {
 // smallest cost config accepts). It panics when cfg cannot be expressed as
 // variables (MaxFileSize not a whole number of MiB, TokenTTL not whole minutes).
 func Env(cfg config.Config) []string {
-	if cfg.MaxFileSize%(1<<20) != 0 || cfg.TokenTTL%time.Minute != 0 {
+	if cfg.MaxFileSize%(1<<20) != 0 || cfg.TokenTTL%time.Minute != 0 || cfg.UserQuota%(1<<20) != 0 {
 		panic(fmt.Sprintf("testenv.Env: MaxFileSize %d must be whole MiB and TokenTTL %s whole minutes", cfg.MaxFileSize, cfg.TokenTTL))
 	}
 	return []string{
@@ -322,6 +322,8 @@ func Env(cfg config.Config) []string {
 		"SQS_ENDPOINT=" + cfg.SQSEndpoint,
 		"MAX_OPEN_UPLOADS=" + strconv.Itoa(cfg.MaxOpenUploads),
 		"MAX_OPEN_UPLOAD_MB=" + strconv.FormatInt(cfg.MaxOpenUploadBytes>>20, 10),
+		"TRASH_RETENTION_DAYS=" + strconv.Itoa(cfg.TrashRetentionDays),
+		"USER_QUOTA_MB=" + strconv.FormatInt(cfg.UserQuota>>20, 10),
 	}
 }
 

@@ -11,6 +11,7 @@ import { ProtectedRoute } from '@/features/auth/components/protected-route';
 const LoginRoute = lazy(() => import('@/app/routes/login'));
 const SignupRoute = lazy(() => import('@/app/routes/signup'));
 const DashboardRoute = lazy(() => import('@/app/routes/dashboard'));
+const TrashRoute = lazy(() => import('@/app/routes/trash'));
 const NotFoundRoute = lazy(() => import('@/app/routes/not-found'));
 
 function Page({ children }: { children: ReactNode }) {
@@ -27,6 +28,16 @@ const pages: RouteObject[] = [
       <ProtectedRoute>
         <Page>
           <DashboardRoute />
+        </Page>
+      </ProtectedRoute>
+    ),
+  },
+  {
+    path: paths.trash.path,
+    element: (
+      <ProtectedRoute>
+        <Page>
+          <TrashRoute />
         </Page>
       </ProtectedRoute>
     ),

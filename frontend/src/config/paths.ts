@@ -13,6 +13,7 @@ export const paths = {
       redirectTo ? `/signup?redirectTo=${encodeURIComponent(redirectTo)}` : '/signup',
   },
   dashboard: { path: '/dashboard' },
+  trash: { path: '/trash' },
 } as const;
 
 // safeRedirect keeps the return path inside this app: only absolute paths of

@@ -5,7 +5,8 @@ import { emitUnauthorized, getToken } from '@/lib/auth-token';
 import { toApiError } from '@/lib/api-error';
 
 // The one HTTP client of the app: JSON, bearer token from storage, and every
-// 401 on an authenticated request ends the session.
+// 401 on an authenticated request ends the session — except a wrong password
+// typed to confirm something (INVALID_CREDENTIALS): the token is still good.
 export const api = axios.create({
   baseURL: env.API_BASE_URL,
   headers: { Accept: 'application/json' },
@@ -33,7 +34,8 @@ api.interceptors.response.use(
     }
     if (error instanceof AxiosError && error.response?.status === 401) {
       const sent = error.config?.headers?.get?.('Authorization');
-      if (sent) emitUnauthorized();
+      const code = (error.response.data as { error_code?: unknown } | undefined)?.error_code;
+      if (sent && code !== 'INVALID_CREDENTIALS') emitUnauthorized();
     }
     return Promise.reject(toApiError(error, { fromApi: true }));
   },

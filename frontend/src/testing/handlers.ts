@@ -1,7 +1,7 @@
 import { http, HttpResponse } from 'msw';
 
 import type { FileObject } from '@/features/files/types';
-import { completedUploadFile, completeUpload, db, makeToken, publicFile, userFromToken, type MockUpload } from '@/testing/mock-db';
+import { completedUploadFile, completeUpload, db, makeToken, publicFile, trashFile, userFromToken, type MockUpload } from '@/testing/mock-db';
 
 // MSW handlers that behave like the Go API of SPEC.md, over the in-memory db.
 // Paths are relative: the app's API base URL is empty (same origin).
@@ -196,7 +196,66 @@ export const handlers = [
     const f = db.files.find((x) => String(x.id) === params.id);
     if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
     if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
-    db.files = db.files.filter((x) => x !== f);
+    if (db.config.trash_retention_days) trashFile(f.id);
+    else db.files = db.files.filter((x) => x !== f);
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.get('/api/trash', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const url = new URL(request.url);
+    const limit = Number(url.searchParams.get('limit') ?? 50);
+    const cursor = url.searchParams.get('cursor');
+    let files = db.trash.filter((f) => f.owner === user.id).sort((a, b) => b.deleted_at.localeCompare(a.deleted_at) || b.id - a.id);
+    if (cursor) files = files.slice(files.findIndex((f) => String(f.id) === cursor) + 1);
+    const page = files.slice(0, limit);
+    const next = files.length > limit ? String(page[page.length - 1].id) : null;
+    return HttpResponse.json({
+      files: page.map((f) => ({ ...publicFile(f), deleted_at: f.deleted_at, purge_at: f.purge_at })),
+      next_cursor: next,
+    });
+  }),
+
+  http.post('/api/trash/:id/restore', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = db.trash.find((x) => String(x.id) === params.id);
+    if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
+    if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
+    db.trash = db.trash.filter((x) => x !== f);
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { deleted_at, purge_at, ...row } = f;
+    db.files.push(row);
+    return HttpResponse.json(publicFile(row));
+  }),
+
+  http.delete('/api/trash/:id', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = db.trash.find((x) => String(x.id) === params.id);
+    if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
+    if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
+    db.trash = db.trash.filter((x) => x !== f);
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.delete('/api/trash', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    db.trash = db.trash.filter((x) => x.owner !== user.id);
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.delete('/api/auth/me', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const { password } = ((await request.json().catch(() => ({}))) ?? {}) as { password?: string };
+    if (typeof password !== 'string') return apiError(400, 'VALIDATION_ERROR', 'password is required');
+    if (password !== user.password) return apiError(401, 'INVALID_CREDENTIALS', 'email or password is incorrect');
+    db.users = db.users.filter((u) => u !== user);
+    db.files = db.files.filter((f) => f.owner !== user.id);
+    db.trash = db.trash.filter((f) => f.owner !== user.id);
     return new HttpResponse(null, { status: 204 });
   }),
 

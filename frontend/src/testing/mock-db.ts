@@ -6,7 +6,15 @@ export type MockUser = { id: number; email: string; password: string; created_at
 type Db = {
   users: MockUser[];
   files: (FileObject & { owner: number; content: Uint8Array })[];
-  config: { max_file_size_bytes: number; multipart_threshold_bytes: number; download_mode: 'stream' | 'redirect' };
+  config: {
+    max_file_size_bytes: number;
+    multipart_threshold_bytes: number;
+    download_mode: 'stream' | 'redirect';
+    trash_retention_days?: number;
+  };
+  // Files in the trash (TRASH_RETENTION_DAYS > 0), with when they went there
+  // and when they are purged.
+  trash: (Db['files'][number] & { deleted_at: string; purge_at: string })[];
   nextUserId: number;
   nextFileId: number;
   nextUploadId: number;
@@ -35,6 +43,7 @@ export type MockUpload = {
 export const db: Db = {
   users: [],
   files: [],
+  trash: [],
   config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' },
   nextUserId: 1,
   nextFileId: 1,
@@ -48,6 +57,7 @@ export const db: Db = {
 export function resetDb(): void {
   db.users = [];
   db.files = [];
+  db.trash = [];
   db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' };
   db.nextUserId = 1;
   db.nextFileId = 1;
@@ -186,6 +196,17 @@ export function publicFile(f: Db['files'][number]): FileObject {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { owner, content, ...rest } = f;
   return rest;
+}
+
+// trashFile moves file id to the trash, deleted daysAgo days ago with the
+// retention of db.config (30 days when unset).
+export function trashFile(id: number, daysAgo = 0): void {
+  const f = db.files.find((x) => x.id === id);
+  if (!f) throw new Error(`no file ${id}`);
+  const days = db.config.trash_retention_days || 30;
+  const deleted = Date.now() - daysAgo * 86_400_000;
+  db.files = db.files.filter((x) => x !== f);
+  db.trash.push({ ...f, deleted_at: new Date(deleted).toISOString(), purge_at: new Date(deleted + days * 86_400_000).toISOString() });
 }
 
 export function moveToS3(id: number): void {

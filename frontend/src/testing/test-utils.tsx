@@ -14,6 +14,7 @@ import { createUser, makeToken, type MockUser } from '@/testing/mock-db';
 import '@/app/routes/dashboard';
 import '@/app/routes/login';
 import '@/app/routes/signup';
+import '@/app/routes/trash';
 
 // A fresh QueryClient per test, no retries, so failures show at once.
 export function createTestQueryClient(): QueryClient {

@@ -1,8 +1,10 @@
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
 
 type ToastKind = 'success' | 'error' | 'info';
-type Toast = { id: number; kind: ToastKind; message: string };
-type ToastApi = { notify: (kind: ToastKind, message: string) => void };
+// ToastAction is a button in the toast (e.g. Undo); clicking it dismisses the toast.
+export type ToastAction = { label: string; onClick: () => void };
+type Toast = { id: number; kind: ToastKind; message: string; action?: ToastAction };
+type ToastApi = { notify: (kind: ToastKind, message: string, action?: ToastAction) => void };
 
 const ToastContext = createContext<ToastApi | null>(null);
 
@@ -19,9 +21,9 @@ export function ToastProvider({ children, durationMs = 5000 }: { children: React
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
   const notify = useCallback(
-    (kind: ToastKind, message: string) => {
+    (kind: ToastKind, message: string, action?: ToastAction) => {
       const id = nextId.current++;
-      setToasts((ts) => [...ts.slice(-4), { id, kind, message }]);
+      setToasts((ts) => [...ts.slice(-4), { id, kind, message, action }]);
       window.setTimeout(() => dismiss(id), durationMs);
     },
     [dismiss, durationMs],
@@ -45,6 +47,18 @@ export function ToastProvider({ children, durationMs = 5000 }: { children: React
             className={`pointer-events-auto flex w-full max-w-sm items-start gap-3 rounded-lg border p-3 text-sm shadow-lg ${styles[t.kind]}`}
           >
             <p className="flex-1 break-words">{t.message}</p>
+            {t.action && (
+              <button
+                type="button"
+                onClick={() => {
+                  dismiss(t.id);
+                  t.action?.onClick();
+                }}
+                className="rounded px-1 font-semibold text-indigo-700 underline hover:text-indigo-900"
+              >
+                {t.action.label}
+              </button>
+            )}
             <button
               type="button"
               onClick={() => dismiss(t.id)}

@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { filesQueryKey } from '@/features/files/api/get-files';
 
+// deleteFile moves the file to the trash (or, on a server without one, deletes it).
 export async function deleteFile(id: number): Promise<void> {
   await api.delete(`/api/files/${id}`);
 }
@@ -11,6 +12,10 @@ export function useDeleteFile() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: deleteFile,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+        queryClient.invalidateQueries({ queryKey: ['trash'] }),
+      ]),
   });
 }

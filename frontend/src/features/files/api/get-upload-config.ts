@@ -13,6 +13,9 @@ export type UploadConfig = {
   max_file_size_bytes: number;
   multipart_threshold_bytes: number;
   download_mode?: DownloadMode;
+  // Days a deleted file stays in the trash; 0 is no trash (a delete is final).
+  // Servers before the trash have none.
+  trash_retention_days?: number;
 };
 
 export async function getUploadConfig(): Promise<UploadConfig> {

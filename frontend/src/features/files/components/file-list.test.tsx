@@ -100,6 +100,27 @@ describe('FileList', () => {
     expect(db.files.map((f) => f.original_filename)).toEqual(['keep.txt']);
   });
 
+  it('with a trash, moves the file there and Undo in the toast restores it', async () => {
+    db.config.trash_retention_days = 30;
+    const { owner, render } = setup();
+    addFile(owner.id, 'oops.txt');
+    const { user } = render();
+
+    await user.click(await screen.findByRole('button', { name: 'Delete oops.txt' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Move to trash?' });
+    expect(dialog).toHaveTextContent('oops.txt goes to the trash: you can restore it there for 30 days');
+    await user.click(within(dialog).getByRole('button', { name: 'Move to trash' }));
+
+    expect(await screen.findByText('Moved oops.txt to the trash')).toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole('row', { name: /oops\.txt/ })).not.toBeInTheDocument());
+    expect(db.trash.map((f) => f.original_filename)).toEqual(['oops.txt']);
+
+    await user.click(screen.getByRole('button', { name: 'Undo' }));
+    expect(await screen.findByText('Restored oops.txt')).toBeInTheDocument();
+    expect(await screen.findByRole('row', { name: /oops\.txt/ })).toBeInTheDocument();
+    expect(db.trash).toHaveLength(0);
+  });
+
   it('searches by name with a debounced q parameter', async () => {
     const { owner, render } = setup();
     addFile(owner.id, 'report-2025.pdf');

@@ -8,8 +8,10 @@ import { useToast } from '@/components/ui/toast';
 import { useDeleteFile } from '@/features/files/api/delete-file';
 import { useDownloadFile } from '@/features/files/api/download-file';
 import { useFiles, type FilesFilter } from '@/features/files/api/get-files';
+import { useUploadConfig } from '@/features/files/api/get-upload-config';
 import { TierBadge } from '@/features/files/components/tier-badge';
 import type { FileObject, StorageLocation } from '@/features/files/types';
+import { useRestoreFile } from '@/features/trash/api/trash';
 import { toApiError } from '@/lib/api-error';
 import { formatBytes, formatDate } from '@/lib/format';
 import { useDebouncedValue } from '@/lib/use-debounced-value';
@@ -27,7 +29,11 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
   const { notify } = useToast();
   const download = useDownloadFile();
   const remove = useDeleteFile();
+  const restore = useRestoreFile();
   const [toDelete, setToDelete] = useState<FileObject | null>(null);
+  // Servers before the trash say nothing: a delete there is final.
+  const trashDays = useUploadConfig().data?.trash_retention_days ?? 0;
+  const hasTrash = trashDays > 0;
 
   const all = files.data?.pages.flatMap((p) => p.files) ?? [];
   const filtered = q !== '' || location !== '';
@@ -42,8 +48,19 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     const file = toDelete;
     remove.mutate(file.id, {
       onSuccess: () => {
-        notify('success', `Deleted ${file.original_filename}`);
         setToDelete(null);
+        if (!hasTrash) {
+          notify('success', `Deleted ${file.original_filename}`);
+          return;
+        }
+        notify('success', `Moved ${file.original_filename} to the trash`, {
+          label: 'Undo',
+          onClick: () =>
+            restore.mutate(file.id, {
+              onSuccess: () => notify('success', `Restored ${file.original_filename}`),
+              onError: (err) => notify('error', `Could not restore ${file.original_filename}: ${toApiError(err).message}`),
+            }),
+        });
       },
       onError: (err) => {
         notify('error', `Could not delete ${file.original_filename}: ${toApiError(err).message}`);
@@ -122,14 +139,16 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
 
       <ConfirmDialog
         open={toDelete !== null}
-        title="Delete file?"
-        confirmLabel="Delete"
+        title={hasTrash ? 'Move to trash?' : 'Delete file?'}
+        confirmLabel={hasTrash ? 'Move to trash' : 'Delete'}
         isPending={remove.isPending}
         onCancel={() => setToDelete(null)}
         onConfirm={onConfirmDelete}
       >
-        <span className="font-medium break-all">{toDelete?.original_filename}</span> will be removed from every tier. This
-        cannot be undone.
+        <span className="font-medium break-all">{toDelete?.original_filename}</span>
+        {hasTrash
+          ? ` goes to the trash: you can restore it there for ${trashDays} ${trashDays === 1 ? 'day' : 'days'}, then it is removed from every tier.`
+          : ' will be removed from every tier. This cannot be undone.'}
       </ConfirmDialog>
     </section>
   );

@@ -1,0 +1,68 @@
+import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+
+import { filesQueryKey } from '@/features/files/api/get-files';
+import type { FileObject } from '@/features/files/types';
+import { api } from '@/lib/api-client';
+
+// TrashedFile is a file in the trash: the file object, when it was deleted and
+// when the server purges it.
+export type TrashedFile = FileObject & { deleted_at: string; purge_at: string };
+export type TrashPage = { files: TrashedFile[]; next_cursor: string | null };
+
+export const TRASH_PAGE_SIZE = 20;
+export const trashQueryKey = ['trash'] as const;
+
+export async function getTrash(cursor: string | null, signal?: AbortSignal): Promise<TrashPage> {
+  const params: Record<string, string | number> = { limit: TRASH_PAGE_SIZE };
+  if (cursor) params.cursor = cursor;
+  const { data } = await api.get<TrashPage>('/api/trash', { params, signal });
+  return { files: data.files ?? [], next_cursor: data.next_cursor ?? null };
+}
+
+export function useTrash() {
+  return useInfiniteQuery(
+    infiniteQueryOptions({
+      queryKey: [...trashQueryKey, 'list'],
+      queryFn: ({ pageParam, signal }) => getTrash(pageParam, signal),
+      initialPageParam: null as string | null,
+      getNextPageParam: (last) => last.next_cursor ?? undefined,
+      staleTime: 0,
+    }),
+  );
+}
+
+export async function restoreFile(id: number): Promise<FileObject> {
+  const { data } = await api.post<FileObject>(`/api/trash/${id}/restore`);
+  return data;
+}
+
+export async function purgeFile(id: number): Promise<void> {
+  await api.delete(`/api/trash/${id}`);
+}
+
+export async function emptyTrash(): Promise<void> {
+  await api.delete('/api/trash');
+}
+
+// Every trash mutation changes both lists.
+function useTrashMutation<A, R>(fn: (a: A) => Promise<R>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    onSettled: async () => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: trashQueryKey }),
+        queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+      ]);
+    },
+  });
+}
+
+export const useRestoreFile = () => useTrashMutation(restoreFile);
+export const usePurgeFile = () => useTrashMutation(purgeFile);
+export const useEmptyTrash = () => useTrashMutation((_: void) => emptyTrash());
+
+// daysLeft is how many whole days (rounded up) remain before purgeAt; 0 when due.
+export function daysLeft(purgeAt: string, now: number = Date.now()): number {
+  return Math.max(0, Math.ceil((Date.parse(purgeAt) - now) / 86_400_000));
+}

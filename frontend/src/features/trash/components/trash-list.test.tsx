@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { waitFor, within } from '@testing-library/react';
+
+import { daysLeft } from '@/features/trash/api/trash';
+import { TrashList } from '@/features/trash/components/trash-list';
+import { addFile, createUser, db, trashFile } from '@/testing/mock-db';
+import { logIn, renderWithProviders, screen } from '@/testing/test-utils';
+
+function setup() {
+  db.config.trash_retention_days = 30;
+  const owner = logIn(createUser());
+  return { owner, render: () => renderWithProviders(<TrashList />) };
+}
+
+describe('TrashList', () => {
+  it('lists the trash newest deletion first with the days left', async () => {
+    const { owner, render } = setup();
+    trashFile(addFile(owner.id, 'old.txt').id, 29.5);
+    trashFile(addFile(owner.id, 'new.txt').id, 1);
+    const other = createUser('eve@example.com');
+    trashFile(addFile(other.id, 'theirs.txt').id);
+    render();
+
+    const rows = await screen.findAllByTestId('trash-row');
+    expect(rows.map((r) => within(r).getByText(/\.txt$/).textContent)).toEqual(['new.txt', 'old.txt']);
+    expect(within(rows[0]).getByText('29 days left')).toBeInTheDocument();
+    expect(within(rows[1]).getByText('1 day left')).toBeInTheDocument();
+    expect(screen.queryByText('theirs.txt')).not.toBeInTheDocument();
+  });
+
+  it('restores a file and deletes one forever after confirmation', async () => {
+    const { owner, render } = setup();
+    trashFile(addFile(owner.id, 'back.txt').id);
+    trashFile(addFile(owner.id, 'gone.txt').id);
+    const { user } = render();
+
+    await user.click(await screen.findByRole('button', { name: 'Restore back.txt' }));
+    expect(await screen.findByText('Restored back.txt')).toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole('listitem', { name: 'back.txt' })).not.toBeInTheDocument());
+    expect(db.files.map((f) => f.original_filename)).toEqual(['back.txt']);
+
+    await user.click(screen.getByRole('button', { name: 'Delete gone.txt forever' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete forever?' });
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await user.click(within(dialog).getByRole('button', { name: 'Delete forever' }));
+    expect(await screen.findByText('Deleted gone.txt forever')).toBeInTheDocument();
+    expect(await screen.findByText('The trash is empty.')).toBeInTheDocument();
+    expect(db.trash).toHaveLength(0);
+  });
+
+  it('empties the trash after confirmation; Cancel keeps it', async () => {
+    const { owner, render } = setup();
+    trashFile(addFile(owner.id, 'a.txt').id);
+    trashFile(addFile(owner.id, 'b.txt').id);
+    const { user } = render();
+
+    await screen.findAllByTestId('trash-row');
+    await user.click(screen.getByRole('button', { name: 'Empty trash' }));
+    await user.click(within(screen.getByRole('dialog', { name: 'Empty the trash?' })).getByRole('button', { name: 'Cancel' }));
+    expect(db.trash).toHaveLength(2);
+
+    await user.click(screen.getByRole('button', { name: 'Empty trash' }));
+    await user.click(within(screen.getByRole('dialog', { name: 'Empty the trash?' })).getByRole('button', { name: 'Empty trash' }));
+    expect(await screen.findByText('The trash is empty.')).toBeInTheDocument();
+    expect(db.trash).toHaveLength(0);
+    expect(screen.getByRole('button', { name: 'Empty trash' })).toBeDisabled();
+  });
+
+  it('counts days left rounded up, never below zero', () => {
+    const now = Date.parse('2026-03-01T00:00:00Z');
+    expect(daysLeft('2026-03-31T00:00:00Z', now)).toBe(30);
+    expect(daysLeft('2026-03-01T00:00:01Z', now)).toBe(1);
+    expect(daysLeft('2026-02-28T00:00:00Z', now)).toBe(0);
+  });
+});

@@ -1,0 +1,147 @@
+import { useState } from 'react';
+
+import { Button } from '@/components/ui/button';
+import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { ErrorFallback } from '@/components/ui/error-fallback';
+import { Skeleton } from '@/components/ui/skeleton';
+import { useToast } from '@/components/ui/toast';
+import { TierBadge } from '@/features/files/components/tier-badge';
+import { daysLeft, useEmptyTrash, usePurgeFile, useRestoreFile, useTrash, type TrashedFile } from '@/features/trash/api/trash';
+import { toApiError } from '@/lib/api-error';
+import { formatBytes, formatDate } from '@/lib/format';
+
+function daysLeftText(f: TrashedFile): string {
+  const n = daysLeft(f.purge_at);
+  if (n === 0) return 'removed soon';
+  return n === 1 ? '1 day left' : `${n} days left`;
+}
+
+// TrashList shows the user's trash: restore a file, delete it forever, or
+// empty the whole trash.
+export function TrashList() {
+  const trash = useTrash();
+  const restore = useRestoreFile();
+  const purge = usePurgeFile();
+  const empty = useEmptyTrash();
+  const { notify } = useToast();
+  const [toPurge, setToPurge] = useState<TrashedFile | null>(null);
+  const [confirmEmpty, setConfirmEmpty] = useState(false);
+
+  const all = trash.data?.pages.flatMap((p) => p.files) ?? [];
+
+  const onRestore = (f: TrashedFile) =>
+    restore.mutate(f.id, {
+      onSuccess: () => notify('success', `Restored ${f.original_filename}`),
+      onError: (err) => notify('error', `Could not restore ${f.original_filename}: ${toApiError(err).message}`),
+    });
+
+  const onConfirmPurge = () => {
+    if (!toPurge) return;
+    const f = toPurge;
+    purge.mutate(f.id, {
+      onSuccess: () => notify('success', `Deleted ${f.original_filename} forever`),
+      onError: (err) => notify('error', `Could not delete ${f.original_filename}: ${toApiError(err).message}`),
+      onSettled: () => setToPurge(null),
+    });
+  };
+
+  const onConfirmEmpty = () =>
+    empty.mutate(undefined, {
+      onSuccess: () => notify('success', 'Emptied the trash'),
+      onError: (err) => notify('error', `Could not empty the trash: ${toApiError(err).message}`),
+      onSettled: () => setConfirmEmpty(false),
+    });
+
+  return (
+    <section aria-labelledby="trash-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <h2 id="trash-heading" className="text-lg font-semibold">
+          Trash
+        </h2>
+        <Button variant="danger" size="sm" onClick={() => setConfirmEmpty(true)} disabled={all.length === 0}>
+          Empty trash
+        </Button>
+      </div>
+      <p className="mt-1 text-sm text-slate-600">Files here can be restored until their time runs out; then they are removed from every tier.</p>
+
+      <div className="mt-4" aria-busy={trash.isFetching || undefined}>
+        {trash.isPending ? (
+          <div role="status" aria-label="Loading trash" className="space-y-3">
+            {[0, 1].map((i) => (
+              <Skeleton key={i} className="h-10 w-full" />
+            ))}
+          </div>
+        ) : trash.isError ? (
+          <ErrorFallback title="Could not load the trash" message={toApiError(trash.error).message} onRetry={() => void trash.refetch()} />
+        ) : all.length === 0 ? (
+          <p className="rounded-md border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600">The trash is empty.</p>
+        ) : (
+          <ul className="divide-y divide-slate-100" aria-label="Files in the trash">
+            {all.map((f) => (
+              <li key={f.id} data-testid="trash-row" aria-label={f.original_filename} className="flex flex-wrap items-center justify-between gap-2 py-2">
+                <div className="min-w-0">
+                  <p className="font-medium break-all">{f.original_filename}</p>
+                  <p className="text-xs text-slate-600">
+                    {formatBytes(f.file_size)} · deleted <time dateTime={f.deleted_at}>{formatDate(f.deleted_at)}</time> ·{' '}
+                    <span>{daysLeftText(f)}</span>
+                  </p>
+                </div>
+                <div className="flex items-center gap-2">
+                  <TierBadge file={f} />
+                  <Button
+                    variant="secondary"
+                    size="sm"
+                    onClick={() => onRestore(f)}
+                    isLoading={restore.isPending && restore.variables === f.id}
+                    aria-label={`Restore ${f.original_filename}`}
+                  >
+                    Restore
+                  </Button>
+                  <Button
+                    variant="ghost"
+                    size="sm"
+                    className="text-red-700"
+                    onClick={() => setToPurge(f)}
+                    aria-label={`Delete ${f.original_filename} forever`}
+                  >
+                    Delete forever
+                  </Button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+
+      {trash.hasNextPage && (
+        <div className="mt-4 flex justify-center">
+          <Button variant="secondary" onClick={() => void trash.fetchNextPage()} isLoading={trash.isFetchingNextPage}>
+            Load more
+          </Button>
+        </div>
+      )}
+
+      <ConfirmDialog
+        open={toPurge !== null}
+        title="Delete forever?"
+        confirmLabel="Delete forever"
+        isPending={purge.isPending}
+        onCancel={() => setToPurge(null)}
+        onConfirm={onConfirmPurge}
+      >
+        <span className="font-medium break-all">{toPurge?.original_filename}</span> will be removed from every tier. This cannot
+        be undone.
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={confirmEmpty}
+        title="Empty the trash?"
+        confirmLabel="Empty trash"
+        isPending={empty.isPending}
+        onCancel={() => setConfirmEmpty(false)}
+        onConfirm={onConfirmEmpty}
+      >
+        Every file in the trash will be removed from every tier. This cannot be undone.
+      </ConfirmDialog>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+// Command usage is the Lambda function serving the usage route of the API table
+// (shared/httpapi/routes.go) behind API Gateway.
+package main
+
+import "github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
+
+func main() { lambdafn.Main("usage") }

@@ -1,0 +1,178 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
+)
+
+func (c *client) deleteAccount(password string) (int, []byte) {
+	c.tb.Helper()
+	resp, body := c.do("DELETE", "/api/auth/me", jsonReader(map[string]string{"password": password}), jsonHeader)
+	return resp.StatusCode, body
+}
+
+func (s *stack) count(tb testing.TB, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := s.app.DB.Pool.QueryRow(tb.Context(), query, args...).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// seedAccount gives c's account a hot file, a cold file, a trashed file
+// and an open presigned upload with one part sent.
+func seedAccount(t *testing.T, s *stack, c *client) {
+	t.Helper()
+	c.mustUpload("hot.txt", []byte("hot"))
+	cold := c.mustUpload("cold.txt", []byte("cold"))
+	moveToCold(t, s, cold.ID)
+	gone := c.mustUpload("trashed.txt", []byte("trashed"))
+	c.json("DELETE", fmt.Sprintf("/api/files/%d", gone.ID), nil, 204, nil)
+	data := randomBytes(t, 9*mib)
+	u := c.createUpload("big.bin", int64(len(data)), "")
+	putPart(t, u.Parts[0].URL, data[:u.PartSize])
+}
+
+// DELETE /api/auth/me removes every object of the account in both tiers
+// (trash and open uploads included), then its rows; its tokens are 401
+// and it cannot log in; other accounts are untouched.
+func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("leaving@example.com")
+	other := s.client(t).signup("staying@example.com")
+	kept := other.mustUpload("kept.txt", []byte("kept"))
+	seedAccount(t, s, c)
+	uid := userID(t, s, "leaving@example.com")
+	if objs, ups := s.hotState(t); objs != 3 || ups != 1 { // hot + trashed + the other user's; one upload
+		t.Fatalf("before: %d hot objects, %d uploads", objs, ups)
+	}
+
+	resp, body := c.do("DELETE", "/api/auth/me", strings.NewReader(`{}`), jsonHeader)
+	wantError(t, resp, body, 400, "VALIDATION_ERROR")
+	resp, body = c.do("DELETE", "/api/auth/me", strings.NewReader(`{"password":`), jsonHeader)
+	wantError(t, resp, body, 400, "VALIDATION_ERROR")
+	st, body := c.deleteAccount("wrong-password")
+	if st != 401 || !strings.Contains(string(body), `"INVALID_CREDENTIALS"`) {
+		t.Fatalf("wrong password: %d %s", st, body)
+	}
+	c.json("GET", "/api/auth/me", nil, 200, nil) // still there
+
+	if st, body := c.deleteAccount("password123"); st != 204 || len(body) != 0 {
+		t.Fatalf("delete account: %d %s", st, body)
+	}
+	for _, path := range []string{"/api/auth/me", "/api/files", "/api/trash"} {
+		resp, body := c.do("GET", path, nil, nil)
+		wantError(t, resp, body, 401, "UNAUTHORIZED")
+	}
+	st, body = c.deleteAccount("password123")
+	if st != 401 {
+		t.Errorf("second delete: %d %s, want 401", st, body)
+	}
+	resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "leaving@example.com", "password": "password123"}), jsonHeader)
+	wantError(t, resp, body, 401, "INVALID_CREDENTIALS")
+
+	if objs, ups := s.hotState(t); objs != 1 || ups != 0 {
+		t.Errorf("after: %d hot objects (want the other user's 1), %d multipart uploads (want 0)", objs, ups)
+	}
+	if n := coldObjects(t, s); n != 0 {
+		t.Errorf("after: %d cold objects", n)
+	}
+	if n := s.count(t, `SELECT count(*) FROM users WHERE id = $1`, uid) + s.count(t, `SELECT count(*) FROM files WHERE user_id = $1`, uid) +
+		s.count(t, `SELECT count(*) FROM upload_sessions WHERE user_id = $1`, uid); n != 0 {
+		t.Errorf("after: %d rows of the account left", n)
+	}
+	other.json("GET", fmt.Sprintf("/api/files/%d", kept.ID), nil, 200, nil)
+	// The address can sign up again.
+	s.client(t).signup("leaving@example.com")
+}
+
+// A wrong password costs from the same per-email budget as a login.
+func TestDeleteAccountIsRateLimited(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.AuthEmailRateHour = 3 })
+	c := s.client(t).signup("guess@example.com") // one login spent
+	for i := range 2 {
+		if st, body := c.deleteAccount("wrong-password"); st != 401 {
+			t.Fatalf("guess %d: %d %s, want 401", i+1, st, body)
+		}
+	}
+	resp, body := c.do("DELETE", "/api/auth/me", jsonReader(map[string]string{"password": "password123"}), jsonHeader)
+	wantError(t, resp, body, 429, "RATE_LIMITED")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	c.json("GET", "/api/auth/me", nil, 200, nil)
+}
+
+// An account deletion interrupted at any point — the account marked, some
+// objects gone — cannot log in, its tokens are 401, and the sweep finishes
+// it: no object, no row, never half an account.
+func TestInterruptedAccountDeletionIsFinished(t *testing.T) {
+	t.Parallel()
+	for _, crash := range []string{"after the mark", "after the files' mark", "after some objects", "after the files"} {
+		t.Run(crash, func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, nil)
+			c := s.client(t).signup("half@example.com")
+			seedAccount(t, s, c)
+			uid := userID(t, s, "half@example.com")
+			ctx := t.Context()
+			// What DELETE /api/auth/me does, up to the crash.
+			if err := s.app.DB.MarkUserDeleting(ctx, uid); err != nil {
+				t.Fatal(err)
+			}
+			if crash != "after the mark" {
+				if _, err := s.app.DB.BeginPurgeAll(ctx, uid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if crash == "after some objects" || crash == "after the files" {
+				files, err := s.app.DB.PurgingFiles(ctx, uid, 0, 100)
+				if err != nil || len(files) != 3 {
+					t.Fatalf("purging files: %d, %v", len(files), err)
+				}
+				for i, f := range files {
+					if crash == "after some objects" && i > 0 {
+						break
+					}
+					if err := s.app.Hot.Delete(ctx, f.ObjectKey); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.app.Cold.Delete(ctx, f.ObjectKey); err != nil {
+						t.Fatal(err)
+					}
+					if crash == "after the files" {
+						if err := s.app.DB.DeletePurged(ctx, f.ID); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			resp, body := c.do("GET", "/api/auth/me", nil, nil)
+			wantError(t, resp, body, 401, "UNAUTHORIZED")
+			resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "half@example.com", "password": "password123"}), jsonHeader)
+			wantError(t, resp, body, 401, "INVALID_CREDENTIALS")
+			resp, body = c.do("POST", "/api/auth/signup", jsonReader(map[string]string{"email": "half@example.com", "password": "password123"}), jsonHeader)
+			wantError(t, resp, body, 409, "EMAIL_TAKEN")
+
+			n, err := s.app.API.FinishAccountDeletions(ctx)
+			if err != nil || n != 1 {
+				t.Fatalf("FinishAccountDeletions: %d, %v; want 1", n, err)
+			}
+			if objs, ups := s.hotState(t); objs != 0 || ups != 0 {
+				t.Errorf("after the sweep: %d hot objects, %d multipart uploads", objs, ups)
+			}
+			if n := coldObjects(t, s); n != 0 {
+				t.Errorf("after the sweep: %d cold objects", n)
+			}
+			if n := s.count(t, `SELECT count(*) FROM users`) + s.count(t, `SELECT count(*) FROM files`) + s.count(t, `SELECT count(*) FROM upload_sessions`); n != 0 {
+				t.Errorf("after the sweep: %d rows left", n)
+			}
+		})
+	}
+}

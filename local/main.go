@@ -61,6 +61,9 @@ func run() error {
 			fmt.Fprintln(os.Stderr, "local: created the database")
 		}
 	}
+	if *setQuota { // the database only: no tier is needed
+		return runSetQuota(ctx, cfg.DatabaseURL, quota)
+	}
 	logger := app.NewLogger()
 	slog.SetDefault(logger)
 	if w := cfg.DevWarning(); w != "" {
@@ -75,13 +78,6 @@ func run() error {
 		return err
 	}
 	if *migrateOnly {
-		return nil
-	}
-	if *setQuota {
-		if err := a.DB.SetUserQuota(ctx, quota.email, quota.bytes); err != nil {
-			return fmt.Errorf("set quota of %s: %w", quota.email, err)
-		}
-		fmt.Fprintf(os.Stderr, "local: quota of %s set to %s\n", quota.email, quota)
 		return nil
 	}
 	if *syncOnce {

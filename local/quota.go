@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
 // quotaArgs are the arguments of -set-quota EMAIL MB.
@@ -41,4 +44,18 @@ func parseQuotaArgs(args []string) (quotaArgs, error) {
 	b := mb << 20
 	q.bytes = &b
 	return q, nil
+}
+
+// runSetQuota is -set-quota: one UPDATE on the database of databaseURL.
+func runSetQuota(ctx context.Context, databaseURL string, q quotaArgs) error {
+	db, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.SetUserQuota(ctx, q.email, q.bytes); err != nil {
+		return fmt.Errorf("set quota of %s: %w", q.email, err)
+	}
+	fmt.Fprintf(os.Stderr, "local: quota of %s set to %s\n", q.email, q)
+	return nil
 }

@@ -26,13 +26,15 @@ for _ in $(seq 600); do
 	sleep 0.5
 done
 up || { cat "$data/dev-aws.log"; echo "e2e-aws: the stack is not ready" >&2; exit 1; }
+# The local binary's -set-quota gives the e2e user a quota (same database; DEV_MODE: no SECRET_KEY needed for it).
+go build -o "$data/hybrid-storage" ./local
 cd frontend
 # Screenshots go to docs/screenshots (as aws-*.png) only when asked (E2E_SCREENSHOTS=docs).
 shots=$data/screenshots
 [[ ${E2E_SCREENSHOTS:-} == docs ]] && shots=$ROOT/docs/screenshots
 status=0
 SPA_URL=$spa API_URL=$api LAMBDA_INVOKE_URL="http://127.0.0.1:$INVOKE_PORT/2015-03-31/functions/sync/invocations" \
-	SCREENSHOT_DIR=$shots SCREENSHOT_PREFIX=aws- E2E_KEEP_GOING=${E2E_KEEP_GOING:-1} node e2e/e2e.mjs || status=$?
+	SCREENSHOT_DIR=$shots SCREENSHOT_PREFIX=aws- E2E_KEEP_GOING=${E2E_KEEP_GOING:-1} SET_QUOTA_BIN=$data/hybrid-storage DEV_MODE=true node e2e/e2e.mjs || status=$?
 if [[ $status -ne 0 ]]; then
 	echo "e2e-aws: function logs (last lines):"
 	for f in "$data"/logs/*.log; do echo "--- $(basename "$f")"; tail -n 8 "$f"; done

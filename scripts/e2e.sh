@@ -24,8 +24,10 @@ for _ in $(seq 600); do
 	sleep 0.5
 done
 curl -fs "$base/readyz" >/dev/null || { cat "$data/dev.log"; echo "e2e: the stack is not ready" >&2; exit 1; }
+# The local binary's -set-quota gives the e2e user a quota (DEV_MODE: no SECRET_KEY needed for it).
+go build -o "$data/hybrid-storage" ./local
 cd frontend
 # Screenshots go to docs/screenshots only when asked (E2E_SCREENSHOTS=docs).
 shots=$data/screenshots
 [[ ${E2E_SCREENSHOTS:-} == docs ]] && shots=$ROOT/docs/screenshots
-SPA_URL=$base API_URL=$base SCREENSHOT_DIR=$shots node e2e/e2e.mjs
+SPA_URL=$base API_URL=$base SCREENSHOT_DIR=$shots SET_QUOTA_BIN=$data/hybrid-storage DEV_MODE=true node e2e/e2e.mjs

@@ -11,10 +11,13 @@
 //   SCREENSHOT_DIR      where screenshots go (default <repo>/docs/screenshots)
 //   SCREENSHOT_PREFIX   prefix of the screenshots' names (e.g. aws-)
 //   E2E_KEEP_GOING=1    run the remaining steps after a failed one
+//   SET_QUOTA_BIN       the local binary (with DATABASE_URL in the environment): its
+//                       -set-quota gives the user a quota for the quota refusal step
 //
 // Prints one line per step and finally "e2e: N passed, M failed"; exits
 // non-zero on any failure, console error, React warning or
 // Content-Security-Policy violation in the page.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -421,6 +424,46 @@ try {
       await fileRow(late.name).getByText('S3', { exact: true }).waitFor({ timeout: SYNC_SHOW_TIMEOUT });
     });
     await step(`download ${late.name} from S3 after the scheduled run`, () => downloadAndCompare(late, 'S3'));
+  }
+
+  // A quota just above what the account stores: the web app refuses a file
+  // that does not fit before sending it, and both upload paths answer 413
+  // QUOTA_EXCEEDED to a client that sends anyway.
+  if (!process.env.SET_QUOTA_BIN) {
+    console.log('e2e: SKIP quota step (SET_QUOTA_BIN unset)');
+  } else {
+    await step('a file past the storage quota is refused (web app check, then 413 QUOTA_EXCEEDED on both upload paths)', async () => {
+      const setQuota = (mb) => execFileSync(process.env.SET_QUOTA_BIN, ['-set-quota', email, String(mb)], { stdio: 'pipe' });
+      const token = await page.evaluate(() => localStorage.getItem('hybrid-storage.token'));
+      const auth = { Authorization: `Bearer ${token}` };
+      const used = (await (await fetch(`${API_URL}/api/usage`, { headers: auth })).json()).used_bytes;
+      const mb = Math.ceil(used / (1 << 20)) + 1;
+      setQuota(mb);
+      try {
+        await page.reload();
+        await page.getByRole('meter', { name: 'Storage used' }).waitFor();
+        await page.getByText(new RegExp(`of ${mb}(\\.0)? MB used$`)).waitFor();
+        const tooBig = { name: `too-big-${randomBytes(3).toString('hex')}.bin`, mimeType: 'application/octet-stream', buffer: randomBytes(2 << 20) };
+        await page.getByLabel('Choose files to upload').setInputFiles(tooBig);
+        await page.getByRole('listitem', { name: tooBig.name }).getByText(/your storage quota has .* left/).waitFor();
+        const created = await fetch(`${API_URL}/api/files/uploads`, {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ filename: tooBig.name, size: tooBig.buffer.length }),
+        });
+        const createdBody = await created.json();
+        expect(created.status === 413 && createdBody.error_code === 'QUOTA_EXCEEDED', `POST /api/files/uploads answered ${created.status} ${JSON.stringify(createdBody)}`);
+        const form = new FormData();
+        form.append('file', new Blob([tooBig.buffer]), tooBig.name);
+        const streamed = await fetch(`${API_URL}/api/files/upload`, { method: 'POST', headers: auth, body: form });
+        const streamedBody = await streamed.json();
+        expect(streamed.status === 413 && streamedBody.error_code === 'QUOTA_EXCEEDED', `POST /api/files/upload answered ${streamed.status} ${JSON.stringify(streamedBody)}`);
+        const after = (await (await fetch(`${API_URL}/api/usage`, { headers: auth })).json()).used_bytes;
+        expect(after === used, `usage went from ${used} to ${after} bytes`);
+      } finally {
+        setQuota('default');
+      }
+    });
   }
 
   await step('phone-sized screen shows cards', async () => {

@@ -191,3 +191,66 @@ func TestSyncFunctionUnderRuntimeInterfaceEmulator(t *testing.T) {
 		t.Fatalf("wrong token under RIE answered %s", b)
 	}
 }
+
+// On AWS the nightly run is the trash's sweep: the real sync bootstrap,
+// given the scheduled event, purges a trashed file past its purge_at
+// (objects, then the row) and finishes an interrupted account deletion,
+// and leaves a file still within its time in the trash.
+func TestScheduledSyncPurgesExpiredTrash(t *testing.T) {
+	t.Parallel()
+	a, f, _ := syncApp(t)
+	ctx := context.Background()
+	keep := f
+	keep.ID, keep.ObjectKey, keep.Filename, keep.OriginalFilename = 0, "user-1/0001-keep.txt", "keep.txt", "keep.txt"
+	if _, err := a.Hot.Put(ctx, keep.ObjectKey, strings.NewReader("nightly bytes"), f.Size, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DB.CreateFile(ctx, &keep); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{f.ID, keep.ID} {
+		if _, err := a.DB.TrashFile(ctx, f.UserID, id, 30*24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.DB.Pool.Exec(ctx, `UPDATE files SET purge_at = now() - interval '1 minute' WHERE id = $1`, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	leaver, err := a.DB.CreateUser(ctx, "leaver@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DB.MarkUserDeleting(ctx, leaver.ID); err != nil {
+		t.Fatal(err)
+	}
+	url := lambdagw.StartRIE(t, "sync", a.Config, "SYNC_TRIGGER_TOKEN="+operatorToken)
+	scheduled, err := os.ReadFile("testdata/eventbridge-scheduled-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url, "application/json", bytes.NewReader(scheduled))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"trigger":"schedule"`) {
+		t.Fatalf("scheduled event answered %s", b)
+	}
+	if _, err := a.Hot.Stat(ctx, f.ObjectKey); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("expired file's hot object: %v, want gone", err)
+	}
+	var n int
+	if err := a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE id = $1`, f.ID).Scan(&n); err != nil || n != 0 {
+		t.Errorf("expired file's row: %d (%v), want gone", n, err)
+	}
+	if got, err := a.DB.TrashedFileForUser(ctx, f.UserID, keep.ID); err != nil || got.ID != keep.ID {
+		t.Errorf("file within its time: %+v %v, want still in the trash", got, err)
+	}
+	if _, err := a.Hot.Stat(ctx, keep.ObjectKey); err != nil {
+		t.Errorf("file within its time lost its object: %v", err)
+	}
+	if err := a.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE id = $1`, leaver.ID).Scan(&n); err != nil || n != 0 {
+		t.Errorf("account marked deleting: %d rows (%v), want gone", n, err)
+	}
+}

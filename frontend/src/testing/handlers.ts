@@ -201,6 +201,26 @@ export const handlers = [
     return new HttpResponse(null, { status: 204 });
   }),
 
+  http.get('/api/usage', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const mine = db.files.filter((f) => f.owner === user.id);
+    const sum = (fs: { file_size: number }[]) => fs.reduce((n, f) => n + f.file_size, 0);
+    const hot = sum(mine.filter((f) => f.storage_location === 'minio'));
+    const cold = sum(mine.filter((f) => f.storage_location === 's3'));
+    const trash = sum(db.trash.filter((f) => f.owner === user.id));
+    const uploads = [...db.multipart.values()].filter((u) => u.owner === user.id).reduce((n, u) => n + u.size, 0);
+    return HttpResponse.json({
+      quota_bytes: db.quota,
+      used_bytes: hot + cold + trash + uploads,
+      hot_bytes: hot,
+      cold_bytes: cold,
+      trash_bytes: trash,
+      upload_bytes: uploads,
+      files: mine.length,
+    });
+  }),
+
   http.get('/api/trash', ({ request }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();

@@ -26,6 +26,8 @@ type Db = {
   // status "completing" polls more times, then the upload ends as then says;
   // complete answers 409 UPLOAD_COMPLETING meanwhile.
   completing: Map<string, { polls: number; then: 'completed' | 'gone' }>;
+  // The storage quota of every user in bytes (null: unlimited).
+  quota: number | null;
   // MAX_OPEN_UPLOADS and MAX_OPEN_UPLOAD_MB (in bytes here) per user.
   uploadCaps: { sessions: number; bytes: number };
 };
@@ -44,6 +46,7 @@ export const db: Db = {
   users: [],
   files: [],
   trash: [],
+  quota: null,
   config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' },
   nextUserId: 1,
   nextFileId: 1,
@@ -58,6 +61,7 @@ export function resetDb(): void {
   db.users = [];
   db.files = [];
   db.trash = [];
+  db.quota = null;
   db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' };
   db.nextUserId = 1;
   db.nextFileId = 1;

@@ -7,13 +7,18 @@ import { FileList } from '@/features/files/components/file-list';
 import { FileUpload } from '@/features/files/components/file-upload';
 import { syncStatusQueryKey } from '@/features/sync/api/get-sync-status';
 import { SyncStatusCard } from '@/features/sync/components/sync-status-card';
+import { usageQueryKey } from '@/features/usage/api/get-usage';
+import { UsageBar } from '@/features/usage/components/usage-bar';
 
 export default function DashboardRoute() {
   const queryClient = useQueryClient();
   // Unfinished large uploads are remembered per user, to resume after a reload.
   const { user } = useAuth();
-  // A new file changes the count waiting for sync.
-  const onUploaded = useCallback(() => void queryClient.invalidateQueries({ queryKey: syncStatusQueryKey }), [queryClient]);
+  // A new file changes the count waiting for sync and the usage.
+  const onUploaded = useCallback(() => {
+    void queryClient.invalidateQueries({ queryKey: syncStatusQueryKey });
+    void queryClient.invalidateQueries({ queryKey: usageQueryKey });
+  }, [queryClient]);
 
   useEffect(() => {
     document.title = 'Dashboard · Hybrid Storage';
@@ -28,7 +33,10 @@ export default function DashboardRoute() {
           <div className="lg:col-span-2">
             <FileUpload onUploaded={onUploaded} userId={user?.id} />
           </div>
-          <SyncStatusCard />
+          <div className="space-y-6">
+            <SyncStatusCard />
+            <UsageBar />
+          </div>
         </div>
         <FileList />
       </main>

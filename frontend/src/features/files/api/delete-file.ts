@@ -16,6 +16,7 @@ export function useDeleteFile() {
       Promise.all([
         queryClient.invalidateQueries({ queryKey: filesQueryKey }),
         queryClient.invalidateQueries({ queryKey: ['trash'] }),
+        queryClient.invalidateQueries({ queryKey: ['usage'] }),
       ]),
   });
 }

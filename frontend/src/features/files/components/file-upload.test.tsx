@@ -75,6 +75,25 @@ describe('FileUpload', () => {
     expect(posts).toBe(0);
   });
 
+  it('rejects a file that does not fit what the storage quota leaves, before sending it', async () => {
+    db.quota = 15;
+    let posts = 0;
+    server.use(
+      http.post('/api/files/upload', () => {
+        posts += 1;
+        return HttpResponse.json({ detail: 'not this time', error_code: 'INTERNAL' }, { status: 500 });
+      }),
+    );
+    const { user, input, queryClient } = await renderUpload();
+    await waitFor(() => expect(queryClient.getQueryData(['usage'])).toBeDefined());
+    // Two files of 10 B dropped together: the first fits, the second no longer does.
+    await user.upload(input, [textFile('first.txt', '0123456789'), textFile('second.txt', '0123456789')]);
+    const row = uploadRow('second.txt');
+    expect(within(row).getByText('File is 10 B; your storage quota has 5 B left.')).toBeInTheDocument();
+    expect(screen.getByText('second.txt does not fit in your storage quota (5 B left)')).toBeInTheDocument();
+    await waitFor(() => expect(posts).toBe(1)); // only first.txt was sent
+  });
+
   it('shows a failure with the server message, then retries the same file', async () => {
     let attempts = 0;
     server.use(

@@ -4,6 +4,7 @@ import { useDropzone } from 'react-dropzone';
 import { Button } from '@/components/ui/button';
 import { ProgressBar } from '@/components/ui/progress-bar';
 import { useToast } from '@/components/ui/toast';
+import { quotaLeft, useUsage } from '@/features/usage/api/get-usage';
 import { useUploadConfig, type UploadConfig } from '@/features/files/api/get-upload-config';
 import {
   abortMultipartUpload,
@@ -135,6 +136,7 @@ function sameFile(a: File, b: File): boolean {
 // loads (none without it).
 export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; userId?: number }) {
   const config = useUploadConfig();
+  const usage = useUsage();
   const { mutateAsync: uploadMutation } = useUploadFile();
   const { notify } = useToast();
   const [items, dispatch] = useReducer(reducer, []);
@@ -299,7 +301,16 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       const claimed = new Set(
         itemsRef.current.filter((it) => it.uploadId && it.status !== 'interrupted').map((it) => it.uploadId),
       );
+      // What the quota leaves, counted down as this drop's files are queued.
+      let left = quotaLeft(usage.data);
       for (const file of accepted) {
+        if (left !== null && file.size > left) {
+          const error = `File is ${formatBytes(file.size)}; your storage quota has ${formatBytes(left)} left.`;
+          dispatch({ type: 'add', item: newItem(nextId.current++, file, { status: 'rejected', error }) });
+          notify('error', `${file.name} does not fit in your storage quota (${formatBytes(left)} left)`);
+          continue;
+        }
+        if (left !== null) left -= file.size;
         if (tooLarge(file, config.data)) {
           const limit = formatBytes(config.data!.max_file_size_bytes);
           const error = `File is ${formatBytes(file.size)}; the limit is ${limit}.`;
@@ -327,7 +338,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       }
       pump();
     },
-    [config.data, notify, pump, userId],
+    [config.data, usage.data, notify, pump, userId],
   );
 
   const cancel = (item: Item) => {

@@ -53,6 +53,7 @@ function useTrashMutation<A, R>(fn: (a: A) => Promise<R>) {
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: trashQueryKey }),
         queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+        queryClient.invalidateQueries({ queryKey: ['usage'] }),
       ]);
     },
   });

@@ -23,7 +23,9 @@ const reps = 2 // each transfer runs this often; the best time counts
 // apiUpload sends size bytes of the big file (from offset 0) through POST
 // /api/files/upload, with an exact Content-Length as browsers send, and
 // returns the file id.
-func (e *env) apiUpload(name string, size int64) (int64, error) { return e.apiUploadBody(name, size, false) }
+func (e *env) apiUpload(name string, size int64) (int64, error) {
+	return e.apiUploadBody(name, size, false)
+}
 
 // apiUploadBody is apiUpload; with chunked the body has no Content-Length
 // (Transfer-Encoding: chunked, as a streaming client sends it).

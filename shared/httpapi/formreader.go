@@ -125,15 +125,20 @@ func (r *formReader) afterDelimiter(rest []byte) error {
 
 // readHeader reads a part's header block, at most maxPartHeader bytes.
 func (r *formReader) readHeader() (textproto.MIMEHeader, error) {
-	peek, err := r.br.Peek(min(maxPartHeader, r.br.Size()))
 	var block []byte
-	if bytes.HasPrefix(peek, []byte("\r\n")) { // no headers at all
-		block = peek[:2]
-	} else if i := bytes.Index(peek, []byte("\r\n\r\n")); i >= 0 {
-		block = peek[:i+4]
-	} else if err != nil {
-		return nil, bodyErr(err)
-	} else {
+	for {
+		peek, err := r.br.Peek(min(maxPartHeader, r.br.Size()))
+		if i := bytes.Index(peek, []byte("\r\n\r\n")); i >= 0 {
+			block = peek[:i+4]
+			break
+		}
+		if bytes.HasPrefix(peek, []byte("\r\n")) { // no headers at all
+			block = peek[:2]
+			break
+		}
+		if err != nil {
+			return nil, bodyErr(err)
+		}
 		return nil, errMalformed // headers longer than maxPartHeader
 	}
 	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(block))).ReadMIMEHeader()

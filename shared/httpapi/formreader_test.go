@@ -117,23 +117,3 @@ func TestFormReaderMatchesMimeMultipart(t *testing.T) {
 		}
 	}
 }
-
-// A part without headers is a part with an empty header, however many
-// blank lines its body has; a preamble before the first delimiter is
-// skipped. As mime/multipart reads them.
-func TestFormReaderNoHeadersAndPreamble(t *testing.T) {
-	body := "preamble\r\n--b\r\n\r\nx\r\n\r\ny\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a/b.txt\"\r\n\r\nhello\r\n--b--\r\n"
-	got, err := formParts(bytes.NewReader([]byte(body)), "b", 256)
-	want := [][3]string{{"", "", "x\r\n\r\ny"}, {"file", "b.txt", "hello"}}
-	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("read %q, %v; want %q", got, err, want)
-	}
-	mr := multipart.NewReader(bytes.NewReader([]byte(body)), "b")
-	p, err := mr.NextPart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := io.ReadAll(p); string(b) != want[0][2] {
-		t.Fatalf("mime/multipart reads %q for the first part, want %q", b, want[0][2])
-	}
-}

@@ -43,6 +43,9 @@ const pageProblems = [];
 let passed = 0;
 let failed = 0;
 
+// What the file list says of a file whose SHA-256 is not known yet.
+const PENDING_SHA = 'SHA-256 computed on the move to cold storage';
+
 async function step(name, fn) {
   const started = Date.now();
   try {
@@ -267,6 +270,8 @@ try {
         `expected create + complete, saw ${api.join(', ')}`,
       );
       await fileRow(big.name).getByText('MinIO', { exact: true }).waitFor();
+      // Completion does not read the file again: its SHA-256 comes with the sync.
+      await fileRow(big.name).getByText(PENDING_SHA).waitFor();
       storageOrigin = new URL(parts[0]).origin;
     });
 
@@ -368,6 +373,11 @@ try {
       for (const f of [dropped, picked]) {
         await fileRow(f.name).getByText('S3', { exact: true }).waitFor({ timeout: SYNC_SHOW_TIMEOUT });
         await fileRow(f.name).getByText(/^synced /).waitFor();
+      }
+      if (big) {
+        // The sync computed the presigned file's SHA-256: the note is gone.
+        await fileRow(big.name).getByText('S3', { exact: true }).waitFor({ timeout: SYNC_SHOW_TIMEOUT });
+        expect((await fileRow(big.name).getByText(PENDING_SHA).count()) === 0, `${big.name} still says "${PENDING_SHA}" after the sync`);
       }
       expect(navigations.length === 0, `the page navigated: ${navigations.join(', ')}`);
       await page.screenshot({ path: SHOT('dashboard-s3.png'), fullPage: true });

@@ -137,6 +137,9 @@ type hashJob struct {
 func (p *pipeline) feed(r io.Reader) (int64, error) {
 	var size int64
 	for part := 1; ; part++ {
+		if err := p.ctx.Err(); err != nil {
+			return size, err // a send failed (p.err) or the caller's context ended
+		}
 		var buf *[]byte
 		select {
 		case buf = <-p.free:

@@ -158,7 +158,7 @@ export const handlers = [
       storage_location: 'minio' as const,
       storage_class: 'STANDARD',
       access_url: `http://minio.test/hot/user-${user.id}/${id}`,
-      checksum_sha256: '0'.repeat(64),
+      checksum_sha256: '0'.repeat(64) as string | null,
       checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null,
       uploaded_at: new Date().toISOString(),
       synced_at: null,

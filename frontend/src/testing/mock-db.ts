@@ -121,8 +121,9 @@ export function completeUpload(uploadId: string): FileObject {
     storage_location: 'minio' as const,
     storage_class: 'STANDARD',
     access_url: `http://minio.test/hot/${id}`,
-    checksum_sha256: '0'.repeat(64),
-    checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null,
+    // As the API: a completed multipart upload's checksums are not known until the sync job.
+    checksum_sha256: null as string | null,
+    checksum_crc64nvme: null as string | null,
     uploaded_at: new Date().toISOString(),
     synced_at: null,
   };
@@ -171,7 +172,14 @@ export function userFromToken(authorization: string | null): MockUser | null {
 export function addFile(
   owner: number,
   name: string,
-  opts: { location?: StorageLocation; size?: number; uploadedAt?: string; syncedAt?: string | null; content?: Uint8Array } = {},
+  opts: {
+    location?: StorageLocation;
+    size?: number;
+    uploadedAt?: string;
+    syncedAt?: string | null;
+    content?: Uint8Array;
+    checksum?: string | null;
+  } = {},
 ): FileObject {
   const id = db.nextFileId++;
   const content = opts.content ?? new TextEncoder().encode(`content of ${name}`);
@@ -187,7 +195,8 @@ export function addFile(
     storage_location: location,
     storage_class: 'STANDARD',
     access_url: `http://${location}.test/bucket/user-${owner}/${id}`,
-    checksum_sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    checksum_sha256:
+      opts.checksum === undefined ? 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' : opts.checksum,
     checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null, // the CRC64NVME of no bytes
     uploaded_at: opts.uploadedAt ?? new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
     synced_at: opts.syncedAt ?? (location === 's3' ? '2026-01-03T00:00:05Z' : null),

@@ -11,7 +11,9 @@ export type FileObject = {
   // S3 storage class of the copy: STANDARD in the hot tier, COLD_STORAGE_CLASS in the cold.
   storage_class: string;
   access_url: string;
-  checksum_sha256: string;
+  // SHA-256 (hex); null while not known yet: a file uploaded in parts straight to the hot tier
+  // gets it when the sync job moves it to cold storage (the job reads the bytes then).
+  checksum_sha256: string | null;
   // Full-object CRC64NVME (base64, as S3 reports it); null for files uploaded before it was
   // recorded, until the sync job moves them.
   checksum_crc64nvme: string | null;

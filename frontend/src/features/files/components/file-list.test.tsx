@@ -41,6 +41,17 @@ describe('FileList', () => {
     expect(within(cold).getByText('5.0 MB')).toBeInTheDocument();
   });
 
+  it('says when a file\'s SHA-256 is not known yet: it is computed on the move to cold storage', async () => {
+    const { owner, render } = setup();
+    addFile(owner.id, 'parts.bin', { checksum: null });
+    addFile(owner.id, 'known.txt');
+    render();
+
+    const pending = await screen.findByRole('row', { name: /parts\.bin/ });
+    expect(within(pending).getByText('SHA-256 computed on the move to cold storage')).toBeInTheDocument();
+    expect(within(row('known.txt')).queryByText(/SHA-256/)).not.toBeInTheDocument();
+  });
+
   it('lists newest first and loads more pages on next_cursor', async () => {
     const { owner, render } = setup();
     for (let i = 1; i <= 25; i++) addFile(owner.id, `file-${String(i).padStart(2, '0')}.txt`);

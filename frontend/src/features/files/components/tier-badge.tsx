@@ -6,7 +6,7 @@ const tiers = {
   s3: { label: 'S3', title: 'Cold tier (AWS S3)', className: 'bg-sky-100 text-sky-900 ring-sky-300' },
 } as const;
 
-export function TierBadge({ file }: { file: Pick<FileObject, 'storage_location' | 'synced_at'> }) {
+export function TierBadge({ file }: { file: Pick<FileObject, 'storage_location' | 'synced_at' | 'checksum_sha256'> }) {
   const tier = tiers[file.storage_location] ?? tiers.minio;
   return (
     <span className="inline-flex flex-col items-start gap-0.5">
@@ -18,6 +18,11 @@ export function TierBadge({ file }: { file: Pick<FileObject, 'storage_location' 
       </span>
       {file.storage_location === 's3' && file.synced_at && (
         <span className="text-xs text-slate-500">synced {formatDate(file.synced_at)}</span>
+      )}
+      {file.checksum_sha256 === null && (
+        <span className="text-xs text-slate-500" title="The SHA-256 of a file uploaded in parts is computed when it moves to cold storage">
+          SHA-256 computed on the move to cold storage
+        </span>
       )}
     </span>
   );

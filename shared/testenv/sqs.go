@@ -62,7 +62,11 @@ func Queue(tb testing.TB, cfg *config.Config, visibility time.Duration) *queue.S
 		tb.Fatalf("testenv: create queue: %v", err)
 	}
 	cfg.SyncQueueURL, cfg.SQSEndpoint = aws.ToString(out.QueueUrl), ep
-	q, err := queue.New(ctx, queue.Options{URL: cfg.SyncQueueURL, Endpoint: ep, Region: cfg.Cold.Region,
+	region := cfg.Cold.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	q, err := queue.New(ctx, queue.Options{URL: cfg.SyncQueueURL, Endpoint: ep, Region: region,
 		AccessKeyID: "x", SecretKey: "x"})
 	if err != nil {
 		tb.Fatal(err)

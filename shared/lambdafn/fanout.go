@@ -20,7 +20,7 @@ import (
 // DispatchMain is the whole main of the sync-dispatch function.
 func DispatchMain() {
 	ctx := context.Background()
-	a := build(ctx)
+	a := withRunMetrics(build(ctx))
 	f := fanout(ctx, a)
 	lambda.Start(DispatchHandler(f, a.API.AbortExpiredUploads, a.Logger))
 }
@@ -28,7 +28,7 @@ func DispatchMain() {
 // WorkerMain is the whole main of the sync-worker function.
 func WorkerMain() {
 	ctx := context.Background()
-	a := build(ctx)
+	a := withRunMetrics(build(ctx))
 	lambda.Start(WorkerHandler(fanout(ctx, a), a.Logger))
 }
 

@@ -20,7 +20,7 @@ import (
 // the EventBridge schedule (cron(0 0 * * ? *)) and POST /api/sync/run
 // through API Gateway.
 func SyncMain() {
-	a := build(context.Background())
+	a := withRunMetrics(build(context.Background()))
 	lambda.Start(SyncHandler(withJanitor{a.Sync, a.API, a.Logger}, a.API.Handler("sync"), a.Logger))
 }
 

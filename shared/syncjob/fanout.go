@@ -113,8 +113,12 @@ func (f *Fanout) Dispatch(ctx context.Context, trigger string) (Dispatched, erro
 	if err := f.queue.Send(ctx, bodies); err != nil {
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if _, aerr := f.store.AbandonTickets(bctx, run.ID, run.Tickets, "dispatch: send tickets: "+err.Error()); aerr != nil {
+		closed, aerr := f.store.AbandonTickets(bctx, run.ID, run.Tickets, "dispatch: send tickets: "+err.Error())
+		if aerr != nil {
 			err = errors.Join(err, aerr)
+		}
+		if closed != nil && f.job.closed != nil {
+			f.job.closed(bctx, *closed)
 		}
 		return Dispatched{RunID: run.ID}, fmt.Errorf("sync dispatch run %d: send tickets: %w", run.ID, err)
 	}
@@ -188,6 +192,9 @@ func (f *Fanout) Work(ctx context.Context, t Ticket) (Worked, error) {
 		return out, err
 	}
 	out.ClosedAs = closed
+	if closed != nil && f.job.closed != nil {
+		f.job.closed(bctx, *closed)
+	}
 	if out.Next != "" {
 		if err := f.queue.Send(bctx, []string{next.body()}); err != nil {
 			return out, fmt.Errorf("sync ticket %d/%s: send successor: %w", t.RunID, next.Ticket, err)

@@ -147,7 +147,15 @@ type Job struct {
 	clock  Clock
 	logger *slog.Logger
 	opt    Options
+	// closed, when set, is told of every run recorded as finished (inline,
+	// or by the fan-out's last ticket): the Lambda functions emit the run's
+	// figures as CloudWatch metrics from it.
+	closed func(ctx context.Context, run postgres.SyncRun)
 }
+
+// OnRunClosed sets f to be called with each run this job records as
+// finished, after it is recorded.
+func (j *Job) OnRunClosed(f func(ctx context.Context, run postgres.SyncRun)) { j.closed = f }
 
 // New returns a job. A nil clock is the system clock; a nil logger discards.
 func New(store Store, hot HotTier, cold ColdTier, clock Clock, logger *slog.Logger, opt Options) *Job {
@@ -272,9 +280,14 @@ func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 	if s := errorSummary(rep, runErr); s != "" {
 		summary = &s
 	}
-	if err := j.store.FinishSyncRun(bctx, postgres.SyncRun{ID: id, Status: rep.Status, Synced: rep.Synced,
-		Failed: rep.Failed, Left: rep.Left, Bytes: rep.Bytes, ErrorSummary: summary, Workers: rep.Workers, Batches: rep.Batches}); err != nil && runErr == nil {
+	run := postgres.SyncRun{ID: id, Status: rep.Status, Synced: rep.Synced,
+		Failed: rep.Failed, Left: rep.Left, Bytes: rep.Bytes, ErrorSummary: summary, Workers: rep.Workers, Batches: rep.Batches}
+	if err := j.store.FinishSyncRun(bctx, run); err != nil && runErr == nil {
 		runErr = err
+	} else if err == nil && j.closed != nil {
+		finished := rep.FinishedAt
+		run.StartedAt, run.FinishedAt = rep.StartedAt, &finished
+		j.closed(bctx, run)
 	}
 	attrs := []any{"status", rep.Status, "synced", rep.Synced, "failed", rep.Failed, "left", rep.Left,
 		"bytes", rep.Bytes, "hot_deleted", rep.HotDeleted, "batches", rep.Batches, "workers", rep.Workers,

@@ -1,0 +1,67 @@
+package lambdafn
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/app"
+	"github.com/hybrid-storage/hybrid-storage/shared/emf"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
+)
+
+// backlog is what the run's metrics read of the database after it closed.
+type backlog interface {
+	Pending(ctx context.Context) (postgres.PendingStats, error)
+}
+
+// RunMetrics returns what a sync function calls when it closes a run: the
+// run's figures and the backlog it left, as CloudWatch metrics (embedded
+// metric format, one line on w, the function's log). The CDK app and SAM
+// alarm on them (docs/operations.md): SyncRunFailed, SyncLagSeconds, and
+// SyncRunsClosed missing for 26 hours.
+func RunMetrics(w io.Writer, db backlog, logger *slog.Logger, now func() time.Time) func(context.Context, postgres.SyncRun) {
+	return func(ctx context.Context, run postgres.SyncRun) {
+		failed := 0.0
+		if run.Status == syncjob.StatusFailed {
+			failed = 1
+		}
+		dur := 0.0
+		if run.FinishedAt != nil {
+			dur = run.FinishedAt.Sub(run.StartedAt).Seconds()
+		}
+		ms := []emf.Metric{
+			{Name: "SyncRunsClosed", Unit: "Count", Value: 1},
+			{Name: "SyncRunFailed", Unit: "Count", Value: failed},
+			{Name: "SyncFilesSynced", Unit: "Count", Value: float64(run.Synced)},
+			{Name: "SyncFilesFailed", Unit: "Count", Value: float64(run.Failed)},
+			{Name: "SyncBytes", Unit: "Bytes", Value: float64(run.Bytes)},
+			{Name: "SyncDurationSeconds", Unit: "Seconds", Value: dur},
+		}
+		p, err := db.Pending(ctx)
+		if err != nil {
+			logger.WarnContext(ctx, "sync metrics: backlog unavailable", "run_id", run.ID, "err", err.Error())
+		} else {
+			lag := 0.0
+			if p.Oldest != nil {
+				lag = max(0, now().Sub(*p.Oldest).Seconds())
+			}
+			ms = append(ms,
+				emf.Metric{Name: "SyncPendingFiles", Unit: "Count", Value: float64(p.Files)},
+				emf.Metric{Name: "SyncPendingBytes", Unit: "Bytes", Value: float64(p.Bytes)},
+				emf.Metric{Name: "SyncLagSeconds", Unit: "Seconds", Value: lag})
+		}
+		if err := emf.Write(w, now(), ms...); err != nil {
+			logger.WarnContext(ctx, "sync metrics: write", "run_id", run.ID, "err", err.Error())
+		}
+	}
+}
+
+// withRunMetrics has a's sync job emit each closed run's metrics on stdout.
+func withRunMetrics(a *app.App) *app.App {
+	a.Sync.OnRunClosed(RunMetrics(os.Stdout, a.DB, a.Logger, time.Now))
+	return a
+}

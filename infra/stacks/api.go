@@ -104,7 +104,8 @@ type API struct {
 	// The fan-out (functions/sync-dispatch and functions/sync-worker); nil without them.
 	SyncQueue     awssqs.Queue          // tickets: the worker's event source
 	SyncTicketDLQ awssqs.Queue          // tickets delivered SyncMaxReceiveCount times
-	SyncAlarms    []awscloudwatch.Alarm // a message in either dead-letter queue
+	SyncAlarms    []awscloudwatch.Alarm // a message in either dead-letter queue; a failed run, sync lag, no run for 26 h
+	APIErrorAlarm awscloudwatch.Alarm   // the API's 5xx rate
 	Migrate       triggers.Trigger      // runs functions/migrate on every deploy; nil without functions/migrate
 	URL           *string
 }
@@ -239,6 +240,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 	// Route settings name routes by key: the routes must exist first.
 	stage.Node().AddDependency(routeResources...)
 	a.URL = a.HTTPAPI.ApiEndpoint()
+	a.APIErrorAlarm = apiErrorAlarm(stack, a.HTTPAPI.ApiId())
 
 	var scheduled awslambda.Function
 	for _, f := range fns {
@@ -290,6 +292,7 @@ func NewAPI(scope constructs.Construct, id string, props *APIProps) (*API, error
 				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 			}))
 		}
+		a.SyncAlarms = append(a.SyncAlarms, syncRunAlarms(stack)...)
 	} else {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("hybrid-storage:no-sync"),
 			jsii.String(fmt.Sprintf("%s has no %s/: no nightly schedule is created",

@@ -117,15 +117,15 @@ func (e *fanoutEnv) wantAllSynced() {
 
 // pump is the event source mapping: at most concurrency invocations at
 // once, one message each (batch size 1), each invocation with budget as
-// its deadline, until the run is closed and the queue is empty, or a
-// minute has passed. invoke gets the event as the mapping sends it (JSON)
+// its deadline, until the run is closed and the queue is empty, or three
+// minutes have passed. invoke gets the event as the mapping sends it (JSON)
 // and returns the function's JSON answer. It returns how many
 // invocations ran.
 func (e *fanoutEnv) pump(runID int64, concurrency int, invoke func(ctx context.Context, event []byte) []byte) int {
 	e.t.Helper()
 	var invocations atomic.Int64
 	var wg sync.WaitGroup
-	stop := time.Now().Add(time.Minute)
+	stop := time.Now().Add(3 * time.Minute)
 	for range concurrency {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
@@ -204,10 +204,13 @@ func TestFanoutMovesEverythingOnceInOneRun(t *testing.T) {
 	t.Parallel()
 	e := newFanoutEnv(t, 30*time.Second, func(c *config.Config) { c.SyncWorkers = 3; c.SyncBatchSize = 4 })
 	e.seed(60)
-	slow := syncjob.Hooks{AfterCopy: func(context.Context, core.File) error { time.Sleep(15 * time.Millisecond); return nil }}
-	// A budget of 1.5 s, of which the last 1.2 s are the stop margin: each
-	// invocation claims for 300 ms, then hands over.
-	f := e.fanout(syncjob.Options{BatchSize: 4, Concurrency: 2, StopMargin: 1200 * time.Millisecond, Hooks: slow})
+	// Each file takes at least 200 ms, so a ticket's 20 files take 2 s:
+	// more than an invocation's claiming time.
+	slow := syncjob.Hooks{AfterCopy: func(context.Context, core.File) error { time.Sleep(200 * time.Millisecond); return nil }}
+	// A budget of 6 s, of which the last 5 s are the stop margin: each
+	// invocation claims for 1 s, then finishes what it holds (well within
+	// the margin, even on a loaded machine) and hands over.
+	f := e.fanout(syncjob.Options{BatchSize: 4, Concurrency: 2, StopMargin: 5 * time.Second, Hooks: slow})
 	d, err := lambdafn.DispatchHandler(f, noJanitor, slog.New(slog.DiscardHandler))(context.Background(), scheduledEvent(t))
 	if err != nil || d.Skipped || len(d.Tickets) != 3 || d.Pending != 60 {
 		t.Fatalf("dispatch %+v, %v; want 3 tickets for 60 pending files", d, err)
@@ -220,10 +223,14 @@ func TestFanoutMovesEverythingOnceInOneRun(t *testing.T) {
 	if _, err := e.app.Sync.RunExclusive(context.Background(), "api"); err != syncjob.ErrRunning {
 		t.Errorf("inline run during the fan-out: %v, want ErrRunning", err)
 	}
-	n := e.pump(d.RunID, 3, inProcess(lambdafn.WorkerHandler(f, slog.New(slog.DiscardHandler)), 1500*time.Millisecond))
+	n := e.pump(d.RunID, 3, inProcess(lambdafn.WorkerHandler(f, slog.New(slog.DiscardHandler)), 6*time.Second))
 	r := e.run(d.RunID)
 	if r.Status != syncjob.StatusSucceeded || r.Synced != 60 || r.Failed != 0 || r.Left != 0 || r.FinishedAt == nil || r.Trigger != "schedule" {
-		t.Fatalf("run %+v, want one succeeded run of 60 files", r)
+		summary := ""
+		if r.ErrorSummary != nil {
+			summary = *r.ErrorSummary
+		}
+		t.Fatalf("run %+v (errors: %s), want one succeeded run of 60 files", r, summary)
 	}
 	var size int64
 	for _, f := range e.files {

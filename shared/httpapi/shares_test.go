@@ -214,6 +214,16 @@ func TestShareInputs(t *testing.T) {
 	if err := s.app.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FROM shares`).Scan(&none); err != nil || none != 0 {
 		t.Errorf("%d shares after refused requests (%v)", none, err)
 	}
+	// At most 100 live shares per file; revoking one makes room.
+	var last shareObj
+	for range 100 {
+		last = owner.share(f.ID, nil)
+	}
+	resp, b = owner.do("POST", path, strings.NewReader(`{}`), map[string]string{"Content-Type": "application/json"})
+	wantError(t, resp, b, 400, "VALIDATION_ERROR")
+	owner.json("DELETE", fmt.Sprintf("/api/shares/%d", last.ID), nil, 204, nil)
+	again := owner.share(f.ID, nil)
+	owner.json("DELETE", fmt.Sprintf("/api/shares/%d", again.ID), nil, 204, nil)
 	// A public download's body is bounded and checked like any other.
 	sh := owner.share(f.ID, map[string]any{"password": "password123"})
 	resp, b = shareDownload(owner, shareToken(t, sh), map[string]any{"password": strings.Repeat("p", 80)})

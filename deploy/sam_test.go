@@ -427,7 +427,7 @@ func TestSAMNoWildcardAllow(t *testing.T) {
 
 // TestSAMColdBucketGrants: the same least privilege as the CDK app
 // (infra/stacks coldAccessFor): the sync job reads and writes; routes
-// reading stored files and /readyz read; DELETE /api/files/{id}, the
+// reading stored files (and a share's download) and /readyz read; DELETE /api/files/{id}, the
 // purges (DELETE /api/trash...) and DELETE /api/auth/me read and delete; uploads and everything else get nothing on the cold bucket.
 func TestSAMColdBucketGrants(t *testing.T) {
 	fns := samFunctions(t, readTemplate(t, "template.yaml"))
@@ -444,6 +444,9 @@ func TestSAMColdBucketGrants(t *testing.T) {
 			case r.Path == "/readyz":
 				acc = max(acc, "read")
 			case strings.HasPrefix(r.Path, "/api/files/upload"):
+			case strings.HasSuffix(r.Path, "/shares"):
+			case r.Path == "/api/public/shares/{token}/download":
+				acc = max(acc, "read")
 			case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
 				acc = max(acc, "read")
 			case r.Method == "DELETE" && (strings.HasPrefix(r.Path, "/api/files") || strings.HasPrefix(r.Path, "/api/trash") || r.Path == "/api/auth/me"):

@@ -485,6 +485,95 @@ try {
     await page.getByRole('table').waitFor();
   });
 
+  // Share links: made in the web app with a password, opened in a fresh,
+  // logged-out browser (a phone-sized one), wrong password refused, the right
+  // one downloads the same bytes, then revoked: the page says gone.
+  const sharePassword = `share-${randomBytes(4).toString('hex')}`;
+  let shareUrl = '';
+  let guest = null;
+  let guestPage = null;
+  await step(`share ${picked.name} with a password from the web app`, async () => {
+    await page.getByRole('button', { name: `Share ${picked.name}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Share ${picked.name}` });
+    await dialog.getByText('No live links.').waitFor();
+    await dialog.getByLabel('Link expires after').selectOption('24');
+    await dialog.getByLabel('Password (optional)').fill(sharePassword);
+    await dialog.getByLabel('Download limit (optional)').fill('5');
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    const link = dialog.getByLabel('New link (shown once)');
+    await link.waitFor();
+    shareUrl = await link.inputValue();
+    expect(shareUrl.startsWith(`${BASE_URL}/s/`), `share link ${shareUrl} is not on the web app's origin ${BASE_URL}`);
+    expect(!shareUrl.includes(sharePassword), 'the password is in the link');
+    await dialog.getByTestId('share-row').getByText(/0 of 5 downloads · password/).waitFor();
+    await page.screenshot({ path: SHOT('share-dialog.png') });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  await step('the share link works logged out: no URL without the password, wrong one refused, right one downloads the same bytes', async () => {
+    guest = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
+    });
+    const ctx = await guest.newContext({ acceptDownloads: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    ctx.setDefaultTimeout(TIMEOUT);
+    guestPage = await ctx.newPage();
+    guestPage.on('console', (msg) => {
+      const text = msg.text();
+      // The refused attempts are 401s and the revoked link a 410 on purpose.
+      if (/^Failed to load resource/.test(text) && msg.location().url.includes('/api/public/shares/')) return;
+      if (msg.type() === 'error') pageProblems.push(`[guest ${msg.type()}] ${text} (${msg.location().url})`);
+    });
+    guestPage.on('pageerror', (err) => pageProblems.push(`[guest pageerror] ${err.message}`));
+    const publicAnswers = [];
+    guestPage.on('response', async (res) => {
+      if (res.url().includes('/api/public/shares/')) publicAnswers.push({ url: res.url(), status: res.status(), body: await res.text().catch(() => '') });
+    });
+    await guestPage.goto(shareUrl);
+    await guestPage.getByTestId('shared-filename').getByText(picked.name, { exact: true }).waitFor();
+    expect(new URL(guestPage.url()).pathname.startsWith('/s/'), `the logged-out page went to ${guestPage.url()}`);
+    const pw = guestPage.getByLabel('Password');
+    await pw.waitFor();
+    await guestPage.screenshot({ path: SHOT('share-public.png') });
+    // Keyboard only: focus the field, type a wrong password, Enter.
+    await pw.focus();
+    await guestPage.keyboard.type(`${sharePassword}-wrong`);
+    await guestPage.keyboard.press('Enter');
+    await guestPage.getByText('Wrong password.').waitFor();
+    await pw.fill(sharePassword);
+    const [download] = await Promise.all([guestPage.waitForEvent('download'), guestPage.getByRole('button', { name: 'Download' }).click()]);
+    expect(download.suggestedFilename() === picked.name, `saved as ${download.suggestedFilename()}`);
+    const saved = readFileSync(await download.path());
+    expect(saved.equals(picked.buffer), `downloaded ${saved.length} bytes differ from the ${picked.buffer.length} uploaded`);
+    const get = publicAnswers.find((a) => a.url.endsWith(new URL(shareUrl).pathname.slice(3)) && a.status === 200);
+    expect(get && !/https?:/.test(get.body), `GET of the public share carries a URL: ${get?.body}`);
+    const refused = publicAnswers.find((a) => a.status === 401);
+    expect(refused && !/https?:/.test(refused.body), `the refused download answered ${refused?.status}: ${refused?.body}`);
+    // The API without any password gives no URL either.
+    const tok = new URL(shareUrl).pathname.split('/').pop();
+    const bare = await fetch(`${API_URL}/api/public/shares/${tok}/download`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const bareBody = await bare.text();
+    expect(bare.status === 401 && !/https?:/.test(bareBody), `POST without the password answered ${bare.status}: ${bareBody}`);
+  });
+
+  await step('revoke the link in the web app; the public page then says it is gone', async () => {
+    await page.getByRole('button', { name: `Share ${picked.name}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Share ${picked.name}` });
+    const row = dialog.getByTestId('share-row');
+    await row.getByText(/1 of 5 downloads · password/).waitFor();
+    await row.getByRole('button', { name: /Revoke/ }).click();
+    await dialog.getByText('No live links.').waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await guestPage.reload();
+    await guestPage.getByText(/This link is no longer available/).waitFor();
+    await guest.close();
+    guest = null;
+  });
+  if (guest) await guest.close().catch(() => {});
+
   // Delete moves to the trash: Undo in the toast, Restore in the Trash view,
   // Delete forever there (the API then answers 404 for it everywhere).
   const apiAs = async (method, path) => {

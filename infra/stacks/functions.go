@@ -124,7 +124,8 @@ const (
 
 // coldAccessFor derives least privilege on the cold bucket from the routes a
 // function serves: the sync job writes; routes reading a stored file
-// (GET /api/files...) read (presign, stream); DELETE /api/files/{id}, the
+// (GET /api/files..., a share's download) read (presign, stream); a file's
+// share links only touch rows; DELETE /api/files/{id}, the
 // purges (DELETE /api/trash...) and DELETE /api/auth/me also delete; /readyz checks the bucket. Uploads only touch the hot tier.
 func coldAccessFor(f Function) coldAccess {
 	if f.Name == SyncFunction || f.Name == SyncWorkerFunction {
@@ -136,6 +137,9 @@ func coldAccessFor(f Function) coldAccess {
 		case r.Path == "/readyz":
 			acc = max(acc, coldRead)
 		case strings.HasPrefix(r.Path, "/api/files/upload"): // upload, uploads/...: hot tier only
+		case strings.HasSuffix(r.Path, "/shares"): // a file's share links: rows only
+		case r.Path == "/api/public/shares/{token}/download":
+			acc = max(acc, coldRead) // presigns the shared file in its tier
 		case strings.HasPrefix(r.Path, "/api/files") && r.Method == "GET":
 			acc = max(acc, coldRead)
 		case r.Method == "DELETE" && (strings.HasPrefix(r.Path, "/api/files") || strings.HasPrefix(r.Path, "/api/trash") || r.Path == "/api/auth/me"):

@@ -68,7 +68,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Verify: cfg.SyncVerify, StorageClass: cfg.ColdStorageClass, Workers: cfg.SyncWorkers,
 	})
 	api := httpapi.New(httpapi.Deps{
-		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot, Limits: db, Quotas: db,
+		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot, Limits: db, Quotas: db, Shares: db,
 		Sync: job, SyncStatus: db, Auth: a, Config: cfg, Logger: logger,
 	})
 	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, Sync: job, API: api, syncLog: syncLog}, nil

@@ -35,7 +35,10 @@ const (
 	CodeUploadCompleting   Code = "UPLOAD_COMPLETING" // another request is finishing the upload: retry after Retry-After
 	CodeTooManyUploads     Code = "TOO_MANY_UPLOADS"  // MAX_OPEN_UPLOADS reached: complete or abort one first
 	CodeUploadQuota        Code = "UPLOAD_QUOTA_EXCEEDED"
-	CodeQuotaExceeded      Code = "QUOTA_EXCEEDED" // the upload would take the user past their storage quota
+	CodeQuotaExceeded      Code = "QUOTA_EXCEEDED"          // the upload would take the user past their storage quota
+	CodeShareNotFound      Code = "SHARE_NOT_FOUND"         // no share has this token
+	CodeShareGone          Code = "SHARE_GONE"              // expired, revoked, used up, or its file trashed or deleted
+	CodeSharePassword      Code = "SHARE_PASSWORD_REQUIRED" // the share has a password and none was sent
 	CodeInternal           Code = "INTERNAL_ERROR"
 )
 

@@ -225,6 +225,11 @@ const (
 	DefaultSyncWorkers = 4
 )
 
+// BcryptFunctions are the functions other than signup and login that hash
+// or compare a password on their routes' common path: a share's password
+// (create-share hashes it, download-share compares it).
+var BcryptFunctions = []string{"create-share", "download-share"}
+
 // SyncReservedConcurrency is the sync function's reserved concurrency.
 // Runs never overlap because the job takes a PostgreSQL advisory lock, not
 // because of this cap; it must stay above 1 so that a manual
@@ -234,10 +239,11 @@ const (
 const SyncReservedConcurrency = 3
 
 // FunctionSettings returns the settings of functions/name; auth tells it
-// serves an unauthenticated auth route (signup, login: bcrypt-bound).
+// serves an unauthenticated auth route (signup, login: bcrypt-bound);
+// BcryptFunctions get the same memory.
 func FunctionSettings(name string, auth bool) Function {
 	f := Function{MemoryMB: 512, Timeout: 29 * time.Second} // HTTP API waits 30 s at most
-	if auth {
+	if auth || slices.Contains(BcryptFunctions, name) {
 		f.MemoryMB = 1024 // bcrypt cost 12 is CPU-bound; Lambda CPU grows with memory
 	}
 	switch name {

@@ -84,6 +84,7 @@ type Deps struct {
 	Limits     rateCounter   // the auth rate limits' counters
 	Uploads    uploadStore   // presigned multipart upload sessions
 	Quotas     quotaStore    // storage quotas and usage (quota.go)
+	Shares     shareStore    // share links (shares.go)
 	HotParts   multipartTier // the hot tier's multipart calls
 	Auth       *auth.Auth
 	Config     config.Config
@@ -150,6 +151,12 @@ func New(d Deps) *API {
 		"empty-trash":    a.emptyTrash,
 		"delete-account": a.deleteAccount,
 		"usage":          a.usage,
+
+		"create-share":   a.createShare,
+		"list-shares":    a.listShares,
+		"revoke-share":   a.revokeShare,
+		"public-share":   a.publicShare,
+		"download-share": a.downloadShare,
 	}
 	return a
 }

@@ -20,12 +20,14 @@ func statusOf(c core.Code) int {
 	switch c {
 	case core.CodeValidation, core.CodeBadRequest, core.CodeMissingFile, core.CodeInvalidFilename:
 		return http.StatusBadRequest
-	case core.CodeUnauthorized, core.CodeTokenExpired, core.CodeInvalidCredentials:
+	case core.CodeUnauthorized, core.CodeTokenExpired, core.CodeInvalidCredentials, core.CodeSharePassword:
 		return http.StatusUnauthorized
 	case core.CodeForbidden:
 		return http.StatusForbidden
-	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound:
+	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound, core.CodeShareNotFound:
 		return http.StatusNotFound
+	case core.CodeShareGone:
+		return http.StatusGone
 	case core.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeUploadCompleting:
@@ -55,7 +57,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var de *core.Error
 	if !errors.As(err, &de) {
 		a.Logger.ErrorContext(r.Context(), "request failed", "err", err.Error(),
-			"method", r.Method, "path", r.URL.Path, "request_id", requestID(r.Context()))
+			"method", r.Method, "path", loggedPath(r), "request_id", requestID(r.Context()))
 		de = core.Errorf(core.CodeInternal, "internal error")
 	}
 	if de.RetryAfter > 0 {

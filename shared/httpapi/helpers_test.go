@@ -48,6 +48,7 @@ func onLambda() bool { return mode == "lambda" }
 type stack struct {
 	app *app.App
 	srv *httptest.Server
+	gw  *lambdagw.Gateway // lambda mode only
 }
 
 func newStack(tb testing.TB, edit func(*config.Config)) *stack {
@@ -57,13 +58,15 @@ func newStack(tb testing.TB, edit func(*config.Config)) *stack {
 		edit(&cfg)
 	}
 	a := testenv.App(tb, cfg)
-	h := a.API.Handler()
+	var h http.Handler = a.API.Handler()
+	var gw *lambdagw.Gateway
 	if onLambda() {
-		h = lambdagw.New(tb, cfg)
+		gw = lambdagw.New(tb, cfg)
+		h = gw
 	}
 	srv := httptest.NewServer(checkOpenAPI(tb, h))
 	tb.Cleanup(srv.Close)
-	return &stack{app: a, srv: srv}
+	return &stack{app: a, srv: srv, gw: gw}
 }
 
 // client calls the API as one user.

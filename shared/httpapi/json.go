@@ -32,8 +32,18 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeJSONLimit(w, r, v, maxJSONBody)
 }
 
+// decodeOptionalJSON is decodeJSON where an empty body is an empty object
+// (every field absent).
+func decodeOptionalJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeJSONBody(w, r, v, maxJSONBody, true)
+}
+
 // decodeJSONLimit is decodeJSON with a body limit of limit bytes.
 func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	return decodeJSONBody(w, r, v, limit, false)
+}
+
+func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any, limit int64, optional bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
@@ -53,6 +63,9 @@ func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64)
 	}
 	start := bytes.TrimLeft(body, " \t\r\n")
 	if len(start) == 0 {
+		if optional {
+			return nil
+		}
 		return core.Errorf(core.CodeValidation, "request body is empty")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

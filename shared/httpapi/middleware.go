@@ -117,7 +117,7 @@ func (a *API) accessLog(next http.Handler) http.Handler {
 		}
 		level := slogLevel(sw.status)
 		a.Logger.Log(r.Context(), level, "request",
-			"request_id", ri.id, "method", r.Method, "path", r.URL.Path, "route", r.Pattern,
+			"request_id", ri.id, "method", r.Method, "path", loggedPath(r), "route", r.Pattern,
 			"status", sw.status, "bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds(),
 			"user_id", ri.userID, "remote", r.RemoteAddr)
 	})

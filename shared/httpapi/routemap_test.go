@@ -26,7 +26,7 @@ const (
 
 // storeFields are the fields of httpapi.Deps backed by *postgres.DB: a call
 // a.<field>.<Method> runs the SQL of postgres.(*DB).<Method>.
-var storeFields = map[string]bool{"Users": true, "Files": true, "Uploads": true, "SyncStatus": true, "DB": true, "Quotas": true}
+var storeFields = map[string]bool{"Users": true, "Files": true, "Uploads": true, "SyncStatus": true, "DB": true, "Quotas": true, "Shares": true}
 
 // TestRouteMap keeps the README's route map true to routes.go: for each
 // route, the handler and its file, the SQL it runs (the postgres methods

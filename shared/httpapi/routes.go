@@ -40,4 +40,9 @@ var Routes = []Route{
 	{Function: "empty-trash", Method: "DELETE", Path: "/api/trash", Auth: true},
 	{Function: "delete-account", Method: "DELETE", Path: "/api/auth/me", Auth: true}, // {password}; rate-limited like login
 	{Function: "usage", Method: "GET", Path: "/api/usage", Auth: true},
+	{Function: "create-share", Method: "POST", Path: "/api/files/{id}/shares", Auth: true},
+	{Function: "list-shares", Method: "GET", Path: "/api/files/{id}/shares", Auth: true},
+	{Function: "revoke-share", Method: "DELETE", Path: "/api/shares/{share_id}", Auth: true},
+	{Function: "public-share", Method: "GET", Path: "/api/public/shares/{token}"},             // the token is the credential
+	{Function: "download-share", Method: "POST", Path: "/api/public/shares/{token}/download"}, // {password?}; rate-limited per share and client
 }

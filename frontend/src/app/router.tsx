@@ -13,6 +13,7 @@ const SignupRoute = lazy(() => import('@/app/routes/signup'));
 const DashboardRoute = lazy(() => import('@/app/routes/dashboard'));
 const TrashRoute = lazy(() => import('@/app/routes/trash'));
 const NotFoundRoute = lazy(() => import('@/app/routes/not-found'));
+const PublicShareRoute = lazy(() => import('@/app/routes/public-share'));
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Spinner label="Loading page" />}>{children}</Suspense>;
@@ -42,6 +43,8 @@ const pages: RouteObject[] = [
       </ProtectedRoute>
     ),
   },
+  // A share link's page: public, logged in or not (no ProtectedRoute).
+  { path: paths.publicShare.path, element: <Page><PublicShareRoute /></Page> },
   { path: '*', element: <Page><NotFoundRoute /></Page> },
 ];
 

@@ -14,6 +14,7 @@ export const paths = {
   },
   dashboard: { path: '/dashboard' },
   trash: { path: '/trash' },
+  publicShare: { path: '/s/:token' },
 } as const;
 
 // safeRedirect keeps the return path inside this app: only absolute paths of

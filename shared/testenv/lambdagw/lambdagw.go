@@ -103,7 +103,7 @@ func buildAndRIE(tb testing.TB) (dir, rie string) {
 // with cfg as its environment (testenv.Env). Instances start on a
 // function's first request and stop, with their logs written to the test
 // log if tb failed, when tb ends.
-func New(tb testing.TB, cfg config.Config) http.Handler {
+func New(tb testing.TB, cfg config.Config) *Gateway {
 	tb.Helper()
 	dir, rie := buildAndRIE(tb)
 	logs := &logSet{}
@@ -121,14 +121,33 @@ func New(tb testing.TB, cfg config.Config) http.Handler {
 		logs.dump(tb)
 	})
 	h := gateway.Handler(httpapi.Routes, gateway.Options{CORSOrigins: cfg.CORSOrigins}, pool.Invoke)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return &Gateway{logs: logs, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
 		// A gateway error (the invocation failed, not the function's
 		// answer) says why only in this header: put it in the test log.
 		if why := w.Header().Get("X-Lambdagw-Error"); why != "" {
 			tb.Logf("gateway: %s %s: %s", r.Method, r.URL.Path, why)
 		}
-	})
+	})}
+}
+
+// Gateway is the local API Gateway of New.
+type Gateway struct {
+	http.Handler
+	logs *logSet
+}
+
+// Logs returns what every function instance has written so far.
+func (g *Gateway) Logs() string {
+	g.logs.mu.Lock()
+	defer g.logs.mu.Unlock()
+	var b strings.Builder
+	for _, nb := range g.logs.bufs {
+		nb.mu.Lock()
+		b.Write(nb.buf.Bytes())
+		nb.mu.Unlock()
+	}
+	return b.String()
 }
 
 // logSet collects the output of every instance, for a failed test's log.

@@ -27,7 +27,7 @@ export function saveBlob(blob: Blob, filename: string): void {
 // fetch, so the storage server needs no CORS rule for it. The URL carries
 // response-content-disposition (attachment, the original name), so the
 // browser saves the file and the page stays.
-function openUrl(url: string): void {
+export function openUrl(url: string): void {
   const a = document.createElement('a');
   a.href = url;
   a.rel = 'noopener';

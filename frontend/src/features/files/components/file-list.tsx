@@ -10,6 +10,7 @@ import { useDownloadFile } from '@/features/files/api/download-file';
 import { useFiles, type FilesFilter } from '@/features/files/api/get-files';
 import { useUploadConfig } from '@/features/files/api/get-upload-config';
 import { TierBadge } from '@/features/files/components/tier-badge';
+import { ShareDialog } from '@/features/shares/components/share-dialog';
 import type { FileObject, StorageLocation } from '@/features/files/types';
 import { useRestoreFile } from '@/features/trash/api/trash';
 import { toApiError } from '@/lib/api-error';
@@ -31,6 +32,7 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
   const remove = useDeleteFile();
   const restore = useRestoreFile();
   const [toDelete, setToDelete] = useState<FileObject | null>(null);
+  const [toShare, setToShare] = useState<FileObject | null>(null);
   // Servers before the trash say nothing: a delete there is final.
   const trashDays = useUploadConfig().data?.trash_retention_days ?? 0;
   const hasTrash = trashDays > 0;
@@ -69,7 +71,7 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     });
   };
 
-  const actions = { onDownload, onDelete: setToDelete, downloadingId: download.isPending ? download.variables?.id : undefined };
+  const actions = { onDownload, onDelete: setToDelete, onShare: setToShare, downloadingId: download.isPending ? download.variables?.id : undefined };
 
   return (
     <section aria-labelledby="files-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
@@ -137,6 +139,8 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
         </div>
       )}
 
+      {toShare && <ShareDialog file={toShare} onClose={() => setToShare(null)} />}
+
       <ConfirmDialog
         open={toDelete !== null}
         title={hasTrash ? 'Move to trash?' : 'Delete file?'}
@@ -157,10 +161,11 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
 type ItemActions = {
   onDownload: (f: FileObject) => void;
   onDelete: (f: FileObject) => void;
+  onShare: (f: FileObject) => void;
   downloadingId: number | undefined;
 };
 
-function FileActions({ file, onDownload, onDelete, downloadingId }: { file: FileObject } & ItemActions) {
+function FileActions({ file, onDownload, onDelete, onShare, downloadingId }: { file: FileObject } & ItemActions) {
   return (
     <div className="flex gap-2">
       <Button
@@ -171,6 +176,9 @@ function FileActions({ file, onDownload, onDelete, downloadingId }: { file: File
         aria-label={`Download ${file.original_filename}`}
       >
         Download
+      </Button>
+      <Button variant="secondary" size="sm" onClick={() => onShare(file)} aria-label={`Share ${file.original_filename}`}>
+        Share
       </Button>
       <Button variant="ghost" size="sm" className="text-red-700" onClick={() => onDelete(file)} aria-label={`Delete ${file.original_filename}`}>
         Delete

@@ -1,0 +1,228 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+
+import { Button } from '@/components/ui/button';
+import { InputField } from '@/components/ui/input-field';
+import { useToast } from '@/components/ui/toast';
+import type { FileObject } from '@/features/files/types';
+import { useCreateShare, useRevokeShare, useShares, type Share } from '@/features/shares/api/shares';
+import { toApiError } from '@/lib/api-error';
+import { formatDate } from '@/lib/format';
+
+const EXPIRIES = [
+  { hours: 1, label: '1 hour' },
+  { hours: 24, label: '1 day' },
+  { hours: 168, label: '7 days' },
+  { hours: 720, label: '30 days' },
+];
+
+type ShareDialogProps = { file: FileObject; onClose: () => void };
+
+// ShareDialog makes a share link of one file (expiry, optional password and
+// download limit), shows the new link with Copy, and lists the file's live
+// links with Revoke. A modal: focus moves in on open, Tab stays inside,
+// Escape closes, focus returns to the Share button.
+export function ShareDialog({ file, onClose }: ShareDialogProps) {
+  const titleId = useId();
+  const panelRef = useRef<HTMLDivElement>(null);
+  const firstRef = useRef<HTMLSelectElement>(null);
+  const { notify } = useToast();
+  const shares = useShares(file.id);
+  const create = useCreateShare(file.id);
+  const revoke = useRevokeShare(file.id);
+  const [hours, setHours] = useState(168);
+  const [password, setPassword] = useState('');
+  const [maxDownloads, setMaxDownloads] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [created, setCreated] = useState<Share | null>(null);
+  const [copied, setCopied] = useState(false);
+
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    firstRef.current?.focus();
+    return () => opener?.focus?.();
+  }, []);
+
+  // Escape closes even when focus fell out of the panel (a revoked link's
+  // button is gone).
+  useEffect(() => {
+    const onDocKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
+    document.addEventListener('keydown', onDocKey);
+    return () => document.removeEventListener('keydown', onDocKey);
+  }, [onClose]);
+
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if (e.key !== 'Tab' || !panelRef.current) return;
+    const focusable = panelRef.current.querySelectorAll<HTMLElement>('button:not([disabled]), input, select');
+    if (focusable.length === 0) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const limit = maxDownloads.trim();
+    if (limit !== '' && !/^[1-9][0-9]{0,6}$/.test(limit)) {
+      setError('The download limit must be a whole number from 1 to 1000000.');
+      return;
+    }
+    if (password !== '' && password.length < 8) {
+      setError('The password must be at least 8 characters.');
+      return;
+    }
+    create.mutate(
+      { expires_in_hours: hours, ...(password ? { password } : {}), ...(limit ? { max_downloads: Number(limit) } : {}) },
+      {
+        onSuccess: (s) => {
+          setCreated(s);
+          setCopied(false);
+          setPassword('');
+        },
+        onError: (err) => setError(toApiError(err).message),
+      },
+    );
+  };
+
+  const onCopy = async () => {
+    if (!created?.url) return;
+    try {
+      await navigator.clipboard.writeText(created.url);
+      setCopied(true);
+    } catch {
+      notify('error', 'Could not copy: select the link and copy it by hand.');
+    }
+  };
+
+  const onRevoke = (s: Share) =>
+    revoke.mutate(s.id, {
+      onSuccess: () => {
+        if (created?.id === s.id) setCreated(null);
+        notify('success', 'Link revoked');
+      },
+      onError: (err) => notify('error', `Could not revoke the link: ${toApiError(err).message}`),
+    });
+
+  return (
+    <div className="fixed inset-0 z-50 flex items-center justify-center overflow-y-auto bg-slate-900/50 p-4" onKeyDown={onKeyDown}>
+      <div
+        ref={panelRef}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        className="w-full max-w-lg rounded-lg bg-white p-6 shadow-xl"
+      >
+        <h2 id={titleId} className="text-lg font-semibold break-all">
+          Share {file.original_filename}
+        </h2>
+        <form className="mt-4 space-y-3" onSubmit={onSubmit} noValidate>
+          <div>
+            <label htmlFor={`${titleId}-expiry`} className="block text-sm font-medium text-slate-700">
+              Link expires after
+            </label>
+            <select
+              id={`${titleId}-expiry`}
+              ref={firstRef}
+              value={hours}
+              onChange={(e) => setHours(Number(e.target.value))}
+              className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            >
+              {EXPIRIES.map((x) => (
+                <option key={x.hours} value={x.hours}>
+                  {x.label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <InputField
+            label="Password (optional)"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            hint={<span className="text-xs text-slate-500">At least 8 characters. Send it to the recipient another way.</span>}
+          />
+          <InputField
+            label="Download limit (optional)"
+            inputMode="numeric"
+            value={maxDownloads}
+            onChange={(e) => setMaxDownloads(e.target.value)}
+          />
+          {error && (
+            <p role="alert" className="text-sm text-red-700">
+              {error}
+            </p>
+          )}
+          <Button type="submit" isLoading={create.isPending}>
+            Create link
+          </Button>
+        </form>
+
+        {created?.url && (
+          <div className="mt-4 rounded-md bg-slate-50 p-3">
+            <label htmlFor={`${titleId}-link`} className="block text-sm font-medium text-slate-700">
+              New link (shown once)
+            </label>
+            <div className="mt-1 flex gap-2">
+              <input
+                id={`${titleId}-link`}
+                readOnly
+                value={created.url}
+                onFocus={(e) => e.target.select()}
+                className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1.5 text-sm"
+              />
+              <Button variant="secondary" size="sm" onClick={() => void onCopy()}>
+                {copied ? 'Copied' : 'Copy link'}
+              </Button>
+            </div>
+          </div>
+        )}
+
+        <h3 className="mt-6 text-sm font-semibold">Live links</h3>
+        {shares.isPending ? (
+          <p className="mt-1 text-sm text-slate-600">Loading…</p>
+        ) : shares.isError ? (
+          <p className="mt-1 text-sm text-red-700">{toApiError(shares.error).message}</p>
+        ) : shares.data.length === 0 ? (
+          <p className="mt-1 text-sm text-slate-600">No live links.</p>
+        ) : (
+          <ul className="mt-1 divide-y divide-slate-100" aria-label="Live links">
+            {shares.data.map((s) => (
+              <li key={s.id} data-testid="share-row" className="flex items-center justify-between gap-2 py-2 text-sm">
+                <span className="text-slate-700">
+                  Until {formatDate(s.expires_at)} · {s.downloads}
+                  {s.max_downloads !== null ? ` of ${s.max_downloads}` : ''} downloads
+                  {s.has_password ? ' · password' : ''}
+                </span>
+                <Button
+                  variant="ghost"
+                  size="sm"
+                  className="text-red-700"
+                  onClick={() => onRevoke(s)}
+                  isLoading={revoke.isPending && revoke.variables === s.id}
+                  aria-label={`Revoke link created ${formatDate(s.created_at)}`}
+                >
+                  Revoke
+                </Button>
+              </li>
+            ))}
+          </ul>
+        )}
+
+        <div className="mt-6 flex justify-end">
+          <Button variant="secondary" onClick={onClose}>
+            Close
+          </Button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,7 @@
+// Command list-shares is the Lambda function serving the list-shares route of the API table
+// (shared/httpapi/routes.go) behind API Gateway.
+package main
+
+import "github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
+
+func main() { lambdafn.Main("list-shares") }

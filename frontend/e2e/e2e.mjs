@@ -640,6 +640,29 @@ try {
     await fileRow(dropped.name).waitFor({ state: 'detached' });
   });
 
+  const emptied = { name: `emptied-${randomBytes(3).toString('hex')}.txt`, mimeType: 'text/plain', buffer: Buffer.from('to the trash, then emptied\n') };
+  await step(`empty the trash in the web app (DELETE /api/trash) with ${emptied.name} in it`, async () => {
+    await page.getByLabel('Choose files to upload').setInputFiles(emptied);
+    await page.getByRole('listitem', { name: emptied.name }).getByText('Uploaded').waitFor();
+    const listed = await (await apiAs('GET', '/api/files?limit=200')).json();
+    const id = listed.files.find((f) => f.original_filename === emptied.name)?.id;
+    expect(id, `${emptied.name} is not in GET /api/files`);
+    await moveToTrash(emptied);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trash' }).click();
+    await trashRow(emptied.name).waitFor();
+    await noToasts();
+    await page.getByRole('button', { name: 'Empty trash' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Empty the trash?' });
+    await dialog.getByRole('button', { name: 'Empty trash' }).click();
+    await page.getByText('The trash is empty.').waitFor();
+    const trash = await (await apiAs('GET', '/api/trash')).json();
+    expect(trash.files.length === 0, `GET /api/trash still lists ${trash.files.length} file(s)`);
+    const restore = await apiAs('POST', `/api/trash/${id}/restore`);
+    expect(restore.status === 404, `restore after emptying the trash answered ${restore.status}`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
+    await fileRow(picked.name).waitFor();
+  });
+
   await step('the session survives a reload', async () => {
     await page.reload();
     await fileRow(picked.name).waitFor();

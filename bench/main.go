@@ -34,6 +34,7 @@ type options struct {
 	s3, server, work, rie, bootstrap, dist, adminDB string
 	only                                            string
 	bigSize                                         int64
+	s3pid                                           int
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&o.dist, "dist", "dist", "directory of the built Lambda functions (make lambdas)")
 	flag.StringVar(&o.adminDB, "db", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "maintenance database URL")
 	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (default all): rss,transfer,multipart,list,metadata,flood,lambda,sync")
+	flag.IntVar(&o.s3pid, "s3pid", 0, "process id of the S3 server, to count its CPU time (0: not counted)")
 	flag.Int64Var(&o.bigSize, "size", 1<<30, "size of the large file in bytes")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -45,5 +45,5 @@ echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //");
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3)"
 "$work/bench" -s3 "127.0.0.1:$port" -server "$work/server" -work "$work" \
 	-rie "$ROOT/.bin/aws-lambda-rie" -bootstrap "$work/lambda/bootstrap" -dist "$ROOT/dist" \
-	-db "$BENCH_DB_URL" ${1:+-only "$1"}
+	-db "$BENCH_DB_URL" -s3pid "$S3_PID" ${1:+-only "$1"}
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

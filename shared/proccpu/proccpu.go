@@ -1,0 +1,79 @@
+// Package proccpu reads CPU time from Linux's /proc: a process's, this
+// process's and the whole machine's. The benchmarks use it to say where
+// the time of a transfer goes (which process spent it, and whether the
+// cores were already full), since a wall time alone cannot.
+package proccpu
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is the unit of /proc's CPU times (USER_HZ, 100 on Linux).
+const clockTicks = 100
+
+// Process returns the user + system time process pid has used, from
+// /proc/<pid>/stat.
+func Process(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu of process %d: %w", pid, err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces and
+	// parentheses: field 3 starts after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:])
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("cpu of process %d: unexpected /proc/%d/stat", pid, pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime
+	st, err2 := strconv.ParseInt(f[12], 10, 64) // field 15, stime
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("cpu of process %d: unexpected /proc/%d/stat", pid, pid)
+	}
+	return ticks(ut + st), nil
+}
+
+// Self returns the user + system time of this process, all threads.
+func Self() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Machine returns the time all cores together were busy and the time
+// they had (busy + idle), since boot, from the first line of /proc/stat.
+func Machine() (busy, total time.Duration, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, fmt.Errorf("machine cpu: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, fmt.Errorf("machine cpu: unexpected /proc/stat")
+	}
+	// user nice system idle iowait irq softirq steal; guest times are
+	// already counted in user and nice.
+	var sum, idle int64
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("machine cpu: unexpected /proc/stat")
+		}
+		sum += n
+		if i == 3 || i == 4 {
+			idle += n
+		}
+	}
+	return ticks(sum - idle), ticks(sum), nil
+}
+
+func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }

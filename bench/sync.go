@@ -22,7 +22,7 @@ import (
 func (e *env) syncJob() error {
 	cmd := exec.CommandContext(e.ctx, "go", "test", "-count=1", "-run", "^$",
 		"-bench", "^BenchmarkSync(Workload|Fanout|LargeFile)$", "-benchtime", "1x", "-timeout", "60m", "./shared/syncjob/")
-	cmd.Env = append(os.Environ(), "TEST_S3_ENDPOINT="+e.o.s3, "TEST_DATABASE_URL="+e.o.adminDB)
+	cmd.Env = append(os.Environ(), "TEST_S3_ENDPOINT="+e.o.s3, "TEST_DATABASE_URL="+e.o.adminDB, "SYNC_BENCH_S3_PID="+strconv.Itoa(e.o.s3pid))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -48,6 +48,9 @@ func (e *env) syncJob() error {
 			fmt.Sprintf("%.2f× (job %.1f MiB/s, loop %.1f MiB/s, 8 copies in flight each; loop through the job's cold put %.1f MiB/s)",
 				r, m["job-MiB/s"], m["loop-MiB/s"], m["putpath-MiB/s"]),
 			"≥ 0.9×", boolp(r >= 0.9))
+		if c := m["cpu-ceiling-job/loop"]; c > 0 {
+			e.report.add("sync workload: CPU-bound ceiling of job / loop", fmt.Sprintf("%.2f× (the loop's CPU / the job's, S3 server and test process)", c), "", nil)
+		}
 	}
 	if m, ok := metrics["BenchmarkSyncFanout"]; ok {
 		e.report.add("sync fan-out, cold tier +20 ms: files/s, 1/2/4/8 workers",

@@ -108,7 +108,13 @@ var (
 	s3Once     sync.Once
 	s3Endpoint string
 	s3Err      error
+	s3PID      int // of the server startVersity started
 )
+
+// S3ServerPID is the process id of the S3 server this test binary started
+// (after S3Endpoint), for benchmarks that count its CPU time; 0 when the
+// server is TEST_S3_ENDPOINT's or not started.
+func S3ServerPID() int { return s3PID }
 
 // S3Endpoint returns "host:port" of a running S3-compatible server.
 func S3Endpoint(tb testing.TB) string {
@@ -175,8 +181,15 @@ func startVersity() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "testenv-s3-")
+	sweepS3Dirs()
+	dir, err := os.MkdirTemp("", s3DirPrefix)
 	if err != nil {
+		return "", err
+	}
+	// The server dies with this binary and nothing runs after a test
+	// binary's last test: the next binary's start removes the directory
+	// (sweepS3Dirs), once its owner has gone.
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return "", err
 	}
 	// A server whose port another process took between FreePort and its
@@ -191,6 +204,34 @@ func startVersity() (string, error) {
 }
 
 var errServerExited = errors.New("exited before it listened")
+
+// s3DirPrefix names the S3 servers' data directories in the temp dir;
+// ownerFile in each holds the pid of the test binary that made it.
+const (
+	s3DirPrefix = "testenv-s3-"
+	ownerFile   = ".testenv-owner"
+)
+
+// sweepS3Dirs removes the data directories of earlier test binaries that
+// have exited: a benchmark leaves gigabytes there, on tmpfs when TMPDIR
+// is /dev/shm. A directory without an owner file, or whose owner still
+// runs (or whose pid was reused), is left alone.
+func sweepS3Dirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), s3DirPrefix+"*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
+}
 
 func startVersityOn(bin, dir string) (string, error) {
 	port, err := FreePort()
@@ -220,6 +261,7 @@ func startVersityOn(bin, dir string) (string, error) {
 			return "", err
 		}
 		if ok {
+			s3PID = cmd.Process.Pid
 			return addr, nil
 		}
 		select {

@@ -189,8 +189,9 @@ func (e *env) transfer() error {
 		return err
 	}
 	var directGet, apiGet time.Duration
+	var directGetCPU, apiGetCPU cpuUse
 	for i := 0; i < reps; i++ {
-		d, err := best(1, func() error {
+		dc, err := e.measureCPU(func() error {
 			obj, err := e.minio.GetObject(e.ctx, e.hot, key, minio.GetObjectOptions{})
 			if err != nil {
 				return err
@@ -201,7 +202,8 @@ func (e *env) transfer() error {
 		if err != nil {
 			return fmt.Errorf("direct get: %w", err)
 		}
-		a, err := best(1, func() error {
+		d := dc.wall
+		ac, err := e.measureCPU(func() error {
 			req, _ := http.NewRequestWithContext(e.ctx, "GET", fmt.Sprintf("%s/api/files/%d/download", e.base, id), nil)
 			req.Header.Set("Authorization", "Bearer "+e.token)
 			resp, err := e.hc.Do(req)
@@ -217,17 +219,23 @@ func (e *env) transfer() error {
 		if err != nil {
 			return fmt.Errorf("api download: %w", err)
 		}
+		a := ac.wall
 		if i == 0 || d < directGet {
-			directGet = d
+			directGet, directGetCPU = d, dc
 		}
 		if i == 0 || a < apiGet {
-			apiGet = a
+			apiGet, apiGetCPU = a, ac
 		}
 	}
 	e.report.add("download 1 GiB direct GetObject", fmt.Sprintf("%.2f s, %.0f MiB/s", directGet.Seconds(), mbps(size, directGet)), "", nil)
 	e.report.add("download 1 GiB GET /api/files/{id}/download", fmt.Sprintf("%.2f s, %.0f MiB/s", apiGet.Seconds(), mbps(size, apiGet)), "", nil)
 	r = directGet.Seconds() / apiGet.Seconds()
 	e.report.add("download API / direct throughput", fmt.Sprintf("%.2fx", r), ">= 0.90x", boolp(r >= 0.9))
+	e.report.add("download CPU, direct GetObject", directGetCPU.String(), "", nil)
+	e.report.add("download CPU, through the API", apiGetCPU.String(), "", nil)
+	if apiGetCPU.procs() > 0 {
+		e.report.add("CPU-bound ceiling of download API / direct", fmt.Sprintf("%.2fx (direct's CPU / the API's)", directGetCPU.procs().Seconds()/apiGetCPU.procs().Seconds()), "", nil)
+	}
 	return nil
 }
 

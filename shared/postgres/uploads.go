@@ -120,10 +120,11 @@ func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession, q UploadQ
 }
 
 // UploadForUser returns session id if userID owns it and it has not
-// expired at now: ErrUploadNotFound when it does not exist or has expired,
+// expired at now: ErrUploadNotFound when it does not exist, has expired or
+// is being ended,
 // ErrUploadForbidden when another user owns it. id must be a UUID.
 func (db *DB) UploadForUser(ctx context.Context, userID int64, id string, now time.Time) (core.UploadSession, error) {
-	s, err := scanUpload(db.Pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE id = $1::uuid`, id))
+	s, err := scanUpload(db.Pool.QueryRow(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE id = $1::uuid AND ending_at IS NULL`, id))
 	return ownedUpload(s, err, userID, now)
 }
 
@@ -132,7 +133,7 @@ func (db *DB) UploadForUser(ctx context.Context, userID int64, id string, now ti
 // UploadForUser.
 func (db *DB) LeaseUpload(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, error) {
 	s, err := scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET expires_at = greatest(expires_at, $4)
-		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 RETURNING `+uploadColumns, id, userID, now, until))
+		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 AND ending_at IS NULL RETURNING `+uploadColumns, id, userID, now, until))
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Tell "another user's" from "none or expired".
 		return db.UploadForUser(ctx, userID, id, now)
@@ -149,7 +150,7 @@ func (db *DB) LeaseUpload(ctx context.Context, userID int64, id string, now, unt
 func (db *DB) ClaimFinish(ctx context.Context, userID int64, id string, now, until time.Time) (s core.UploadSession, claimed bool, err error) {
 	s, err = scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET assembled_at = coalesce(assembled_at, $3),
 		finish_until = $4, expires_at = greatest(expires_at, $4::timestamptz + interval '1 hour')
-		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 AND (finish_until IS NULL OR finish_until <= $3)
+		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 AND ending_at IS NULL AND (finish_until IS NULL OR finish_until <= $3)
 		RETURNING `+uploadColumns, id, userID, now, until))
 	if errors.Is(err, pgx.ErrNoRows) {
 		s, err = db.UploadForUser(ctx, userID, id, now)
@@ -170,16 +171,16 @@ func (db *DB) ReleaseFinish(ctx context.Context, id string) error {
 }
 
 // CompleteUpload records the file of a completed upload and ends session
-// id in one transaction. ErrUploadNotFound means the session was ended
-// meanwhile (aborted, expired, or completed by a concurrent request); then
-// nothing is written.
+// id in one transaction. ErrUploadNotFound means the session was ended or
+// is being ended meanwhile (aborted, expired, or completed by a concurrent
+// request); then nothing is written.
 func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin complete upload: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	tag, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid`, id)
+	tag, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid AND ending_at IS NULL`, id)
 	if err != nil {
 		return fmt.Errorf("end upload session %s: %w", id, err)
 	}
@@ -219,52 +220,61 @@ func (db *DB) CompletedUpload(ctx context.Context, userID int64, id string) (cor
 	return f, nil
 }
 
-// EndUpload ends session id of userID: while its row is locked (so a
-// concurrent completion cannot record the file meanwhile) it calls discard
-// with the session, and deletes the row only if that succeeds. Expired
-// sessions can be ended too. Errors: ErrUploadNotFound, ErrUploadForbidden,
-// or discard's error.
+// EndUpload ends session id of userID. It marks the session ending in a
+// statement of its own (from then on no lease, completion or file record
+// can take it: a completion that recorded its file first wins, and this
+// finds no session), calls discard with the session with no transaction
+// open, and deletes the row only if discard succeeds. A session whose
+// discard failed stays marked: a retry, or the janitor after ten minutes,
+// ends it. Expired and already-marked sessions can be ended too. Errors:
+// ErrUploadNotFound, ErrUploadForbidden, or discard's error.
 func (db *DB) EndUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error) error {
-	tx, err := db.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin end upload: %w", err)
+	s, err := scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET ending_at = coalesce(ending_at, now())
+		WHERE id = $1::uuid AND user_id = $2 RETURNING `+uploadColumns, id, userID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		var owner int64 // none, or another user's
+		switch err := db.Pool.QueryRow(ctx, `SELECT user_id FROM upload_sessions WHERE id = $1::uuid`, id).Scan(&owner); {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrUploadNotFound
+		case err != nil:
+			return fmt.Errorf("select upload session %s: %w", id, err)
+		}
+		return ErrUploadForbidden
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	s, err := scanUpload(tx.QueryRow(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE id = $1::uuid FOR UPDATE`, id))
-	if s, err = ownedUpload(s, err, userID, time.Time{}); err != nil {
-		return err
+	if err != nil {
+		return fmt.Errorf("mark upload %s ending: %w", id, err)
 	}
 	if err := discard(s); err != nil {
 		return fmt.Errorf("discard upload %s: %w", id, err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid`, id); err != nil {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid`, id); err != nil {
 		return fmt.Errorf("delete upload session %s: %w", id, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit end of upload %s: %w", id, err)
 	}
 	return nil
 }
 
-// EndExpiredUploads ends up to limit sessions that expired before now,
-// oldest first, skipping rows another transaction holds. For each it calls
-// discard while the row is locked and deletes the row if discard succeeds;
-// a failing session is left for the next run. It returns how many ended and
-// the first discard error.
+// endingRetry is how long a session marked ending is left to its ender
+// before the janitor takes it over.
+const endingRetry = 10 * time.Minute
+
+// EndExpiredUploads ends up to limit sessions, oldest first: those that
+// expired before now and those marked ending longer than endingRetry ago
+// (an ender that crashed or could not discard). It marks them in one
+// statement (skipping rows another transaction holds, and taking over the
+// marks it renews, so two janitors do not take the same session), calls
+// discard for each with no transaction open, and deletes the rows whose
+// discard succeeded; a failing session is left for a later run. It returns
+// how many ended and the first discard error.
 func (db *DB) EndExpiredUploads(ctx context.Context, now time.Time, limit int, discard func(core.UploadSession) error) (int, error) {
-	tx, err := db.Pool.Begin(ctx)
+	rows, err := db.Pool.Query(ctx, `UPDATE upload_sessions SET ending_at = $1 WHERE id IN (
+		SELECT id FROM upload_sessions WHERE (expires_at <= $1 AND ending_at IS NULL) OR ending_at <= $3
+		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING `+uploadColumns, now, limit, now.Add(-endingRetry))
 	if err != nil {
-		return 0, fmt.Errorf("begin expired uploads: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	rows, err := tx.Query(ctx, `SELECT `+uploadColumns+` FROM upload_sessions WHERE expires_at <= $1
-		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
-	if err != nil {
-		return 0, fmt.Errorf("select expired uploads: %w", err)
+		return 0, fmt.Errorf("mark expired uploads ending: %w", err)
 	}
 	expired, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.UploadSession, error) { return scanUpload(r) })
 	if err != nil {
-		return 0, fmt.Errorf("select expired uploads: %w", err)
+		return 0, fmt.Errorf("mark expired uploads ending: %w", err)
 	}
 	var ended []string
 	var firstErr error
@@ -278,12 +288,9 @@ func (db *DB) EndExpiredUploads(ctx context.Context, now time.Time, limit int, d
 		ended = append(ended, s.ID)
 	}
 	if len(ended) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = ANY($1::uuid[])`, ended); err != nil {
+		if _, err := db.Pool.Exec(ctx, `DELETE FROM upload_sessions WHERE id = ANY($1::uuid[])`, ended); err != nil {
 			return 0, fmt.Errorf("delete expired uploads: %w", err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("commit expired uploads: %w", err)
 	}
 	return len(ended), firstErr
 }

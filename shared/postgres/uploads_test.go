@@ -1,0 +1,188 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
+	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
+)
+
+var openQuota = postgres.UploadQuota{Sessions: 10, Bytes: 1 << 40}
+
+func newSession(t *testing.T, db *postgres.DB, userID int64) core.UploadSession {
+	t.Helper()
+	s := core.UploadSession{ID: uuid.NewString(), UserID: userID, ObjectKey: fmt.Sprintf("user-%d/%s-a.bin", userID, uuid.NewString()),
+		StorageUploadID: "tier-upload", Filename: "a.bin", OriginalFilename: "a.bin", Size: 9 << 20,
+		ContentType: "application/octet-stream", PartSize: 8 << 20, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.CreateUpload(t.Context(), &s, openQuota); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func sessionExists(t *testing.T, db *postgres.DB, id string) bool {
+	t.Helper()
+	var n int
+	if err := db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM upload_sessions WHERE id = $1::uuid`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// Ending a session holds no transaction while the tier's copies are
+// removed (no network I/O inside a transaction): the row is not locked
+// during discard, and nothing can complete, lease or record the session
+// meanwhile. A failed discard leaves it marked, ended by a retry.
+func TestEndUploadHoldsNoTransactionDuringDiscard(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, testenv.DatabaseURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, "ending@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.CreateUser(ctx, "other-ending@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSession(t, db, u.ID)
+
+	if err := db.EndUpload(ctx, other.ID, s.ID, func(core.UploadSession) error { return nil }); !errors.Is(err, postgres.ErrUploadForbidden) {
+		t.Fatalf("another user's EndUpload = %v, want ErrUploadForbidden", err)
+	}
+	failing := errors.New("tier down")
+	calls := 0
+	err = db.EndUpload(ctx, u.ID, s.ID, func(got core.UploadSession) error {
+		calls++
+		if got.ID != s.ID || got.ObjectKey != s.ObjectKey || got.StorageUploadID != s.StorageUploadID {
+			t.Errorf("discard got %+v, want session %s", got, s.ID)
+		}
+		// A lock held by EndUpload would make these wait: fail instead.
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		// Another connection may lock the row at once: no transaction of
+		// EndUpload holds it.
+		tx, err := db.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM upload_sessions WHERE id = $1::uuid FOR UPDATE NOWAIT`, s.ID); err != nil {
+			t.Errorf("the session's row is locked during discard: %v", err)
+		}
+		_ = tx.Rollback(ctx)
+		// And the session cannot be completed, leased or claimed meanwhile.
+		f := core.File{UserID: u.ID, Filename: "a.bin", OriginalFilename: "a.bin", Size: s.Size, ContentType: s.ContentType,
+			Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: "http://hot/" + s.ObjectKey, StorageClass: core.StorageStandard}
+		if err := db.CompleteUpload(ctx, s.ID, &f); !errors.Is(err, postgres.ErrUploadNotFound) {
+			t.Errorf("CompleteUpload during discard = %v, want ErrUploadNotFound", err)
+		}
+		now := time.Now()
+		if _, err := db.LeaseUpload(ctx, u.ID, s.ID, now, now.Add(time.Hour)); !errors.Is(err, postgres.ErrUploadNotFound) {
+			t.Errorf("LeaseUpload during discard = %v, want ErrUploadNotFound", err)
+		}
+		if _, claimed, err := db.ClaimFinish(ctx, u.ID, s.ID, now, now.Add(time.Minute)); claimed || !errors.Is(err, postgres.ErrUploadNotFound) {
+			t.Errorf("ClaimFinish during discard = %v, %v; want not claimed, ErrUploadNotFound", claimed, err)
+		}
+		if _, err := db.UploadForUser(ctx, u.ID, s.ID, now); !errors.Is(err, postgres.ErrUploadNotFound) {
+			t.Errorf("UploadForUser during discard = %v, want ErrUploadNotFound", err)
+		}
+		return failing
+	})
+	if !errors.Is(err, failing) || calls != 1 {
+		t.Fatalf("EndUpload = %v after %d discards, want the discard's error after 1", err, calls)
+	}
+	if !sessionExists(t, db, s.ID) {
+		t.Fatal("a session whose discard failed was deleted: its copies would be orphans")
+	}
+	var files int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE upload_id = $1::uuid`, s.ID).Scan(&files); err != nil || files != 0 {
+		t.Fatalf("%d files recorded for the ending session (%v)", files, err)
+	}
+	// A retry ends it.
+	if err := db.EndUpload(ctx, u.ID, s.ID, func(core.UploadSession) error { return nil }); err != nil {
+		t.Fatalf("retried EndUpload = %v", err)
+	}
+	if sessionExists(t, db, s.ID) {
+		t.Fatal("session left after a successful EndUpload")
+	}
+	if err := db.EndUpload(ctx, u.ID, s.ID, func(core.UploadSession) error { return nil }); !errors.Is(err, postgres.ErrUploadNotFound) {
+		t.Fatalf("EndUpload of an ended session = %v, want ErrUploadNotFound", err)
+	}
+}
+
+// The janitor ends expired sessions, and sessions left marked ending (an
+// ender that crashed or failed) once the retry delay has passed, with no
+// transaction open during discard; a fresh session and a fresh marking are
+// left alone.
+func TestEndExpiredUploads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, testenv.DatabaseURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.CreateUser(ctx, "janitor-ending@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, expired, stuck, marked := newSession(t, db, u.ID), newSession(t, db, u.ID), newSession(t, db, u.ID), newSession(t, db, u.ID)
+	for _, q := range []struct {
+		sql, id string
+	}{
+		{`UPDATE upload_sessions SET expires_at = now() - interval '1 minute' WHERE id = $1::uuid`, expired.ID},
+		{`UPDATE upload_sessions SET ending_at = now() - interval '11 minutes' WHERE id = $1::uuid`, stuck.ID},
+		{`UPDATE upload_sessions SET ending_at = now() - interval '1 minute' WHERE id = $1::uuid`, marked.ID},
+	} {
+		if _, err := db.Pool.Exec(ctx, q.sql, q.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	n, err := db.EndExpiredUploads(ctx, time.Now(), 10, func(s core.UploadSession) error {
+		seen = append(seen, s.ID)
+		if _, err := db.Pool.Exec(ctx, `SELECT 1 FROM upload_sessions WHERE id = $1::uuid FOR UPDATE NOWAIT`, s.ID); err != nil {
+			t.Errorf("row of %s locked during discard: %v", s.ID, err)
+		}
+		return nil
+	})
+	if err != nil || n != 2 || len(seen) != 2 {
+		t.Fatalf("EndExpiredUploads = %d, %v (discarded %v); want the expired and the stuck session", n, err, seen)
+	}
+	for _, s := range []core.UploadSession{expired, stuck} {
+		if sessionExists(t, db, s.ID) {
+			t.Errorf("session %s left", s.ID)
+		}
+	}
+	for _, s := range []core.UploadSession{fresh, marked} {
+		if !sessionExists(t, db, s.ID) {
+			t.Errorf("session %s ended too early", s.ID)
+		}
+	}
+	// A failing discard leaves the session for a later run.
+	if _, err := db.Pool.Exec(ctx, `UPDATE upload_sessions SET expires_at = now() - interval '1 minute' WHERE id = $1::uuid`, fresh.ID); err != nil {
+		t.Fatal(err)
+	}
+	n, err = db.EndExpiredUploads(ctx, time.Now(), 10, func(core.UploadSession) error { return errors.New("tier down") })
+	if n != 0 || err == nil || !sessionExists(t, db, fresh.ID) {
+		t.Fatalf("failing discard: %d ended, %v, session kept %v; want 0, an error, kept", n, err, sessionExists(t, db, fresh.ID))
+	}
+	// Marked now, it is not taken again before the retry delay.
+	if n, err := db.EndExpiredUploads(ctx, time.Now(), 10, func(core.UploadSession) error { return nil }); n != 0 || err != nil {
+		t.Fatalf("run right after = %d, %v; want 0 (the marking is fresh)", n, err)
+	}
+	if n, err := db.EndExpiredUploads(ctx, time.Now().Add(11*time.Minute), 10, func(core.UploadSession) error { return nil }); n != 2 || err != nil {
+		t.Fatalf("run after the retry delay = %d, %v; want the two marked sessions", n, err)
+	}
+}

@@ -6,19 +6,12 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
-	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
 func TestRateHit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, testenv.DatabaseURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t)
 
 	// Concurrent attempts are each counted once: the upsert is atomic.
 	const n = 20

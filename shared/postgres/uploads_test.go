@@ -14,6 +14,26 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
+// openDB opens a fresh migrated database for t, closed when t ends.
+func openDB(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), testenv.DatabaseURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+func createUser(t *testing.T, db *postgres.DB, email string) core.User {
+	t.Helper()
+	u, err := db.CreateUser(t.Context(), email, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 var openQuota = postgres.UploadQuota{Sessions: 10, Bytes: 1 << 40}
 
 func newSession(t *testing.T, db *postgres.DB, userID int64) core.UploadSession {
@@ -43,19 +63,9 @@ func sessionExists(t *testing.T, db *postgres.DB, id string) bool {
 func TestEndUploadHoldsNoTransactionDuringDiscard(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, testenv.DatabaseURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	u, err := db.CreateUser(ctx, "ending@example.com", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := db.CreateUser(ctx, "other-ending@example.com", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t)
+	u := createUser(t, db, "ending@example.com")
+	other := createUser(t, db, "other-ending@example.com")
 	s := newSession(t, db, u.ID)
 
 	if err := db.EndUpload(ctx, other.ID, s.ID, func(core.UploadSession) error { return nil }); !errors.Is(err, postgres.ErrUploadForbidden) {
@@ -63,7 +73,7 @@ func TestEndUploadHoldsNoTransactionDuringDiscard(t *testing.T) {
 	}
 	failing := errors.New("tier down")
 	calls := 0
-	err = db.EndUpload(ctx, u.ID, s.ID, func(got core.UploadSession) error {
+	err := db.EndUpload(ctx, u.ID, s.ID, func(got core.UploadSession) error {
 		calls++
 		if got.ID != s.ID || got.ObjectKey != s.ObjectKey || got.StorageUploadID != s.StorageUploadID {
 			t.Errorf("discard got %+v, want session %s", got, s.ID)
@@ -128,15 +138,8 @@ func TestEndUploadHoldsNoTransactionDuringDiscard(t *testing.T) {
 func TestEndExpiredUploads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, testenv.DatabaseURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	u, err := db.CreateUser(ctx, "janitor-ending@example.com", "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t)
+	u := createUser(t, db, "janitor-ending@example.com")
 	fresh, expired, stuck, marked := newSession(t, db, u.ID), newSession(t, db, u.ID), newSession(t, db, u.ID), newSession(t, db, u.ID)
 	for _, q := range []struct {
 		sql, id string

@@ -124,7 +124,7 @@ func (e *env) transfer() error {
 		}
 		_ = e.minio.RemoveObject(e.ctx, e.hot, "direct-put", minio.RemoveObjectOptions{})
 		dc, err := e.measureCPU(func() error { return e.directPut("direct-put", size, true) })
-		d := dc.wall
+		d := dc.Wall
 		if err != nil {
 			return fmt.Errorf("direct put: %w", err)
 		}
@@ -134,7 +134,7 @@ func (e *env) transfer() error {
 		}
 		var id int64
 		ac, err := e.measureCPU(func() error { var err error; id, err = e.apiUpload("big.bin", size); return err })
-		a := ac.wall
+		a := ac.Wall
 		if err != nil {
 			return fmt.Errorf("api upload: %w", err)
 		}
@@ -162,8 +162,8 @@ func (e *env) transfer() error {
 	// of speeds.
 	e.report.add("upload CPU, direct (server's opts)", directCPU.String(), "", nil)
 	e.report.add("upload CPU, POST /api/files/upload", apiCPU.String(), "", nil)
-	if apiCPU.procs() > 0 {
-		e.report.add("CPU-bound ceiling of API / direct", fmt.Sprintf("%.2fx (direct's CPU / the API's)", directCPU.procs().Seconds()/apiCPU.procs().Seconds()), "", nil)
+	if apiCPU.Measured() > 0 {
+		e.report.add("CPU-bound ceiling of API / direct", fmt.Sprintf("%.2fx (direct's CPU / the API's)", directCPU.Measured().Seconds()/apiCPU.Measured().Seconds()), "", nil)
 	}
 	// The API must return the file's SHA-256, so no upload through it can
 	// be faster than hashing the file on one core: that bounds the ratio
@@ -202,7 +202,7 @@ func (e *env) transfer() error {
 		if err != nil {
 			return fmt.Errorf("direct get: %w", err)
 		}
-		d := dc.wall
+		d := dc.Wall
 		ac, err := e.measureCPU(func() error {
 			req, _ := http.NewRequestWithContext(e.ctx, "GET", fmt.Sprintf("%s/api/files/%d/download", e.base, id), nil)
 			req.Header.Set("Authorization", "Bearer "+e.token)
@@ -219,7 +219,7 @@ func (e *env) transfer() error {
 		if err != nil {
 			return fmt.Errorf("api download: %w", err)
 		}
-		a := ac.wall
+		a := ac.Wall
 		if i == 0 || d < directGet {
 			directGet, directGetCPU = d, dc
 		}
@@ -233,8 +233,8 @@ func (e *env) transfer() error {
 	e.report.add("download API / direct throughput", fmt.Sprintf("%.2fx", r), ">= 0.90x", boolp(r >= 0.9))
 	e.report.add("download CPU, direct GetObject", directGetCPU.String(), "", nil)
 	e.report.add("download CPU, through the API", apiGetCPU.String(), "", nil)
-	if apiGetCPU.procs() > 0 {
-		e.report.add("CPU-bound ceiling of download API / direct", fmt.Sprintf("%.2fx (direct's CPU / the API's)", directGetCPU.procs().Seconds()/apiGetCPU.procs().Seconds()), "", nil)
+	if apiGetCPU.Measured() > 0 {
+		e.report.add("CPU-bound ceiling of download API / direct", fmt.Sprintf("%.2fx (direct's CPU / the API's)", directGetCPU.Measured().Seconds()/apiGetCPU.Measured().Seconds()), "", nil)
 	}
 	return nil
 }

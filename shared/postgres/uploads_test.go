@@ -47,6 +47,12 @@ func newSession(t *testing.T, db *postgres.DB, userID int64) core.UploadSession 
 	return s
 }
 
+// fileOf is the file a completion of s records.
+func fileOf(s core.UploadSession) core.File {
+	return core.File{UserID: s.UserID, Filename: s.Filename, OriginalFilename: s.OriginalFilename, Size: s.Size, ContentType: s.ContentType,
+		Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: "http://hot/" + s.ObjectKey, HotETag: "etag-" + s.ID, StorageClass: core.StorageStandard}
+}
+
 func sessionExists(t *testing.T, db *postgres.DB, id string) bool {
 	t.Helper()
 	var n int
@@ -92,8 +98,7 @@ func TestEndUploadHoldsNoTransactionDuringDiscard(t *testing.T) {
 		}
 		_ = tx.Rollback(ctx)
 		// And the session cannot be completed, leased or claimed meanwhile.
-		f := core.File{UserID: u.ID, Filename: "a.bin", OriginalFilename: "a.bin", Size: s.Size, ContentType: s.ContentType,
-			Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: "http://hot/" + s.ObjectKey, StorageClass: core.StorageStandard}
+		f := fileOf(s)
 		if err := db.CompleteUpload(ctx, s.ID, &f); !errors.Is(err, postgres.ErrUploadNotFound) {
 			t.Errorf("CompleteUpload during discard = %v, want ErrUploadNotFound", err)
 		}
@@ -128,6 +133,23 @@ func TestEndUploadHoldsNoTransactionDuringDiscard(t *testing.T) {
 	}
 	if err := db.EndUpload(ctx, u.ID, s.ID, func(core.UploadSession) error { return nil }); !errors.Is(err, postgres.ErrUploadNotFound) {
 		t.Fatalf("EndUpload of an ended session = %v, want ErrUploadNotFound", err)
+	}
+	// A completion that recorded its file first wins: the abort finds no
+	// session and discards nothing.
+	done := newSession(t, db, u.ID)
+	f := fileOf(done)
+	if err := db.CompleteUpload(ctx, done.ID, &f); err != nil {
+		t.Fatal(err)
+	}
+	err = db.EndUpload(ctx, u.ID, done.ID, func(core.UploadSession) error {
+		t.Error("discard called for an upload already recorded as a file")
+		return nil
+	})
+	if !errors.Is(err, postgres.ErrUploadNotFound) {
+		t.Fatalf("EndUpload after the completion = %v, want ErrUploadNotFound", err)
+	}
+	if got, err := db.CompletedUpload(ctx, u.ID, done.ID); err != nil || got.ID != f.ID {
+		t.Fatalf("the completed upload's file: %+v, %v", got, err)
 	}
 }
 

@@ -27,8 +27,11 @@ func Process(pid int) (time.Duration, error) {
 	// parentheses: field 3 starts after the last ')'.
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("cpu of process %d: unexpected /proc/%d/stat", pid, pid)
+	}
 	f := strings.Fields(s[i+1:])
-	if i < 0 || len(f) < 13 {
+	if len(f) < 13 {
 		return 0, fmt.Errorf("cpu of process %d: unexpected /proc/%d/stat", pid, pid)
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime
@@ -77,3 +80,64 @@ func Machine() (busy, total time.Duration, err error) {
 }
 
 func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+
+// Sample is one reading of the counters: when, this process's time, the
+// time of the processes Take was given, and the machine's.
+type Sample struct {
+	At          time.Time
+	Self        time.Duration
+	Procs       []time.Duration // of Take's pids, in order: 0 for a pid <= 0 or gone
+	Busy, Total time.Duration   // all cores
+}
+
+// Take reads the counters of this process, of pids and of the machine.
+func Take(pids ...int) Sample {
+	s := Sample{At: time.Now(), Self: Self(), Procs: make([]time.Duration, len(pids))}
+	for i, pid := range pids {
+		if pid > 0 {
+			s.Procs[i], _ = Process(pid) // 0 if it has gone
+		}
+	}
+	s.Busy, s.Total, _ = Machine()
+	return s
+}
+
+// Spent is what was spent between two samples.
+type Spent struct {
+	Wall        time.Duration
+	Self        time.Duration
+	Procs       []time.Duration
+	Busy, Total time.Duration
+}
+
+// Sub returns what was spent from earlier (taken with the same pids) to s.
+func (s Sample) Sub(earlier Sample) Spent {
+	d := Spent{Wall: s.At.Sub(earlier.At), Self: s.Self - earlier.Self, Busy: s.Busy - earlier.Busy, Total: s.Total - earlier.Total,
+		Procs: make([]time.Duration, len(s.Procs))}
+	for i := range s.Procs {
+		d.Procs[i] = s.Procs[i] - earlier.Procs[i]
+	}
+	return d
+}
+
+// Measured is the CPU time of this process and the others together.
+func (d Spent) Measured() time.Duration {
+	t := d.Self
+	for _, p := range d.Procs {
+		t += p
+	}
+	return t
+}
+
+// BusyPercent is the share of the cores' time they were busy.
+func (d Spent) BusyPercent() float64 {
+	if d.Total <= 0 {
+		return 0
+	}
+	return 100 * d.Busy.Seconds() / d.Total.Seconds()
+}
+
+// Machine is "machine busy 3.80 of 4.00 core-s (95 %)".
+func (d Spent) Machine() string {
+	return fmt.Sprintf("machine busy %.2f of %.2f core-s (%.0f %%)", d.Busy.Seconds(), d.Total.Seconds(), d.BusyPercent())
+}

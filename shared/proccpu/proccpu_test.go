@@ -7,48 +7,53 @@ import (
 	"time"
 )
 
-// Work on this goroutine shows in this process's time, as Self and as
-// Process(own pid), and in the machine's busy time.
-func TestCountsWork(t *testing.T) {
-	self0 := Self()
-	proc0, err := Process(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	busy0, total0, err := Machine()
-	if err != nil {
-		t.Fatal(err)
-	}
+// burn hashes on this goroutine until this process has used at least d
+// more CPU (by getrusage), however loaded the machine: it fails after a
+// minute.
+func burn(t *testing.T, d time.Duration) {
+	t.Helper()
 	buf := make([]byte, 1<<20)
-	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	start, deadline := Self(), time.Now().Add(time.Minute)
+	for Self()-start < d {
+		if time.Now().After(deadline) {
+			t.Fatalf("this process got less than %v of CPU in a minute", d)
+		}
 		sha256.Sum256(buf)
 	}
-	self := Self() - self0
-	proc, err := Process(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
+}
+
+// CPU used by this process shows in its /proc/<pid>/stat time (within a
+// few 10 ms ticks of getrusage's) and in the machine's busy time; Sub of
+// two samples is what was spent between them.
+func TestCountsWork(t *testing.T) {
+	a := Take(os.Getpid(), 0)
+	burn(t, 300*time.Millisecond)
+	d := Take(os.Getpid(), 0).Sub(a)
+	if d.Self < 300*time.Millisecond || d.Self > 2*time.Second {
+		t.Errorf("Self counted %v, want the 300 ms burnt (and not seconds more)", d.Self)
 	}
-	proc -= proc0
-	busy1, total1, err := Machine()
-	if err != nil {
-		t.Fatal(err)
+	if d.Procs[0] < 250*time.Millisecond || d.Procs[0] > d.Self+100*time.Millisecond {
+		t.Errorf("Process(own pid) counted %v, Self %v", d.Procs[0], d.Self)
 	}
-	// 300 ms of hashing on one goroutine: at least 150 ms of CPU however
-	// loaded the machine (a tick is 10 ms), never much more than the wall
-	// time spent.
-	if self < 150*time.Millisecond || self > 2*time.Second {
-		t.Errorf("Self counted %v for 300 ms of work", self)
+	if d.Procs[1] != 0 {
+		t.Errorf("pid 0 counted %v, want 0", d.Procs[1])
 	}
-	if proc < 150*time.Millisecond || proc > 2*time.Second {
-		t.Errorf("Process counted %v for 300 ms of work", proc)
+	if d.Busy < 250*time.Millisecond || d.Total < d.Busy || d.Wall <= 0 {
+		t.Errorf("Machine: busy %v of %v in %v", d.Busy, d.Total, d.Wall)
 	}
-	if busy1-busy0 < 150*time.Millisecond || total1-total0 < busy1-busy0 {
-		t.Errorf("Machine: busy %v of %v", busy1-busy0, total1-total0)
+	if p := d.BusyPercent(); p <= 0 || p > 100 {
+		t.Errorf("BusyPercent = %v", p)
+	}
+	if m := d.Measured(); m != d.Self+d.Procs[0] {
+		t.Errorf("Measured = %v, want Self + Procs = %v", m, d.Self+d.Procs[0])
 	}
 }
 
 func TestMissingProcess(t *testing.T) {
 	if _, err := Process(1 << 30); err == nil {
 		t.Fatal("no error for a process that does not exist")
+	}
+	if got := Take(1 << 30).Procs[0]; got != 0 {
+		t.Fatalf("Take counted %v for a process that does not exist", got)
 	}
 }

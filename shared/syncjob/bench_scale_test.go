@@ -87,51 +87,52 @@ func BenchmarkSyncWorkload(b *testing.B) {
 		// run after the first loop's copies, pay for them against that
 		// first loop. SYNC_BENCH_KEEP=1 keeps them (the procedure before).
 		keep := os.Getenv("SYNC_BENCH_KEEP") == "1"
-		clear := func(prefix string) {
+		drop := func(prefix string) {
 			if !keep {
 				removePrefix(b, cold, e.cfg.Cold.Bucket, prefix)
 			}
 		}
-		c0 := cpuNow()
-		loop1 := copyLoop(b, hot, cold, e.cfg, files, "loop1/", benchWorkers*2)
-		c05 := cpuNow()
-		clear("loop1/")
+		// pass times one pass and reads what it cost in CPU.
+		pass := func(run func()) proccpu.Spent {
+			c := cpuNow()
+			run()
+			return cpuNow().Sub(c)
+		}
+		var loop1, loop2 time.Duration
+		loop1CPU := pass(func() { loop1 = copyLoop(b, hot, cold, e.cfg, files, "loop1/", benchWorkers*2) })
+		drop("loop1/")
 		j := e.job(nil, syncjob.Options{Workers: benchWorkers})
 		stopProfile := profileTo(b, os.Getenv("SYNC_BENCH_CPUPROFILE")) // the job's window only
-		c1 := cpuNow()
-		t0 := time.Now()
-		rep, err := j.RunExclusive(context.Background(), "bench")
-		took := time.Since(t0)
-		c2 := cpuNow()
+		var rep syncjob.Report
+		var err error
+		jobCPU := pass(func() { rep, err = j.RunExclusive(context.Background(), "bench") })
+		took := jobCPU.Wall
 		stopProfile()
 		if err != nil || rep.Synced != len(sizes) || rep.Bytes != total {
 			b.Fatalf("run: %v, report %+v", err, rep)
 		}
-		clear(fmt.Sprintf("user-%d/", uid)) // the job's cold copies (it keeps the hot ones: DeleteHot is off)
-		c3 := cpuNow()
-		loop2 := copyLoop(b, hot, cold, e.cfg, files, "loop2/", benchWorkers*2)
-		c4 := cpuNow()
-		clear("loop2/")
-		loop, loopCPU := loop1, c05.sub(c0)
+		drop(fmt.Sprintf("user-%d/", uid)) // the job's cold copies (it keeps the hot ones: DeleteHot is off)
+		loop2CPU := pass(func() { loop2 = copyLoop(b, hot, cold, e.cfg, files, "loop2/", benchWorkers*2) })
+		drop("loop2/")
+		loop, loopCPU := loop1, loop1CPU
 		if loop2 < loop1 {
-			loop, loopCPU = loop2, c4.sub(c3)
+			loop, loopCPU = loop2, loop2CPU
 		}
 		// Where the time goes: when the loop already keeps the cores busy,
 		// the job's own work (the SHA-256 of what it reads, its HEADs and
 		// database round trips) only adds to the wall time, and the ratio
 		// of CPU spent bounds job/loop.
-		jobCPU := c2.sub(c1)
-		b.Logf("CPU, loop before the job (%.2f s): %s", loop1.Seconds(), c05.sub(c0))
-		b.Logf("CPU, loop after the job (%.2f s): %s", loop2.Seconds(), c4.sub(c3))
-		b.Logf("CPU, job: %s", jobCPU)
-		if jobCPU.procs() > 0 {
-			b.ReportMetric(loopCPU.procs().Seconds()/jobCPU.procs().Seconds(), "cpu-ceiling-job/loop")
+		b.Logf("CPU, loop before the job (%.2f s): %s", loop1.Seconds(), cpuString(loop1CPU))
+		b.Logf("CPU, loop after the job (%.2f s): %s", loop2.Seconds(), cpuString(loop2CPU))
+		b.Logf("CPU, job: %s", cpuString(jobCPU))
+		if jobCPU.Measured() > 0 {
+			b.ReportMetric(loopCPU.Measured().Seconds()/jobCPU.Measured().Seconds(), "cpu-ceiling-job/loop")
 		}
 		// Diagnostic, not the goal's baseline: the same loop through the
 		// job's own cold put (5 MiB parts, full-object CRC64NVME), no
 		// database, no hashing, no HEAD.
 		putPath := copyLoopColdPut(b, e, files, "loop3/", benchWorkers*2)
-		clear("loop3/")
+		drop("loop3/")
 		b.ReportMetric(mbps(total, putPath), "putpath-MiB/s")
 		jobRate, loopRate := mbps(total, took), mbps(total, loop)
 		b.ReportMetric(jobRate, "job-MiB/s")
@@ -191,42 +192,20 @@ func BenchmarkSyncFanout(b *testing.B) {
 	}
 }
 
-// cpuSpent is CPU time, by process, and the machine's busy and total time
-// (all cores), since boot or, after sub, over a window.
-type cpuSpent struct {
-	self, s3, busy, total time.Duration
-}
-
 // cpuNow reads the counters: this process (the job, the loops, the API
-// server in it), the S3 server (testenv's, or SYNC_BENCH_S3_PID), the
-// machine.
-func cpuNow() cpuSpent {
-	c := cpuSpent{self: proccpu.Self()}
+// server in it), the S3 server (Procs[0]: testenv's, or SYNC_BENCH_S3_PID),
+// the machine.
+func cpuNow() proccpu.Sample {
 	pid := testenv.S3ServerPID()
 	if pid == 0 { // TEST_S3_ENDPOINT's server: bench/run.sh passes its pid
 		pid, _ = strconv.Atoi(os.Getenv("SYNC_BENCH_S3_PID"))
 	}
-	if pid > 0 {
-		c.s3, _ = proccpu.Process(pid)
-	}
-	c.busy, c.total, _ = proccpu.Machine()
-	return c
+	return proccpu.Take(pid)
 }
 
-func (c cpuSpent) sub(o cpuSpent) cpuSpent {
-	return cpuSpent{c.self - o.self, c.s3 - o.s3, c.busy - o.busy, c.total - o.total}
-}
-
-// procs is the CPU time of the two processes measured.
-func (c cpuSpent) procs() time.Duration { return c.self + c.s3 }
-
-func (c cpuSpent) String() string {
-	pct := 0.0
-	if c.total > 0 {
-		pct = 100 * c.busy.Seconds() / c.total.Seconds()
-	}
-	return fmt.Sprintf("this process %.2f s, S3 server %.2f s; machine busy %.2f of %.2f core-s (%.0f %%)",
-		c.self.Seconds(), c.s3.Seconds(), c.busy.Seconds(), c.total.Seconds(), pct)
+// cpuString is "this process 4.51 s, S3 server 7.29 s; machine busy ...".
+func cpuString(d proccpu.Spent) string {
+	return fmt.Sprintf("this process %.2f s, S3 server %.2f s; %s", d.Self.Seconds(), d.Procs[0].Seconds(), d.Machine())
 }
 
 // profileTo writes a CPU profile of this process to file until stop is

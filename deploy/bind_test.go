@@ -32,3 +32,4 @@ func TestContainersBindEveryInterface(t *testing.T) {
 		t.Errorf("compose backend TRUSTED_PROXIES got %q, want ${TRUSTED_PROXIES:-<frontend ipv4_address %q>}", trusted, nginx)
 	}
 }
+

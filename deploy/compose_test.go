@@ -21,11 +21,12 @@ import (
 // backendUnset lists the variables config reads that docker-compose.yml
 // deliberately does not set for the backend, and why.
 var backendUnset = map[string]string{
-	"DEV_MODE":          "allows a short SECRET_KEY: only docker-compose.dev.yml sets it",
-	"AWS_SESSION_TOKEN": "only with temporary AWS keys; compose users give long-lived ones",
-	"SYNC_QUEUE_URL":    "the AWS fan-out's queue: the server runs its workers in-process",
-	"SQS_ENDPOINT":      "the AWS fan-out's queue: the server runs its workers in-process",
-	"METRICS_ADDR":      "a loopback listener inside the container cannot be scraped from outside it: compose users set METRICS_TOKEN",
+	"DEV_MODE":                    "allows a short SECRET_KEY: only docker-compose.dev.yml sets it",
+	"AWS_SESSION_TOKEN":           "only with temporary AWS keys; compose users give long-lived ones",
+	"SYNC_QUEUE_URL":              "the AWS fan-out's queue: the server runs its workers in-process",
+	"SQS_ENDPOINT":                "the AWS fan-out's queue: the server runs its workers in-process",
+	"METRICS_ADDR":                "a loopback listener inside the container cannot be scraped from outside it: compose users set METRICS_TOKEN",
+	"ACCESS_TOKEN_EXPIRE_SECONDS": "end-to-end tests only",
 }
 
 // composeSets are the ways the README runs compose: the base file alone,
@@ -120,15 +121,20 @@ func TestComposeServices(t *testing.T) {
 	p, _ := loadCompose(t, "docker-compose.yml")
 	got := p.ServiceNames()
 	slices.Sort(got)
-	want := []string{"backend", "frontend", "minio", "minio-init", "postgres"}
+	want := []string{"backend", "frontend", "postgres", "s3"}
 	if !slices.Equal(got, want) {
 		t.Errorf("services got %v, want %v", got, want)
 	}
-	for _, name := range []string{"postgres", "minio", "backend", "frontend"} {
+	for _, name := range []string{"postgres", "s3", "backend", "frontend"} {
 		hc := p.Services[name].HealthCheck
 		if hc == nil || len(hc.Test) < 2 || hc.Disable {
 			t.Errorf("%s: healthcheck %+v, want a command", name, hc)
 		}
+	}
+	// PostgreSQL's healthcheck asks over TCP: during initdb the official
+	// entrypoint's temporary server listens on the Unix socket only.
+	if hc := strings.Join(p.Services["postgres"].HealthCheck.Test, " "); !strings.Contains(hc, "pg_isready -h 127.0.0.1 ") {
+		t.Errorf("postgres healthcheck %q, want pg_isready -h 127.0.0.1 (TCP, not the socket)", hc)
 	}
 	for name, want := range map[string]string{"backend": "local/Dockerfile", "frontend": "frontend/Dockerfile"} {
 		b := p.Services[name].Build
@@ -147,10 +153,8 @@ func TestComposeDependsOnConditions(t *testing.T) {
 		p, _ := loadCompose(t, files...)
 		svc := p.Services
 		for _, tc := range []struct{ service, dep, condition string }{
-			{"minio-init", "minio", types.ServiceConditionHealthy},
 			{"backend", "postgres", types.ServiceConditionHealthy},
-			{"backend", "minio", types.ServiceConditionHealthy},
-			{"backend", "minio-init", types.ServiceConditionCompletedSuccessfully},
+			{"backend", "s3", types.ServiceConditionHealthy},
 			{"frontend", "backend", types.ServiceConditionHealthy},
 		} {
 			if got := svc[tc.service].DependsOn[tc.dep].Condition; got != tc.condition {
@@ -258,9 +262,57 @@ func TestComposeOverrides(t *testing.T) {
 			t.Errorf("prod: %s has no memory limit", name)
 		}
 	}
-	if n := len(prod.Services["postgres"].Ports); n != 0 {
-		t.Errorf("prod: postgres publishes %d ports, want none (ports: !reset [])", n)
+	for _, name := range []string{"postgres", "backend"} {
+		if n := len(prod.Services[name].Ports); n != 0 {
+			t.Errorf("prod: %s publishes %d ports, want none (ports: !reset [])", name, n)
+		}
 	}
+	for name, s := range prod.Services {
+		if s.Restart != types.RestartPolicyUnlessStopped {
+			t.Errorf("prod: %s restart %q, want unless-stopped", name, s.Restart)
+		}
+		if l := s.Deploy.Resources.Limits; l != nil && l.NanoCPUs <= 0 {
+			t.Errorf("prod: %s has no cpu limit", name)
+		}
+	}
+}
+
+// TestComposeHotTier: the hot tier is the versitygw release tools/go.mod
+// pins (what make dev and the tests run, and what deploy/standins.sh builds
+// its stand-in from), serving a volume, published for browsers.
+func TestComposeHotTier(t *testing.T) {
+	p, _ := loadCompose(t, "docker-compose.yml")
+	s3 := p.Services["s3"]
+	want := "versity/versitygw:" + toolVersion(t, "github.com/versity/versitygw")
+	if s3.Image != want {
+		t.Errorf("s3 image %q, want %q (the version tools/go.mod pins)", s3.Image, want)
+	}
+	if cmd := strings.Join(s3.Command, " "); cmd != "--port :9000 --health /health posix /data" {
+		t.Errorf("s3 command %q", cmd)
+	}
+	if len(s3.Volumes) != 1 || s3.Volumes[0].Target != "/data" || s3.Volumes[0].Type != types.VolumeTypeVolume {
+		t.Errorf("s3 volumes %+v, want one named volume at /data", s3.Volumes)
+	}
+	if len(s3.Ports) != 1 || s3.Ports[0].Target != 9000 || s3.Ports[0].Published != "9000" {
+		t.Errorf("s3 ports %+v, want 9000 published (S3_PORT of .env.example)", s3.Ports)
+	}
+	if got := *p.Services["backend"].Environment["MINIO_ENDPOINT"]; got != "s3:9000" {
+		t.Errorf("backend MINIO_ENDPOINT %q, want s3:9000", got)
+	}
+}
+
+// toolVersion is the version tools/go.mod requires of module.
+func toolVersion(tb testing.TB, module string) string {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "tools", "go.mod"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(module) + `\s+(v\S+)`).FindSubmatch(raw)
+	if m == nil {
+		tb.Fatalf("tools/go.mod does not require %s", module)
+	}
+	return string(m[1])
 }
 
 func TestEnvExample(t *testing.T) {

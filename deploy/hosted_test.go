@@ -1,9 +1,8 @@
 package deploy
 
-// Checks that the deploy files outside the CDK app say what shared/hosted
-// says (the CDK app builds from it): template.yaml's CORS, environment and
-// function settings, the hot-tier CORS in docs/deploy.md, and the SPA's
-// security headers in frontend/nginx.conf.
+// Checks that the hand-written deploy files say what shared/hosted says:
+// the hot-tier CORS in docs/deploy.md, and the SPA's security headers in
+// frontend/nginx.conf. (template.yaml is generated from the tables.)
 
 import (
 	"encoding/json"
@@ -11,170 +10,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
-	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
-
-// samNode decodes template.yaml into plain values; a CloudFormation
-// short-form tag becomes {"!Tag": value}.
-func samNode(tb testing.TB) map[string]any {
-	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		tb.Fatal(err)
-	}
-	var conv func(n *yaml.Node) any
-	conv = func(n *yaml.Node) any {
-		var v any
-		switch n.Kind {
-		case yaml.DocumentNode:
-			return conv(n.Content[0])
-		case yaml.MappingNode:
-			m := map[string]any{}
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				m[n.Content[i].Value] = conv(n.Content[i+1])
-			}
-			v = m
-		case yaml.SequenceNode:
-			l := []any{}
-			for _, c := range n.Content {
-				l = append(l, conv(c))
-			}
-			v = l
-		default:
-			v = n.Value
-		}
-		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-			return map[string]any{n.Tag: v}
-		}
-		return v
-	}
-	m, _ := conv(&doc).(map[string]any)
-	return m
-}
-
-func at(v any, keys ...string) any {
-	for _, k := range keys {
-		m, _ := v.(map[string]any)
-		v = m[k]
-	}
-	return v
-}
-
-func strList(v any) []string {
-	l, _ := v.([]any)
-	out := []string{}
-	for _, e := range l {
-		s, _ := e.(string)
-		out = append(out, s)
-	}
-	return out
-}
-
-func atoi(v any) int {
-	s, _ := v.(string)
-	n, _ := strconv.Atoi(strings.TrimSpace(s))
-	return n
-}
-
-// splitOfCorsOrigins is what AllowedOrigins must be: the CorsOrigins parameter, split.
-var splitOfCorsOrigins = map[string]any{"!Split": []any{",", map[string]any{"!Ref": "CorsOrigins"}}}
-
-func TestSAMCORSIsTheTable(t *testing.T) {
-	tmpl := samNode(t)
-	api := at(tmpl, "Resources", "HttpApi", "Properties", "CorsConfiguration")
-	want := hosted.APICORS(nil)
-	got := hosted.CORS{
-		AllowedMethods: strList(at(api, "AllowMethods")),
-		AllowedHeaders: strList(at(api, "AllowHeaders")),
-		ExposeHeaders:  strList(at(api, "ExposeHeaders")),
-		MaxAgeSeconds:  atoi(at(api, "MaxAge")),
-	}
-	want.AllowedOrigins = nil
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("HttpApi CorsConfiguration %+v, want hosted.APICORS %+v", got, want)
-	}
-	if o := at(api, "AllowOrigins"); !reflect.DeepEqual(o, splitOfCorsOrigins) {
-		t.Errorf("HttpApi AllowOrigins %v, want the CorsOrigins parameter", o)
-	}
-
-	rules, _ := at(tmpl, "Resources", "ColdBucket", "Properties", "CorsConfiguration", "CorsRules").([]any)
-	wantRules := hosted.ColdBucketCORS(nil)
-	if len(rules) != len(wantRules) {
-		t.Fatalf("ColdBucket: %d CORS rules, want %d", len(rules), len(wantRules))
-	}
-	for i, r := range rules {
-		got := hosted.CORS{
-			AllowedMethods: strList(at(r, "AllowedMethods")),
-			AllowedHeaders: strList(at(r, "AllowedHeaders")),
-			ExposeHeaders:  strList(at(r, "ExposedHeaders")),
-			MaxAgeSeconds:  atoi(at(r, "MaxAge")),
-		}
-		wantRules[i].AllowedOrigins = nil
-		if !reflect.DeepEqual(got, wantRules[i]) {
-			t.Errorf("ColdBucket CORS rule %d: %+v, want %+v", i, got, wantRules[i])
-		}
-		if o := at(r, "AllowedOrigins"); !reflect.DeepEqual(o, splitOfCorsOrigins) {
-			t.Errorf("ColdBucket CORS rule %d: AllowedOrigins %v, want the CorsOrigins parameter", i, o)
-		}
-	}
-}
-
-func TestSAMFunctionSettingsAreTheTable(t *testing.T) {
-	tmpl := samNode(t)
-	globals := at(tmpl, "Globals", "Function")
-	vars := at(globals, "Environment", "Variables")
-	for k, v := range hosted.FunctionEnv {
-		if got := at(vars, k); got != v {
-			t.Errorf("Globals: %s=%v, want %q", k, got, v)
-		}
-	}
-	auth := map[string]bool{}
-	for _, r := range httpapi.Routes {
-		auth[r.Function] = auth[r.Function] || (!r.Auth && strings.HasPrefix(r.Path, "/api/auth/"))
-	}
-	res, _ := at(tmpl, "Resources").(map[string]any)
-	seen := 0
-	for id, r := range res {
-		if at(r, "Type") != "AWS::Serverless::Function" {
-			continue
-		}
-		seen++
-		props := at(r, "Properties")
-		uri, _ := at(props, "CodeUri").(string)
-		name := strings.TrimSuffix(strings.TrimPrefix(uri, "dist/"), "/")
-		want := hosted.FunctionSettings(name, auth[name])
-		or := func(key string) int {
-			if v := at(props, key); v != nil {
-				return atoi(v)
-			}
-			return atoi(at(globals, key))
-		}
-		if got := or("MemorySize"); got != want.MemoryMB {
-			t.Errorf("%s: MemorySize %d, want %d", id, got, want.MemoryMB)
-		}
-		if got := time.Duration(or("Timeout")) * time.Second; got != want.Timeout {
-			t.Errorf("%s: Timeout %v, want %v", id, got, want.Timeout)
-		}
-		if got := atoi(at(props, "ReservedConcurrentExecutions")); got != want.ReservedConcurrency {
-			t.Errorf("%s: ReservedConcurrentExecutions %d, want %d", id, got, want.ReservedConcurrency)
-		}
-	}
-	if seen == 0 {
-		t.Fatal("template.yaml has no functions")
-	}
-}
 
 // The hot-tier CORS JSON that docs/deploy.md tells operators to set is
 // hosted.HotBucketCORS, which make dev-aws sets on its hot server.

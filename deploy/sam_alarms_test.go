@@ -5,35 +5,34 @@ import (
 	"testing"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/emf"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 )
 
-// TestSAMOperatorAlarms: template.yaml has the alarms of the CDK app
-// (infra/stacks/alarms.go) on the metrics the sync functions emit and on
-// the HTTP API's 5xx rate.
+// TestSAMOperatorAlarms: template.yaml has every alarm of
+// hosted.MetricAlarms on the metrics the functions emit, as CloudFormation
+// reads it, and the HTTP API's 5xx-rate alarm.
 func TestSAMOperatorAlarms(t *testing.T) {
 	tmpl := readTemplate(t, "template.yaml")
-	want := map[string]string{
-		"SyncRunFailedAlarm": "SyncRunFailed Maximum GreaterThanThreshold 0 1 3600 notBreaching",
-		"SyncLagAlarm":       "SyncLagSeconds Maximum GreaterThanThreshold 93600 1 3600 notBreaching",
-		"SyncNotRunAlarm":    "SyncRunsClosed Sum LessThanThreshold 1 26 3600 breaching",
-	}
-	for id, w := range want {
-		if getString(tmpl, "Resources", id, "Type") != "AWS::CloudWatch::Alarm" {
-			t.Errorf("no alarm %s", id)
+	for _, a := range hosted.MetricAlarms {
+		if getString(tmpl, "Resources", a.ID, "Type") != "AWS::CloudWatch::Alarm" {
+			t.Errorf("no alarm %s", a.ID)
 			continue
 		}
-		p := getMap(tmpl, "Resources", id, "Properties")
+		p := getMap(tmpl, "Resources", a.ID, "Properties")
 		if p["Namespace"] != emf.Namespace {
-			t.Errorf("%s: namespace %v, want %s (what the functions emit)", id, p["Namespace"], emf.Namespace)
+			t.Errorf("%s: namespace %v, want %s (what the functions emit)", a.ID, p["Namespace"], emf.Namespace)
 		}
 		got := fmt.Sprint(p["MetricName"], " ", p["Statistic"], " ", p["ComparisonOperator"], " ", p["Threshold"], " ",
-			p["EvaluationPeriods"], " ", p["Period"], " ", p["TreatMissingData"])
-		if got != w {
-			t.Errorf("%s: %s, want %s", id, got, w)
+			p["EvaluationPeriods"], " ", p["Period"], " ", p["TreatMissingData"], " ", p["DatapointsToAlarm"])
+		dp := any(nil)
+		if a.DatapointsToAlarm > 0 {
+			dp = a.DatapointsToAlarm
 		}
-	}
-	if p := getMap(tmpl, "Resources", "SyncNotRunAlarm", "Properties"); p["DatapointsToAlarm"] != 26 {
-		t.Errorf("SyncNotRunAlarm: DatapointsToAlarm %v, want 26 (every hour of the 26 without a run)", p["DatapointsToAlarm"])
+		want := fmt.Sprint(a.Metric, " ", a.Statistic, " ", a.Comparison(), " ", a.Threshold, " ",
+			a.EvaluationPeriods, " ", int(a.Period.Seconds()), " ", a.TreatMissingData(), " ", dp)
+		if got != want {
+			t.Errorf("%s: %s, want %s", a.ID, got, want)
+		}
 	}
 	p := getMap(tmpl, "Resources", "ApiErrorRateAlarm", "Properties")
 	qs, _ := p["Metrics"].([]any)
@@ -51,7 +50,7 @@ func TestSAMOperatorAlarms(t *testing.T) {
 		}
 		metrics[fmt.Sprint(m["MetricName"])] = true
 	}
-	if !metrics["5xx"] || !metrics["Count"] || p["Threshold"] != 5 || p["ComparisonOperator"] != "GreaterThanThreshold" {
+	if !metrics["5xx"] || !metrics["Count"] || p["Threshold"] != hosted.APIErrorRatePercent || p["ComparisonOperator"] != "GreaterThanThreshold" {
 		t.Errorf("ApiErrorRateAlarm: metrics %v, %v %v", metrics, p["ComparisonOperator"], p["Threshold"])
 	}
 }

@@ -4,17 +4,16 @@
 //
 // Context (cdk.json, or -c key=value):
 //
-//	minioEndpoint             host:port of the hot tier, reachable from Lambda (required to deploy)
-//	minioPublicEndpoint       host:port browsers use for presigned URLs (default: minioEndpoint)
-//	minioBucket               hot bucket (default local-files)
-//	minioSecure               "true" for TLS to MinIO (default true)
+//	minioEndpoint, minioPublicEndpoint, minioBucket, minioSecure, maxFileSizeMb, syncWorkers, ...
+//	                          the deploy's settings: one key per hosted.Params entry (its Name in
+//	                          lowerCamel), checked against config's ranges and values at synth
 //	coldBucketName            physical name of the cold bucket (default: generated)
 //	createDatabase            "true" to create RDS PostgreSQL in a new VPC (default false)
 //	databaseUrlSecretArn      existing secret holding DATABASE_URL (default: a secret to fill in)
 //	minioCredentialsSecretArn existing secret {"accessKey","secretKey"} (default: a secret to fill in)
-//	maxFileSizeMb, allowedContentTypes, syncBatchSize, syncMaxRetries, deleteFromMinioAfterSync
+//	smtpUrlSecretArn          existing secret holding SMTP_URL (default: a secret holding "none" to fill in)
 //	extraCorsOrigins          comma-separated origins allowed besides the CloudFront site
-//	apiUrl                    the API's URL, for the SPA's CSP (make deploy passes it; default: any HTTP API of the region)
+//	apiUrl                    the API's URL: the origin of the distribution's /api/* (make deploy passes it; default: none yet)
 //	repoRoot                  the repository (default ..): functions/, dist/, frontend/dist
 package main
 
@@ -30,7 +29,6 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/infra/stacks"
 	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
-	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
 func main() {
@@ -46,8 +44,8 @@ func main() {
 
 // build adds the stacks to app from its context and getenv
 // (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION). It returns an error naming the
-// context key when a value is malformed, or when functions/ and the route
-// table disagree.
+// context key when a value is malformed (one config.Load would refuse), or
+// when a function's bootstrap is missing.
 func build(app awscdk.App, getenv func(string) string) error {
 	ctx := func(key, def string) string {
 		if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
@@ -62,14 +60,6 @@ func build(app awscdk.App, getenv func(string) string) error {
 			return false, fmt.Errorf("context %s: %q is not a boolean", key, v)
 		}
 		return b, nil
-	}
-	number := func(key string) (int, error) {
-		v := ctx(key, "0")
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("context %s: %q is not a non-negative integer", key, v)
-		}
-		return n, nil
 	}
 
 	// Unset parts stay nil (not ""), so the stacks stay environment-agnostic
@@ -92,54 +82,32 @@ func build(app awscdk.App, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	minioSecure, err := flag("minioSecure", true)
-	if err != nil {
-		return err
-	}
-	deleteAfterSync, err := flag("deleteFromMinioAfterSync", false)
-	if err != nil {
-		return err
-	}
-	settings := stacks.Settings{
-		MinioEndpoint:       ctx("minioEndpoint", ""),
-		MinioPublicEndpoint: ctx("minioPublicEndpoint", ""),
-		MinioBucket:         ctx("minioBucket", "local-files"),
-		MinioSecure:         minioSecure,
-		AllowedContentTypes: ctx("allowedContentTypes", ""),
-
-		DeleteFromMinioAfterSync: deleteAfterSync,
-		SyncVerify:               ctx("syncVerify", "checksum"),
-		ColdStorageClass:         ctx("coldStorageClass", "STANDARD"),
-	}
-	for key, dst := range map[string]*int{
-		"maxFileSizeMb":  &settings.MaxFileSizeMB,
-		"syncBatchSize":  &settings.SyncBatchSize,
-		"syncMaxRetries": &settings.SyncMaxRetries,
-		"syncWorkers":    &settings.SyncWorkers,
-	} {
-		if *dst, err = number(key); err != nil {
-			return err
+	settings := stacks.Settings{}
+	for _, p := range hosted.Params {
+		if v, ok := app.Node().TryGetContext(jsii.String(p.ContextKey())).(string); ok {
+			settings[p.Var] = v
 		}
 	}
+	if err := settings.Check(); err != nil {
+		return err
+	}
 
-	// The SPA's CSP names the origins it talks to. The API's URL is known
-	// after the first deploy (make deploy passes it as apiUrl when it deploys
-	// the web stack again); until then any HTTP API of the region.
+	// The SPA's CSP names the origins it talks to besides its own: the
+	// tiers. The API is its own origin: the distribution serves /api/*
+	// from the HTTP API, whose URL is known after the first deploy (make
+	// deploy passes it as apiUrl when it deploys the web stack again).
 	if region == "" {
 		region = *awscdk.Aws_REGION() // a token CloudFormation resolves
-	}
-	apiOrigin := hosted.Origin(ctx("apiUrl", ""), true)
-	if apiOrigin == "" {
-		apiOrigin = "https://*.execute-api." + region + ".amazonaws.com"
 	}
 	coldOrigin := "https://*.s3." + region + ".amazonaws.com" // presigned URLs name the bucket in the host
 	if name := ctx("coldBucketName", ""); name != "" {
 		coldOrigin = "https://" + name + ".s3." + region + ".amazonaws.com"
 	}
 	web := stacks.NewWeb(app, "HybridStorageWeb", &stacks.WebProps{
-		StackProps:     awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: SPA on S3 + CloudFront")},
+		StackProps:     awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: SPA on S3 + CloudFront, /api/* from the HTTP API")},
 		WebDir:         filepath.Join(root, "frontend", "dist"),
-		ConnectSources: []string{apiOrigin, hosted.Origin(settings.MinioPublic(), settings.MinioSecure), coldOrigin},
+		ConnectSources: []string{hosted.Origin(settings.MinioPublic(), settings.MinioSecure()), coldOrigin},
+		APIURL:         hosted.Origin(ctx("apiUrl", ""), true),
 	})
 	origins := []string{web.URL}
 	for _, o := range strings.Split(ctx("extraCorsOrigins", ""), ",") {
@@ -154,20 +122,19 @@ func build(app awscdk.App, getenv func(string) string) error {
 		CreateDatabase:            createDB,
 		DatabaseURLSecretARN:      ctx("databaseUrlSecretArn", ""),
 		MinioCredentialsSecretARN: ctx("minioCredentialsSecretArn", ""),
+		SMTPURLSecretARN:          ctx("smtpUrlSecretArn", ""),
 	})
 	api, err := stacks.NewAPI(app, "HybridStorageApi", &stacks.APIProps{
-		StackProps:   awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: HTTP API, Lambda functions, nightly sync")},
-		FunctionsDir: filepath.Join(root, "functions"),
-		DistDir:      filepath.Join(root, "dist"),
-		Routes:       httpapi.Routes,
-		Data:         data,
-		Settings:     settings,
-		CORSOrigins:  origins,
+		StackProps:  awscdk.StackProps{Env: env, Description: jsii.String("hybrid-storage: HTTP API, Lambda functions, nightly sync")},
+		DistDir:     filepath.Join(root, "dist"),
+		Data:        data,
+		Settings:    settings,
+		CORSOrigins: origins,
 	})
 	if err != nil {
 		return err
 	}
-	if settings.MinioEndpoint == "" {
+	if settings.Get("MINIO_ENDPOINT") == "" {
 		awscdk.Annotations_Of(api.Stack).AddWarningV2(jsii.String("hybrid-storage:no-minio"),
 			jsii.String("context minioEndpoint is empty: the functions will refuse to start (cdk deploy -c minioEndpoint=host:port)"), nil)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
-// repoFixture lays out functions/<name>, dist/<name>/bootstrap for every
-// function of the route table, and frontend/dist.
+// repoFixture lays out dist/<name>/bootstrap for every function of the
+// table, and frontend/dist.
 func repoFixture(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
@@ -26,9 +26,8 @@ func repoFixture(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, r := range httpapi.Routes {
-		write(filepath.Join("functions", r.Function, "main.go"), "package main\n")
-		write(filepath.Join("dist", r.Function, "bootstrap"), "fake\n")
+	for _, f := range httpapi.Functions {
+		write(filepath.Join("dist", f.Name, "bootstrap"), "fake\n")
 	}
 	write(filepath.Join("frontend", "dist", "index.html"), "<!doctype html>\n")
 	return root
@@ -83,7 +82,10 @@ func TestRunSynthesizesFromContext(t *testing.T) {
 
 func TestRunRejectsBadContext(t *testing.T) {
 	root := repoFixture(t)
-	for key, val := range map[string]string{"createDatabase": "maybe", "maxFileSizeMb": "-1", "minioSecure": "yes please"} {
+	// A setting config.Load would refuse at cold start is refused at synth,
+	// naming its context key (syncWorkers 1000 used to deploy and then fail
+	// every function).
+	for key, val := range map[string]string{"createDatabase": "maybe", "maxFileSizeMb": "-1", "minioSecure": "yes please", "syncWorkers": "1000", "coldStorageClass": "GLACIER"} {
 		t.Run(key, func(t *testing.T) {
 			_, err := runWithContext(t, map[string]string{"repoRoot": root, key: val})
 			if err == nil || !strings.Contains(err.Error(), key) {
@@ -92,7 +94,7 @@ func TestRunRejectsBadContext(t *testing.T) {
 		})
 	}
 	if _, err := runWithContext(t, map[string]string{"repoRoot": filepath.Join(root, "nope")}); err == nil {
-		t.Error("missing functions/: got no error")
+		t.Error("missing bootstraps: got no error")
 	}
 }
 

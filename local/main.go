@@ -23,6 +23,7 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+	"github.com/hybrid-storage/hybrid-storage/shared/maintenance"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
@@ -89,7 +90,6 @@ func run() error {
 		}
 		return err
 	}
-	go a.API.RunUploadJanitor(ctx, httpapi.JanitorInterval) // aborts expired multipart uploads
 	ln, err := listen(cfg)
 	if err != nil {
 		return err
@@ -101,7 +101,8 @@ func run() error {
 		ln.Close()
 		return err
 	}
-	m := setUpMetrics(a) // before the API's handler is built
+	m := setUpMetrics(a)                             // before the API's handler is built and the maintenance starts
+	go a.Maintenance.Loop(ctx, maintenance.Interval) // expired uploads, the trash, account deletions, orphans
 	if m != nil && cfg.MetricsAddr != "" {
 		waitMetrics, err := serveMetricsAddr(ctx, cfg.MetricsAddr, m, logger)
 		if err != nil {
@@ -112,7 +113,8 @@ func run() error {
 		}
 		defer waitMetrics()
 	}
-	err = serve(ctx, ln, withMetrics(newHandler(a.API.Handler(), cfg.WebDir, webHeaders(cfg), logger), m, cfg.MetricsToken), logger)
+	h := withMetrics(newHandler(a.API.Handler(), cfg.WebDir, webHeaders(cfg), logger), m, cfg.MetricsToken)
+	err = serve(ctx, ln, withHSTS(h, cfg.BehindTLS), logger)
 	stopSched()
 	waitSched() // a run in progress rolls back its current file and records itself
 	return err

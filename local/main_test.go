@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
 func TestWebAppAndAPIRouting(t *testing.T) {
@@ -188,5 +189,45 @@ func TestWebAppSecurityHeaders(t *testing.T) {
 	cfg.Hot = config.HotConfig{Endpoint: "minio.example.com:443", Secure: true}
 	if csp := webHeaders(cfg)["Content-Security-Policy"]; !strings.Contains(csp, "connect-src 'self' https://minio.example.com https://cold-files.s3.eu-west-1.amazonaws.com;") {
 		t.Errorf("AWS cold tier: CSP %q", csp)
+	}
+}
+
+// TestHSTS: the local server sends Strict-Transport-Security on every
+// answer (API, web app, errors) when it serves HTTPS itself or BEHIND_TLS
+// says a proxy in front does, and never over plain HTTP otherwise (issue
+// 21 item 11).
+func TestHSTS(t *testing.T) {
+	cfg := testenv.Config(t)
+	a := testenv.App(t, cfg)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<html>app shell</html>"), 0o644)
+	h := newHandler(a.API.Handler(), dir, webHeaders(cfg), slog.New(slog.DiscardHandler))
+	plain := httptest.NewServer(withHSTS(h, false))
+	defer plain.Close()
+	behind := httptest.NewServer(withHSTS(h, true))
+	defer behind.Close()
+	tlsSrv := httptest.NewTLSServer(withHSTS(h, false))
+	defer tlsSrv.Close()
+	tests := []struct {
+		name   string
+		srv    *httptest.Server
+		client *http.Client
+		want   string
+	}{
+		{"plain HTTP", plain, http.DefaultClient, ""},
+		{"BEHIND_TLS=true", behind, http.DefaultClient, "max-age=31536000; includeSubDomains"},
+		{"HTTPS", tlsSrv, tlsSrv.Client(), "max-age=31536000; includeSubDomains"},
+	}
+	for _, tc := range tests {
+		for _, p := range []string{"/healthz", "/api/files", "/", "/api/nothing"} {
+			resp, err := tc.client.Get(tc.srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := resp.Header.Get("Strict-Transport-Security"); got != tc.want {
+				t.Errorf("%s GET %s (%d): Strict-Transport-Security %q, want %q", tc.name, p, resp.StatusCode, got, tc.want)
+			}
+		}
 	}
 }

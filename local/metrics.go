@@ -15,13 +15,15 @@ import (
 )
 
 // setUpMetrics builds the metrics when METRICS_TOKEN or METRICS_ADDR asks
-// for them and has the API record into them; nil when neither is set.
+// for them and has the API and the maintenance record into them; nil when
+// neither is set. Call it before the maintenance loop starts.
 func setUpMetrics(a *app.App) *metrics.Metrics {
 	if a.Config.MetricsToken == "" && a.Config.MetricsAddr == "" {
 		return nil
 	}
 	m := metrics.New(a.DB, a.Auth.Queue, a.Logger)
 	a.API.Metrics = m
+	a.Maintenance.OnRun = m.Maintenance().ObserveRun
 	return m
 }
 
@@ -38,6 +40,8 @@ func withMetrics(h http.Handler, m *metrics.Metrics, token string) http.Handler 
 			h.ServeHTTP(w, r)
 			return
 		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
 		got := auth.BearerToken(r)
 		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
 			w.Header().Set("Content-Type", "application/json")

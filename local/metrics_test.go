@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -51,8 +52,12 @@ func TestMetrics(t *testing.T) {
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		if resp := do(t, req); resp.StatusCode != 401 {
+		resp := do(t, req)
+		if resp.StatusCode != 401 {
 			t.Errorf("/metrics with token %q: %d, want 401", tok, resp.StatusCode)
+		}
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("/metrics 401: X-Content-Type-Options %q, want nosniff", got)
 		}
 	}
 	text := scrape(t, srv.URL+"/metrics", cfg.MetricsToken)
@@ -181,4 +186,54 @@ func scrape(t *testing.T, url, token string) string {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, resp.body)
 	}
 	return string(resp.body)
+}
+
+// TestMetricsLabelsAreBounded: what a client without a token sends (made-up
+// methods of 4 KB, paths no route has) adds no series to /metrics: the
+// method label is one of a fixed set ("other" for the rest) and the route
+// one of the route table's patterns ("unmatched").
+func TestMetricsLabelsAreBounded(t *testing.T) {
+	cfg := testenv.Config(t)
+	cfg.MetricsToken = "metrics-token-of-16+-bytes"
+	a := testenv.App(t, cfg)
+	m := setUpMetrics(a)
+	srv := httptest.NewServer(withMetrics(newHandler(a.API.Handler(), t.TempDir(), nil, slog.New(slog.DiscardHandler)), m, cfg.MetricsToken))
+	defer srv.Close()
+
+	series := func() int {
+		n := 0
+		for _, line := range strings.Split(scrape(t, srv.URL+"/metrics", cfg.MetricsToken), "\n") {
+			if strings.HasPrefix(line, "hybrid_http_") {
+				n++
+			}
+		}
+		return n
+	}
+	do(t, mustReq(t, "GET", srv.URL+"/api/no-such-route"))
+	do(t, mustReq(t, "BREW", srv.URL+"/api/no-such-route"))
+	before := series()
+	for i := range 50 {
+		method := fmt.Sprintf("M%04d%s", i, strings.Repeat("X", 4<<10))
+		do(t, mustReq(t, method, fmt.Sprintf("%s/api/%d/%s", srv.URL, i, strings.Repeat("p", 1000))))
+	}
+	text := scrape(t, srv.URL+"/metrics", cfg.MetricsToken)
+	if after := series(); after != before {
+		t.Errorf("50 made-up methods and paths took the request series from %d lines to %d, want no new ones", before, after)
+	}
+	if !strings.Contains(text, `hybrid_http_requests_total{method="other",route="unmatched",status="404"} 51`) {
+		t.Errorf("made-up methods not counted as method=\"other\", route=\"unmatched\":\n%s", grepLines(text, "hybrid_http_requests_total"))
+	}
+	if strings.Contains(text, "XXXX") || strings.Contains(text, "ppp") {
+		t.Errorf("a client's method or path is a label value")
+	}
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -34,6 +35,23 @@ func webHeaders(cfg config.Config) map[string]string {
 	return hosted.SPAHeaders(hosted.ConnectSources(cfg))
 }
 
+// hstsValue is the local server's Strict-Transport-Security, CloudFront's.
+var hstsValue = fmt.Sprintf("max-age=%d; includeSubDomains", hosted.StrictTransportDays*24*60*60)
+
+// withHSTS adds Strict-Transport-Security to every answer of h that goes
+// out over HTTPS: all of them when behindTLS (BEHIND_TLS: a proxy in front
+// terminates TLS), else those of a TLS connection. Over plain HTTP a
+// browser ignores the header, and a server reached both ways must not
+// pin HTTPS for a name that has none.
+func withHSTS(h http.Handler, behindTLS bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if behindTLS || r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", hstsValue)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func spa(dir string, headers map[string]string, logger *slog.Logger) http.Handler {
 	index := filepath.Join(dir, "index.html")
 	if _, err := os.Stat(index); err != nil {
@@ -47,6 +65,7 @@ func spa(dir string, headers map[string]string, logger *slog.Logger) http.Handle
 	files := http.FileServer(http.Dir(dir))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("X-Content-Type-Options", "nosniff")
 			w.Header().Set("Allow", "GET, HEAD")
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusMethodNotAllowed)

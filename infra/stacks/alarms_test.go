@@ -4,45 +4,37 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/emf"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 )
 
-// TestOperatorAlarms: the synthesized API stack has the alarms
-// docs/operations.md describes, on the metrics the functions emit (the sync
-// figures in the HybridStorage namespace, the HTTP API's own 5xx and Count).
+// TestOperatorAlarms: the synthesized API stack has every alarm of
+// hosted.MetricAlarms on the metrics the functions emit (namespace
+// emf.Namespace), and the 5xx-rate alarm over the HTTP API's 5xx and Count.
 func TestOperatorAlarms(t *testing.T) {
 	s := full(t)
 	alarms := s.apiJS.ofType("AWS::CloudWatch::Alarm")
 	byMetric := map[string]map[string]any{}
 	for _, a := range alarms {
 		p := a.Properties
-		if ns, _ := p["Namespace"].(string); ns == SyncMetricsNamespace {
+		if ns, _ := p["Namespace"].(string); ns == emf.Namespace {
 			byMetric[p["MetricName"].(string)] = p
 		}
 	}
-	want := []struct {
-		metric, stat, op string
-		threshold        float64
-		periods, period  float64
-		missing          string
-	}{
-		{"SyncRunFailed", "Maximum", "GreaterThanThreshold", 0, 1, 3600, "notBreaching"},
-		{"SyncLagSeconds", "Maximum", "GreaterThanThreshold", SyncLagThreshold, 1, 3600, "notBreaching"},
-		// No run closed in 26 consecutive hours: missing data counts.
-		{"SyncRunsClosed", "Sum", "LessThanThreshold", 1, 26, 3600, "breaching"},
-	}
-	for _, w := range want {
-		p, ok := byMetric[w.metric]
+	for _, w := range hosted.MetricAlarms {
+		p, ok := byMetric[w.Metric]
 		if !ok {
-			t.Errorf("no alarm on %s/%s (alarms on %v)", SyncMetricsNamespace, w.metric, keys(byMetric))
+			t.Errorf("no alarm on %s/%s (alarms on %v)", emf.Namespace, w.Metric, keys(byMetric))
 			continue
 		}
 		got := fmt.Sprint(p["Statistic"], p["ComparisonOperator"], p["Threshold"], p["EvaluationPeriods"], p["Period"], p["TreatMissingData"])
-		exp := fmt.Sprint(w.stat, w.op, w.threshold, w.periods, w.period, w.missing)
+		exp := fmt.Sprint(w.Statistic, w.Comparison(), w.Threshold, float64(w.EvaluationPeriods), w.Period.Seconds(), w.TreatMissingData())
 		if got != exp {
-			t.Errorf("%s alarm: %s, want %s", w.metric, got, exp)
+			t.Errorf("%s alarm: %s, want %s", w.Metric, got, exp)
 		}
-		if w.periods > 1 && p["DatapointsToAlarm"] != w.periods {
-			t.Errorf("%s alarm: DatapointsToAlarm %v, want all %v periods", w.metric, p["DatapointsToAlarm"], w.periods)
+		if w.DatapointsToAlarm > 0 && p["DatapointsToAlarm"] != float64(w.DatapointsToAlarm) {
+			t.Errorf("%s alarm: DatapointsToAlarm %v, want %d", w.Metric, p["DatapointsToAlarm"], w.DatapointsToAlarm)
 		}
 	}
 	// The 5xx rate: a metric-math alarm over the HTTP API's 5xx and Count.
@@ -76,7 +68,7 @@ func TestOperatorAlarms(t *testing.T) {
 	if !names["5xx"] || !names["Count"] || !strings.Contains(expr, "100 * errors / requests") {
 		t.Errorf("5xx alarm: metrics %v, expression %q", names, expr)
 	}
-	if rate["Threshold"] != float64(APIErrorRateThreshold) || rate["ComparisonOperator"] != "GreaterThanThreshold" {
+	if rate["Threshold"] != float64(hosted.APIErrorRatePercent) || rate["ComparisonOperator"] != "GreaterThanThreshold" {
 		t.Errorf("5xx alarm: %v %v", rate["ComparisonOperator"], rate["Threshold"])
 	}
 }

@@ -2,9 +2,7 @@ package stacks
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +11,7 @@ import (
 )
 
 // testConnectSources is the fixture's connect-src besides 'self'.
-var testConnectSources = []string{"https://api.example.com", "https://minio.example.com", "https://cold.s3.us-east-1.amazonaws.com"}
+var testConnectSources = []string{"https://minio.example.com", "https://cold.s3.us-east-1.amazonaws.com"}
 
 // strs turns a template's []any of strings into []string.
 func strs(v any) []string {
@@ -33,11 +31,11 @@ func isSiteOrigin(v any) bool {
 	return strings.Contains(string(raw), "https://") && strings.Contains(string(raw), "Fn::ImportValue")
 }
 
-// The HTTP API's CORS is hosted.APICORS: make dev-aws's gateway answers
+// The HTTP API's CORS is httpapi.CORS: make dev-aws's gateway answers
 // preflights from the same table.
 func TestAPICORSIsTheTable(t *testing.T) {
 	s := full(t)
-	want := hosted.APICORS(nil)
+	want := httpapi.CORS(nil)
 	apis := s.apiJS.ofType("AWS::ApiGatewayV2::Api")
 	if len(apis) != 1 {
 		t.Fatalf("got %d HTTP APIs, want 1", len(apis))
@@ -53,7 +51,7 @@ func TestAPICORSIsTheTable(t *testing.T) {
 		got.MaxAgeSeconds = int(maxAge)
 		want.AllowedOrigins = nil
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: CorsConfiguration %+v, want hosted.APICORS %+v", id, got, want)
+			t.Errorf("%s: CorsConfiguration %+v, want httpapi.CORS %+v", id, got, want)
 		}
 	}
 }
@@ -130,42 +128,6 @@ func TestSPAResponseHeadersPolicyIsTheTable(t *testing.T) {
 		ref, _ := b["ResponseHeadersPolicyId"].(map[string]any)
 		if ref["Ref"] != policyID {
 			t.Errorf("%s: ResponseHeadersPolicyId %v, want {Ref: %s}", id, b["ResponseHeadersPolicyId"], policyID)
-		}
-	}
-}
-
-// Every function's memory, timeout and reserved concurrency, and the plain
-// environment, come from hosted (make dev-aws runs the functions with them).
-func TestFunctionSettingsAreTheTable(t *testing.T) {
-	s := full(t)
-	fns, err := Discover(filepath.Join(s.root, "functions"), httpapi.Routes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth := map[string]bool{}
-	for _, f := range fns {
-		auth[f.Name] = slices.ContainsFunc(f.Routes, isAuthRoute)
-	}
-	ids := functionsByName(t, s.apiJS)
-	if len(ids) != len(fns) {
-		t.Fatalf("%d functions in the template, %d discovered", len(ids), len(fns))
-	}
-	for name, id := range ids {
-		p := s.apiJS.Resources[id].Properties
-		want := hosted.FunctionSettings(name, auth[name])
-		if p["MemorySize"] != float64(want.MemoryMB) || p["Timeout"] != want.Timeout.Seconds() {
-			t.Errorf("%s: memory %v timeout %v, want %d and %v", name, p["MemorySize"], p["Timeout"], want.MemoryMB, want.Timeout.Seconds())
-		}
-		reserved, set := p["ReservedConcurrentExecutions"]
-		if (want.ReservedConcurrency == 0 && set) || (want.ReservedConcurrency > 0 && reserved != float64(want.ReservedConcurrency)) {
-			t.Errorf("%s: reserved concurrency %v, want %d", name, reserved, want.ReservedConcurrency)
-		}
-		env, _ := p["Environment"].(map[string]any)
-		vars, _ := env["Variables"].(map[string]any)
-		for k, v := range hosted.FunctionEnv {
-			if vars[k] != v {
-				t.Errorf("%s: %s=%v, want %q", name, k, vars[k], v)
-			}
 		}
 	}
 }

@@ -52,21 +52,25 @@ func fixture(tb testing.TB, names ...string) (root string) {
 	return root
 }
 
-// routeFunctions is every function named by routes, plus extra, deduplicated.
-func routeFunctions(routes []httpapi.Route, extra ...string) []string {
+// The functions the behaviour checks look at.
+const (
+	SyncFunction         = "sync"
+	SyncDispatchFunction = "sync-dispatch"
+	SyncWorkerFunction   = "sync-worker"
+	MigrateFunction      = "migrate"
+)
+
+// tableNames is the name of every entry of the function table.
+func tableNames() []string {
 	var out []string
-	for _, r := range routes {
-		if !slices.Contains(out, r.Function) {
-			out = append(out, r.Function)
-		}
-	}
-	for _, e := range extra {
-		if !slices.Contains(out, e) {
-			out = append(out, e)
-		}
+	for _, f := range httpapi.Functions {
+		out = append(out, f.Name)
 	}
 	return out
 }
+
+// testSettings are a deploy's settings in the tests.
+var testSettings = Settings{"MINIO_ENDPOINT": "minio.example.com:9000", "MINIO_BUCKET": "local-files", "MINIO_SECURE": "true"}
 
 // synthesized is one app built from a fixture, with each stack's template
 // as an assertions.Template and as plain JSON.
@@ -111,21 +115,20 @@ func toTemplate(tb testing.TB, tmpl assertions.Template) template {
 	return t
 }
 
-func synth(tb testing.TB, root string, routes []httpapi.Route, statefulProps StatefulProps) *synthesized {
+func synth(tb testing.TB, root string, statefulProps StatefulProps) *synthesized {
 	tb.Helper()
 	s := &synthesized{root: root}
 	must(tb, "synth", func() {
 		app := awscdk.NewApp(nil)
-		web := NewWeb(app, "Web", &WebProps{WebDir: filepath.Join(root, "frontend", "dist"), ConnectSources: testConnectSources})
+		web := NewWeb(app, "Web", &WebProps{WebDir: filepath.Join(root, "frontend", "dist"), ConnectSources: testConnectSources,
+			APIURL: "https://abc123.execute-api.us-east-1.amazonaws.com"})
 		statefulProps.CORSOrigins = []string{web.URL}
 		data := NewStateful(app, "Stateful", &statefulProps)
 		api, err := NewAPI(app, "Api", &APIProps{
-			FunctionsDir: filepath.Join(root, "functions"),
-			DistDir:      filepath.Join(root, "dist"),
-			Routes:       routes,
-			Data:         data,
-			Settings:     Settings{MinioEndpoint: "minio.example.com:9000", MinioBucket: "local-files", MinioSecure: true},
-			CORSOrigins:  []string{web.URL},
+			DistDir:     filepath.Join(root, "dist"),
+			Data:        data,
+			Settings:    testSettings,
+			CORSOrigins: []string{web.URL},
 		})
 		if err != nil {
 			tb.Fatalf("NewAPI: %v", err)
@@ -215,41 +218,41 @@ func (k keepDir) TempDir() string {
 	return d
 }
 
-// full is the app built from the real route table plus functions/sync,
-// the sync fan-out's functions and functions/migrate.
+// full is the app built from the function table.
 func full(tb testing.TB) *synthesized {
 	tb.Helper()
 	if fullOnce == nil {
-		fullOnce = synth(tb, fixture(keepDir{tb}, routeFunctions(httpapi.Routes, SyncFunction, SyncDispatchFunction, SyncWorkerFunction, MigrateFunction)...), httpapi.Routes, StatefulProps{})
+		fullOnce = synth(tb, fixture(keepDir{tb}, tableNames()...), StatefulProps{})
 	}
 	return fullOnce
 }
 
-func TestFunctionPerDirectory(t *testing.T) {
+// One construct per entry of the function table, named by the entry (so
+// searching the route map's name finds it), and no other function but the
+// provider of the migrate trigger.
+func TestFunctionPerTableEntry(t *testing.T) {
 	s := full(t)
-	dirs, err := FunctionDirs(filepath.Join(s.root, "functions"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := functionsByName(t, s.apiJS)
-	if len(got) != len(dirs) {
-		t.Errorf("got %d functions, want %d (one per functions/ dir %v)", len(got), len(dirs), dirs)
-	}
-	for _, d := range dirs {
-		if _, ok := got[d]; !ok {
-			t.Errorf("no Lambda function for functions/%s", d)
+	for _, f := range httpapi.Functions {
+		id, ok := got[f.Name]
+		if !ok {
+			t.Errorf("no Lambda function for %s", f.Name)
+			continue
+		}
+		// The construct ID is the name: CloudFormation's logical ID is it
+		// without the hyphens, and a hash.
+		if !strings.HasPrefix(id, strings.ReplaceAll(f.Name, "-", "")) {
+			t.Errorf("%s: logical ID of %s, want the construct ID %s", id, f.Name, f.Name)
 		}
 	}
-	// Every Lambda function of the stack is one of ours: no helper functions
-	// hide in the API stack, but for the provider of the migrate trigger.
 	ours := 0
 	for id := range s.apiJS.ofType("AWS::Lambda::Function") {
 		if !strings.HasPrefix(id, "AWSCDKTriggerCustomResourceProvider") {
 			ours++
 		}
 	}
-	if ours != len(dirs) {
-		t.Errorf("got %d AWS::Lambda::Function resources (besides the trigger provider), want %d", ours, len(dirs))
+	if ours != len(httpapi.Functions) {
+		t.Errorf("got %d AWS::Lambda::Function resources (besides the trigger provider), want %d", ours, len(httpapi.Functions))
 	}
 }
 
@@ -343,9 +346,9 @@ func TestStageThrottling(t *testing.T) {
 		}
 		rs, _ := p["RouteSettings"].(map[string]any)
 		var authKeys []string
-		for _, r := range httpapi.Routes {
-			if isAuthRoute(r) {
-				authKeys = append(authKeys, routeKey(r))
+		for _, f := range httpapi.Functions {
+			if r, ok := f.Route(); ok && f.Limit == httpapi.AuthLimit && f.Auth == httpapi.None {
+				authKeys = append(authKeys, r.Pattern())
 			}
 		}
 		if !slices.Contains(authKeys, "POST /api/auth/login") || !slices.Contains(authKeys, "POST /api/auth/signup") {
@@ -423,8 +426,8 @@ func TestNightlySyncRule(t *testing.T) {
 		}
 	}
 	p := s.apiJS.Resources[syncID].Properties
-	if want := float64(hosted.SyncReservedConcurrency); p["ReservedConcurrentExecutions"] != want || want < 2 {
-		t.Errorf("sync reserved concurrency got %v, want %v (over 1: a manual run while one goes must reach the lock)", p["ReservedConcurrentExecutions"], want)
+	if r, _ := p["ReservedConcurrentExecutions"].(float64); r < 2 {
+		t.Errorf("sync reserved concurrency got %v, want over 1: a manual run while one goes must reach the lock", p["ReservedConcurrentExecutions"])
 	}
 	if p["Timeout"] != 900.0 {
 		t.Errorf("sync timeout got %v, want 900", p["Timeout"])
@@ -435,26 +438,6 @@ func TestNightlySyncRule(t *testing.T) {
 			"FunctionName": map[string]any{"Fn::GetAtt": []any{dispatchID, "Arn"}},
 		})
 	})
-}
-
-// Without the fan-out's functions the rule invokes functions/sync, which
-// runs the night inline as before.
-func TestNightlySyncRuleWithoutFanout(t *testing.T) {
-	s := synth(t, fixture(t, routeFunctions(httpapi.Routes, SyncFunction, MigrateFunction)...), httpapi.Routes, StatefulProps{})
-	syncID := functionsByName(t, s.apiJS)[SyncFunction]
-	for id, r := range s.apiJS.ofType("AWS::Events::Rule") {
-		targets, _ := r.Properties["Targets"].([]any)
-		tg, _ := targets[0].(map[string]any)
-		if got := getAttArn(tg["Arn"]); got != syncID {
-			t.Errorf("%s: target calls %q, want the sync function %q", id, got, syncID)
-		}
-	}
-	if n := len(s.apiJS.ofType("AWS::Lambda::EventSourceMapping")); n != 0 {
-		t.Errorf("%d event source mappings without the fan-out, want 0", n)
-	}
-	if n := len(s.apiJS.ofType("AWS::SQS::Queue")); n != 1 {
-		t.Errorf("%d queues without the fan-out, want the rule's dead-letter queue only", n)
-	}
 }
 
 // The fan-out: a ticket queue whose visibility timeout is at least 6× the
@@ -478,8 +461,8 @@ func TestSyncFanout(t *testing.T) {
 	}
 	qp := s.apiJS.Resources[ticketQ].Properties
 	worker := s.apiJS.Resources[workerID].Properties
-	if vis, _ := qp["VisibilityTimeout"].(float64); vis < 6*worker["Timeout"].(float64) || worker["Timeout"].(float64) != hosted.SyncWorkerTimeout.Seconds() {
-		t.Errorf("visibility timeout %v, worker timeout %v: want at least 6× the worker's %v s", qp["VisibilityTimeout"], worker["Timeout"], hosted.SyncWorkerTimeout.Seconds())
+	if vis, _ := qp["VisibilityTimeout"].(float64); vis < 6*worker["Timeout"].(float64) || worker["Timeout"].(float64) != httpapi.SyncWorkerTimeout.Seconds() {
+		t.Errorf("visibility timeout %v, worker timeout %v: want at least 6× the worker's %v s", qp["VisibilityTimeout"], worker["Timeout"], httpapi.SyncWorkerTimeout.Seconds())
 	}
 	redrive, _ := qp["RedrivePolicy"].(map[string]any)
 	ticketDLQ = getAttArn(redrive["deadLetterTargetArn"])
@@ -497,9 +480,9 @@ func TestSyncFanout(t *testing.T) {
 		p := m.Properties
 		scaling, _ := p["ScalingConfig"].(map[string]any)
 		types, _ := p["FunctionResponseTypes"].([]any)
-		if p["BatchSize"] != 1.0 || scaling["MaximumConcurrency"] != float64(hosted.DefaultSyncWorkers) ||
+		if p["BatchSize"] != 1.0 || fmt.Sprint(scaling["MaximumConcurrency"]) != config.Lookup("SYNC_WORKERS").Default ||
 			len(types) != 1 || types[0] != "ReportBatchItemFailures" {
-			t.Errorf("%s: %v, want batch size 1, MaximumConcurrency %d, ReportBatchItemFailures", id, p, hosted.DefaultSyncWorkers)
+			t.Errorf("%s: %v, want batch size 1, MaximumConcurrency %s, ReportBatchItemFailures", id, p, config.Lookup("SYNC_WORKERS").Default)
 		}
 		if getAttArn(p["EventSourceArn"]) != ticketQ {
 			t.Errorf("%s: source %v, want the ticket queue", id, p["EventSourceArn"])
@@ -528,7 +511,7 @@ func TestSyncFanout(t *testing.T) {
 		if ref, _ := vars["SYNC_QUEUE_URL"].(map[string]any); ref["Ref"] != ticketQ {
 			t.Errorf("%s: SYNC_QUEUE_URL %v, want the ticket queue's URL", fn, vars["SYNC_QUEUE_URL"])
 		}
-		if vars["SYNC_WORKERS"] != fmt.Sprint(hosted.DefaultSyncWorkers) {
+		if vars["SYNC_WORKERS"] != config.Lookup("SYNC_WORKERS").Default {
 			t.Errorf("%s: SYNC_WORKERS %v", fn, vars["SYNC_WORKERS"])
 		}
 		if !canSend(s.apiJS, fn, ticketQ) {
@@ -571,29 +554,23 @@ func canSend(t template, fn, q string) bool {
 	return false
 }
 
-// SYNC_WORKERS below the event source's minimum concurrency is refused.
-func TestSyncWorkersBelowTwoIsRefused(t *testing.T) {
-	root := fixture(t, routeFunctions(httpapi.Routes, SyncFunction, SyncDispatchFunction, SyncWorkerFunction)...)
-	must(t, "synth", func() {
-		app := awscdk.NewApp(nil)
-		data := NewStateful(app, "Stateful", &StatefulProps{CORSOrigins: []string{"https://example.com"}})
-		_, err := NewAPI(app, "Api", &APIProps{FunctionsDir: filepath.Join(root, "functions"), DistDir: filepath.Join(root, "dist"),
-			Routes: httpapi.Routes, Data: data, Settings: Settings{MinioEndpoint: "m:9000", MinioBucket: "b", SyncWorkers: 1},
-			CORSOrigins: []string{"https://example.com"}})
-		if err == nil || !strings.Contains(err.Error(), "MaximumConcurrency") {
-			t.Errorf("SyncWorkers 1: %v, want a refusal", err)
-		}
-	})
-}
-
-func TestSynthWithoutSyncFunction(t *testing.T) {
-	routes := slices.DeleteFunc(slices.Clone(httpapi.Routes), func(r httpapi.Route) bool { return r.Function == SyncFunction })
-	s := synth(t, fixture(t, routeFunctions(routes)...), routes, StatefulProps{})
-	if n := len(s.apiJS.ofType("AWS::Events::Rule")); n != 0 {
-		t.Errorf("got %d rules without functions/sync, want 0", n)
-	}
-	if got, want := len(functionsByName(t, s.apiJS)), len(routeFunctions(routes)); got != want {
-		t.Errorf("got %d functions, want %d", got, want)
+// SyncWorkers outside config's SYNC_WORKERS range is refused at synth:
+// the functions would fail at cold start (SyncWorkers=100 used to pass the
+// 2..1000 of the event source, then every function refused config's 1..64).
+// Both ends of config's range synthesize.
+func TestSyncWorkersRangeIsConfigs(t *testing.T) {
+	root := fixture(t, tableNames()...)
+	spec := config.Lookup("SYNC_WORKERS")
+	for n, ok := range map[int]bool{spec.Min - 1: false, spec.Min: true, spec.Max: true, spec.Max + 1: false, 1000: false} {
+		must(t, "synth", func() {
+			app := awscdk.NewApp(nil)
+			data := NewStateful(app, "Stateful", &StatefulProps{CORSOrigins: []string{"https://example.com"}})
+			_, err := NewAPI(app, "Api", &APIProps{DistDir: filepath.Join(root, "dist"), Data: data,
+				Settings: Settings{"MINIO_ENDPOINT": "m:9000", "SYNC_WORKERS": strconv.Itoa(n)}, CORSOrigins: []string{"https://example.com"}})
+			if (err == nil) != ok || err != nil && !strings.Contains(err.Error(), "SYNC_WORKERS") {
+				t.Errorf("SyncWorkers %d: %v, want accepted=%v (config's %d..%d)", n, err, ok, spec.Min, spec.Max)
+			}
+		})
 	}
 }
 
@@ -644,9 +621,10 @@ func TestPinnedLogicalIDs(t *testing.T) {
 		MinioCredentialsSecretID: "AWS::SecretsManager::Secret",
 		DatabaseURLSecretID:      "AWS::SecretsManager::Secret",
 		SyncTriggerTokenSecretID: "AWS::SecretsManager::Secret",
+		SMTPURLSecretID:          "AWS::SecretsManager::Secret",
 	}
 	// The literal IDs too: renaming a constant must fail here.
-	for _, id := range []string{"ColdBucket", "SecretKeySecret", "MinioCredentialsSecret", "DatabaseUrlSecret", "SyncTriggerTokenSecret"} {
+	for _, id := range []string{"ColdBucket", "SecretKeySecret", "MinioCredentialsSecret", "DatabaseUrlSecret", "SyncTriggerTokenSecret", "SmtpUrlSecret"} {
 		if _, ok := want[id]; !ok {
 			t.Errorf("logical ID %s is no longer pinned", id)
 		}
@@ -669,7 +647,7 @@ func TestPinnedLogicalIDs(t *testing.T) {
 }
 
 func TestCreateDatabase(t *testing.T) {
-	s := synth(t, fixture(t, routeFunctions(httpapi.Routes, SyncFunction)...), httpapi.Routes, StatefulProps{CreateDatabase: true})
+	s := synth(t, fixture(t, tableNames()...), StatefulProps{CreateDatabase: true})
 	for id, typ := range map[string]string{DatabaseID: "AWS::RDS::DBInstance", DatabaseSecretID: "AWS::SecretsManager::Secret"} {
 		r, ok := s.statefulJSON.Resources[id]
 		if !ok || r.Type != typ {
@@ -744,7 +722,8 @@ func TestNoWildcardActions(t *testing.T) {
 	}
 }
 
-func TestColdBucketGrantsFollowRoutes(t *testing.T) {
+// The cold-bucket grants are the table's tier access, least privilege.
+func TestColdBucketGrantsAreTheTable(t *testing.T) {
 	s := full(t)
 	fnIDs := functionsByName(t, s.apiJS)
 	// Which S3 actions on the cold bucket each function's role has.
@@ -776,41 +755,17 @@ func TestColdBucketGrantsFollowRoutes(t *testing.T) {
 		t.Fatalf("got %d roles for %d functions", len(roleOf), len(fnIDs))
 	}
 	has := func(name, action string) bool { return slices.Contains(s3Actions[name], action) }
-	for _, f := range routeFunctions(httpapi.Routes, SyncFunction) {
-		fn := Function{Name: f}
-		for _, r := range httpapi.Routes {
-			if r.Function == f {
-				fn.Routes = append(fn.Routes, r)
-			}
-		}
-		var want [3]bool // read, delete, write
-		switch coldAccessFor(fn) {
-		case coldRead:
-			want = [3]bool{true, false, false}
-		case coldReadDelete:
-			want = [3]bool{true, true, false}
-		case coldReadWrite:
-			want = [3]bool{true, true, true}
-		}
-		got := [3]bool{has(f, "s3:GetObject*"), has(f, "s3:DeleteObject*"), has(f, "s3:PutObject")}
+	// Each function's grants are its table entry's cold access.
+	for _, f := range httpapi.Functions {
+		want := [3]bool{f.Cold.Has(httpapi.Read), f.Cold.Has(httpapi.Delete), f.Cold.Has(httpapi.Write)}
+		got := [3]bool{has(f.Name, "s3:GetObject*"), has(f.Name, "s3:DeleteObject*"), has(f.Name, "s3:PutObject")}
 		if got != want {
-			t.Errorf("%s: cold bucket read/delete/write got %v, want %v (actions %v)", f, got, want, s3Actions[f])
+			t.Errorf("%s: cold bucket read/delete/write got %v, want %v (%s; actions %v)", f.Name, got, want, f.Cold, s3Actions[f.Name])
 		}
 	}
-	// The derivation itself, on the routes that matter.
-	for _, tc := range []struct {
-		fn   string
-		want coldAccess
-	}{{"sync", coldReadWrite}, {"sync-worker", coldReadWrite}, {"sync-dispatch", coldNone}, {"download", coldRead}, {"delete-file", coldReadDelete}, {"upload", coldNone}, {"login", coldNone}, {"readyz", coldRead}} {
-		fn := Function{Name: tc.fn}
-		for _, r := range httpapi.Routes {
-			if r.Function == tc.fn {
-				fn.Routes = append(fn.Routes, r)
-			}
-		}
-		if got := coldAccessFor(fn); got != tc.want {
-			t.Errorf("coldAccessFor(%s) got %v, want %v", tc.fn, got, tc.want)
-		}
+	// The nightly path: the dispatcher's maintenance purges (issue 20).
+	if !has(SyncDispatchFunction, "s3:DeleteObject*") || has(SyncDispatchFunction, "s3:PutObject") {
+		t.Errorf("sync-dispatch: actions %v, want read and delete, no put", s3Actions[SyncDispatchFunction])
 	}
 }
 
@@ -826,14 +781,34 @@ func TestWebStack(t *testing.T) {
 	must(t, "origin access control", func() {
 		s.web.ResourceCountIs(jsii.String("AWS::CloudFront::OriginAccessControl"), jsii.Number(1))
 	})
-	must(t, "SPA fallback", func() {
+	must(t, "SPA fallback by a viewer-request function, not error responses", func() {
+		s.web.HasResourceProperties(jsii.String("AWS::CloudFront::Function"), &map[string]any{
+			"FunctionCode": hosted.SPARewriteFunction,
+		})
 		s.web.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), &map[string]any{
 			"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
-				"DefaultRootObject": "index.html",
-				"CustomErrorResponses": []any{
-					map[string]any{"ErrorCode": 403, "ResponseCode": 200, "ResponsePagePath": "/index.html", "ErrorCachingMinTTL": 10},
-					map[string]any{"ErrorCode": 404, "ResponseCode": 200, "ResponsePagePath": "/index.html", "ErrorCachingMinTTL": 10},
-				},
+				"DefaultRootObject":    "index.html",
+				"CustomErrorResponses": assertions.Match_Absent(),
+				"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]any{
+					"FunctionAssociations": []any{assertions.Match_ObjectLike(&map[string]any{"EventType": "viewer-request"})},
+				}),
+			}),
+		})
+	})
+	must(t, "/api/* from the HTTP API: no caching, every viewer header but Host", func() {
+		s.web.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), &map[string]any{
+			"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
+				"CacheBehaviors": []any{assertions.Match_ObjectLike(&map[string]any{
+					"PathPattern":           hosted.APIPathPattern,
+					"AllowedMethods":        []any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"},
+					"CachePolicyId":         "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", // Managed-CachingDisabled
+					"OriginRequestPolicyId": "b689b0a8-53d0-40ab-baf2-68738e2966ac", // Managed-AllViewerExceptHostHeader
+					"ViewerProtocolPolicy":  "https-only",
+				})},
+				"Origins": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+					"DomainName":         "abc123.execute-api.us-east-1.amazonaws.com",
+					"CustomOriginConfig": assertions.Match_ObjectLike(&map[string]any{"OriginProtocolPolicy": "https-only"}),
+				})}),
 			}),
 		})
 	})
@@ -842,95 +817,16 @@ func TestWebStack(t *testing.T) {
 	})
 }
 
-func TestDiscover(t *testing.T) {
-	routes := []httpapi.Route{
-		{Function: "login", Method: "POST", Path: "/api/auth/login"},
-		{Function: "files", Method: "GET", Path: "/api/files"},
-		{Function: "files", Method: "DELETE", Path: "/api/files/{id}"},
-	}
-	for _, tc := range []struct {
-		name    string
-		dirs    []string
-		wantErr string
-		want    string // name:routes:scheduled, ...
-	}{
-		{name: "routes only", dirs: []string{"login", "files"}, want: "files:2:false,login:1:false"},
-		{name: "sync without route", dirs: []string{"login", "files", "sync"}, want: "files:2:false,login:1:false,sync:0:true"},
-		{name: "route without directory", dirs: []string{"login"}, wantErr: `names function "files"`},
-		{name: "migrate without route", dirs: []string{"login", "files", "migrate"}, want: "files:2:false,login:1:false,migrate:0:false"},
-		{name: "directory without route", dirs: []string{"login", "files", "stray"}, wantErr: "stray serves no route"},
-		{name: "fan-out", dirs: []string{"login", "files", "sync", "sync-dispatch", "sync-worker"},
-			want: "files:2:false,login:1:false,sync:0:false,sync-dispatch:0:true,sync-worker:0:false"},
-		{name: "dispatcher without worker", dirs: []string{"login", "files", "sync-dispatch"}, wantErr: "go together"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			root := fixture(t, tc.dirs...)
-			fns, err := Discover(filepath.Join(root, "functions"), routes)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, f := range fns {
-				got = append(got, fmt.Sprintf("%s:%d:%v", f.Name, len(f.Routes), f.Scheduled))
-			}
-			if g := strings.Join(got, ","); g != tc.want {
-				t.Errorf("got %s, want %s", g, tc.want)
-			}
-		})
-	}
-	if _, err := Discover(filepath.Join(t.TempDir(), "functions"), routes); err == nil {
-		t.Error("missing functions dir: got no error")
-	}
-}
-
-func TestSyncAlsoRouted(t *testing.T) {
-	routes := slices.Clone(httpapi.Routes)
-	if !slices.ContainsFunc(routes, func(r httpapi.Route) bool { return r.Function == SyncFunction }) {
-		routes = append(routes, httpapi.Route{Function: SyncFunction, Method: "POST", Path: "/api/sync/run"})
-	}
-	s := synth(t, fixture(t, routeFunctions(routes)...), routes, StatefulProps{})
-	fnIDs := functionsByName(t, s.apiJS)
-	found := false
-	for _, r := range s.apiJS.ofType("AWS::ApiGatewayV2::Route") {
-		if r.Properties["RouteKey"] == "POST /api/sync/run" {
-			found = getAttArn(s.apiJS.Resources[integrationRef(r.Properties["Target"])].Properties["IntegrationUri"]) == fnIDs[SyncFunction]
-		}
-	}
-	if !found {
-		t.Error("POST /api/sync/run not routed to the sync function")
-	}
-	if n := len(s.apiJS.ofType("AWS::Events::Rule")); n != 1 {
-		t.Errorf("got %d rules, want 1", n)
-	}
-}
-
 func TestMissingBootstrap(t *testing.T) {
-	root := fixture(t, routeFunctions(httpapi.Routes)...)
-	if err := os.RemoveAll(filepath.Join(root, "dist", httpapi.Routes[0].Function)); err != nil {
+	root := fixture(t, tableNames()...)
+	if err := os.RemoveAll(filepath.Join(root, "dist", httpapi.Functions[0].Name)); err != nil {
 		t.Fatal(err)
 	}
 	app := awscdk.NewApp(nil)
 	data := NewStateful(app, "Stateful", nil)
-	_, err := NewAPI(app, "Api", &APIProps{
-		FunctionsDir: filepath.Join(root, "functions"), DistDir: filepath.Join(root, "dist"),
-		Routes: httpapi.Routes, Data: data,
-	})
+	_, err := NewAPI(app, "Api", &APIProps{DistDir: filepath.Join(root, "dist"), Data: data, Settings: testSettings})
 	if err == nil || !strings.Contains(err.Error(), "make lambdas") {
 		t.Errorf("got %v, want an error telling to run make lambdas", err)
-	}
-}
-
-func TestMigrateNeverRouted(t *testing.T) {
-	routes := append(slices.Clone(httpapi.Routes), httpapi.Route{Function: MigrateFunction, Method: "POST", Path: "/api/migrate"})
-	root := fixture(t, routeFunctions(routes)...)
-	if _, err := Discover(filepath.Join(root, "functions"), routes); err == nil || !strings.Contains(err.Error(), "must not be reachable over HTTP") {
-		t.Errorf("a route to the migrate function: got %v, want an error", err)
 	}
 }
 
@@ -992,12 +888,5 @@ func TestMigrateTrigger(t *testing.T) {
 	}
 	if role == "" || !readsDB {
 		t.Errorf("the migrate function's role %q cannot read the database URL secret", role)
-	}
-}
-
-func TestSynthWithoutMigrateFunction(t *testing.T) {
-	s := synth(t, fixture(t, routeFunctions(httpapi.Routes)...), httpapi.Routes, StatefulProps{})
-	if n := len(s.apiJS.ofType("Custom::Trigger")); n != 0 {
-		t.Errorf("got %d triggers without functions/migrate, want 0", n)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	MinioCredentialsSecretID = "MinioCredentialsSecret"
 	DatabaseURLSecretID      = "DatabaseUrlSecret"
 	SyncTriggerTokenSecretID = "SyncTriggerTokenSecret"
+	SMTPURLSecretID          = "SmtpUrlSecret"
 	DatabaseID               = "Database"
 	DatabaseSecretID         = "DatabaseCredentialsSecret"
 )
@@ -51,6 +52,11 @@ type StatefulProps struct {
 	// holding {"accessKey": ..., "secretKey": ...} for the hot tier. Empty
 	// creates one that the operator fills in.
 	MinioCredentialsSecretARN string
+
+	// SMTPURLSecretARN is the complete ARN of an existing secret holding
+	// SMTP_URL (SES's SMTP interface). Empty creates one holding "none"
+	// (no mail) that the operator fills in.
+	SMTPURLSecretARN string
 }
 
 // Stateful holds what the other stacks need from the stateful stack.
@@ -65,6 +71,7 @@ type Stateful struct {
 	MinioCredentials awssecretsmanager.ISecret // JSON {"accessKey","secretKey"}
 	DatabaseURL      awssecretsmanager.ISecret // plain URL, or RDS JSON when CreateDatabase
 	SyncTriggerToken awssecretsmanager.ISecret // plain string
+	SMTPURL          awssecretsmanager.ISecret // plain smtp:// URL, or "none"
 
 	// Set only when CreateDatabase: the functions join Vpc with AppSecurityGroup,
 	// which may reach Database on its port.
@@ -137,6 +144,20 @@ func NewStateful(scope constructs.Construct, id string, props *StatefulProps) *S
 			})
 	}
 
+	if props.SMTPURLSecretARN != "" {
+		s.SMTPURL = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("SmtpUrl"), jsii.String(props.SMTPURLSecretARN))
+	} else {
+		// {"url": "none"}: mail stays off until the operator puts SES's
+		// SMTP URL here (docs/deploy.md). No value in the template.
+		s.SMTPURL = newSecret(stack, "SmtpUrl", SMTPURLSecretID,
+			`SMTP_URL of hybrid-storage's password reset mail: smtp://USER:PASSWORD@email-smtp.REGION.amazonaws.com:587 (SES's SMTP interface), as the plain URL or JSON {"url": "..."}; "none" = no mail`,
+			&awssecretsmanager.SecretStringGenerator{
+				SecretStringTemplate: jsii.String(`{"url":"none"}`),
+				GenerateStringKey:    jsii.String("unused"),
+				ExcludePunctuation:   jsii.Bool(true),
+			})
+	}
+
 	switch {
 	case props.CreateDatabase:
 		s.createDatabase(stack)
@@ -156,6 +177,7 @@ func NewStateful(scope constructs.Construct, id string, props *StatefulProps) *S
 	awscdk.NewCfnOutput(stack, jsii.String("MinioCredentialsSecretArn"), &awscdk.CfnOutputProps{Value: s.MinioCredentials.SecretArn()})
 	awscdk.NewCfnOutput(stack, jsii.String("DatabaseUrlSecretArn"), &awscdk.CfnOutputProps{Value: s.DatabaseURL.SecretArn()})
 	awscdk.NewCfnOutput(stack, jsii.String("SyncTriggerTokenSecretArn"), &awscdk.CfnOutputProps{Value: s.SyncTriggerToken.SecretArn()})
+	awscdk.NewCfnOutput(stack, jsii.String("SmtpUrlSecretArn"), &awscdk.CfnOutputProps{Value: s.SMTPURL.SecretArn()})
 	return s
 }
 

@@ -49,8 +49,14 @@ type WebProps struct {
 	// stack still synthesizes, with a warning, and deploys no files.
 	WebDir string
 	// ConnectSources are the origins the SPA talks to besides its own (the
-	// API, the hot tier, the cold tier): the connect-src of its CSP.
+	// hot tier, the cold tier; the API is its own origin): the connect-src
+	// of its CSP.
 	ConnectSources []string
+	// APIURL is the HTTP API's URL (https://<id>.execute-api.<region>.amazonaws.com),
+	// the origin of the distribution's hosted.APIPathPattern behavior. It is
+	// known after the API stack's first deploy (make deploy passes it as
+	// apiUrl); empty, the distribution serves the SPA alone, with a warning.
+	APIURL string
 }
 
 // Web is the SPA: a private bucket behind CloudFront.
@@ -76,14 +82,30 @@ func NewWeb(scope constructs.Construct, id string, props *WebProps) *Web {
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 		AutoDeleteObjects: jsii.Bool(true),
 	})
-	var fallback []*awscloudfront.ErrorResponse
-	for _, status := range hosted.SPAFallbackStatuses {
-		fallback = append(fallback, &awscloudfront.ErrorResponse{
-			HttpStatus:         jsii.Number(float64(status)),
-			ResponseHttpStatus: jsii.Number(200),
-			ResponsePagePath:   jsii.String(hosted.SPAFallbackPage),
-			Ttl:                awscdk.Duration_Seconds(jsii.Number(10)),
-		})
+	// Client-side routes answer the SPA's page: a viewer-request function
+	// on the default behavior only (hosted.SPARewriteFunction), so that the
+	// API's own 403 and 404 reach the SPA as they are.
+	rewrite := awscloudfront.NewFunction(stack, jsii.String("SpaRewrite"), &awscloudfront.FunctionProps{
+		Code:    awscloudfront.FunctionCode_FromInline(jsii.String(hosted.SPARewriteFunction)),
+		Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
+		Comment: jsii.String("hybrid-storage SPA: client-side routes to /index.html"),
+	})
+	behaviors := map[string]*awscloudfront.BehaviorOptions{}
+	if props.APIURL != "" {
+		domain := strings.TrimSuffix(strings.TrimPrefix(props.APIURL, "https://"), "/")
+		behaviors[hosted.APIPathPattern] = &awscloudfront.BehaviorOptions{
+			Origin: awscloudfrontorigins.NewHttpOrigin(jsii.String(domain), &awscloudfrontorigins.HttpOriginProps{
+				ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+			}),
+			AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
+			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+			CachePolicy:          awscloudfront.CachePolicy_CACHING_DISABLED(),
+			OriginRequestPolicy:  awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+			Compress:             jsii.Bool(false),
+		}
+	} else {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("hybrid-storage:no-api-behavior"),
+			jsii.String("context apiUrl is empty: the distribution does not serve /api/* yet (make deploy deploys the web stack again with it)"), nil)
 	}
 	w.Distribution = awscloudfront.NewDistribution(stack, jsii.String("Cdn"), &awscloudfront.DistributionProps{
 		Comment:           jsii.String("hybrid-storage SPA"),
@@ -95,9 +117,11 @@ func NewWeb(scope constructs.Construct, id string, props *WebProps) *Web {
 			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
 			ResponseHeadersPolicy: responseHeaders(stack, props.ConnectSources),
 			Compress:              jsii.Bool(true),
+			FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
+				Function: rewrite, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
+			}},
 		},
-		// With OAC, S3 answers 403 for a missing key (no ListBucket).
-		ErrorResponses: &fallback,
+		AdditionalBehaviors: &behaviors,
 	})
 	w.URL = "https://" + *w.Distribution.DistributionDomainName()
 

@@ -15,6 +15,8 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
+	"github.com/hybrid-storage/hybrid-storage/shared/mail"
+	"github.com/hybrid-storage/hybrid-storage/shared/maintenance"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
@@ -30,6 +32,9 @@ type App struct {
 	Auth   *auth.Auth
 	Sync   *syncjob.Job
 	API    *httpapi.API
+	// Maintenance is the work no request does (expired uploads, the trash,
+	// account deletions): the local scheduler and the nightly functions run it.
+	Maintenance *maintenance.Service
 
 	syncLog io.Closer // SYNC_LOG_FILE, when set
 }
@@ -45,7 +50,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	dbc := make(chan opened, 1)
 	go func() {
-		db, err := postgres.Open(ctx, cfg.DatabaseURL)
+		db, err := postgres.OpenSized(ctx, cfg.DatabaseURL, poolSize(cfg))
 		dbc <- opened{db, err}
 	}()
 	hot, cold, a, err := clients(ctx, cfg)
@@ -63,15 +68,39 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		db.Close()
 		return nil, err
 	}
-	job := syncjob.New(db, hot, cold, nil, syncLogger, syncjob.Options{
-		BatchSize: cfg.SyncBatchSize, MaxRetries: cfg.SyncMaxRetries, DeleteHot: cfg.DeleteFromMinioAfterSync,
-		Verify: cfg.SyncVerify, StorageClass: cfg.ColdStorageClass, Workers: cfg.SyncWorkers,
+	job := syncjob.New(db, hot, cold, syncLogger, SyncOptions(cfg))
+	maint := maintenance.New(maintenance.Deps{
+		Files: db, Users: db, Uploads: db, Quotas: db, Objects: db, Hot: hot, Cold: cold, Logger: logger.With("component", "maintenance"),
 	})
-	api := httpapi.New(httpapi.Deps{
+	deps := httpapi.Deps{
 		Users: db, Files: db, DB: db, Hot: hot, Cold: cold, Uploads: db, HotParts: hot, Limits: db, Quotas: db, Shares: db,
-		Sync: job, SyncStatus: db, Auth: a, Config: cfg, Logger: logger,
-	})
-	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, Sync: job, API: api, syncLog: syncLog}, nil
+		Sessions: db, Passwords: db, TOTP: db, Maintenance: maint, Sync: job, SyncStatus: db, Auth: a, Config: cfg, Logger: logger,
+	}
+	if cfg.SMTPURL != "" {
+		m, err := mail.New(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		deps.Mail = m
+	}
+	api := httpapi.New(deps)
+	return &App{Config: cfg, Logger: logger, DB: db, Hot: hot, Cold: cold, Auth: a, Sync: job, API: api, Maintenance: maint, syncLog: syncLog}, nil
+}
+
+// SyncOptions are the sync job's settings in cfg.
+func SyncOptions(cfg config.Config) syncjob.Options {
+	return syncjob.Options{BatchSize: cfg.SyncBatchSize, MaxRetries: cfg.SyncMaxRetries, Workers: cfg.SyncWorkers,
+		DeleteHot: cfg.DeleteFromMinioAfterSync, Verify: cfg.SyncVerify, StorageClass: cfg.ColdStorageClass}
+}
+
+// poolSize is the most connections the process's pool may hold: room for
+// requests (8), a sync run's advisory lock, and SYNC_WORKERS workers of four
+// connections each (the local server runs them next to its requests; a
+// Lambda instance serves one request or one worker and opens only what it
+// uses).
+func poolSize(cfg config.Config) int32 {
+	return int32(8 + 1 + 4*cfg.SyncWorkers)
 }
 
 // clients builds the tier clients and the auth service (no network I/O).

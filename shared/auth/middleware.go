@@ -18,27 +18,28 @@ func BearerToken(r *http.Request) string {
 }
 
 // Require wraps next so that it runs only with a valid bearer token whose
-// user still exists, with the user id in the request context. live checks
-// the user (a primary-key lookup): it returns ErrUnauthorized when the
-// account is gone, or another error when the check itself failed. Failures
-// go to onError (the API's JSON error writer) with ErrUnauthorized,
+// session is live (not ended, not past its absolute limit) and whose user
+// still exists, with the user and session ids in the request context. live
+// checks both (one indexed query): it returns ErrUnauthorized when either
+// is gone, or another error when the check itself failed. Failures go to
+// onError (the API's JSON error writer) with ErrUnauthorized,
 // ErrTokenExpired or live's error.
-func (a *Auth) Require(next http.Handler, live func(ctx context.Context, userID int64) error, onError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+func (a *Auth) Require(next http.Handler, live func(ctx context.Context, userID, sessionID int64) error, onError func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := BearerToken(r)
 		if tok == "" {
 			onError(w, r, ErrUnauthorized)
 			return
 		}
-		id, err := a.ParseToken(tok)
+		id, sid, err := a.ParseToken(tok)
 		if err != nil {
 			onError(w, r, err)
 			return
 		}
-		if err := live(r.Context(), id); err != nil {
+		if err := live(r.Context(), id, sid); err != nil {
 			onError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), id)))
+		next.ServeHTTP(w, r.WithContext(WithSession(WithUser(r.Context(), id), sid)))
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,9 +25,16 @@ type Config struct {
 
 	DatabaseURL string
 
-	SecretKey   []byte
-	Algorithm   string
-	TokenTTL    time.Duration
+	SecretKey []byte
+	Algorithm string
+	TokenTTL  time.Duration // access tokens (ACCESS_TOKEN_EXPIRE_MINUTES, or ACCESS_TOKEN_EXPIRE_SECONDS)
+	// Sessions (issue 22): a refresh token unused for SessionIdle, or a
+	// session older than SessionMax, ends the session.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// Mail of password resets: SMTPURL empty is no mail.
+	SMTPURL     string
+	MailFrom    string
 	BcryptCost  int
 	AuthRateMin int // signup/login requests per IP per minute
 
@@ -34,8 +42,9 @@ type Config struct {
 	BindAddr          string       // local server listen address (host only)
 	MetricsToken      string       // bearer token of GET /metrics on the local server's address
 	MetricsAddr       string       // loopback listener of GET /metrics without a token
+	BehindTLS         bool         // the local server is reached over HTTPS through a proxy: send HSTS
 	TrustedProxies    []*net.IPNet // peers whose X-Forwarded-For is believed
-	AuthEmailRateHour int          // logins per target email per hour
+	AuthEmailRateHour int          // wrong password guesses per account or share per hour
 	BcryptQueueMax    int          // password checks allowed to wait for a bcrypt slot
 	// KnownSecrets names the variables that hold a public value (the dev
 	// key, an .env.example placeholder, minioadmin). Load refuses them
@@ -65,6 +74,13 @@ type Config struct {
 
 	Port   int
 	WebDir string
+
+	// Streamed uploads (POST /api/files/upload) on one server: a body must
+	// arrive at UploadMinRate bytes/s at least; at most MaxStreamedUploads
+	// run at once, MaxStreamedUploadsPerUser of them one user's.
+	UploadMinRate             int
+	MaxStreamedUploads        int
+	MaxStreamedUploadsPerUser int
 
 	// Caps on one user's open presigned upload sessions.
 	MaxOpenUploads     int   // sessions
@@ -118,35 +134,66 @@ type variable struct {
 	name string
 	def  string
 	doc  string
-	set  func(c *Config, v string) error
+	set  setter
 }
+
+// setter parses one variable's value into the Config, and says what it
+// accepts where a deploy tool can say it too (a range, a list).
+type setter struct {
+	set     func(c *Config, v string) error
+	isInt   bool
+	min     int
+	max     int
+	allowed []string
+}
+
+func custom(set func(c *Config, v string) error) setter { return setter{set: set} }
 
 var variables = []variable{
 	{"DEV_MODE", "false", "allows a short SECRET_KEY (a fixed dev key when unset); never in production", boolVar(func(c *Config) *bool { return &c.DevMode })},
-	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hybrid_storage?sslmode=disable", "PostgreSQL connection URL", func(c *Config, v string) error {
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hybrid_storage?sslmode=disable", "PostgreSQL connection URL", custom(func(c *Config, v string) error {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			return errors.New("must be a postgres:// URL")
 		}
 		c.DatabaseURL = v
 		return nil
-	}},
-	{"SECRET_KEY", "", "JWT signing key, at least 32 bytes (required unless DEV_MODE=true)", func(c *Config, v string) error {
+	})},
+	{"SECRET_KEY", "", "JWT signing key, at least 32 bytes (required unless DEV_MODE=true)", custom(func(c *Config, v string) error {
 		c.SecretKey = []byte(v)
 		return nil
-	}},
-	{"ALGORITHM", "HS256", "JWT algorithm; only HS256 is accepted", func(c *Config, v string) error {
-		if v != "HS256" {
-			return errors.New("only HS256 is supported")
+	})},
+	{"ALGORITHM", "HS256", "JWT algorithm; only HS256 is accepted", oneOf(func(c *Config) *string { return &c.Algorithm }, nil, "HS256")},
+	{"ACCESS_TOKEN_EXPIRE_MINUTES", "15", "access token lifetime in minutes (1..1440); the web app refreshes it with the session's refresh cookie", intVar(1, 1440, func(c *Config, n int) { c.TokenTTL = time.Duration(n) * time.Minute })},
+	{"ACCESS_TOKEN_EXPIRE_SECONDS", "0", "access token lifetime in seconds, overriding ACCESS_TOKEN_EXPIRE_MINUTES when not 0 (0..86400): for end-to-end tests that must see refreshes within seconds", intVar(0, 86400, func(c *Config, n int) {
+		if n > 0 {
+			c.TokenTTL = time.Duration(n) * time.Second
 		}
-		c.Algorithm = v
+	})},
+	{"SESSION_IDLE_DAYS", "7", "a session whose refresh token goes unused this many days ends (1..365)", intVar(1, 365, func(c *Config, n int) { c.SessionIdle = time.Duration(n) * 24 * time.Hour })},
+	{"SESSION_MAX_DAYS", "30", "a session ends this many days after its login, used or not (1..3650)", intVar(1, 3650, func(c *Config, n int) { c.SessionMax = time.Duration(n) * 24 * time.Hour })},
+	{"SMTP_URL", "", "mail server of password resets: smtp://user:pass@host:587 (STARTTLS when offered, required before a password is sent to a host other than localhost) or smtps://user:pass@host:465 (TLS from the start); empty or none: no mail (dev mode logs the reset link; elsewhere password reset answers 503)", custom(func(c *Config, v string) error {
+		if v == "" || v == "none" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+			return errors.New("must be smtp://[user:pass@]host[:port] or smtps://..., or empty")
+		}
+		c.SMTPURL = v
 		return nil
-	}},
-	{"ACCESS_TOKEN_EXPIRE_MINUTES", "1440", "token lifetime in minutes (1..43200)", intVar(1, 43200, func(c *Config, n int) { c.TokenTTL = time.Duration(n) * time.Minute })},
+	})},
+	{"MAIL_FROM", "hybrid-storage <no-reply@localhost>", "sender of password reset mail, an address the mail server may send from (with SES: a verified identity)", custom(func(c *Config, v string) error {
+		if _, err := mail.ParseAddress(v); err != nil {
+			return fmt.Errorf("%q is not a mail address like Name <no-reply@example.com>", v)
+		}
+		c.MailFrom = v
+		return nil
+	})},
 	{"BCRYPT_COST", "12", "bcrypt cost for new passwords (10..14)", intVar(10, 14, func(c *Config, n int) { c.BcryptCost = n })},
 	{"BCRYPT_QUEUE_MAX", "16", "password checks allowed to wait for a bcrypt slot; more answer 503 SERVICE_UNAVAILABLE (0..10000)", intVar(0, 10000, func(c *Config, n int) { c.BcryptQueueMax = n })},
-	{"AUTH_RATE_LIMIT_PER_MINUTE", "10", "signup+login requests allowed per client IP per minute", intVar(1, 100000, func(c *Config, n int) { c.AuthRateMin = n })},
-	{"TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (empty: none; on Lambda API Gateway's sourceIp is used)", func(c *Config, v string) error {
+	{"AUTH_RATE_LIMIT_PER_MINUTE", "10", "signup+login requests allowed per client IP per minute; also password-protected shares created per user and per client IP per minute", intVar(1, 100000, func(c *Config, n int) { c.AuthRateMin = n })},
+	{"TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (empty: none; on Lambda API Gateway's sourceIp is used)", custom(func(c *Config, v string) error {
 		for _, s := range splitList(v) {
 			if !strings.Contains(s, "/") {
 				if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
@@ -162,8 +209,8 @@ var variables = []variable{
 			c.TrustedProxies = append(c.TrustedProxies, n)
 		}
 		return nil
-	}},
-	{"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "30", "logins allowed per target email per hour, from all addresses together", intVar(1, 100000, func(c *Config, n int) { c.AuthEmailRateHour = n })},
+	})},
+	{"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR", "30", "wrong password guesses allowed per account (logins, account deletions) or per share per hour, from all addresses together except those that gave the password in the last 30 days", intVar(1, 100000, func(c *Config, n int) { c.AuthEmailRateHour = n })},
 	{"MINIO_ENDPOINT", "127.0.0.1:9000", "hot tier host:port", hostPort(func(c *Config) *string { return &c.Hot.Endpoint })},
 	{"MINIO_PUBLIC_ENDPOINT", "", "hot tier host:port used in presigned URLs for browsers (default MINIO_ENDPOINT)", optHostPort(func(c *Config) *string { return &c.Hot.PublicEndpoint })},
 	{"MINIO_ACCESS_KEY", "minioadmin", "hot tier access key", nonEmpty(func(c *Config) *string { return &c.Hot.AccessKey })},
@@ -179,7 +226,7 @@ var variables = []variable{
 	{"S3_PUBLIC_ENDPOINT", "", "cold tier URL used in presigned URLs for browsers (default S3_ENDPOINT)", optURL(func(c *Config) *string { return &c.Cold.PublicEndpoint })},
 	{"MAX_FILE_SIZE_MB", "100", "largest upload in MiB (1..1048576)", intVar(1, 1<<20, func(c *Config, n int) { c.MaxFileSize = int64(n) << 20 })},
 	{"MULTIPART_THRESHOLD_MB", "4", "files larger than this many MiB should use the presigned multipart upload (a Lambda request carries at most 6 MB, base64 included) (1..1048576)", intVar(1, 1<<20, func(c *Config, n int) { c.MultipartThreshold = int64(n) << 20 })},
-	{"ALLOWED_CONTENT_TYPES", "", "comma-separated allow-list of sniffed types, e.g. image/*,application/pdf (empty: any)", func(c *Config, v string) error {
+	{"ALLOWED_CONTENT_TYPES", "", "comma-separated allow-list of sniffed types, e.g. image/*,application/pdf (empty: any)", custom(func(c *Config, v string) error {
 		c.AllowedContentTypes = splitList(v)
 		for _, t := range c.AllowedContentTypes {
 			if !strings.Contains(t, "/") {
@@ -187,8 +234,8 @@ var variables = []variable{
 			}
 		}
 		return nil
-	}},
-	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and PUT parts to the hot tier (empty: http://localhost and http://127.0.0.1 on ports 5173 and PORT)", func(c *Config, v string) error {
+	})},
+	{"CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API and PUT parts to the hot tier (empty: http://localhost and http://127.0.0.1 on ports 5173 and PORT)", custom(func(c *Config, v string) error {
 		c.CORSOrigins = splitList(v)
 		for _, o := range c.CORSOrigins {
 			u, err := url.Parse(o)
@@ -197,62 +244,49 @@ var variables = []variable{
 			}
 		}
 		return nil
-	}},
-	{"DOWNLOAD_MODE", DownloadStream, "stream (through the API) or redirect (302 to a presigned URL)", func(c *Config, v string) error {
-		if v != DownloadStream && v != DownloadRedirect {
-			return errors.New("must be stream or redirect")
-		}
-		c.DownloadMode = v
-		return nil
-	}},
+	})},
+	{"DOWNLOAD_MODE", DownloadStream, "stream (through the API) or redirect (302 to a presigned URL)", oneOf(func(c *Config) *string { return &c.DownloadMode }, nil, DownloadStream, DownloadRedirect)},
 	{"SYNC_BATCH_SIZE", "10", "files claimed per sync batch (1..1000)", intVar(1, 1000, func(c *Config, n int) { c.SyncBatchSize = n })},
 	{"SYNC_MAX_RETRIES", "3", "attempts per file per sync run (1..20)", intVar(1, 20, func(c *Config, n int) { c.SyncMaxRetries = n })},
 	{"SYNC_SCHEDULE", "0 0 * * *", "cron expression (UTC) of the local server's sync job", nonEmpty(func(c *Config) *string { return &c.SyncSchedule })},
-	{"SYNC_TRIGGER_TOKEN", "", "operator bearer token for POST /api/sync/run (empty: the endpoint is disabled)", func(c *Config, v string) error {
+	{"SYNC_TRIGGER_TOKEN", "", "operator bearer token for POST /api/sync/run (empty: the endpoint is disabled)", custom(func(c *Config, v string) error {
 		if v != "" && len(v) < 16 {
 			return errors.New("must be at least 16 bytes")
 		}
 		c.SyncTriggerToken = v
 		return nil
-	}},
-	{"SYNC_WORKERS", "4", "sync worker loops run at once by a local run (make sync, the scheduler, POST /api/sync/run); on AWS the worker function's MaximumConcurrency (1..64)", intVar(1, 64, func(c *Config, n int) { c.SyncWorkers = n })},
+	})},
+	// SYNC_WORKERS: 2 is the least MaximumConcurrency of an SQS event
+	// source; 100 is where PostgreSQL stops (docs/sync-at-scale.md: ~4
+	// connections a worker, 400 the max_connections of a 4 GiB instance,
+	// and a 2-vCPU instance saturates on small files). The CDK app and
+	// template.yaml accept the same range (deploy/gen, infra/stacks).
+	{"SYNC_WORKERS", "4", "sync worker loops run at once by a local run (make sync, the scheduler, POST /api/sync/run); on AWS the worker function's MaximumConcurrency (2..100; past 100 see docs/sync-at-scale.md)", intVar(2, 100, func(c *Config, n int) { c.SyncWorkers = n })},
 	{"SYNC_QUEUE_URL", "", "SQS queue URL of the sync fan-out's tickets (AWS: the sync-dispatch and sync-worker functions; empty elsewhere)", str(func(c *Config) *string { return &c.SyncQueueURL })},
 	{"SQS_ENDPOINT", "", "SQS-compatible endpoint URL standing in for AWS (tests, make dev-aws); empty = AWS", str(func(c *Config) *string { return &c.SQSEndpoint })},
 	{"SYNC_LOG_FILE", "", "file the sync job appends JSON log lines to (empty: stdout only)", str(func(c *Config) *string { return &c.SyncLogFile })},
 	{"DELETE_FROM_MINIO_AFTER_SYNC", "false", "delete the hot copy once a file is safely in S3", boolVar(func(c *Config) *bool { return &c.DeleteFromMinioAfterSync })},
-	{"SYNC_VERIFY", "checksum", "how the sync job checks a cold copy: checksum (the cold tier verifies the file's CRC64NVME, then a HEAD confirms it) or readback (also reads the copy back and compares its SHA-256)", func(c *Config, v string) error {
-		if v != "checksum" && v != "readback" {
-			return fmt.Errorf("must be checksum or readback, not %q", v)
-		}
-		c.SyncVerify = v
-		return nil
-	}},
-	{"COLD_STORAGE_CLASS", "STANDARD", "S3 storage class of cold copies: STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR (files under 128 KiB stay STANDARD)", func(c *Config, v string) error {
-		switch v {
-		case "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR":
-			c.ColdStorageClass = v
-			return nil
-		case "GLACIER", "DEEP_ARCHIVE":
-			return fmt.Errorf("%s needs a restore before every read, which this product does not do; use STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR", v)
-		}
-		return fmt.Errorf("must be STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR, not %q", v)
-	}},
+	{"SYNC_VERIFY", "checksum", "how the sync job checks a cold copy: checksum (the cold tier verifies the file's CRC64NVME, then a HEAD confirms it) or readback (also reads the copy back and compares its SHA-256)", oneOf(func(c *Config) *string { return &c.SyncVerify }, nil, "checksum", "readback")},
+	{"COLD_STORAGE_CLASS", "STANDARD", "S3 storage class of cold copies: STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR (files under 128 KiB stay STANDARD)", oneOf(func(c *Config) *string { return &c.ColdStorageClass }, map[string]string{
+		"GLACIER":      "GLACIER needs a restore before every read, which this product does not do; use STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR",
+		"DEEP_ARCHIVE": "DEEP_ARCHIVE needs a restore before every read, which this product does not do; use STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR",
+	}, "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR")},
 	{"PORT", "8000", "local server port", intVar(1, 65535, func(c *Config, n int) { c.Port = n })},
-	{"BIND_ADDR", "127.0.0.1", "address the local server listens on; 0.0.0.0 for every interface (the Docker image sets it)", func(c *Config, v string) error {
+	{"BIND_ADDR", "127.0.0.1", "address the local server listens on; 0.0.0.0 for every interface (the Docker image sets it)", custom(func(c *Config, v string) error {
 		if strings.ContainsAny(v, "/: ") && net.ParseIP(v) == nil {
 			return fmt.Errorf("must be an IP address or host name without a port, not %q", v)
 		}
 		c.BindAddr = v
 		return nil
-	}},
-	{"METRICS_TOKEN", "", "bearer token for GET /metrics on the local server's own address (at least 16 bytes; empty: not served there)", func(c *Config, v string) error {
+	})},
+	{"METRICS_TOKEN", "", "bearer token for GET /metrics on the local server's own address (at least 16 bytes; empty: not served there)", custom(func(c *Config, v string) error {
 		if v != "" && len(v) < 16 {
 			return errors.New("must be at least 16 bytes")
 		}
 		c.MetricsToken = v
 		return nil
-	}},
-	{"METRICS_ADDR", "", "loopback host:port of a separate listener serving only GET /metrics without a token, e.g. 127.0.0.1:9464 (empty: none)", func(c *Config, v string) error {
+	})},
+	{"METRICS_ADDR", "", "loopback host:port of a separate listener serving only GET /metrics without a token, e.g. 127.0.0.1:9464 (empty: none)", custom(func(c *Config, v string) error {
 		if v == "" {
 			return nil
 		}
@@ -265,12 +299,65 @@ var variables = []variable{
 		}
 		c.MetricsAddr = v
 		return nil
-	}},
+	})},
+	{"BEHIND_TLS", "false", "the local server is reached over HTTPS through a TLS-terminating proxy: every answer carries Strict-Transport-Security (sent anyway when the server itself serves HTTPS)", boolVar(func(c *Config) *bool { return &c.BehindTLS })},
 	{"WEB_DIR", "frontend/dist", "directory of the built SPA served by the local server (missing: API only)", str(func(c *Config) *string { return &c.WebDir })},
+	{"UPLOAD_MIN_BYTES_PER_SEC", "1024", "slowest a streamed upload's body may arrive, averaged over each 30 s the server waits for it (0..104857600; 0: no minimum, only the 30 s idle cut); slower answers 400 BAD_REQUEST", intVar(0, 100<<20, func(c *Config, n int) { c.UploadMinRate = n })},
+	{"MAX_STREAMED_UPLOADS", "16", "streamed uploads one server (a Lambda instance: one request at a time) reads at once, each holding up to 34 MiB of buffers (1..10000); more answer 429 TOO_MANY_STREAMED_UPLOADS with Retry-After", intVar(1, 10000, func(c *Config, n int) { c.MaxStreamedUploads = n })},
+	{"MAX_STREAMED_UPLOADS_PER_USER", "4", "streamed uploads of one user one server reads at once (1..10000); more answer 429 TOO_MANY_STREAMED_UPLOADS with Retry-After", intVar(1, 10000, func(c *Config, n int) { c.MaxStreamedUploadsPerUser = n })},
 	{"MAX_OPEN_UPLOADS", "10", "presigned uploads one user may have open at once (1..10000); more answer 429 TOO_MANY_UPLOADS", intVar(1, 10000, func(c *Config, n int) { c.MaxOpenUploads = n })},
 	{"MAX_OPEN_UPLOAD_MB", "20480", "MiB the declared sizes of one user's open presigned uploads may add up to (1..1073741824, at least MAX_FILE_SIZE_MB); more answer 413 UPLOAD_QUOTA_EXCEEDED", intVar(1, 1<<30, func(c *Config, n int) { c.MaxOpenUploadBytes = int64(n) << 20 })},
 	{"USER_QUOTA_MB", "0", "MiB each user may store (0..1073741824; 0: unlimited): live files of both tiers, the trash and uploads under way count; users.quota_bytes (set with -set-quota EMAIL MB) overrides it per user; past it uploads answer 413 QUOTA_EXCEEDED", intVar(0, 1<<30, func(c *Config, n int) { c.UserQuota = int64(n) << 20 })},
 	{"TRASH_RETENTION_DAYS", "30", "days a deleted file stays in the trash before it is purged (0..3650); 0: no trash, DELETE /api/files/{id} purges at once", intVar(0, 3650, func(c *Config, n int) { c.TrashRetentionDays = n })},
+}
+
+// Spec is what one variable accepts, for the deploy tools that check a
+// value before it reaches Load (CDK context, SAM parameters).
+type Spec struct {
+	Name    string
+	Default string
+	Doc     string
+	// Int: a whole number from Min to Max.
+	Int      bool
+	Min, Max int
+	// Allowed, when not empty, are the values a deploy may choose (Load
+	// accepts them; for booleans it also accepts 1, t, ...).
+	Allowed []string
+}
+
+// Specs lists every variable Load reads, in table order.
+func Specs() []Spec {
+	out := make([]Spec, len(variables))
+	for i, v := range variables {
+		out[i] = Spec{Name: v.name, Default: v.def, Doc: v.doc, Int: v.set.isInt, Min: v.set.min, Max: v.set.max, Allowed: slices.Clone(v.set.allowed)}
+	}
+	return out
+}
+
+// Lookup returns the spec of the variable name; it panics when Load does
+// not read name (a programming error of the caller).
+func Lookup(name string) Spec {
+	for _, s := range Specs() {
+		if s.Name == name {
+			return s
+		}
+	}
+	panic("config: no variable " + name)
+}
+
+// Check reports whether Load would accept value for the variable name, with
+// the error Load would give ("config: NAME: ..."). The cross-variable checks
+// of Load (e.g. MAX_OPEN_UPLOAD_MB at least MAX_FILE_SIZE_MB) are not run.
+func Check(name, value string) error {
+	for _, v := range variables {
+		if v.name == name {
+			if err := v.set.set(&Config{}, value); err != nil {
+				return fmt.Errorf("config: %s: %w", name, err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("config: %s: not a variable", name)
 }
 
 // Names lists every environment variable Load reads, in table order.
@@ -304,7 +391,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if val == "" {
 			val = v.def
 		}
-		if err := v.set(&c, val); err != nil {
+		if err := v.set.set(&c, val); err != nil {
 			return Config{}, fmt.Errorf("config: %s: %w", v.name, err)
 		}
 	}
@@ -444,64 +531,82 @@ func splitList(v string) []string {
 	return out
 }
 
-func str(field func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *field(c) = v; return nil }
+func str(field func(*Config) *string) setter {
+	return custom(func(c *Config, v string) error { *field(c) = v; return nil })
 }
 
-func nonEmpty(field func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func nonEmpty(field func(*Config) *string) setter {
+	return custom(func(c *Config, v string) error {
 		if v == "" {
 			return errors.New("must not be empty")
 		}
 		*field(c) = v
 		return nil
-	}
+	})
 }
 
-func boolVar(field func(*Config) *bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func boolVar(field func(*Config) *bool) setter {
+	return setter{allowed: []string{"true", "false"}, set: func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("must be true or false, not %q", v)
 		}
 		*field(c) = b
 		return nil
-	}
+	}}
 }
 
-func intVar(lo, hi int, set func(*Config, int)) func(*Config, string) error {
-	return func(c *Config, v string) error {
+// oneOf accepts one of values into *field; refuse, when set, explains
+// values that look right but are refused.
+func oneOf(field func(*Config) *string, refuse map[string]string, values ...string) setter {
+	return setter{allowed: values, set: func(c *Config, v string) error {
+		if slices.Contains(values, v) {
+			*field(c) = v
+			return nil
+		}
+		if why, ok := refuse[v]; ok {
+			return errors.New(why)
+		}
+		if len(values) == 1 {
+			return fmt.Errorf("only %s is supported, not %q", values[0], v)
+		}
+		return fmt.Errorf("must be %s or %s, not %q", strings.Join(values[:len(values)-1], ", "), values[len(values)-1], v)
+	}}
+}
+
+func intVar(lo, hi int, set func(*Config, int)) setter {
+	return setter{isInt: true, min: lo, max: hi, set: func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < lo || n > hi {
 			return fmt.Errorf("must be a whole number from %d to %d, not %q", lo, hi, v)
 		}
 		set(c, n)
 		return nil
-	}
+	}}
 }
 
-func hostPort(field func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func hostPort(field func(*Config) *string) setter {
+	return custom(func(c *Config, v string) error {
 		if strings.Contains(v, "://") || strings.Contains(v, "/") || v == "" {
 			return fmt.Errorf("must be host:port without a scheme, not %q", v)
 		}
 		*field(c) = v
 		return nil
-	}
+	})
 }
 
-func optHostPort(field func(*Config) *string) func(*Config, string) error {
+func optHostPort(field func(*Config) *string) setter {
 	hp := hostPort(field)
-	return func(c *Config, v string) error {
+	return custom(func(c *Config, v string) error {
 		if v == "" {
 			return nil
 		}
-		return hp(c, v)
-	}
+		return hp.set(c, v)
+	})
 }
 
-func optURL(field func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func optURL(field func(*Config) *string) setter {
+	return custom(func(c *Config, v string) error {
 		if v == "" {
 			return nil
 		}
@@ -511,17 +616,17 @@ func optURL(field func(*Config) *string) func(*Config, string) error {
 		}
 		*field(c) = strings.TrimRight(v, "/")
 		return nil
-	}
+	})
 }
 
-func bucket(field func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func bucket(field func(*Config) *string) setter {
+	return custom(func(c *Config, v string) error {
 		if len(v) < 3 || len(v) > 63 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
 			return fmt.Errorf("%q is not a valid bucket name (3-63 of a-z 0-9 . -)", v)
 		}
 		*field(c) = v
 		return nil
-	}
+	})
 }
 
 // checkUploadCaps refuses caps under which a file of the largest size

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,8 +34,8 @@ func TestLoadDefaults(t *testing.T) {
 	if c.MaxFileSize != 100<<20 {
 		t.Errorf("MaxFileSize = %d, want %d", c.MaxFileSize, 100<<20)
 	}
-	if c.TokenTTL != 24*time.Hour {
-		t.Errorf("TokenTTL = %v, want 24h", c.TokenTTL)
+	if c.TokenTTL != 15*time.Minute || c.SessionIdle != 7*24*time.Hour || c.SessionMax != 30*24*time.Hour || c.SMTPURL != "" {
+		t.Errorf("TokenTTL = %v, SessionIdle = %v, SessionMax = %v, SMTPURL = %q; want 15m, 7 days, 30 days, none", c.TokenTTL, c.SessionIdle, c.SessionMax, c.SMTPURL)
 	}
 	if c.BcryptCost != 12 || c.SyncBatchSize != 10 || c.SyncMaxRetries != 3 || c.Port != 8000 {
 		t.Errorf("defaults: cost=%d batch=%d retries=%d port=%d", c.BcryptCost, c.SyncBatchSize, c.SyncMaxRetries, c.Port)
@@ -263,5 +264,34 @@ func TestTrustedProxies(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"DEV_MODE": "true", "TRUSTED_PROXIES": "nginx"})); err == nil || !strings.HasPrefix(err.Error(), "config: TRUSTED_PROXIES:") {
 		t.Errorf("bad TRUSTED_PROXIES: %v", err)
+	}
+}
+
+// TestSpecsAreWhatLoadAccepts: the ranges and values Specs gives the
+// deploy tools (the CDK app, template.yaml's parameters) are the ones Load
+// enforces, and every default passes.
+func TestSpecsAreWhatLoadAccepts(t *testing.T) {
+	for _, s := range Specs() {
+		if err := Check(s.Name, s.Default); err != nil && s.Default != "" {
+			t.Errorf("%s: default %q refused: %v", s.Name, s.Default, err)
+		}
+		if s.Int {
+			for n, ok := range map[int]bool{s.Min: true, s.Max: true, s.Min - 1: false, s.Max + 1: false} {
+				if err := Check(s.Name, strconv.Itoa(n)); (err == nil) != ok {
+					t.Errorf("%s=%d: error %v, want accepted=%v (range %d..%d)", s.Name, n, err, ok, s.Min, s.Max)
+				}
+			}
+		}
+		for _, v := range s.Allowed {
+			if err := Check(s.Name, v); err != nil {
+				t.Errorf("%s: allowed value %q refused: %v", s.Name, v, err)
+			}
+		}
+	}
+	if s := Lookup("SYNC_WORKERS"); s.Min != 2 || s.Max != 100 {
+		t.Errorf("SYNC_WORKERS range %d..%d, want 2..100 (docs/sync-at-scale.md)", s.Min, s.Max)
+	}
+	if err := Check("COLD_STORAGE_CLASS", "GLACIER"); err == nil || !strings.Contains(err.Error(), "restore") {
+		t.Errorf("COLD_STORAGE_CLASS=GLACIER: %v, want a refusal explaining the restore", err)
 	}
 }

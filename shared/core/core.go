@@ -25,7 +25,13 @@ type User struct {
 	Email        string
 	PasswordHash string
 	CreatedAt    time.Time
+	// Two-factor login: TOTPSecret is the secret in force, sealed
+	// (auth.Auth.Seal); nil while two-factor login is off.
+	TOTPSecret []byte
 }
+
+// TOTPEnabled reports whether the user logs in with a second factor.
+func (u User) TOTPEnabled() bool { return u.TOTPSecret != nil }
 
 // File is the metadata of one stored file.
 type File struct {
@@ -101,4 +107,16 @@ func (s UploadSession) PartLen(n int) int64 {
 		return s.PartSize
 	}
 	return s.Size - int64(s.PartCount()-1)*s.PartSize
+}
+
+// Session is one login of a user (issue 22): its refresh token lives in a
+// cookie, and every access token names it.
+type Session struct {
+	ID         int64
+	UserID     int64
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time // the absolute limit (SESSION_MAX_DAYS after the login)
+	IP         string
+	UserAgent  string
 }

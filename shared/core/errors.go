@@ -40,6 +40,20 @@ const (
 	CodeShareGone          Code = "SHARE_GONE"              // expired, revoked, used up, or its file trashed or deleted
 	CodeSharePassword      Code = "SHARE_PASSWORD_REQUIRED" // the share has a password and none was sent
 	CodeInternal           Code = "INTERNAL_ERROR"
+
+	// Sessions (issue 22).
+	CodeSessionExpired    Code = "SESSION_EXPIRED"     // the session passed its idle or absolute limit, or is unknown: log in again
+	CodeSessionRevoked    Code = "SESSION_REVOKED"     // the session was ended (logout, password change or reset, refresh token reuse, account deletion)
+	CodeSessionNotFound   Code = "SESSION_NOT_FOUND"   // no live session of the caller has this id
+	CodeTOTPRequired      Code = "TOTP_REQUIRED"       // the account has two-factor login: send totp_code or recovery_code
+	CodeTOTPEnabled       Code = "TOTP_ENABLED"        // two-factor login is already on: disable it first
+	CodeTOTPNotEnabled    Code = "TOTP_NOT_ENABLED"    // two-factor login is off
+	CodeTOTPSetupRequired Code = "TOTP_SETUP_REQUIRED" // enable without a setup first
+	CodeResetTokenInvalid Code = "RESET_TOKEN_INVALID" // unknown, used or expired password reset token
+
+	// MAX_STREAMED_UPLOADS or MAX_STREAMED_UPLOADS_PER_USER streamed
+	// uploads are under way: retry after Retry-After.
+	CodeTooManyStreams Code = "TOO_MANY_STREAMED_UPLOADS"
 )
 
 // Error is a domain error: a code for machines and a message safe to show

@@ -53,7 +53,7 @@ func ValidatePassword(p string) error {
 
 // SanitizeFilename turns a client-supplied name into one safe for an object
 // key: the base name only, no path separators, no "..", no control or
-// invisible format characters, valid UTF-8, at most 255 bytes (cut on a rune
+// invisible characters (StripInvisible's), valid UTF-8, at most 255 bytes (cut on a rune
 // boundary, keeping the extension when it is short). It returns an
 // INVALID_FILENAME error when nothing usable is left.
 func SanitizeFilename(name string) (string, error) {
@@ -63,9 +63,11 @@ func SanitizeFilename(name string) (string, error) {
 	var b strings.Builder
 	for _, r := range name {
 		switch {
+		case isInvisible(r):
+			continue
 		case unicode.IsSpace(r):
 			b.WriteByte(' ')
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
+		case unicode.IsControl(r), r == utf8.RuneError:
 			continue
 		case strings.ContainsRune(`<>:"|?*`, r):
 			b.WriteByte('_')
@@ -161,10 +163,13 @@ func truncateUTF8(s string, n int) string {
 
 // StripInvisible removes from s the characters that change how a name
 // reads without showing themselves, so that "invoice\u202egnp.exe" cannot
-// pose as a PNG: bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E,
-// U+2066–U+2069), zero-width and invisible format characters (U+200B–U+200D,
-// U+2060–U+2065, U+206A–U+206F, U+FEFF), the soft hyphen U+00AD and the
-// Mongolian vowel separator U+180E.
+// pose as a PNG. They are chosen by Unicode general category (see
+// invisible), not listed one by one: format characters (Cf: bidi
+// controls, zero-width characters, the BOM, the soft hyphen, tag
+// characters U+E0000–U+E007F, interlinear annotation U+FFF9–U+FFFB), line
+// and paragraph separators (Zl U+2028, Zp U+2029), private use (Co), and
+// code points unassigned in Go's Unicode tables (Cn, unicode.Version),
+// noncharacters such as U+FFFF among them.
 func StripInvisible(s string) string {
 	return strings.Map(func(r rune) rune {
 		if isInvisible(r) {
@@ -174,12 +179,11 @@ func StripInvisible(s string) string {
 	}, s)
 }
 
+// isInvisible reports whether r is of a category StripInvisible removes:
+// Cf, Co or Cn, all in the unicode package's table C (Other), which also
+// lists the unassigned code points; its Cc, control characters, are left
+// to the callers (refused in names, a space for a tab in SanitizeFilename);
+// or Zl, Zp.
 func isInvisible(r rune) bool {
-	switch {
-	case r == 0x00AD, r == 0x061C, r == 0x180E, r == 0xFEFF:
-	case 0x200B <= r && r <= 0x200F, 0x202A <= r && r <= 0x202E, 0x2060 <= r && r <= 0x206F:
-	default:
-		return false
-	}
-	return true
+	return unicode.In(r, unicode.Zl, unicode.Zp) || (unicode.Is(unicode.C, r) && !unicode.Is(unicode.Cc, r))
 }

@@ -90,7 +90,9 @@ func TestSanitizeFilename(t *testing.T) {
 func FuzzSanitizeFilename(f *testing.F) {
 	for _, s := range []string{"report.pdf", "../../x", `a\b`, "\x00", "é.txt", strings.Repeat("a", 300), "..", "a/",
 		strings.Repeat("日", 83) + ".txt", strings.Repeat("a", 215) + ".txt", "x" + strings.Repeat("😀", 62) + ".md",
-		"invoice\u202egnp.exe", "\ufeff\u200b.txt", "\u2066a\u2069"} {
+		"invoice\u202egnp.exe", "\ufeff\u200b.txt", "\u2066a\u2069",
+		"a\U000E0041\U000E0042.txt", "\ufff9note\ufffbb.pdf", "line\u2028para\u2029.txt", "\ue000pua\U000F0000.bin",
+		"un\u0378assigned\uffff.txt", "\u00a0nbsp\u3000.txt"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -108,8 +110,8 @@ func FuzzSanitizeFilename(f *testing.F) {
 			t.Fatalf("SanitizeFilename(%q) = %q: path element", in, out)
 		}
 		for _, r := range out {
-			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-				t.Fatalf("SanitizeFilename(%q) = %q: control or format character %U", in, out, r)
+			if !unicode.IsGraphic(r) {
+				t.Fatalf("SanitizeFilename(%q) = %q: keeps %U, not a graphic character", in, out, r)
 			}
 		}
 		if again, err := SanitizeFilename(out); err != nil || again != out {
@@ -136,12 +138,24 @@ func checkUploadFilenames(t *testing.T, in string) {
 	if original == "" || len(original) > MaxFilenameBytes || !utf8.ValidString(original) {
 		t.Fatalf("UploadFilenames(%q) original %q: empty, over %d bytes or invalid UTF-8", in, original, MaxFilenameBytes)
 	}
+	// Both names hold graphic characters only (letters, marks, numbers,
+	// punctuation, symbols, spaces: unicode.IsGraphic, a definition apart
+	// from StripInvisible's), and the original keeps every one the client
+	// sent, in order: control characters are refused, the rest stripped.
 	for _, name := range []string{stored, original} {
 		for _, r := range name {
-			if isInvisible(r) || unicode.IsControl(r) {
-				t.Fatalf("UploadFilenames(%q) = %q, %q: keeps %U", in, stored, original, r)
+			if !unicode.IsGraphic(r) {
+				t.Fatalf("UploadFilenames(%q) = %q, %q: keeps %U, not a graphic character", in, stored, original, r)
 			}
 		}
+	}
+	if visible := strings.Map(func(r rune) rune {
+		if unicode.IsGraphic(r) {
+			return r
+		}
+		return -1
+	}, in); original != visible {
+		t.Fatalf("UploadFilenames(%q) original %q, want the graphic characters sent, %q", in, original, visible)
 	}
 	if again, err := SanitizeFilename(stored); err != nil || again != stored {
 		t.Fatalf("stored name %q is not sanitised: → %q (%v)", stored, again, err)
@@ -175,6 +189,14 @@ func TestUploadFilenames(t *testing.T) {
 		{"zero-width and BOM", "\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf", true},
 		{"bidi isolates and marks", "a\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u202a\u202b\u202c\u202db.txt", "ab.txt", true},
 		{"only invisible refused", "\u200b\u202e\ufeff", "", false},
+		{"tag characters (Cf)", "a\U000E0041\U000E0042\U000E007Fb.txt", "ab.txt", true},
+		{"interlinear annotation (Cf)", "\ufff9note\ufffa\ufffbb.pdf", "noteb.pdf", true},
+		{"line and paragraph separators (Zl, Zp)", "line\u2028para\u2029.txt", "linepara.txt", true},
+		{"private use (Co)", "\ue000pua\U000F0000\U0010FFFD.bin", "pua.bin", true},
+		{"unassigned and noncharacters (Cn)", "un\u0378assigned\ufdd0\uffff.txt", "unassigned.txt", true},
+		{"soft hyphen and Mongolian vowel separator (Cf)", "soft\u00adhy\u180ephen.txt", "softhyphen.txt", true},
+		{"visible spaces stay", "a\u00a0b\u3000c.txt", "a b c.txt", true},
+		{"only tag characters refused", "\U000E0041\U000E0042", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,6 +14,17 @@ import (
 // Namespace is where the product's metrics go.
 const Namespace = "HybridStorage"
 
+// Names of the metrics the functions emit that the deploy alarms on
+// (shared/hosted.MetricAlarms).
+const (
+	SyncRunsClosed         = "SyncRunsClosed"         // a sync run closed (1 per run)
+	SyncRunFailed          = "SyncRunFailed"          // 1 when the run closed as failed
+	SyncLagSeconds         = "SyncLagSeconds"         // age of the oldest file a run left in the hot tier
+	OrphanObjects          = "OrphanObjects"          // objects the maintenance's orphan sweep removed (should be 0)
+	UsageDriftUsers        = "UsageDriftUsers"        // users whose usage counters the maintenance repaired (should be 0)
+	MaintenanceTasksFailed = "MaintenanceTasksFailed" // maintenance tasks that failed in one run
+)
+
 // Metric is one value of a record.
 type Metric struct {
 	Name  string

@@ -10,7 +10,7 @@
 //
 // What it does as API Gateway and Lambda do (settings from shared/hosted):
 //   - CORS: preflights are answered with the HTTP API's configuration
-//     (hosted.APICORS) and the functions' own Access-Control-* response
+//     (httpapi.CORS) and the functions' own Access-Control-* response
 //     headers are replaced by the gateway's.
 //   - Limits: a request body over 10 MB answers 413; an event or a function
 //     response over Lambda's 6 MB invocation payload answers 413 / 500
@@ -70,7 +70,7 @@ var ErrThrottled = errors.New("gateway: function throttled (reserved concurrency
 // Options are the gateway's API Gateway settings.
 type Options struct {
 	// CORSOrigins are the API's CorsPreflight origins (none: no CORS
-	// handling); the rest of the CORS settings are hosted.APICORS.
+	// handling); the rest of the CORS settings are httpapi.CORS.
 	CORSOrigins []string
 	// Timeout is the integration timeout; zero: hosted.IntegrationTimeout.
 	Timeout time.Duration
@@ -100,7 +100,7 @@ func Handler(routes []httpapi.Route, opts Options, invoke Invoker) http.Handler 
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such endpoint")
 	})
 	if len(opts.CORSOrigins) > 0 {
-		c := hosted.APICORS(opts.CORSOrigins) // the HTTP API's CorsPreflight (infra/stacks/api.go)
+		c := httpapi.CORS(opts.CORSOrigins) // the HTTP API's CorsPreflight (infra/stacks/api.go)
 		h = cors.New(cors.Options{
 			AllowedOrigins: c.AllowedOrigins,
 			AllowedMethods: c.AllowedMethods,

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/procnet"
 )
 
@@ -28,10 +28,10 @@ type Pool struct {
 	RIE    string   // the aws-lambda-rie binary
 	Env    []string // every instance's environment (KEY=value)
 	// FunctionEnv adds a function's own variables; nil: its timeout and
-	// memory from hosted.FunctionSettings.
+	// memory from the function table (httpapi.Functions).
 	FunctionEnv func(function string) []string
-	// Reserved is a function's reserved concurrency (0: none); nil:
-	// hosted.FunctionSettings.
+	// Reserved is a function's reserved concurrency (0: none); nil: the
+	// function table's.
 	Reserved     func(function string) int
 	MaxInstances int // per function without reserved concurrency; 0: 4
 	// Logs is where an instance's output goes; nil discards it.
@@ -57,13 +57,13 @@ type fnPool struct {
 }
 
 // DefaultFunctionEnv is what Lambda sets for a function deployed with the
-// hosted settings: its timeout and memory.
+// function table's settings: its timeout and memory.
 func DefaultFunctionEnv(function string) []string {
-	f := hosted.FunctionSettings(function, false)
+	f, _ := httpapi.Lookup(function) // unknown: the HTTP defaults
 	return []string{
 		"AWS_LAMBDA_FUNCTION_NAME=" + function,
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(f.Timeout.Seconds())),
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(f.MemoryMB),
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(f.Deadline().Seconds())),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(f.Memory()),
 	}
 }
 
@@ -76,7 +76,8 @@ func (p *Pool) fn(name string) *fnPool {
 	}
 	fp := p.fns[name]
 	if fp == nil {
-		reserved := hosted.FunctionSettings(name, false).ReservedConcurrency
+		f, _ := httpapi.Lookup(name)
+		reserved := f.Reserved
 		if p.Reserved != nil {
 			reserved = p.Reserved(name)
 		}

@@ -13,23 +13,13 @@ import (
 	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 )
 
 // CORS is one CORS configuration: the HTTP API's CorsPreflight, or one
 // bucket CORS rule (S3's CORSRule, which storage.EnsureBucket sets).
 type CORS = storage.CORSRule
-
-// APICORS is the HTTP API's CORS configuration for the SPA's origins.
-func APICORS(origins []string) CORS {
-	return CORS{
-		AllowedOrigins: slices.Clone(origins),
-		AllowedMethods: []string{"GET", "POST", "DELETE", "HEAD"},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Range"},
-		ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "ETag", "Retry-After"},
-		MaxAgeSeconds:  3600,
-	}
-}
 
 // ColdBucketCORS is the cold bucket's CORS (the stateful stack and
 // template.yaml set it): browsers on origins GET and HEAD presigned URLs.
@@ -153,24 +143,98 @@ func ConnectSources(cfg config.Config) []string {
 	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
 }
 
-// FunctionEnv is the plain (non-secret, non-site-specific) environment the
-// API stack and template.yaml give every function, besides the endpoints,
-// buckets, origins, limits and the *_SECRET_ARN variables.
-var FunctionEnv = map[string]string{
-	"ALGORITHM":              "HS256",
-	"MULTIPART_THRESHOLD_MB": "4",
-	"DOWNLOAD_MODE":          "redirect", // Lambda responses stop at 6 MB
-	"MAX_OPEN_UPLOADS":       "10",
-	"MAX_OPEN_UPLOAD_MB":     "20480",
-	"TRASH_RETENTION_DAYS":   "30", // the sync function purges expired trash before each nightly run
-	"USER_QUOTA_MB":          "0",  // unlimited; users.quota_bytes overrides it per user
+// How the deployed shape gives every function each variable config reads
+// (TestLambdaEnvCoversConfig holds config.Names to these lists): a deploy
+// parameter (Params), a fixed value (FunctionEnv), a secret (Secrets), a
+// resource of the stack (StackEnv), the Lambda runtime (RuntimeEnv), or
+// config's default on purpose (UnsetOnLambda). Ranges, allowed values and
+// defaults are config's (config.Lookup): nothing here repeats them.
+
+// Param is one setting of a deploy: the SAM parameter Name, the CDK
+// context key LowerCamel(Name), given to every function as Var.
+type Param struct {
+	Name     string
+	Var      string
+	Default  string // the deployed shape's default, where it is not config's
+	Required bool   // no default: the deploy must give it
+	Doc      string // "": config's
 }
 
-// UnsetOnLambda are the variables config reads that the API stack leaves
-// to their defaults on purpose, with the reason. The infra tests and
-// `make dev-aws`'s tests hold the functions' environment to it.
+// Params are the deploy's settings, in the order SAM asks for them.
+var Params = []Param{
+	{Name: "MinioEndpoint", Var: "MINIO_ENDPOINT", Required: true, Doc: "host:port of the hot tier (MinIO), reachable from Lambda"},
+	{Name: "MinioPublicEndpoint", Var: "MINIO_PUBLIC_ENDPOINT", Doc: "host:port browsers use for presigned URLs (empty = MinioEndpoint)"},
+	{Name: "MinioBucket", Var: "MINIO_BUCKET"},
+	{Name: "MinioSecure", Var: "MINIO_SECURE", Default: "true"}, // a hot tier reached over the internet
+	{Name: "AccessTokenExpireMinutes", Var: "ACCESS_TOKEN_EXPIRE_MINUTES"},
+	{Name: "SessionIdleDays", Var: "SESSION_IDLE_DAYS"},
+	{Name: "SessionMaxDays", Var: "SESSION_MAX_DAYS"},
+	{Name: "MailFrom", Var: "MAIL_FROM", Doc: "sender of password reset mail: an identity SES has verified, e.g. no-reply@example.com"},
+	{Name: "MaxFileSizeMb", Var: "MAX_FILE_SIZE_MB"},
+	{Name: "AllowedContentTypes", Var: "ALLOWED_CONTENT_TYPES"},
+	{Name: "TrashRetentionDays", Var: "TRASH_RETENTION_DAYS"}, // the nightly dispatcher purges expired trash
+	{Name: "UserQuotaMb", Var: "USER_QUOTA_MB"},
+	{Name: "SyncWorkers", Var: "SYNC_WORKERS", Doc: "sync workers at once: the ticket queue's MaximumConcurrency (SYNC_WORKERS); size it to the connections PostgreSQL takes (docs/sync-at-scale.md)"},
+	{Name: "SyncBatchSize", Var: "SYNC_BATCH_SIZE"},
+	{Name: "SyncMaxRetries", Var: "SYNC_MAX_RETRIES"},
+	{Name: "SyncVerify", Var: "SYNC_VERIFY"},
+	{Name: "ColdStorageClass", Var: "COLD_STORAGE_CLASS"},
+	{Name: "DeleteFromMinioAfterSync", Var: "DELETE_FROM_MINIO_AFTER_SYNC"},
+}
+
+// DefaultValue is p's default in the deployed shape.
+func (p Param) DefaultValue() string {
+	if p.Default != "" || p.Required {
+		return p.Default
+	}
+	return config.Lookup(p.Var).Default
+}
+
+// ContextKey is p's CDK context key: minioEndpoint for MinioEndpoint.
+func (p Param) ContextKey() string { return strings.ToLower(p.Name[:1]) + p.Name[1:] }
+
+// Secret is one Secrets Manager secret: the functions get its ARN as Env
+// (shared/secrets reads it at cold start into Vars); SAM takes the ARN as
+// the parameter Param.
+type Secret struct {
+	Env   string
+	Param string
+	Vars  []string
+	Doc   string
+}
+
+// Secrets are the secrets every function reads at cold start.
+var Secrets = []Secret{
+	{Env: "SECRET_KEY_SECRET_ARN", Param: "SecretKeySecretArn", Vars: []string{"SECRET_KEY"}, Doc: "ARN of a Secrets Manager secret holding SECRET_KEY (plain string, at least 32 bytes)"},
+	{Env: "DATABASE_URL_SECRET_ARN", Param: "DatabaseUrlSecretArn", Vars: []string{"DATABASE_URL"}, Doc: "ARN of a secret holding DATABASE_URL (plain postgres:// URL)"},
+	{Env: "MINIO_CREDENTIALS_SECRET_ARN", Param: "MinioCredentialsSecretArn", Vars: []string{"MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}, Doc: `ARN of a secret holding the hot-tier credentials as JSON {"accessKey": "...", "secretKey": "..."}`},
+	{Env: "SYNC_TRIGGER_TOKEN_SECRET_ARN", Param: "SyncTriggerTokenSecretArn", Vars: []string{"SYNC_TRIGGER_TOKEN"}, Doc: "ARN of a secret holding SYNC_TRIGGER_TOKEN (operator token of POST /api/sync/run)"},
+	{Env: "SMTP_URL_SECRET_ARN", Param: "SmtpUrlSecretArn", Vars: []string{"SMTP_URL"}, Doc: "ARN of a secret holding SMTP_URL, the mail server of password resets: SES's SMTP interface as smtp://USER:PASSWORD@email-smtp.REGION.amazonaws.com:587 (the SMTP credentials, URL-encoded); none: no mail (password reset answers 503)"},
+}
+
+// StackEnv are the variables whose value is a resource of the deploy.
+var StackEnv = map[string]string{
+	"S3_BUCKET":      "the cold bucket's name",
+	"SYNC_QUEUE_URL": "the ticket queue's URL",
+	"CORS_ORIGINS":   "the SPA's origins (the CloudFront site and extraCorsOrigins; SAM: the CorsOrigins parameter)",
+}
+
+// RuntimeEnv are set by the Lambda runtime (the execution role's
+// temporary credentials, the region).
+var RuntimeEnv = []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+
+// FunctionEnv are the fixed values the deployed shape chooses, each for a
+// Lambda limit, not config's default.
+var FunctionEnv = map[string]string{
+	"DOWNLOAD_MODE":          "redirect", // Lambda responses stop at 6 MB
+	"MULTIPART_THRESHOLD_MB": "4",        // Lambda requests stop at 6 MB, base64 included
+}
+
+// UnsetOnLambda are the variables config reads that the deployed shape
+// leaves to their defaults on purpose, with the reason.
 var UnsetOnLambda = map[string]string{
 	"DEV_MODE":                           "never in production",
+	"ALGORITHM":                          "HS256 is the only one",
 	"S3_ENDPOINT":                        "the cold tier is real AWS S3",
 	"S3_PUBLIC_ENDPOINT":                 "the cold tier is real AWS S3",
 	"SYNC_SCHEDULE":                      "EventBridge schedules the sync-dispatch function",
@@ -186,79 +250,39 @@ var UnsetOnLambda = map[string]string{
 	"BIND_ADDR":                          "no local server",
 	"METRICS_TOKEN":                      "no local server: on AWS the sync figures are CloudWatch metrics",
 	"METRICS_ADDR":                       "no local server: on AWS the sync figures are CloudWatch metrics",
+	"BEHIND_TLS":                         "no local server: API Gateway and CloudFront serve HTTPS only",
+	"UPLOAD_MIN_BYTES_PER_SEC":           "API Gateway reads a request's whole body before invoking, and bounds its time",
+	"MAX_STREAMED_UPLOADS":               "a Lambda instance serves one request at a time",
+	"MAX_STREAMED_UPLOADS_PER_USER":      "a Lambda instance serves one request at a time",
+	"MAX_OPEN_UPLOADS":                   "default",
+	"MAX_OPEN_UPLOAD_MB":                 "default",
+	"ACCESS_TOKEN_EXPIRE_SECONDS":        "end-to-end tests only: ACCESS_TOKEN_EXPIRE_MINUTES sets the deploy's",
 }
-
-// Function is one function's runtime settings.
-type Function struct {
-	MemoryMB int
-	Timeout  time.Duration
-	// ReservedConcurrency caps the function's instances; 0 is none (the
-	// account's unreserved pool).
-	ReservedConcurrency int
-}
-
-// Names of the functions with settings of their own.
-const (
-	SyncFunction         = "sync"          // POST /api/sync/run: an inline run
-	SyncDispatchFunction = "sync-dispatch" // the nightly rule's target: opens the run, sends tickets
-	SyncWorkerFunction   = "sync-worker"   // the ticket queue's event source mapping's target
-	MigrateFunction      = "migrate"
-)
 
 // The sync fan-out on AWS (see syncjob.Fanout).
 const (
-	// SyncWorkerTimeout is the worker function's timeout, the Lambda
-	// maximum: a worker claims until a tenth of it (at most 2 minutes) is
-	// left, then hands over to a successor ticket.
-	SyncWorkerTimeout = 15 * time.Minute
 	// SyncQueueVisibility is the ticket queue's visibility timeout: 6× the
 	// worker's timeout, as AWS advises for an event source mapping, so a
 	// message is never delivered again while its worker may still run. A
 	// crashed worker's ticket comes back after it, long after its leases
 	// (2 minutes) expired.
-	SyncQueueVisibility = 6 * SyncWorkerTimeout
+	SyncQueueVisibility = 6 * httpapi.SyncWorkerTimeout
 	// SyncMaxReceiveCount is how often a ticket is delivered before it goes
 	// to the dead-letter queue (whose alarm then fires).
 	SyncMaxReceiveCount = 3
-	// DefaultSyncWorkers is the mapping's MaximumConcurrency unless the
-	// deploy says (SYNC_WORKERS; AWS accepts 2..1000).
-	DefaultSyncWorkers = 4
 )
 
-// BcryptFunctions are the functions other than signup and login that hash
-// or compare a password on their routes' common path: a share's password
-// (create-share hashes it, download-share compares it).
-var BcryptFunctions = []string{"create-share", "download-share"}
-
-// SyncReservedConcurrency is the sync function's reserved concurrency.
-// Runs never overlap because the job takes a PostgreSQL advisory lock, not
-// because of this cap; it must stay above 1 so that a manual
-// POST /api/sync/run while a run goes reaches the function and the lock
-// answers 409 SYNC_RUNNING (a Lambda throttle would be a 500 from API
-// Gateway). The cap bounds the database connections sync invocations hold.
-const SyncReservedConcurrency = 3
-
-// FunctionSettings returns the settings of functions/name; auth tells it
-// serves an unauthenticated auth route (signup, login: bcrypt-bound);
-// BcryptFunctions get the same memory.
-func FunctionSettings(name string, auth bool) Function {
-	f := Function{MemoryMB: 512, Timeout: 29 * time.Second} // HTTP API waits 30 s at most
-	if auth || slices.Contains(BcryptFunctions, name) {
-		f.MemoryMB = 1024 // bcrypt cost 12 is CPU-bound; Lambda CPU grows with memory
-	}
-	switch name {
-	case SyncFunction:
-		f = Function{MemoryMB: 1024, Timeout: 15 * time.Minute, ReservedConcurrency: SyncReservedConcurrency}
-	case SyncDispatchFunction:
-		f.Timeout = 5 * time.Minute // the upload janitor, a count and a few sends
-	case SyncWorkerFunction:
-		// No reserved concurrency: the mapping's MaximumConcurrency caps it.
-		f = Function{MemoryMB: 1024, Timeout: SyncWorkerTimeout}
-	case MigrateFunction:
-		f.Timeout = 5 * time.Minute // the deploy trigger waits as long
-	}
-	return f
-}
+// Throttling of the HTTP API's stage, and of each route of the
+// AuthLimit class without auth (signup, login): one bucket shared by every
+// caller (HTTP APIs cannot have AWS WAF), a cost guard only, sized above
+// what users meet first, the per-client limit the functions count in
+// PostgreSQL.
+const (
+	ThrottleRate      = 50
+	ThrottleBurst     = 100
+	AuthThrottleRate  = 50
+	AuthThrottleBurst = 100
+)
 
 // Limits of API Gateway HTTP APIs and Lambda that the API meets.
 const (
@@ -267,10 +291,36 @@ const (
 	IntegrationTimeout = 30 * time.Second // HTTP API waits for the function at most this long
 )
 
-// SPA fallback of the distribution: these statuses of the site bucket
-// answer /index.html with 200 (with origin access control, S3 answers 403
-// for a missing key).
-var (
-	SPAFallbackStatuses = []int{403, 404}
-	SPAFallbackPage     = "/index.html"
-)
+// One origin for the SPA and the API (issue 22): the distribution serves
+// APIPathPattern from the HTTP API (caching disabled, every viewer header
+// but Host forwarded: the managed policies CachingDisabled and
+// AllViewerExceptHostHeader), everything else from the site bucket. The
+// refresh cookie (SameSite=Strict, Path=/api/auth) needs the SPA and the
+// API on one site, and the SPA makes no CORS preflight. make dev-aws's
+// stand-in (local/devaws) proxies the same way.
+const APIPathPattern = "/api/*"
+
+// SPAFallbackPage is what a client-side route of the SPA is served: a
+// viewer-request function (SPARewriteFunction) rewrites, on the default
+// behavior only, every path whose last segment has no dot to it. (Not the
+// distribution's custom error responses: they apply to every behavior, and
+// would turn the API's 403 and 404 into the SPA's page.)
+const SPAFallbackPage = "/index.html"
+
+// SPAFallback reports whether the distribution serves SPAFallbackPage for
+// path (SPARewriteFunction's rule; paths of APIPathPattern never reach it).
+func SPAFallback(path string) bool {
+	last := path[strings.LastIndexByte(path, '/')+1:]
+	return !strings.Contains(last, ".")
+}
+
+// SPARewriteFunction is the CloudFront Function (cloudfront-js-2.0,
+// viewer request) of the default behavior: SPAFallback in JavaScript.
+const SPARewriteFunction = `function handler(event) {
+  var request = event.request;
+  var last = request.uri.substring(request.uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') === -1) {
+    request.uri = '` + SPAFallbackPage + `';
+  }
+  return request;
+}`

@@ -2,8 +2,12 @@ package httpapi_test
 
 import (
 	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 )
@@ -62,18 +66,18 @@ func TestDeleteAccount(t *testing.T) {
 	}
 	c.json("GET", "/api/auth/me", nil, 200, nil) // still there
 
-	if st, body := c.deleteAccount("password123"); st != 204 || len(body) != 0 {
+	if st, body := c.deleteAccount("correct horse battery"); st != 204 || len(body) != 0 {
 		t.Fatalf("delete account: %d %s", st, body)
 	}
 	for _, path := range []string{"/api/auth/me", "/api/files", "/api/trash"} {
 		resp, body := c.do("GET", path, nil, nil)
 		wantError(t, resp, body, 401, "UNAUTHORIZED")
 	}
-	st, body = c.deleteAccount("password123")
+	st, body = c.deleteAccount("correct horse battery")
 	if st != 401 {
 		t.Errorf("second delete: %d %s, want 401", st, body)
 	}
-	resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "leaving@example.com", "password": "password123"}), jsonHeader)
+	resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "leaving@example.com", "password": "correct horse battery"}), jsonHeader)
 	wantError(t, resp, body, 401, "INVALID_CREDENTIALS")
 
 	if objs, ups := s.hotState(t); objs != 1 || ups != 0 {
@@ -91,21 +95,25 @@ func TestDeleteAccount(t *testing.T) {
 	s.client(t).signup("leaving@example.com")
 }
 
-// A wrong password costs from the same per-email budget as a login.
+// A wrong password costs from the same guess counters as a login: from
+// one address, five free, then the pair's delay meets the right password
+// too, and logins of the account from that address.
 func TestDeleteAccountIsRateLimited(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, func(c *config.Config) { c.AuthEmailRateHour = 3 })
-	c := s.client(t).signup("guess@example.com") // one login spent
-	for i := range 2 {
+	s := newStack(t, nil)
+	c := s.clientFrom(t, "127.0.5.1").signup("guess@example.com")
+	for i := range 5 {
 		if st, body := c.deleteAccount("wrong-password"); st != 401 {
 			t.Fatalf("guess %d: %d %s, want 401", i+1, st, body)
 		}
 	}
-	resp, body := c.do("DELETE", "/api/auth/me", jsonReader(map[string]string{"password": "password123"}), jsonHeader)
+	resp, body := c.do("DELETE", "/api/auth/me", jsonReader(map[string]string{"password": "correct horse battery"}), jsonHeader)
 	wantError(t, resp, body, 429, "RATE_LIMITED")
-	if resp.Header.Get("Retry-After") == "" {
-		t.Error("429 without Retry-After")
+	if resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("429 with Retry-After %q, want 1 (the first delay)", resp.Header.Get("Retry-After"))
 	}
+	resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "guess@example.com", "password": "correct horse battery"}), jsonHeader)
+	wantError(t, resp, body, 429, "RATE_LIMITED")
 	c.json("GET", "/api/auth/me", nil, 200, nil)
 }
 
@@ -155,12 +163,12 @@ func TestInterruptedAccountDeletionIsFinished(t *testing.T) {
 			}
 			resp, body := c.do("GET", "/api/auth/me", nil, nil)
 			wantError(t, resp, body, 401, "UNAUTHORIZED")
-			resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "half@example.com", "password": "password123"}), jsonHeader)
+			resp, body = c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": "half@example.com", "password": "correct horse battery"}), jsonHeader)
 			wantError(t, resp, body, 401, "INVALID_CREDENTIALS")
-			resp, body = c.do("POST", "/api/auth/signup", jsonReader(map[string]string{"email": "half@example.com", "password": "password123"}), jsonHeader)
+			resp, body = c.do("POST", "/api/auth/signup", jsonReader(map[string]string{"email": "half@example.com", "password": "correct horse battery"}), jsonHeader)
 			wantError(t, resp, body, 409, "EMAIL_TAKEN")
 
-			n, err := s.app.API.FinishAccountDeletions(ctx)
+			n, err := s.app.Maintenance.FinishAccountDeletions(ctx)
 			if err != nil || n != 1 {
 				t.Fatalf("FinishAccountDeletions: %d, %v; want 1", n, err)
 			}
@@ -172,6 +180,74 @@ func TestInterruptedAccountDeletionIsFinished(t *testing.T) {
 			}
 			if n := s.count(t, `SELECT count(*) FROM users`) + s.count(t, `SELECT count(*) FROM files`) + s.count(t, `SELECT count(*) FROM upload_sessions`); n != 0 {
 				t.Errorf("after the sweep: %d rows left", n)
+			}
+		})
+	}
+}
+
+// An upload streaming while its account is deleted (or marked deleting,
+// the deletion not finished) answers 401, not a foreign-key violation's
+// 500, and leaves no object and no file row.
+func TestUploadWhileItsAccountIsDeleted(t *testing.T) {
+	t.Parallel()
+	if onLambda() {
+		t.Skip("API Gateway buffers the whole body before the function runs")
+	}
+	for _, deletion := range []string{"deleted", "marked deleting"} {
+		t.Run(deletion, func(t *testing.T) {
+			t.Parallel()
+			// A quota makes the upload reserve before it reads the body:
+			// the reservation's row says the request is under way.
+			s := newStack(t, func(c *config.Config) { c.UserQuota = 1 << 30 })
+			c := s.client(t).signup("streaming@example.com")
+			uid := userID(t, s, "streaming@example.com")
+			pr, pw := io.Pipe()
+			mw := multipart.NewWriter(pw)
+			type answer struct {
+				resp *http.Response
+				body []byte
+			}
+			done := make(chan answer, 1)
+			go func() {
+				resp, body := c.do("POST", "/api/files/upload", pr, map[string]string{"Content-Type": mw.FormDataContentType()})
+				done <- answer{resp, body}
+			}()
+			part, err := mw.CreateFormFile("file", "streaming.bin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := part.Write(randomBytes(t, 2*mib)); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for s.count(t, `SELECT count(*) FROM quota_reservations WHERE user_id = $1`, uid) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the upload reserved no quota in 10 s")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if deletion == "deleted" {
+				if st, body := c.deleteAccount(testPassword); st != 204 {
+					t.Fatalf("delete account: %d %s", st, body)
+				}
+			} else if err := s.app.DB.MarkUserDeleting(t.Context(), uid); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := part.Write(randomBytes(t, mib)); err != nil {
+				t.Fatal(err)
+			}
+			mw.Close()
+			pw.Close()
+			a := <-done
+			wantError(t, a.resp, a.body, 401, "UNAUTHORIZED")
+			if deletion == "marked deleting" {
+				if _, err := s.app.Maintenance.FinishAccountDeletions(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			objects, uploads := s.hotState(t)
+			if rows := s.count(t, `SELECT count(*) FROM files`) + s.count(t, `SELECT count(*) FROM users WHERE id = $1`, uid); objects != 0 || uploads != 0 || rows != 0 {
+				t.Errorf("end: %d hot objects, %d multipart uploads, %d rows of the account; want none", objects, uploads, rows)
 			}
 		})
 	}

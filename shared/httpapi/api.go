@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP API of the file store: one handler per
-// endpoint, the route table (routes.go), the JSON error format and the
-// middleware every route runs behind. The local server mounts every route;
-// each Lambda function mounts one.
+// endpoint, the function table (functions.go: every function, HTTP or not,
+// with its trigger, handler, auth, grants and settings), the JSON error
+// format and the middleware every route runs behind. The local server
+// mounts every route; each Lambda function mounts one.
 package httpapi
 
 import (
@@ -25,14 +26,11 @@ type userStore interface {
 	UserByEmail(ctx context.Context, email string) (core.User, error)
 	UserByID(ctx context.Context, id int64) (core.User, error)
 	MarkUserDeleting(ctx context.Context, id int64) error
-	UsersDeleting(ctx context.Context, afterID int64, limit int) ([]int64, error)
-	UploadsOfUser(ctx context.Context, userID int64) ([]string, error)
-	DeleteUser(ctx context.Context, id int64) error
 }
 
 // fileStore is what the file endpoints need of the database.
 type fileStore interface {
-	CreateFile(ctx context.Context, f *core.File) error
+	RecordUpload(ctx context.Context, f *core.File, reservation string) error
 	FileForUser(ctx context.Context, userID, id int64) (core.File, error)
 	ListFiles(ctx context.Context, userID int64, p postgres.ListParams) ([]core.File, string, error)
 	DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error)
@@ -43,10 +41,22 @@ type fileStore interface {
 	ListTrash(ctx context.Context, userID int64, limit int, cursor string) ([]core.File, string, error)
 	BeginPurge(ctx context.Context, userID, id int64) (core.File, error)
 	BeginPurgeTrash(ctx context.Context, userID int64) (int, error)
-	BeginPurgeAll(ctx context.Context, userID int64) (int, error)
-	BeginPurgeExpired(ctx context.Context, afterID int64, limit int) ([]core.File, error)
-	PurgingFiles(ctx context.Context, userID, afterID int64, limit int) ([]core.File, error)
-	DeletePurged(ctx context.Context, id int64) error
+
+	// Bulk actions (bulk.go).
+	TrashFiles(ctx context.Context, userID int64, ids []int64, retention time.Duration) ([]int64, error)
+	RestoreFiles(ctx context.Context, userID int64, ids []int64) ([]int64, error)
+}
+
+// maintainer finishes what a request starts: purges, account deletions and
+// the end of upload sessions (shared/maintenance, which also finishes
+// whatever a request left undone).
+type maintainer interface {
+	Purge(ctx context.Context, f core.File) error
+	PurgeAllPurging(ctx context.Context, userID int64) error
+	FinishAccountDeletion(ctx context.Context, uid int64) error
+	EndUpload(ctx context.Context, userID int64, id string) error
+	EndHeldUpload(ctx context.Context, userID int64, id string) error
+	Discard(ctx context.Context, u core.UploadSession) error
 }
 
 // tier is what the file endpoints need of an object tier.
@@ -79,17 +89,22 @@ type Deps struct {
 		tier
 		pinger
 	}
-	Sync       syncRunner // the sync job, for POST /api/sync/run
-	SyncStatus syncStatusStore
-	Limits     rateCounter   // the auth rate limits' counters
-	Uploads    uploadStore   // presigned multipart upload sessions
-	Quotas     quotaStore    // storage quotas and usage (quota.go)
-	Shares     shareStore    // share links (shares.go)
-	HotParts   multipartTier // the hot tier's multipart calls
-	Auth       *auth.Auth
-	Config     config.Config
-	Logger     *slog.Logger
-	Metrics    Observer // nil: nothing is counted (the local server's /metrics sets it)
+	Sync        syncRunner // the sync job, for POST /api/sync/run
+	SyncStatus  syncStatusStore
+	Limits      rateCounter   // the auth rate limits' counters
+	Uploads     uploadStore   // presigned multipart upload sessions
+	Quotas      quotaStore    // storage quotas and usage (quota.go)
+	Shares      shareStore    // share links (shares.go)
+	Sessions    sessionStore  // sessions and their refresh tokens (sessions.go)
+	Passwords   passwordStore // password changes and reset tokens (password.go)
+	TOTP        totpStore     // two-factor login (totp.go)
+	Mail        Mailer        // nil: no SMTP_URL (password reset links are logged in dev mode, else 503)
+	HotParts    multipartTier // the hot tier's multipart calls
+	Maintenance maintainer    // purges, account deletions, ended uploads
+	Auth        *auth.Auth
+	Config      config.Config
+	Logger      *slog.Logger
+	Metrics     Observer // nil: nothing is counted (the local server's /metrics sets it)
 }
 
 // Observer records what the API serves (shared/metrics.Metrics).
@@ -99,17 +114,24 @@ type Observer interface {
 	AddDownloaded(n int64)
 }
 
-// API serves the endpoints of the route table.
+// API serves the endpoints of the function table.
 type API struct {
 	Deps
 	tiers     map[core.Tier]tier
-	handlers  map[string]http.HandlerFunc
 	authLimit func(http.Handler) http.Handler
 	now       func() time.Time
-	timeouts  timeouts
+	// bulkBudget is how long a bulk delete without a trash starts purges
+	// (bulk.go); tests shorten it.
+	bulkBudget time.Duration
+	timeouts   timeouts
+	streams    *streamSlots // streamed uploads under way (streams.go)
 	// finishHook, when set (tests), is called with the request's context
 	// as a completion starts to read the assembled object.
 	finishHook func(ctx context.Context)
+	// completeHook, when set (tests), is called at each step of a
+	// completion (stepAssembling...), so that a test can run an abort or
+	// an account deletion between two steps.
+	completeHook func(ctx context.Context, step string)
 }
 
 // New returns the API over deps.
@@ -118,46 +140,14 @@ func New(d Deps) *API {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &API{
-		Deps:     d,
-		tiers:    map[core.Tier]tier{core.TierHot: d.Hot, core.TierCold: d.Cold},
-		now:      time.Now,
-		timeouts: defaultTimeouts,
+		Deps:       d,
+		tiers:      map[core.Tier]tier{core.TierHot: d.Hot, core.TierCold: d.Cold},
+		now:        time.Now,
+		timeouts:   defaultTimeouts,
+		bulkBudget: defaultBulkBudget,
+		streams:    newStreamSlots(d.Config.MaxStreamedUploads, d.Config.MaxStreamedUploadsPerUser),
 	}
 	a.authLimit = a.newAuthLimiter()
-	a.handlers = map[string]http.HandlerFunc{
-		"healthz":     a.healthz,
-		"readyz":      a.readyz,
-		"config":      a.publicConfig,
-		"openapi":     a.openAPI,
-		"signup":      a.signup,
-		"login":       a.login,
-		"me":          a.me,
-		"upload":      a.upload,
-		"list-files":  a.listFiles,
-		"get-file":    a.getFile,
-		"download":    a.download,
-		"delete-file": a.deleteFile,
-		"sync":        a.syncRun,
-		"sync-status": a.syncStatus,
-
-		"create-upload":   a.createUpload,
-		"complete-upload": a.completeUpload,
-		"abort-upload":    a.abortUpload,
-		"get-upload":      a.getUpload,
-
-		"list-trash":     a.listTrash,
-		"restore-file":   a.restoreFile,
-		"purge-file":     a.purgeFile,
-		"empty-trash":    a.emptyTrash,
-		"delete-account": a.deleteAccount,
-		"usage":          a.usage,
-
-		"create-share":   a.createShare,
-		"list-shares":    a.listShares,
-		"revoke-share":   a.revokeShare,
-		"public-share":   a.publicShare,
-		"download-share": a.downloadShare,
-	}
 	return a
 }
 
@@ -172,18 +162,16 @@ func (a *API) Handler(functions ...string) http.Handler {
 	mux := http.NewServeMux()
 	mounted := 0
 	overlapping := map[string]http.Handler{"download": nil, "get-upload": nil}
-	for _, rt := range Routes {
-		if len(want) > 0 && !want[rt.Function] {
+	for _, f := range Functions {
+		rt, ok := f.Route()
+		if !ok || len(want) > 0 && !want[f.Name] {
 			continue
 		}
-		h, ok := a.handlers[rt.Function]
-		if !ok {
-			panic(fmt.Sprintf("httpapi: no handler for route %s (%s)", rt.Pattern(), rt.Function))
-		}
-		if _, ok := overlapping[rt.Function]; ok {
-			overlapping[rt.Function] = a.route(rt, h)
+		h := a.route(f, func(w http.ResponseWriter, r *http.Request) { f.Handler(a, w, r) })
+		if _, ok := overlapping[f.Name]; ok {
+			overlapping[f.Name] = h
 		} else {
-			mux.Handle(rt.Pattern(), a.route(rt, h))
+			mux.Handle(rt.Pattern(), h)
 		}
 		mounted++
 	}
@@ -222,12 +210,12 @@ func (a *API) mountOverlapping(mux *http.ServeMux, h map[string]http.Handler) {
 }
 
 // route wraps one endpoint with what its table entry asks for.
-func (a *API) route(rt Route, h http.HandlerFunc) http.Handler {
+func (a *API) route(f Function, h http.HandlerFunc) http.Handler {
 	var next http.Handler = h
-	if rt.Auth {
-		next = a.Auth.Require(withUserLogged(next), a.liveUser, a.writeError)
+	if f.Auth == User {
+		next = a.Auth.Require(withUserLogged(next), a.liveSession, a.writeError)
 	}
-	if rt.Function == "signup" || rt.Function == "login" || rt.Function == "delete-account" {
+	if f.Limit == AuthLimit {
 		next = a.authLimit(next)
 	}
 	return next

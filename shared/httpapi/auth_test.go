@@ -21,7 +21,7 @@ func TestSignupLoginMe(t *testing.T) {
 		Message string `json:"message"`
 		UserID  int64  `json:"user_id"`
 	}
-	c.json("POST", "/api/auth/signup", map[string]string{"email": "  Ada@Example.COM ", "password": "password123"}, 201, &created)
+	c.json("POST", "/api/auth/signup", map[string]string{"email": "  Ada@Example.COM ", "password": "correct horse battery"}, 201, &created)
 	if created.UserID <= 0 || created.Message == "" {
 		t.Fatalf("signup answer %+v", created)
 	}
@@ -38,8 +38,8 @@ func TestSignupLoginMe(t *testing.T) {
 			Email string `json:"email"`
 		} `json:"user"`
 	}
-	c.json("POST", "/api/auth/login", map[string]string{"email": "ADA@example.com", "password": "password123"}, 200, &login)
-	if login.TokenType != "bearer" || login.ExpiresIn != 86400 || login.User.ID != created.UserID || login.User.Email != "ada@example.com" || login.AccessToken == "" {
+	c.json("POST", "/api/auth/login", map[string]string{"email": "ADA@example.com", "password": "correct horse battery"}, 200, &login)
+	if login.TokenType != "bearer" || login.ExpiresIn != 900 || login.User.ID != created.UserID || login.User.Email != "ada@example.com" || login.AccessToken == "" {
 		t.Fatalf("login answer %+v", login)
 	}
 
@@ -62,13 +62,13 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	c := s.client(t)
-	c.json("POST", "/api/auth/signup", map[string]string{"email": "bob@example.com", "password": "password123"}, 201, nil)
+	c.json("POST", "/api/auth/signup", map[string]string{"email": "bob@example.com", "password": "correct horse battery"}, 201, nil)
 
 	var bodies []string
 	for _, creds := range []string{
 		`{"email":"bob@example.com","password":"wrong-password"}`,
-		`{"email":"nobody@example.com","password":"password123"}`,
-		`{"email":"not-an-email","password":"password123"}`,
+		`{"email":"nobody@example.com","password":"correct horse battery"}`,
+		`{"email":"not-an-email","password":"correct horse battery"}`,
 	} {
 		resp, b := c.do("POST", "/api/auth/login", strings.NewReader(creds), nil)
 		wantError(t, resp, b, 401, "INVALID_CREDENTIALS")
@@ -92,14 +92,14 @@ func TestAuthBadInput(t *testing.T) {
 		{"bad json", "/api/auth/signup", "application/json", `{"email":`, 400, "VALIDATION_ERROR"},
 		{"empty body", "/api/auth/signup", "application/json", ``, 400, "VALIDATION_ERROR"},
 		{"array", "/api/auth/signup", "application/json", `[1,2]`, 400, "VALIDATION_ERROR"},
-		{"wrong type", "/api/auth/signup", "application/json", `{"email":5,"password":"password123"}`, 400, "VALIDATION_ERROR"},
+		{"wrong type", "/api/auth/signup", "application/json", `{"email":5,"password":"correct horse battery"}`, 400, "VALIDATION_ERROR"},
 		{"missing password", "/api/auth/signup", "application/json", `{"email":"a@example.com"}`, 400, "VALIDATION_ERROR"},
-		{"bad email", "/api/auth/signup", "application/json", `{"email":"nope","password":"password123"}`, 400, "VALIDATION_ERROR"},
+		{"bad email", "/api/auth/signup", "application/json", `{"email":"nope","password":"correct horse battery"}`, 400, "VALIDATION_ERROR"},
 		{"short password", "/api/auth/signup", "application/json", `{"email":"a@example.com","password":"short"}`, 400, "VALIDATION_ERROR"},
 		{"73+ byte password", "/api/auth/signup", "application/json", `{"email":"a@example.com","password":"` + long + `"}`, 400, "VALIDATION_ERROR"},
-		{"NUL byte", "/api/auth/signup", "application/json", `{"email":"a\u0000@example.com","password":"password123"}`, 400, "VALIDATION_ERROR"},
-		{"trailing data", "/api/auth/signup", "application/json", `{"email":"a@example.com","password":"password123"} {}`, 400, "VALIDATION_ERROR"},
-		{"wrong content type", "/api/auth/signup", "text/plain", `{"email":"a@example.com","password":"password123"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
+		{"NUL byte", "/api/auth/signup", "application/json", `{"email":"a\u0000@example.com","password":"correct horse battery"}`, 400, "VALIDATION_ERROR"},
+		{"trailing data", "/api/auth/signup", "application/json", `{"email":"a@example.com","password":"correct horse battery"} {}`, 400, "VALIDATION_ERROR"},
+		{"wrong content type", "/api/auth/signup", "text/plain", `{"email":"a@example.com","password":"correct horse battery"}`, 415, "UNSUPPORTED_MEDIA_TYPE"},
 		{"huge body", "/api/auth/login", "application/json", `{"email":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "BODY_TOO_LARGE"},
 		{"login missing email", "/api/auth/login", "application/json", `{"password":"x"}`, 400, "VALIDATION_ERROR"},
 	}
@@ -159,14 +159,14 @@ func TestAuthRateLimit(t *testing.T) {
 	s := newStack(t, func(c *config.Config) { c.AuthRateMin = 3 })
 	c := s.client(t)
 	for i := range 3 {
-		resp, b := c.do("POST", "/api/auth/login", strings.NewReader(`{"email":"x@example.com","password":"password123"}`), nil)
+		resp, b := c.do("POST", "/api/auth/login", strings.NewReader(`{"email":"x@example.com","password":"correct horse battery"}`), nil)
 		if resp.StatusCode != 401 {
 			t.Fatalf("attempt %d: status %d (%s), want 401", i+1, resp.StatusCode, b)
 		}
 	}
 	// Signup and login share one budget per client, counted in the
 	// database: on Lambda too, where each is its own function.
-	resp, b := c.do("POST", "/api/auth/signup", strings.NewReader(`{"email":"x@example.com","password":"password123"}`), nil)
+	resp, b := c.do("POST", "/api/auth/signup", strings.NewReader(`{"email":"x@example.com","password":"correct horse battery"}`), nil)
 	wantError(t, resp, b, 429, "RATE_LIMITED")
 	if ra := resp.Header.Get("Retry-After"); ra == "" {
 		t.Error("429 without Retry-After")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/config"
 )
 
 // The deadlines of the local server (README, "Slow clients cannot pin the
@@ -123,7 +125,7 @@ func TestSlowClientsAreServed(t *testing.T) {
 	c := s.client(t).signup("slow@example.com")
 
 	t.Run("ordinary request whose body never ends", func(t *testing.T) {
-		body := []byte(`{"email":"slow@example.com","password":"password123"}`)
+		body := []byte(`{"email":"slow@example.com","password":"correct horse battery"}`)
 		conn := rawRequest(t, s, "POST", "/api/auth/login", "", "application/json", body, 10)
 		resp, b, took := readResponse(t, conn, 20*time.Second)
 		wantError(t, resp, b, 400, "BAD_REQUEST")
@@ -193,4 +195,140 @@ func TestSlowClientsAreServed(t *testing.T) {
 			t.Errorf("the download took %s: too fast to show the deadline moving (want over %s)", took, 3*deadline)
 		}
 	})
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// trickle writes one byte of rest to conn every period until rest ends or
+// the connection fails; done is closed then.
+func trickle(conn net.Conn, rest []byte, period time.Duration) (done chan struct{}) {
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		for ; len(rest) > 0; rest = rest[1:] {
+			time.Sleep(period)
+			if _, err := conn.Write(rest[:1]); err != nil {
+				return
+			}
+		}
+	}()
+	return done
+}
+
+// TestSlowUploadsAreCut: a streamed upload whose body arrives below
+// UPLOAD_MIN_BYTES_PER_SEC is cut, though a byte comes often enough never
+// to meet the idle timeout, and leaves nothing behind (issue 21 item 5).
+// On Lambda, API Gateway reads the whole body before the function runs:
+// the slow body holds no function, another upload of the user is served
+// meanwhile, and the slow one is served once whole.
+func TestSlowUploadsAreCut(t *testing.T) {
+	t.Parallel()
+	const minRate = 256 << 10
+	s := newStack(t, func(cfg *config.Config) { cfg.UploadMinRate = minRate })
+	const idle = time.Second // the idle cut, and the window the rate is measured over
+	s.app.API.SetTimeouts(time.Minute, time.Minute, idle)
+	c := s.client(t).signup("trickle@example.com")
+	// 3 MiB: past the first MiB, so the object is being streamed to the hot
+	// tier in parts when the client slows to a byte every 150 ms.
+	body, ctype := multipartBody(t, "file", "trickle.bin", "", randomBytes(t, 3<<20))
+	full, _ := io.ReadAll(body)
+	sent := 2 << 20
+	if onLambda() {
+		sent = len(full) - 10 // the gateway has all but the last 10 bytes
+	}
+	conn := rawRequest(t, s, "POST", "/api/files/upload", c.token, ctype, full, sent)
+	done := trickle(conn, full[sent:], 150*time.Millisecond)
+
+	if onLambda() {
+		c.mustUpload("meanwhile.bin", []byte("served while a slow body is held at the gateway"))
+		resp, b, _ := readResponse(t, conn, 20*time.Second)
+		if resp.StatusCode != 201 {
+			t.Fatalf("slow upload on Lambda: status %d, body %s; want 201 once the gateway had it whole", resp.StatusCode, b)
+		}
+		return
+	}
+	resp, b, took := readResponse(t, conn, 15*time.Second)
+	conn.Close()
+	<-done
+	wantError(t, resp, b, 400, "BAD_REQUEST")
+	if want := fmt.Sprintf("slower than %d bytes/s", minRate); !bytes.Contains(b, []byte(want)) {
+		t.Errorf("detail %s, want it to say %q", b, want)
+	}
+	if took > 10*idle {
+		t.Errorf("cut after %s, want about %s", took, 2*idle)
+	}
+	var rows int
+	if err := s.app.DB.Pool.QueryRow(t.Context(), `SELECT count(*) FROM files`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if objects, uploads := s.hotState(t); rows != 0 || objects != 0 || uploads != 0 {
+		t.Errorf("after the cut: %d rows, %d objects, %d multipart uploads; want none", rows, objects, uploads)
+	}
+	waitFor(t, "the slot to be released", func() bool { return s.app.API.StreamedUploads() == 0 })
+}
+
+// TestStreamedUploadCaps: at most MAX_STREAMED_UPLOADS_PER_USER streamed
+// uploads of one user and MAX_STREAMED_UPLOADS in all are read at once;
+// more answer 429 TOO_MANY_STREAMED_UPLOADS with Retry-After, and a slot
+// is free again when its upload ends (issue 21 item 5). On Lambda, API
+// Gateway holds an incomplete body itself and an instance serves one
+// request at a time: held bodies take no slot and the caps never refuse.
+func TestStreamedUploadCaps(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(cfg *config.Config) { cfg.MaxStreamedUploads, cfg.MaxStreamedUploadsPerUser = 3, 2 })
+	a := s.client(t).signup("caps-a@example.com")
+	b := s.client(t).signup("caps-b@example.com")
+	body, ctype := multipartBody(t, "file", "held.bin", "", randomBytes(t, 64<<10))
+	full, _ := io.ReadAll(body)
+	hold := func(c *client, want int) net.Conn {
+		t.Helper()
+		conn := rawRequest(t, s, "POST", "/api/files/upload", c.token, ctype, full, 1000)
+		if !onLambda() {
+			waitFor(t, fmt.Sprintf("%d streamed uploads under way", want), func() bool { return s.app.API.StreamedUploads() == want })
+		}
+		return conn
+	}
+	small := []byte("small file")
+	first := hold(a, 1)
+	second := hold(a, 2)
+	if onLambda() {
+		third := hold(b, 0)
+		a.mustUpload("third.bin", small)
+		b.mustUpload("second.bin", small)
+		for _, conn := range []net.Conn{first, second, third} { // once whole, the held bodies are served
+			if _, err := conn.Write(full[1000:]); err != nil {
+				t.Fatal(err)
+			}
+			if resp, body, _ := readResponse(t, conn, 20*time.Second); resp.StatusCode != 201 {
+				t.Errorf("held upload: status %d, body %s; want 201", resp.StatusCode, body)
+			}
+		}
+		return
+	}
+	refused := func(c *client, why string) {
+		t.Helper()
+		resp, body := c.upload("over.bin", "", small)
+		wantError(t, resp, body, 429, "TOO_MANY_STREAMED_UPLOADS")
+		if resp.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After")
+		}
+		if !bytes.Contains(body, []byte(why)) {
+			t.Errorf("detail %s, want it to say %q", body, why)
+		}
+	}
+	refused(a, "account") // a's two slots are taken
+	hold(b, 3)
+	refused(b, "server") // b has one, the server none left
+	first.Close()
+	waitFor(t, "the closed upload's slot to be released", func() bool { return s.app.API.StreamedUploads() == 2 })
+	a.mustUpload("now.bin", small) // a slot of a's and one of the server's are free again
+	b.mustUpload("now.bin", small)
 }

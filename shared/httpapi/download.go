@@ -55,7 +55,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	if etag := fileETag(f); etag != "" {
 		h.Set("ETag", etag)
 	}
-	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Cache-Control", "no-store") // a file's bytes are kept on no disk on the way (browser, proxy)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// http.ServeContent checks the preconditions and writes the answer; it
 	// sees the ranges planRanges kept, and the tier is asked for each one.

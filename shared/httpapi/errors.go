@@ -18,19 +18,21 @@ type errorBody struct {
 // statusOf maps an error code to its HTTP status.
 func statusOf(c core.Code) int {
 	switch c {
-	case core.CodeValidation, core.CodeBadRequest, core.CodeMissingFile, core.CodeInvalidFilename:
+	case core.CodeValidation, core.CodeBadRequest, core.CodeMissingFile, core.CodeInvalidFilename, core.CodeResetTokenInvalid:
 		return http.StatusBadRequest
-	case core.CodeUnauthorized, core.CodeTokenExpired, core.CodeInvalidCredentials, core.CodeSharePassword:
+	case core.CodeUnauthorized, core.CodeTokenExpired, core.CodeInvalidCredentials, core.CodeSharePassword,
+		core.CodeSessionExpired, core.CodeSessionRevoked, core.CodeTOTPRequired:
 		return http.StatusUnauthorized
 	case core.CodeForbidden:
 		return http.StatusForbidden
-	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound, core.CodeShareNotFound:
+	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound, core.CodeShareNotFound, core.CodeSessionNotFound:
 		return http.StatusNotFound
 	case core.CodeShareGone:
 		return http.StatusGone
 	case core.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeUploadCompleting:
+	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeUploadCompleting,
+		core.CodeTOTPEnabled, core.CodeTOTPNotEnabled, core.CodeTOTPSetupRequired:
 		return http.StatusConflict
 	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota, core.CodeQuotaExceeded:
 		return http.StatusRequestEntityTooLarge
@@ -42,7 +44,7 @@ func statusOf(c core.Code) int {
 		return http.StatusRequestedRangeNotSatisfiable
 	case core.CodePreconditionFailed:
 		return http.StatusPreconditionFailed
-	case core.CodeRateLimited, core.CodeTooManyUploads:
+	case core.CodeRateLimited, core.CodeTooManyUploads, core.CodeTooManyStreams:
 		return http.StatusTooManyRequests
 	case core.CodeUnavailable:
 		return http.StatusServiceUnavailable

@@ -139,6 +139,8 @@ func listParams(r *http.Request) (postgres.ListParams, error) {
 		}
 		p.Location = core.Tier(s)
 	}
+	// Checked by ListFiles, with the defaults.
+	p.Sort, p.Order = core.FileSort(q.Get("sort")), core.SortOrder(q.Get("order"))
 	return p, nil
 }
 
@@ -153,11 +155,20 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uid, _ := auth.UserID(r.Context())
-	ctx := r.Context()
-	// No trash (TRASH_RETENTION_DAYS=0): the object goes from every tier: the sync job may have copied it to
-	// the cold tier even if the row still says hot. The current tier goes
-	// last, so a failure leaves a downloadable file and its row. Nothing
-	// waits for the sync job: it holds a lease, not a lock.
+	if err := a.deleteNow(r.Context(), uid, id); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteNow deletes userID's live file id without a trash
+// (TRASH_RETENTION_DAYS=0): the object goes from every tier: the sync job may have copied it to
+// the cold tier even if the row still says hot. The current tier goes
+// last, so a failure leaves a downloadable file and its row. Nothing
+// waits for the sync job: it holds a lease, not a lock. Errors as
+// postgres.DeleteFile.
+func (a *API) deleteNow(ctx context.Context, uid, id int64) error {
 	f, err := a.Files.DeleteFile(ctx, uid, id, func(f core.File) error {
 		for _, t := range []core.Tier{other(f.Location), f.Location} {
 			if err := a.tiers[t].Delete(ctx, f.ObjectKey); err != nil {
@@ -167,8 +178,7 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		a.writeError(w, r, err)
-		return
+		return err
 	}
 	if f.Location == core.TierHot {
 		// A sync job copying the file may have finished its cold put after
@@ -180,7 +190,7 @@ func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) {
 			a.Logger.ErrorContext(ctx, "delete file: cold copy left behind", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func other(t core.Tier) core.Tier {

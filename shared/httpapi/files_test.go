@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -374,6 +375,95 @@ func TestListPagingAndFilters(t *testing.T) {
 	}
 }
 
+// TestListSorted: sort and order on GET /api/files, paged through every
+// sort × order (ties by id), each sort's default order, and the 400s of
+// unknown values and of a cursor used with another sort or order.
+func TestListSorted(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("sorted@example.com")
+	// name → size; "b.txt" and "B.txt" tie on name, the sizes 3 and 5 repeat.
+	uploads := []struct {
+		name string
+		size int
+	}{{"b.txt", 3}, {"a.txt", 5}, {"C.txt", 1}, {"B.txt", 3}, {"d.txt", 5}}
+	id := map[string]int64{}
+	for _, u := range uploads {
+		id[u.name] = c.mustUpload(u.name, bytes.Repeat([]byte("x"), u.size)).ID
+	}
+	type page struct {
+		Files      []fileObj `json:"files"`
+		NextCursor *string   `json:"next_cursor"`
+	}
+	walk := func(query string) []string {
+		t.Helper()
+		var names []string
+		path := "/api/files?limit=2&" + query
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatalf("%s: paging does not end", query)
+			}
+			var p page
+			c.json("GET", path, nil, 200, &p)
+			for _, f := range p.Files {
+				names = append(names, f.OriginalFilename)
+			}
+			if p.NextCursor == nil {
+				return names
+			}
+			path = "/api/files?limit=2&" + query + "&cursor=" + url.QueryEscape(*p.NextCursor)
+		}
+	}
+	// Ties go by id in the list's direction: b.txt was uploaded before B.txt.
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"sort=name&order=asc", []string{"a.txt", "b.txt", "B.txt", "C.txt", "d.txt"}},
+		{"sort=name&order=desc", []string{"d.txt", "C.txt", "B.txt", "b.txt", "a.txt"}},
+		{"sort=name", []string{"a.txt", "b.txt", "B.txt", "C.txt", "d.txt"}},
+		{"sort=size&order=asc", []string{"C.txt", "b.txt", "B.txt", "a.txt", "d.txt"}},
+		{"sort=size&order=desc", []string{"d.txt", "a.txt", "B.txt", "b.txt", "C.txt"}},
+		{"sort=size", []string{"d.txt", "a.txt", "B.txt", "b.txt", "C.txt"}},
+		{"sort=uploaded_at&order=asc", []string{"b.txt", "a.txt", "C.txt", "B.txt", "d.txt"}},
+		{"sort=uploaded_at&order=desc", []string{"d.txt", "B.txt", "C.txt", "a.txt", "b.txt"}},
+		{"order=asc", []string{"b.txt", "a.txt", "C.txt", "B.txt", "d.txt"}},
+		{"", []string{"d.txt", "B.txt", "C.txt", "a.txt", "b.txt"}},
+		{"sort=name&order=desc&q=b", []string{"B.txt", "b.txt"}},
+		{"sort=size&order=asc&location=minio", []string{"C.txt", "b.txt", "B.txt", "a.txt", "d.txt"}},
+		{"sort=name&location=s3", nil},
+	} {
+		if got := walk(tc.query); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.query, got, tc.want)
+		}
+	}
+
+	var first page
+	c.json("GET", "/api/files?limit=2&sort=name&order=asc", nil, 200, &first)
+	if first.NextCursor == nil {
+		t.Fatal("no next cursor")
+	}
+	cur := url.QueryEscape(*first.NextCursor)
+	for _, tc := range []struct{ query, field string }{
+		{"sort=date", "sort"},
+		{"sort=NAME", "sort"},
+		{"sort=name&order=up", "order"},
+		{"order=DESC", "order"},
+		{"sort=name&order=desc&cursor=" + cur, "cursor"},
+		{"sort=size&order=asc&cursor=" + cur, "cursor"},
+		{"cursor=" + cur, "cursor"},
+	} {
+		resp, body := c.do("GET", "/api/files?"+tc.query, nil, nil)
+		wantError(t, resp, body, 400, "VALIDATION_ERROR")
+		var e struct {
+			Field string `json:"field"`
+		}
+		if err := json.Unmarshal(body, &e); err != nil || e.Field != tc.field {
+			t.Errorf("%s: field %q (%v), want %q", tc.query, e.Field, err, tc.field)
+		}
+	}
+}
+
 // Without a trash (TRASH_RETENTION_DAYS=0) a DELETE purges at once.
 func TestDeleteRemovesEveryTier(t *testing.T) {
 	t.Parallel()
@@ -503,5 +593,49 @@ func TestAbandonedUploadLeavesNothing(t *testing.T) {
 			t.Fatalf("after abandoned uploads: %d rows, %d objects, %d incomplete multipart uploads; want none", rows, objects, uploads)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestAnswersAreNotStored: a file's bytes and every answer about a user's
+// data are Cache-Control: no-store, so that no browser or proxy keeps them
+// on disk (issue 21 item 11); only the public OpenAPI document may be
+// cached.
+func TestAnswersAreNotStored(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	c := s.client(t).signup("no-store@example.com")
+	data := randomBytes(t, 4096)
+	f := c.mustUpload("kept.bin", data)
+	other := c.mustUpload("deleted.bin", data)
+	file := fmt.Sprintf("/api/files/%d", f.ID)
+	tests := []struct {
+		name, method, path string
+		header             map[string]string
+		status             int
+	}{
+		{"me", "GET", "/api/auth/me", nil, 200},
+		{"list", "GET", "/api/files", nil, 200},
+		{"one file", "GET", file, nil, 200},
+		{"usage", "GET", "/api/usage", nil, 200},
+		{"download", "GET", file + "/download", nil, 200},
+		{"range", "GET", file + "/download", map[string]string{"Range": "bytes=0-9"}, 206},
+		{"not modified", "GET", file + "/download", map[string]string{"If-None-Match": `"` + sha(data) + `"`}, 304},
+		{"delete", "DELETE", fmt.Sprintf("/api/files/%d", other.ID), nil, 204},
+		{"error", "GET", "/api/files/999999", nil, 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := c.do(tc.method, tc.path, nil, tc.header)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d; body %.200s", resp.StatusCode, tc.status, body)
+			}
+			if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control %q, want no-store", got)
+			}
+		})
+	}
+	resp, _ := c.do("GET", "/api/openapi.json", nil, nil)
+	if got := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || got != "public, max-age=300" {
+		t.Errorf("openapi: %d, Cache-Control %q; want 200 public, max-age=300", resp.StatusCode, got)
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -55,7 +56,23 @@ func (a *API) publicConfig(w http.ResponseWriter, r *http.Request) {
 		"allowed_content_types":     nonNil(a.Config.AllowedContentTypes),
 		"download_mode":             a.Config.DownloadMode,
 		"trash_retention_days":      a.Config.TrashRetentionDays,
+		"password": map[string]any{
+			"min_chars":     core.MinPasswordChars,
+			"max_bytes":     core.MaxPasswordBytes,
+			"blocklist_url": "/api/auth/password-blocklist",
+		},
+		"password_reset": a.Mail != nil || a.Config.DevMode,
 	})
+}
+
+// passwordBlocklist is GET /api/auth/password-blocklist: the common
+// passwords new passwords must not be, so that the web app can say so
+// before sending (core.CheckNewPassword is the rule).
+func (a *API) passwordBlocklist(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(map[string]any{"passwords": core.CommonPasswords()})
 }
 
 func nonNil(s []string) []string {

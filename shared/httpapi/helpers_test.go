@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/textproto"
 	"os"
@@ -78,7 +79,9 @@ type client struct {
 }
 
 func (s *stack) client(tb testing.TB) *client {
+	jar, _ := cookiejar.New(nil) // the refresh cookie, as a browser keeps it
 	return &client{tb: tb, base: s.srv.URL, hc: &http.Client{
+		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
@@ -128,14 +131,17 @@ func (c *client) json(method, path string, v any, want int, out any) *http.Respo
 	return resp
 }
 
-// signup creates an account and logs this client in as it.
+// testPassword is the password of the tests' accounts.
+const testPassword = "correct horse battery"
+
+// signup creates an account and logs this client in as it (sign-up logs
+// in: its answer carries the access token and sets the refresh cookie).
 func (c *client) signup(email string) *client {
 	c.tb.Helper()
-	c.json("POST", "/api/auth/signup", map[string]string{"email": email, "password": "password123"}, 201, nil)
 	var out struct {
 		AccessToken string `json:"access_token"`
 	}
-	c.json("POST", "/api/auth/login", map[string]string{"email": email, "password": "password123"}, 200, &out)
+	c.json("POST", "/api/auth/signup", map[string]string{"email": email, "password": testPassword}, 201, &out)
 	c.token = out.AccessToken
 	return c
 }

@@ -139,8 +139,9 @@ func TestLongFilenames(t *testing.T) {
 	}
 }
 
-// Bidi controls and zero-width characters are stripped from both names, so
-// neither the list nor Content-Disposition shows "invoice\u202egnp.exe" as
+// Bidi controls, zero-width and the other invisible characters (Unicode
+// categories Cf, Zl, Zp, Co, Cn) are stripped from both names, so neither
+// the list nor Content-Disposition shows "invoice\u202egnp.exe" as
 // "invoiceexe.png"; a name of nothing else is refused.
 func TestInvisibleCharactersInFilenames(t *testing.T) {
 	t.Parallel()
@@ -150,6 +151,14 @@ func TestInvisibleCharactersInFilenames(t *testing.T) {
 		{"invoice\u202egnp.exe", "invoicegnp.exe"},
 		{"\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf"},
 		{"a\u2066b\u2069\u200e\u200f\u061c\u202a\u202dc.txt", "abc.txt"},
+		// Stripped by category (issue 21 item 9): tag characters and
+		// interlinear annotation (Cf), line and paragraph separators (Zl,
+		// Zp), private use (Co), unassigned code points (Cn).
+		{"tag\U000E0041\U000E0042\U000E007F.txt", "tag.txt"},
+		{"\ufff9note\ufffa\ufffbs.pdf", "notes.pdf"},
+		{"line\u2028para\u2029.txt", "linepara.txt"},
+		{"\ue000pua\U000F0000.bin", "pua.bin"},
+		{"un\u0378set\uffff.txt", "unset.txt"},
 	}
 	for _, p := range uploadPaths {
 		for _, tc := range tests {

@@ -3,16 +3,15 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
 	"path"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/storage"
 )
 
 // timeouts bound what a client may take on the local server: read and
@@ -75,16 +75,37 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// CORS is the API's CORS configuration for the SPA's origins, the one
+// table of it: the local server's middleware, the HTTP API's CorsPreflight
+// (infra/stacks, template.yaml) and make dev-aws's gateway all answer
+// with it. The methods are those of the function table's routes, and HEAD.
+func CORS(origins []string) storage.CORSRule {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if slices.ContainsFunc(Routes, func(r Route) bool { return r.Method == m }) {
+			methods = append(methods, m)
+		}
+	}
+	return storage.CORSRule{
+		AllowedOrigins: slices.Clone(origins),
+		AllowedMethods: append(methods, http.MethodHead),
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Range", "If-None-Match", "X-Request-Id"},
+		ExposeHeaders:  []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag", "Retry-After", "X-Request-Id"},
+		MaxAgeSeconds:  3600,
+	}
+}
+
 // middleware wraps h with, outermost first: request id and access log,
 // panic recovery, security headers and deadlines, CORS.
 func (a *API) middleware(h http.Handler) http.Handler {
+	rule := CORS(a.Config.CORSOrigins)
 	c := cors.New(cors.Options{
-		AllowedOrigins:   a.Config.CORSOrigins,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "Range", "If-None-Match", "X-Request-Id"},
-		ExposedHeaders:   []string{"Content-Disposition", "Content-Length", "Content-Range", "ETag", "Retry-After", "X-Request-Id"},
+		AllowedOrigins:   rule.AllowedOrigins,
+		AllowedMethods:   rule.AllowedMethods,
+		AllowedHeaders:   rule.AllowedHeaders,
+		ExposedHeaders:   rule.ExposeHeaders,
 		AllowCredentials: false,
-		MaxAge:           3600,
+		MaxAge:           rule.MaxAgeSeconds,
 	})
 	h = c.Handler(h)
 	h = a.secure(h)
@@ -139,7 +160,9 @@ func (a *API) recoverer(next http.Handler) http.Handler {
 	})
 }
 
-// secure sets headers every answer carries and the default deadlines. A
+// secure sets headers every answer carries and the default deadlines.
+// Every answer is Cache-Control: no-store unless its handler says
+// otherwise (the OpenAPI document): most are a user's files or data. A
 // read deadline bounds the request's body, so it is set only when there is
 // one: net/http lifts it itself once the body has been read, but for a
 // request without a body it already watches the connection, and a read
@@ -151,6 +174,7 @@ func (a *API) secure(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
 		rc := http.NewResponseController(w)
 		now := time.Now()
 		_ = rc.SetWriteDeadline(now.Add(a.timeouts.write)) // not supported on Lambda: fine
@@ -216,49 +240,6 @@ func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// rateCounter counts attempts in fixed windows shared by every instance
-// of the API (PostgreSQL).
-type rateCounter interface {
-	RateHit(ctx context.Context, key string, window time.Duration) (hits int, left time.Duration, err error)
-}
-
-// newAuthLimiter limits signup and login per client address (see
-// clientAddr). The count is in the database, so every local server, every
-// Lambda function and every instance of it share one budget per client.
-func (a *API) newAuthLimiter() func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if a.allow(w, r, "addr:"+a.clientAddr(r), a.Config.AuthRateMin, time.Minute) {
-				next.ServeHTTP(w, r)
-			}
-		})
-	}
-}
-
-// allow counts one attempt on key. Past limit attempts in the window it
-// answers 429 RATE_LIMITED with Retry-After (the window's remaining
-// seconds) and reports false.
-func (a *API) allow(w http.ResponseWriter, r *http.Request, key string, limit int, window time.Duration) bool {
-	hits, left, err := a.Limits.RateHit(r.Context(), key, window)
-	if err != nil {
-		a.writeError(w, r, fmt.Errorf("auth rate limit: %w", err))
-		return false
-	}
-	if hits <= limit {
-		return true
-	}
-	a.writeError(w, r, &core.Error{Code: core.CodeRateLimited, Message: "too many attempts; try again later",
-		RetryAfter: max(1, int(math.Ceil(left.Seconds())))})
-	return false
-}
-
-// emailKey is the rate limit key of a login's target account: a hash, so
-// that the counters table holds no addresses.
-func emailKey(email string) string {
-	h := sha256.Sum256([]byte(email))
-	return "email:" + hex.EncodeToString(h[:16])
 }
 
 type sourceIPKey struct{}

@@ -19,12 +19,11 @@ type uploadStore interface {
 	CreateUpload(ctx context.Context, s *core.UploadSession, q postgres.UploadQuota) error
 	UploadForUser(ctx context.Context, userID int64, id string, now time.Time) (core.UploadSession, error)
 	LeaseUpload(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, error)
+	ReleaseUpload(ctx context.Context, id string) error
 	ClaimFinish(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, bool, error)
 	ReleaseFinish(ctx context.Context, id string) error
 	CompleteUpload(ctx context.Context, id string, f *core.File) error
 	CompletedUpload(ctx context.Context, userID int64, id string) (core.File, error)
-	EndUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error) error
-	EndExpiredUploads(ctx context.Context, now time.Time, limit int, discard func(core.UploadSession) error) (int, error)
 }
 
 // multipartTier is what they need of the hot tier besides tier.
@@ -47,8 +46,6 @@ const (
 	// uploadSessionTTL is how long a started upload may take, resumes
 	// included, before the janitor aborts it.
 	uploadSessionTTL = 24 * time.Hour
-	// completeLease keeps the janitor away from a session being completed.
-	completeLease = time.Hour
 	// largeUpload is the size above which part URLs live an hour instead of
 	// 15 minutes: at 10 Mbit/s a gigabyte takes about 15 minutes to send.
 	largeUpload = 1 << 30
@@ -137,29 +134,38 @@ func uploadID(r *http.Request) (string, error) {
 	return id.String(), nil
 }
 
-// discard removes whatever storage a session holds: the multipart upload's
-// parts and, should it have been completed, the object. It runs even when
-// the request's context is gone.
-func (a *API) discard(ctx context.Context) func(core.UploadSession) error {
-	return func(s core.UploadSession) error {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := a.HotParts.AbortMultipartUpload(ctx, s.ObjectKey, s.StorageUploadID); err != nil {
-			a.Logger.ErrorContext(ctx, "could not abort multipart upload", "upload_id", s.ID, "key", s.ObjectKey, "err", err.Error())
-			return err
-		}
-		if err := a.Hot.Delete(ctx, s.ObjectKey); err != nil {
-			a.Logger.ErrorContext(ctx, "could not remove object of ended upload", "upload_id", s.ID, "key", s.ObjectKey, "err", err.Error())
-			return err
-		}
-		return nil
+// endUpload ends session s after a failed completion; a failure here is
+// logged and left to maintenance.
+func (a *API) endUpload(ctx context.Context, s core.UploadSession) {
+	if err := a.Maintenance.EndUpload(context.WithoutCancel(ctx), s.UserID, s.ID); err != nil && !errors.Is(err, postgres.ErrUploadNotFound) {
+		a.Logger.ErrorContext(ctx, "could not end failed upload; maintenance will", "upload_id", s.ID, "err", err.Error())
 	}
 }
 
-// endUpload ends session s after a failed completion; a failure here is
-// logged and left to the janitor.
-func (a *API) endUpload(ctx context.Context, s core.UploadSession) {
-	if err := a.Uploads.EndUpload(context.WithoutCancel(ctx), s.UserID, s.ID, a.discard(ctx)); err != nil && !errors.Is(err, postgres.ErrUploadNotFound) {
-		a.Logger.ErrorContext(ctx, "could not end failed upload; the janitor will", "upload_id", s.ID, "err", err.Error())
+// endHeldUpload ends session s, which this completion holds and found
+// marked ending: what the tier holds of it (the object it may have
+// assembled after the ender's discard) goes, then the row. A failure here
+// is logged and left to maintenance (the janitor ends the marked session).
+func (a *API) endHeldUpload(ctx context.Context, s core.UploadSession) {
+	err := a.Maintenance.EndHeldUpload(context.WithoutCancel(ctx), s.UserID, s.ID)
+	if err != nil && !errors.Is(err, postgres.ErrUploadNotFound) {
+		a.Logger.ErrorContext(ctx, "could not end an upload cancelled while being completed; maintenance will", "upload_id", s.ID, "err", err.Error())
+		return
+	}
+	a.Logger.InfoContext(ctx, "upload cancelled while being completed", "upload_id", s.ID, "user_id", s.UserID, "request_id", requestID(ctx))
+}
+
+// Steps of a completion at which completeHook (tests) is called.
+const (
+	stepAssembling = "assembling" // the tier is about to be asked to assemble the object
+	stepAssembled  = "assembled"  // the tier has answered; the session is still held
+	stepRead       = "read"       // the object was found (Stat); its head is about to be read
+	stepRecord     = "record"     // the file is about to be recorded
+)
+
+// step calls completeHook, when set, at a step of a completion.
+func (a *API) step(ctx context.Context, name string) {
+	if a.completeHook != nil {
+		a.completeHook(ctx, name)
 	}
 }

@@ -16,7 +16,7 @@ func (a *API) abortUpload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.Uploads.EndUpload(ctx, uid, id, a.discard(ctx)); err != nil {
+	if err := a.Maintenance.EndUpload(ctx, uid, id); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

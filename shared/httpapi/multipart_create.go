@@ -58,8 +58,8 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.Uploads.CreateUpload(ctx, &s, quota); err != nil { // the quota again, atomically
-		a.discard(ctx)(s) //nolint:errcheck // logged inside
-		a.writeError(w, r, err)
+		a.Maintenance.Discard(ctx, s) //nolint:errcheck // logged inside
+		a.writeError(w, r, accountGone(err))
 		return
 	}
 	all := make([]int, s.PartCount())

@@ -102,7 +102,9 @@ func (a *API) finishClaimed(ctx context.Context, s core.UploadSession) (core.Fil
 	switch {
 	case errors.Is(err, postgres.ErrUploadNotFound):
 		// Ended by someone else meanwhile, who cleans up: a concurrent
-		// completion (then this answers its file) or an abort.
+		// completion (then this answers its file), an abort or an account
+		// deletion (this claim holds no session: the ender removes the
+		// object and the row).
 		return a.completedFile(fctx, s.UserID, s.ID, err)
 	case errors.As(err, &clientErr):
 		a.endUpload(fctx, s)
@@ -149,7 +151,11 @@ func (a *API) recordUpload(ctx context.Context, s core.UploadSession) (core.File
 	if etag == "" {
 		return core.File{}, fmt.Errorf("record upload %s: the hot tier gave the object no ETag", s.ID)
 	}
+	a.step(ctx, stepRead)
 	head, err := a.readHead(ctx, s.ObjectKey, etag, min(s.Size, sniffLen))
+	if errors.Is(err, storage.ErrNotFound) { // aborted meanwhile
+		return core.File{}, postgres.ErrUploadNotFound
+	}
 	if err != nil {
 		return core.File{}, fmt.Errorf("record upload %s: %w", s.ID, err)
 	}
@@ -162,6 +168,7 @@ func (a *API) recordUpload(ctx context.Context, s core.UploadSession) (core.File
 		Location: core.TierHot, ObjectKey: s.ObjectKey, AccessURL: a.Hot.URL(s.ObjectKey), HotETag: etag,
 		StorageClass: core.StorageStandard,
 	}
+	a.step(ctx, stepRecord)
 	if err := a.Uploads.CompleteUpload(ctx, s.ID, &f); err != nil {
 		return core.File{}, err
 	}

@@ -405,7 +405,7 @@ func TestMultipartJanitor(t *testing.T) {
 	// An expired session is gone for its owner even before the janitor runs.
 	resp, body := c.do("GET", "/api/files/uploads/"+old.UploadID, nil, nil)
 	wantError(t, resp, body, 404, "UPLOAD_NOT_FOUND")
-	n, err := s.app.API.AbortExpiredUploads(t.Context())
+	n, err := s.app.Maintenance.EndExpiredUploads(t.Context())
 	if err != nil || n != 1 {
 		t.Fatalf("AbortExpiredUploads = %d, %v; want 1, nil", n, err)
 	}
@@ -413,7 +413,7 @@ func TestMultipartJanitor(t *testing.T) {
 		t.Errorf("after janitor: %d open uploads, %d sessions; want only the fresh one", uploads, s.sessions(t))
 	}
 	c.json("GET", "/api/files/uploads/"+fresh.UploadID, nil, 200, nil)
-	if n, err := s.app.API.AbortExpiredUploads(t.Context()); err != nil || n != 0 {
+	if n, err := s.app.Maintenance.EndExpiredUploads(t.Context()); err != nil || n != 0 {
 		t.Errorf("second run = %d, %v; want 0, nil", n, err)
 	}
 }

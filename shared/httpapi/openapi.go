@@ -11,7 +11,7 @@ import (
 )
 
 // openAPIYAML is the API's OpenAPI 3.1 description, written by hand next to
-// routes.go: TestOpenAPI holds it to the route table, and the integration
+// the function table (functions.go): TestOpenAPI holds it to its routes, and the integration
 // tests check every response they receive against it.
 //
 //go:embed openapi.yaml

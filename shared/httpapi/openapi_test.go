@@ -14,6 +14,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"gopkg.in/yaml.v3"
 
+	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 )
 
@@ -109,6 +110,8 @@ func TestOpenAPIDocument(t *testing.T) {
 			want = []map[string][]string{{"bearer": {}}}
 		case rt.Function == "sync":
 			want = []map[string][]string{{"operator": {}}}
+		case rt.Function == "refresh":
+			want = []map[string][]string{{"refreshCookie": {}}}
 		default:
 			want = []map[string][]string{}
 		}
@@ -267,5 +270,67 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 func (r *recorder) Flush() {
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
+	}
+}
+
+// TestOpenAPIListSorts: the sorts and orders list-files documents are
+// core's, and so are the default sort and each sort's default order.
+func TestOpenAPIListSorts(t *testing.T) {
+	d, err := loadDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var op struct {
+		Parameters []struct {
+			Name   string `yaml:"name"`
+			Schema struct {
+				Enum    []string `yaml:"enum"`
+				Default string   `yaml:"default"`
+			} `yaml:"schema"`
+			Description string `yaml:"description"`
+		} `yaml:"parameters"`
+	}
+	get := d.Paths["/api/files"]["get"]
+	if err := get.Decode(&op); err != nil {
+		t.Fatal(err)
+	}
+	params := map[string][]string{}
+	var sortDefault, orderDoc string
+	for _, p := range op.Parameters {
+		params[p.Name] = p.Schema.Enum
+		switch p.Name {
+		case "sort":
+			sortDefault = p.Schema.Default
+		case "order":
+			orderDoc = p.Description
+		}
+	}
+	var sorts, orders, defaults []string
+	for _, s := range core.FileSorts {
+		sorts = append(sorts, string(s))
+	}
+	for _, o := range core.SortOrders {
+		orders = append(orders, string(o))
+		var with []string
+		for _, s := range core.FileSorts {
+			if s.DefaultOrder() == o {
+				with = append(with, string(s))
+			}
+		}
+		if len(with) > 0 {
+			defaults = append(defaults, string(o)+" for "+strings.Join(with, " and "))
+		}
+	}
+	if want := "default: " + strings.Join(defaults, ", "); orderDoc != want {
+		t.Errorf("order's description %q, want %q", orderDoc, want)
+	}
+	if !slices.Equal(params["sort"], sorts) {
+		t.Errorf("sort enum %v, want %v", params["sort"], sorts)
+	}
+	if !slices.Equal(params["order"], orders) {
+		t.Errorf("order enum %v, want %v", params["order"], orders)
+	}
+	if sortDefault != string(core.DefaultFileSort) {
+		t.Errorf("sort default %q, want %q", sortDefault, core.DefaultFileSort)
 	}
 }

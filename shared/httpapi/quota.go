@@ -23,11 +23,13 @@ type quotaStore interface {
 const reservationTTL = 6 * time.Hour
 
 // grant is a reservation of quota for one upload: up to bytes may be
-// stored; release gives it back (the file's row counts from then on, or
-// nothing was stored).
+// stored; release gives it back unless the file's row took its place
+// (RecordUpload with id, then consumed) or nothing was reserved.
 type grant struct {
-	bytes   int64
-	release func()
+	bytes    int64
+	id       string
+	consumed *bool
+	release  func()
 }
 
 // reserve reserves up to want bytes of uid's quota for an upload, at least
@@ -36,9 +38,13 @@ type grant struct {
 func (a *API) reserve(ctx context.Context, uid, want, least int64) (grant, error) {
 	id, got, err := a.Quotas.ReserveQuota(ctx, uid, want, least, a.Config.UserQuota, reservationTTL)
 	if err != nil {
-		return grant{}, err
+		return grant{}, accountGone(err)
 	}
-	return grant{bytes: got, release: func() {
+	consumed := new(bool)
+	return grant{bytes: got, id: id, consumed: consumed, release: func() {
+		if id == "" || *consumed {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := a.Quotas.ReleaseQuota(ctx, id); err != nil {

@@ -133,9 +133,10 @@ func TestPresignedUploadQuota(t *testing.T) {
 // reservations are taken one at a time under the user's row lock.
 func TestParallelUploadsCannotOvershootTheQuota(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, func(c *config.Config) { c.UserQuota = mib })
-	c := s.client(t).signup("parallel@example.com")
 	const n, size = 8, 300 << 10 // 3 fit in 1 MiB, a 4th does not
+	// All n at once: the quota, not MAX_STREAMED_UPLOADS_PER_USER, decides.
+	s := newStack(t, func(c *config.Config) { c.UserQuota, c.MaxStreamedUploadsPerUser = mib, n })
+	c := s.client(t).signup("parallel@example.com")
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
 	codes := make([]string, n)

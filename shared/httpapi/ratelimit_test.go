@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 )
@@ -113,7 +115,7 @@ func TestAuthRateLimitSharedAcrossInstances(t *testing.T) {
 	got := []int{c1.login("x@example.com", nil), c2.login("y@example.com", nil), c1.login("x@example.com", nil), c2.login("y@example.com", nil)}
 	wantStatuses(t, "one address on two instances", got, 401, 401, 401, 429)
 	// Signup and login share the budget too.
-	resp, b := c1.do("POST", "/api/auth/signup", strings.NewReader(`{"email":"z@example.com","password":"password123"}`), jsonHeader)
+	resp, b := c1.do("POST", "/api/auth/signup", strings.NewReader(`{"email":"z@example.com","password":"correct horse battery"}`), jsonHeader)
 	wantError(t, resp, b, 429, "RATE_LIMITED")
 }
 
@@ -151,7 +153,7 @@ func TestLoginQueueFullIsUnavailable(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c := s.clientFrom(t, "127.0.2."+strconv.Itoa(i+1))
-			resp, b := c.do("POST", "/api/auth/login", strings.NewReader(`{"email":"q`+strconv.Itoa(i)+`@example.com","password":"password123"}`), jsonHeader)
+			resp, b := c.do("POST", "/api/auth/login", strings.NewReader(`{"email":"q`+strconv.Itoa(i)+`@example.com","password":"correct horse battery"}`), jsonHeader)
 			if resp.StatusCode == 503 {
 				wantError(t, resp, b, 503, "SERVICE_UNAVAILABLE")
 				if resp.Header.Get("Retry-After") == "" {
@@ -169,5 +171,87 @@ func TestLoginQueueFullIsUnavailable(t *testing.T) {
 	}
 	if count[503] == 0 || count[401] == 0 || count[401]+count[503] != n {
 		t.Errorf("answers %v, want some 401 (served) and some 503 (queue full), nothing else", count)
+	}
+}
+
+// backdate moves the last guess of every (secret, address) pair back by
+// d, as if d had passed.
+func (s *stack) backdate(tb testing.TB, d time.Duration) {
+	tb.Helper()
+	if _, err := s.app.DB.Pool.Exec(tb.Context(), `UPDATE auth_rate_limits SET window_start = window_start - $1 * interval '1 second'
+		WHERE key LIKE 'guess:%'`, d.Seconds()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// loginAs logs in as email with password and returns the status (and
+// checks Retry-After of a 429 against retry, when not 0).
+func (c *client) loginAs(email, password string, retry int) int {
+	c.tb.Helper()
+	resp, b := c.do("POST", "/api/auth/login", jsonReader(map[string]string{"email": email, "password": password}), jsonHeader)
+	switch resp.StatusCode {
+	case 200, 401:
+	case 429:
+		wantError(c.tb, resp, b, 429, "RATE_LIMITED")
+		if got := resp.Header.Get("Retry-After"); retry != 0 && got != strconv.Itoa(retry) {
+			c.tb.Errorf("429 with Retry-After %s, want %d", got, retry)
+		}
+	default:
+		c.tb.Fatalf("login: %d %s", resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+// Guesses from one address slow that address only: five free, then a
+// delay that doubles (1 s, 2 s, …); the owner elsewhere logs in, a right
+// password from the guessing address forgets its count (issue 21, item 6).
+func TestLoginGuessesBackOffPerAddress(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	const email, pw = "backoff@example.com", "correct horse battery"
+	owner := s.clientFrom(t, "127.0.6.1").signup(email)
+	guesser := s.clientFrom(t, "127.0.6.2")
+	var got []int
+	for range 6 {
+		got = append(got, guesser.loginAs(email, "wrong-password", 1))
+	}
+	wantStatuses(t, "six guesses from one address", got, 401, 401, 401, 401, 401, 429)
+	wantStatuses(t, "the right password from there too", []int{guesser.loginAs(email, pw, 1)}, 429)
+	wantStatuses(t, "the owner's address", []int{owner.loginAs(email, pw, 0)}, 200)
+	wantStatuses(t, "a fresh address", []int{s.clientFrom(t, "127.0.6.3").loginAs(email, pw, 0)}, 200)
+	s.backdate(t, time.Second)
+	wantStatuses(t, "a second later, then at once", []int{guesser.loginAs(email, "wrong-password", 0), guesser.loginAs(email, "wrong-password", 2)}, 401, 429)
+	s.backdate(t, 2*time.Second)
+	wantStatuses(t, "the right password forgets the count", []int{guesser.loginAs(email, pw, 0), guesser.loginAs(email, "wrong-password", 0)}, 200, 401)
+}
+
+// Strangers spending the account's hourly ceiling from many addresses
+// do not lock the owner out where the owner has logged in before: login
+// and account deletion from there work; a fresh address meets the ceiling
+// (issue 21, item 6).
+func TestStrangersCannotLockOwnerOut(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.AuthEmailRateHour = 6 })
+	const email, pw = "locked@example.com", "correct horse battery"
+	owner := s.clientFrom(t, "127.0.7.1").signup(email) // its login makes the address known
+	count := map[int]int{}
+	for i := range 3 {
+		stranger := s.clientFrom(t, fmt.Sprintf("127.0.7.%d", 10+i))
+		for range 4 {
+			count[stranger.loginAs(email, "wrong-password", 0)]++
+		}
+	}
+	if count[401] != 6 || count[429] != 6 {
+		t.Errorf("12 guesses from 3 addresses: %v, want 6 x 401 (the ceiling) and 6 x 429", count)
+	}
+	for range 3 { // right passwords are not counted
+		wantStatuses(t, "the owner's known address", []int{owner.loginAs(email, pw, 0)}, 200)
+	}
+	wantStatuses(t, "a fresh address, right password", []int{s.clientFrom(t, "127.0.7.2").loginAs(email, pw, 0)}, 429)
+	if st, b := owner.deleteAccount("wrong-password"); st != 401 {
+		t.Fatalf("wrong deletion password from the known address: %d %s, want 401", st, b)
+	}
+	if st, b := owner.deleteAccount(pw); st != 204 {
+		t.Fatalf("deletion from the known address: %d %s, want 204", st, b)
 	}
 }

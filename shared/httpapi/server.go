@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -17,18 +18,30 @@ const MaxHeaderBytes = 64 << 10
 // serverMaxHeaderBytes is net/http's limit: its default, 1 MiB.
 const serverMaxHeaderBytes = http.DefaultMaxHeaderBytes
 
-// NewServer returns the local server's http.Server for h: a client has 10 s
-// to send its headers, idle connections close after 2 minutes, and headers
-// over MaxHeaderBytes are refused in JSON. net/http itself still answers
-// in plain text what it refuses before any handler runs (see the README).
-func NewServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           limitHeaders(h),
+// Server is the local server's http.Server; its Serve watches the request
+// heads of each connection (framing.go).
+type Server struct{ *http.Server }
+
+// NewServer returns the local server for h: a client has 10 s to send its
+// headers, idle connections close after 2 minutes, headers over
+// MaxHeaderBytes are refused in JSON, and a request with both
+// Content-Length and Transfer-Encoding is refused with 400 and its
+// connection closed (framing.go). net/http itself still answers in plain
+// text what it refuses before any handler runs (see the README).
+func NewServer(h http.Handler, logger *slog.Logger) *Server {
+	return &Server{&http.Server{
+		Handler:           limitHeaders(refuseAmbiguousFraming(h)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    serverMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+		ConnContext:       withFramingConn,
+	}}
+}
+
+// Serve serves the connections of ln, each watched for its request heads.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.Server.Serve(framingListener{ln})
 }
 
 // limitHeaders answers 431 when the request line and headers take more

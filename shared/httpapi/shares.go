@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
@@ -21,6 +23,7 @@ import (
 // shareStore is what the share links need of the database
 // (shared/postgres/shares.go).
 type shareStore interface {
+	CheckShareable(ctx context.Context, userID, fileID int64) error
 	CreateShare(ctx context.Context, s *core.Share, tokenHash []byte) error
 	LiveShares(ctx context.Context, userID, fileID int64) ([]core.Share, error)
 	RevokeShare(ctx context.Context, userID, id int64) error
@@ -30,6 +33,14 @@ type shareStore interface {
 
 // shareDownloadTTL is how long a share's presigned download URL works.
 const shareDownloadTTL = 5 * time.Minute
+
+// shareLimitedTTL is how long the URL of a share with max_downloads works:
+// a claimed download is one GET, but the URL serves any GET until it
+// expires, so it must expire soon after the browser has started its
+// download (S3 checks the expiry when a request starts; a transfer under
+// way continues). Lambda's 6 MB answers rule out streaming the file through
+// the API instead.
+const shareLimitedTTL = 10 * time.Second
 
 // shareTokenBytes is the randomness of a share token: 256 bits, written
 // as 43 characters of unpadded base64url.
@@ -104,7 +115,11 @@ func (in shareRequest) check() error {
 }
 
 // createShare is POST /api/files/{id}/shares. The answer carries the link
-// once: the database keeps only the token's hash.
+// once: the database keeps only the token's hash. A password costs a bcrypt
+// hash, so a share with one is first checked (the file, the cap on live
+// shares) and counted against AUTH_RATE_LIMIT_PER_MINUTE per user and per
+// client address; only then is the password hashed, in the share lane of
+// the bcrypt slots, which logins and signups go before.
 func (a *API) createShare(w http.ResponseWriter, r *http.Request) {
 	id, err := fileID(r)
 	if err != nil {
@@ -128,7 +143,15 @@ func (a *API) createShare(w http.ResponseWriter, r *http.Request) {
 	s := core.Share{FileID: id, UserID: uid, MaxDownloads: in.MaxDownloads,
 		ExpiresAt: a.now().Add(time.Duration(hours) * time.Hour).Truncate(time.Second)}
 	if in.Password != nil {
-		if s.PasswordHash, err = a.Auth.HashPassword(r.Context(), *in.Password); err != nil {
+		if err := a.Shares.CheckShareable(r.Context(), uid, id); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if !a.allow(w, r, "share-password:user:"+strconv.FormatInt(uid, 10), a.Config.AuthRateMin, time.Minute) ||
+			!a.allow(w, r, "share-password:addr:"+a.clientAddr(r), a.Config.AuthRateMin, time.Minute) {
+			return
+		}
+		if s.PasswordHash, err = a.Auth.HashPassword(r.Context(), auth.LaneShare, *in.Password); err != nil {
 			a.writeBusy(w, r, err)
 			return
 		}
@@ -213,25 +236,34 @@ func (a *API) liveShare(r *http.Request) (core.Share, core.File, error) {
 }
 
 // publicShare is GET /api/public/shares/{token}: what the public page
-// shows. It never carries a download URL, password or not.
+// shows. It never carries a download URL, password or not; of a share with
+// a password it says nothing of the file either (name, size and type come
+// with the download's answer, once the password matched).
 func (a *API) publicShare(w http.ResponseWriter, r *http.Request) {
 	s, f, err := a.liveShare(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	out := map[string]any{"expires_at": rfc3339(s.ExpiresAt), "needs_password": s.PasswordHash != ""}
+	if s.PasswordHash == "" {
+		addFileFacts(out, f)
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{
-		"filename": f.OriginalFilename, "file_size": f.Size, "content_type": f.ContentType,
-		"expires_at": rfc3339(s.ExpiresAt), "needs_password": s.PasswordHash != "",
-	})
+	writeJSON(w, http.StatusOK, out)
+}
+
+// addFileFacts adds what a share's recipient may know of its file.
+func addFileFacts(out map[string]any, f core.File) {
+	out["filename"], out["file_size"], out["content_type"] = f.OriginalFilename, f.Size, f.ContentType
 }
 
 // downloadShare is POST /api/public/shares/{token}/download {password?}:
 // the password (when the share has one) is checked like a login's — one
-// bcrypt comparison in the bounded queue, attempts counted per share and
-// client address and per share — then one download is counted and a
-// presigned URL of the file's current tier returned.
+// bcrypt comparison in the share lane, attempts counted per client
+// address, and guesses per (share, address) and per share (beginGuess) —
+// then one download is counted and a presigned URL of the file's current
+// tier returned, with the file's name, size and type.
 func (a *API) downloadShare(w http.ResponseWriter, r *http.Request) {
 	s, _, err := a.liveShare(r)
 	if err != nil {
@@ -250,20 +282,27 @@ func (a *API) downloadShare(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, core.Errorf(core.CodeSharePassword, "this share link needs its password"))
 			return
 		}
-		key := "share:" + strconv.FormatInt(s.ID, 10)
-		if !a.allow(w, r, key+":addr:"+a.clientAddr(r), a.Config.AuthRateMin, time.Minute) ||
-			!a.allow(w, r, key, a.Config.AuthEmailRateHour, time.Hour) {
+		// Every share's password attempts from one address together meet
+		// AUTH_RATE_LIMIT_PER_MINUTE (a bound on the bcrypt work one
+		// address asks for); each share's, the guess counters.
+		if !a.allow(w, r, "share-attempts:addr:"+a.clientAddr(r), a.Config.AuthRateMin, time.Minute) {
+			return
+		}
+		end, allowed := a.beginGuess(w, r, a.shareGuesses(r, s.ID))
+		if !allowed {
 			return
 		}
 		pw := *in.Password
 		if hasNUL(pw) || len(pw) > core.MaxPasswordBytes {
 			pw = "" // compared all the same: the answer takes as long
 		}
-		ok, err := a.Auth.CheckPassword(r.Context(), s.PasswordHash, pw)
+		ok, err := a.Auth.CheckPassword(r.Context(), auth.LaneShare, s.PasswordHash, pw)
 		if err != nil {
+			end(guessNotMade)
 			a.writeBusy(w, r, err)
 			return
 		}
+		end(outcome(ok && pw != ""))
 		if !ok || pw == "" {
 			a.writeError(w, r, core.Errorf(core.CodeInvalidCredentials, "the password is incorrect"))
 			return
@@ -274,32 +313,74 @@ func (a *API) downloadShare(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	u, err := a.tiers[f.Location].PresignGet(r.Context(), f.ObjectKey, f.OriginalFilename, shareDownloadTTL)
+	ttl := shareDownloadTTL
+	if s.MaxDownloads != nil {
+		ttl = shareLimitedTTL
+	}
+	u, err := a.tiers[f.Location].PresignGet(r.Context(), f.ObjectKey, f.OriginalFilename, ttl)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	out := map[string]any{"url": u, "expires_in": int(ttl / time.Second)}
+	addFileFacts(out, f)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"url": u, "expires_in": int(shareDownloadTTL / time.Second)})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // publicSharesPrefix is the path of the public share routes; the segment
 // after it is a share's token, its secret.
 const publicSharesPrefix = "/api/public/shares/"
 
-// loggedPath is the path the logs record: under publicSharesPrefix, the
-// token segment is replaced (matched by a route or not).
+// loggedPath is the path the logs record, with every segment that may be
+// a secret replaced by redactToken: the segment after publicSharesPrefix
+// (a share's token, matched by a route or not), and anywhere in the path a
+// segment shaped like a token (secretShaped), so that a token in a path
+// no route takes (/api/public/shares//<token>, /api//public/shares/<token>)
+// is not logged either.
 func loggedPath(r *http.Request) string {
 	p := r.URL.Path
-	rest, ok := strings.CutPrefix(p, publicSharesPrefix)
-	if !ok || rest == "" {
-		return p
+	tokenAt := -1 // the index of the segment after publicSharesPrefix
+	if strings.HasPrefix(p, publicSharesPrefix) {
+		tokenAt = strings.Count(publicSharesPrefix, "/")
 	}
-	tok, after, _ := strings.Cut(rest, "/")
-	if after != "" || strings.HasSuffix(rest, "/") {
-		after = "/" + after
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if s != "" && (i == tokenAt || secretShaped(s)) {
+			segs[i] = redactToken(s)
+		}
 	}
-	return publicSharesPrefix + redactToken(tok) + after
+	return strings.Join(segs, "/")
+}
+
+// minSecretRun is the shortest run of base64url characters taken for a
+// secret: 128 random bits are 22 characters; a share token is 43, a JWT's
+// parts longer than 24.
+const minSecretRun = 24
+
+// secretShaped reports whether a path segment holds what may be a secret:
+// a run of minSecretRun or more base64url characters (a share token, a JWT
+// or any of its parts, a key). A UUID, the API's upload ids, is not: it
+// names an upload session only to its owner.
+func secretShaped(seg string) bool {
+	if len(seg) < minSecretRun {
+		return false
+	}
+	if _, err := uuid.Parse(seg); err == nil && len(seg) == 36 {
+		return false
+	}
+	run := 0
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' {
+			if run++; run >= minSecretRun {
+				return true
+			}
+			continue
+		}
+		run = 0
+	}
+	return false
 }
 
 // redactToken names a token in logs without revealing it: the first 8 hex

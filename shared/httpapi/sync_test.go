@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -77,11 +78,11 @@ func TestSyncTriggerDisabledWithoutToken(t *testing.T) {
 // the caller's own files (SPEC.md), not the run's totals.
 func TestSyncStatusCountsEachUsersOwnFiles(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, func(c *config.Config) { c.SyncTriggerToken = operatorToken })
+	s := newStack(t, func(c *config.Config) { c.SyncTriggerToken = operatorToken; c.TrashRetentionDays = 0 })
 	alice := s.client(t).signup("alice-sync@example.com")
 	bob := s.client(t).signup("bob-sync@example.com")
 	carol := s.client(t).signup("carol-sync@example.com")
-	alice.mustUpload("a1.txt", []byte("a1"))
+	a1 := alice.mustUpload("a1.txt", []byte("a1"))
 	alice.mustUpload("a2.txt", []byte("a2"))
 	bob.mustUpload("b1.txt", []byte("b1"))
 	broken := bob.mustUpload("b-broken.txt", []byte("its hot copy is lost"))
@@ -125,6 +126,12 @@ func TestSyncStatusCountsEachUsersOwnFiles(t *testing.T) {
 			st.LastRun.FinishedAt == nil || st.LastRun.StartedAt == "" || st.LastRun.Status != "partial" {
 			t.Errorf("%s: last run %+v, want %d synced and %d failed of theirs, finished, partial", tc.name, st.LastRun, tc.synced, tc.failed)
 		}
+	}
+	// The card says what the run did: deleting a file it synced later
+	// changes nothing there.
+	alice.json("DELETE", fmt.Sprintf("/api/files/%d", a1.ID), nil, 204, nil)
+	if st := status(alice); st.LastRun == nil || st.LastRun.Synced != 2 {
+		t.Errorf("alice after deleting a synced file: last run %+v, want still 2 synced", st.LastRun)
 	}
 	resp, body := s.client(t).do("GET", "/api/sync/status", nil, nil)
 	wantError(t, resp, body, 401, "UNAUTHORIZED")

@@ -100,7 +100,7 @@ func (a *API) purgeFile(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), purgeBudget)
 	defer cancel()
-	if err := a.purge(ctx, f); err != nil {
+	if err := a.Maintenance.Purge(ctx, f); err != nil {
 		a.Logger.ErrorContext(ctx, "purge file: left to the sweep", "file_id", f.ID, "error", err.Error())
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -117,7 +117,7 @@ func (a *API) emptyTrash(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), purgeBudget)
 	defer cancel()
-	if err := a.purgeAllPurging(ctx, uid); err != nil {
+	if err := a.Maintenance.PurgeAllPurging(ctx, uid); err != nil {
 		a.Logger.ErrorContext(ctx, "empty trash: left to the sweep", "user_id", uid, "error", err.Error())
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -287,7 +287,7 @@ func TestPurgeExpiredTrash(t *testing.T) {
 	if _, err := s.app.DB.Pool.Exec(t.Context(), `UPDATE files SET purge_at = now() - interval '1 second' WHERE id = $1`, old.ID); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.app.API.PurgeExpiredTrash(t.Context())
+	n, err := s.app.Maintenance.PurgeExpiredTrash(t.Context())
 	if err != nil || n != 1 {
 		t.Fatalf("PurgeExpiredTrash: %d, %v; want 1", n, err)
 	}
@@ -300,7 +300,7 @@ func TestPurgeExpiredTrash(t *testing.T) {
 	if got := c.files(); len(got) != 1 || got[0].ID != live.ID {
 		t.Fatalf("list after the sweep: %+v", got)
 	}
-	if n, err := s.app.API.PurgeExpiredTrash(t.Context()); err != nil || n != 0 {
+	if n, err := s.app.Maintenance.PurgeExpiredTrash(t.Context()); err != nil || n != 0 {
 		t.Fatalf("second sweep: %d, %v; want nothing", n, err)
 	}
 }
@@ -349,7 +349,7 @@ func TestInterruptedPurgeIsFinished(t *testing.T) {
 				wantError(t, resp, body, 404, "FILE_NOT_FOUND")
 			}
 			// The sweep finishes it, whatever its purge_at.
-			n, err := s.app.API.PurgeExpiredTrash(t.Context())
+			n, err := s.app.Maintenance.PurgeExpiredTrash(t.Context())
 			if err != nil || n != 1 {
 				t.Fatalf("sweep: %d, %v; want 1", n, err)
 			}

@@ -34,8 +34,12 @@ const (
 	uploadReadBuffer  = 512 << 10
 )
 
-// headPool holds the buffers the first MiB of each upload is read into.
-var headPool = sync.Pool{New: func() any { b := make([]byte, smallUpload); return &b }}
+// headPool holds the buffers the first MiB of each upload is read into,
+// readerPool the read buffers under the multipart reader.
+var (
+	headPool   = sync.Pool{New: func() any { b := make([]byte, smallUpload); return &b }}
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, uploadReadBuffer) }}
+)
 
 // upload streams the "file" part of a multipart body into the hot tier,
 // hashing it and enforcing the size limit as the bytes flow. On any failure
@@ -52,19 +56,29 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, core.Errorf(core.CodeBadRequest, "multipart body has no boundary"))
 		return
 	}
+	release, err := a.streams.acquire(uid) // before the quota and a byte of body: a slot holds up to 34 MiB of buffers
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	defer release()
 	g, err := a.streamGrant(ctx, uid, r.ContentLength) // the quota (quota.go): reserved before a byte is stored
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	defer g.release()
-	r.Body = &deadlineReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), deadline: a.readDeadline(w)}
+	r.Body = &deadlineReader{r: http.MaxBytesReader(w, r.Body, a.Config.MaxFileSize+multipartOverhead), deadline: a.readDeadline(w),
+		minRate: int64(a.Config.UploadMinRate), window: a.timeouts.idle}
 	// mime/multipart reads its source 4 KiB at a time: a larger buffer
 	// underneath turns a gigabyte's 260 000 read calls into 2 000.
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r.Body)
+	defer func() { br.Reset(nil); readerPool.Put(br) }()
 	r.Body = struct {
 		io.Reader
 		io.Closer
-	}{bufio.NewReaderSize(r.Body, uploadReadBuffer), r.Body}
+	}{br, r.Body}
 	part, err := a.filePart(r)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -127,7 +141,10 @@ func (a *API) tooLarge() error {
 }
 
 func shortReason(err error) string {
+	var slow *tooSlowError
 	switch {
+	case errors.As(err, &slow):
+		return fmt.Sprintf("it arrived slower than %d bytes/s", slow.minRate)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "it ended early"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
@@ -193,10 +210,11 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part, 
 		Location: core.TierHot, ObjectKey: key, AccessURL: a.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum.Sum(nil)),
 		ChecksumCRC64NVME: info.ChecksumCRC64NVME, HotETag: storage.TrimETag(info.ETag), StorageClass: core.StorageStandard,
 	}
-	if err := a.Files.CreateFile(ctx, &f); err != nil {
+	if err := a.Files.RecordUpload(ctx, &f, g.id); err != nil {
 		a.removeObject(ctx, key)
-		return core.File{}, err
+		return core.File{}, accountGone(err)
 	}
+	*g.consumed = true // the row dropped the reservation
 	return f, nil
 }
 
@@ -325,6 +343,13 @@ func (d *idleDeadline) touch() {
 // deadlineReader reads r, moving a deadline forward as bytes arrive: the
 // request's read deadline for an upload body, the response's write
 // deadline for work that reads a whole object before answering.
+//
+// With minRate set (an upload body), it also fails a source that sends
+// less than minRate bytes/s over a window of waiting: an idle deadline
+// alone lets a client that sends a byte every few seconds hold the
+// upload's buffers for ever. Only the time spent waiting in Read counts,
+// so a slow hot tier (nothing read meanwhile) is not taken for a slow
+// client.
 type deadlineReader struct {
 	r        io.Reader
 	deadline idleDeadline
@@ -332,6 +357,18 @@ type deadlineReader struct {
 	// deadline at the end of a body and then watches the connection, which
 	// a deadline set again would make it take for a client gone.
 	ended bool
+
+	minRate int64         // bytes/s; 0: no minimum
+	window  time.Duration // of waiting, over which the rate is measured
+	waited  time.Duration // in Read, in this window
+	got     int64         // bytes, in this window
+}
+
+// tooSlowError is the error of a body that arrived slower than minRate.
+type tooSlowError struct{ minRate int64 }
+
+func (e *tooSlowError) Error() string {
+	return fmt.Sprintf("request body arrived slower than %d bytes/s", e.minRate)
 }
 
 func (d *deadlineReader) Read(b []byte) (int, error) {
@@ -339,8 +376,19 @@ func (d *deadlineReader) Read(b []byte) (int, error) {
 		return d.r.Read(b)
 	}
 	d.deadline.touch()
+	start := time.Now()
 	n, err := d.r.Read(b)
 	d.ended = errors.Is(err, io.EOF)
+	if d.minRate > 0 && !d.ended {
+		d.waited += time.Since(start)
+		d.got += int64(n)
+		if d.waited >= d.window {
+			if float64(d.got) < float64(d.minRate)*d.waited.Seconds() {
+				return n, &tooSlowError{d.minRate}
+			}
+			d.waited, d.got = 0, 0
+		}
+	}
 	return n, err
 }
 

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -22,6 +21,11 @@ func (c *credentials) read(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, c); err != nil {
 		return err
 	}
+	return c.check()
+}
+
+// check checks the presence of both fields.
+func (c *credentials) check() error {
 	if c.Email == nil {
 		return core.FieldError("email", "email is required")
 	}
@@ -35,6 +39,10 @@ func (c *credentials) read(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) signup(w http.ResponseWriter, r *http.Request) {
+	if err := a.sameOrigin(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	var in credentials
 	if err := in.read(w, r); err != nil {
 		a.writeError(w, r, err)
@@ -45,11 +53,11 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := core.ValidatePassword(*in.Password); err != nil {
+	if err := checkNewPassword("password", *in.Password, email); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	hash, err := a.Auth.HashPassword(r.Context(), *in.Password)
+	hash, err := a.Auth.HashPassword(r.Context(), auth.LaneSignup, *in.Password)
 	if err != nil {
 		a.writeBusy(w, r, err)
 		return
@@ -60,52 +68,95 @@ func (a *API) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Logger.InfoContext(r.Context(), "user signed up", "user_id", u.ID, "request_id", requestID(r.Context()))
-	writeJSON(w, http.StatusCreated, map[string]any{"message": "account created", "user_id": u.ID})
+	// The address that chose the password knows it, as after a login: the
+	// account's guess ceiling does not lock it out.
+	if err := a.Limits.Remember(r.Context(), a.accountGuesses(r, email).known, knownFor); err != nil {
+		a.Logger.ErrorContext(r.Context(), "signup: remember address", "error", err.Error(), "request_id", requestID(r.Context()))
+	}
+	// Signing up logs in: the answer is login's, plus the account's fields.
+	body, err := a.startSession(w, r, u)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	body["message"], body["user_id"] = "account created", u.ID
+	writeJSON(w, http.StatusCreated, body)
 }
 
 var errInvalidCredentials = core.Errorf(core.CodeInvalidCredentials, "email or password is incorrect")
 
 func (a *API) login(w http.ResponseWriter, r *http.Request) {
-	var in credentials
-	if err := in.read(w, r); err != nil {
+	if err := a.sameOrigin(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		Email        *string `json:"email"`
+		Password     *string `json:"password"`
+		TOTPCode     *string `json:"totp_code"`
+		RecoveryCode *string `json:"recovery_code"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if err := (&credentials{Email: in.Email, Password: in.Password}).check(); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	// Whatever is wrong — malformed email, unknown email, wrong password —
 	// the answer and the time it takes (one bcrypt comparison) are the same.
 	var u core.User
+	end := func(guessOutcome) {}
 	if email, err := core.NormalizeEmail(*in.Email); err == nil && len(*in.Password) <= core.MaxPasswordBytes {
-		// A guess spread over many addresses still meets one budget per account.
-		if !a.allow(w, r, emailKey(email), a.Config.AuthEmailRateHour, time.Hour) {
+		// Per (account, address) with progressive delays, and an hourly
+		// ceiling per account that known addresses do not meet.
+		var allowed bool
+		if end, allowed = a.beginGuess(w, r, a.accountGuesses(r, email)); !allowed {
 			return
 		}
 		u, err = a.Users.UserByEmail(r.Context(), email)
 		if err != nil && !errors.Is(err, postgres.ErrUserNotFound) {
+			end(guessNotMade)
 			a.writeError(w, r, err)
 			return
 		}
 	}
-	ok, err := a.Auth.CheckPassword(r.Context(), u.PasswordHash, *in.Password)
+	ok, err := a.Auth.CheckPassword(r.Context(), auth.LaneLogin, u.PasswordHash, *in.Password)
 	if err != nil {
+		end(guessNotMade)
 		a.writeBusy(w, r, err)
 		return
 	}
+	if ok && u.TOTPEnabled() {
+		// The password is right: the second factor decides. No code is no
+		// guess; a wrong code counts as a wrong guess under the same limits.
+		if (in.TOTPCode == nil || *in.TOTPCode == "") && (in.RecoveryCode == nil || *in.RecoveryCode == "") {
+			end(guessNotMade)
+			a.writeError(w, r, errTOTPRequired)
+			return
+		}
+		if err := a.secondFactor(r.Context(), u, in.TOTPCode, in.RecoveryCode); err != nil {
+			if isWrongCode(err) {
+				end(guessWrong)
+			} else {
+				end(guessNotMade)
+			}
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	end(outcome(ok))
 	if !ok {
 		a.writeError(w, r, errInvalidCredentials)
 		return
 	}
-	tok, exp, err := a.Auth.IssueToken(u.ID, a.now())
+	body, err := a.startSession(w, r, u)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	setUser(r.Context(), u.ID)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token": tok,
-		"token_type":   "bearer",
-		"expires_in":   int64(exp.Sub(a.now()).Round(time.Second).Seconds()),
-		"user":         map[string]any{"id": u.ID, "email": u.Email},
-	})
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +170,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "created_at": rfc3339(u.CreatedAt)})
+	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "created_at": rfc3339(u.CreatedAt), "totp_enabled": u.TOTPEnabled()})
 }
 
 // writeBusy answers a failed bcrypt wait: 503 with Retry-After when the
@@ -130,21 +181,6 @@ func (a *API) writeBusy(w http.ResponseWriter, r *http.Request, err error) {
 		err = &core.Error{Code: core.CodeUnavailable, Message: "the request ended while waiting for its turn", RetryAfter: 1}
 	}
 	a.writeError(w, r, err)
-}
-
-// liveUser checks that the user of a valid token still exists, so that a
-// token of a deleted account is 401 on every route rather than a
-// foreign-key violation on the ones that write. It costs one primary-key
-// lookup per authenticated request.
-func (a *API) liveUser(ctx context.Context, id int64) error {
-	_, err := a.Users.UserByID(ctx, id)
-	if errors.Is(err, postgres.ErrUserNotFound) {
-		return auth.ErrUnauthorized
-	}
-	if err != nil {
-		return fmt.Errorf("check user %d: %w", id, err)
-	}
-	return nil
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

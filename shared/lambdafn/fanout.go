@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
+	"github.com/hybrid-storage/hybrid-storage/shared/maintenance"
 	"github.com/hybrid-storage/hybrid-storage/shared/queue"
 	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
 )
@@ -20,9 +21,9 @@ import (
 // DispatchMain is the whole main of the sync-dispatch function.
 func DispatchMain() {
 	ctx := context.Background()
-	a := withRunMetrics(build(ctx))
+	a := withMaintenanceMetrics(withRunMetrics(build(ctx)))
 	f := fanout(ctx, a)
-	lambda.Start(DispatchHandler(f, a.API.AbortExpiredUploads, a.Logger))
+	lambda.Start(DispatchHandler(f, a.Maintenance, a.Logger))
 }
 
 // WorkerMain is the whole main of the sync-worker function.
@@ -46,20 +47,22 @@ type dispatcher interface {
 	Dispatch(ctx context.Context, trigger string) (syncjob.Dispatched, error)
 }
 
-// DispatchHandler answers the EventBridge scheduled event: it aborts
-// expired presigned uploads (on AWS no long-running process does), then
-// opens the night's run and sends its tickets. Any other event is refused.
-func DispatchHandler(f dispatcher, janitor func(context.Context) (int, error), logger *slog.Logger) func(context.Context, events.EventBridgeEvent) (syncjob.Dispatched, error) {
+// maintainer is the nightly maintenance (shared/maintenance).
+type maintainer interface {
+	Run(ctx context.Context) maintenance.Report
+}
+
+// DispatchHandler answers the EventBridge scheduled event: it runs the
+// maintenance (expired uploads, the trash, account deletions: on AWS no
+// long-running process does), then opens the night's run and sends its
+// tickets. Any other event is refused.
+func DispatchHandler(f dispatcher, maint maintainer, logger *slog.Logger) func(context.Context, events.EventBridgeEvent) (syncjob.Dispatched, error) {
 	return func(ctx context.Context, ev events.EventBridgeEvent) (syncjob.Dispatched, error) {
 		if ev.Source != "aws.events" || ev.DetailType != "Scheduled Event" {
 			return syncjob.Dispatched{}, fmt.Errorf("sync-dispatch: not a scheduled event (source %q, detail-type %q)", ev.Source, ev.DetailType)
 		}
 		logger.InfoContext(ctx, "scheduled sync dispatch", "event_id", ev.ID, "rule", ev.Resources, "time", ev.Time)
-		if n, err := janitor(ctx); err != nil {
-			logger.WarnContext(ctx, "upload janitor failed", "err", err.Error())
-		} else if n > 0 {
-			logger.InfoContext(ctx, "upload janitor aborted expired uploads", "count", n)
-		}
+		maint.Run(ctx)
 		return f.Dispatch(ctx, "schedule")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
+	"github.com/hybrid-storage/hybrid-storage/shared/maintenance"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/queue"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
@@ -77,12 +78,30 @@ func (e *fanoutEnv) seed(n int) {
 	}
 }
 
-func (e *fanoutEnv) fanout(opt syncjob.Options) *syncjob.Fanout {
-	if opt.BatchSize == 0 {
-		opt.BatchSize = e.cfg.SyncBatchSize
+// fanout is the fan-out of a job with the configured options, but for the
+// ones opt sets, over cold (nil: the real cold tier).
+func (e *fanoutEnv) fanout(cold syncjob.ColdTier, opt syncjob.Options) *syncjob.Fanout {
+	o := app.SyncOptions(e.cfg)
+	if opt.BatchSize != 0 {
+		o.BatchSize = opt.BatchSize
 	}
-	j := syncjob.New(e.app.DB, e.app.Hot, e.app.Cold, nil, slog.New(slog.DiscardHandler), opt)
+	o.StopMargin = opt.StopMargin
+	if cold == nil {
+		cold = e.app.Cold
+	}
+	j := syncjob.New(e.app.DB, e.app.Hot, cold, slog.New(slog.DiscardHandler), o)
 	return syncjob.NewFanout(j, e.app.DB, e.q, e.cfg.SyncWorkers)
+}
+
+// slowCold is the real cold tier taking at least delay for each put.
+type slowCold struct {
+	*storage.Cold
+	delay time.Duration
+}
+
+func (c slowCold) Put(ctx context.Context, key string, r io.Reader, size int64, o storage.PutOptions) (storage.ObjectInfo, error) {
+	time.Sleep(c.delay)
+	return c.Cold.Put(ctx, key, r, size, o)
 }
 
 func (e *fanoutEnv) run(id int64) postgres.SyncRun {
@@ -193,7 +212,10 @@ func scheduledEvent(t *testing.T) events.EventBridgeEvent {
 	return ev
 }
 
-func noJanitor(context.Context) (int, error) { return 0, nil }
+// noMaintenance is a maintenance that does nothing.
+type noMaintenance struct{}
+
+func (noMaintenance) Run(context.Context) maintenance.Report { return maintenance.Report{} }
 
 // The whole night on the fan-out: the dispatcher opens one run and sends
 // SYNC_WORKERS tickets; three workers at once (the mapping's
@@ -206,12 +228,12 @@ func TestFanoutMovesEverythingOnceInOneRun(t *testing.T) {
 	e.seed(60)
 	// Each file takes at least 200 ms, so a ticket's 20 files take 2 s:
 	// more than an invocation's claiming time.
-	slow := syncjob.Hooks{AfterCopy: func(context.Context, core.File) error { time.Sleep(200 * time.Millisecond); return nil }}
+	slow := slowCold{e.app.Cold, 200 * time.Millisecond}
 	// A budget of 6 s, of which the last 5 s are the stop margin: each
 	// invocation claims for 1 s, then finishes what it holds (well within
 	// the margin, even on a loaded machine) and hands over.
-	f := e.fanout(syncjob.Options{BatchSize: 4, Concurrency: 2, StopMargin: 5 * time.Second, Hooks: slow})
-	d, err := lambdafn.DispatchHandler(f, noJanitor, slog.New(slog.DiscardHandler))(context.Background(), scheduledEvent(t))
+	f := e.fanout(slow, syncjob.Options{BatchSize: 4, StopMargin: 5 * time.Second})
+	d, err := lambdafn.DispatchHandler(f, noMaintenance{}, slog.New(slog.DiscardHandler))(context.Background(), scheduledEvent(t))
 	if err != nil || d.Skipped || len(d.Tickets) != 3 || d.Pending != 60 {
 		t.Fatalf("dispatch %+v, %v; want 3 tickets for 60 pending files", d, err)
 	}
@@ -267,7 +289,7 @@ func TestFanoutWorkerDeathAndDuplicateDelivery(t *testing.T) {
 	t.Parallel()
 	e := newFanoutEnv(t, 2*time.Second, func(c *config.Config) { c.SyncWorkers = 1; c.SyncBatchSize = 5 })
 	e.seed(8)
-	f := e.fanout(syncjob.Options{BatchSize: 5})
+	f := e.fanout(nil, syncjob.Options{BatchSize: 5})
 	ctx := context.Background()
 	d, err := f.Dispatch(ctx, "schedule")
 	if err != nil || len(d.Tickets) != 1 {
@@ -389,8 +411,7 @@ func TestFanoutDispatchThatCannotSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := syncjob.New(e.app.DB, e.app.Hot, e.app.Cold, nil, nil, syncjob.Options{})
-	d, err := syncjob.NewFanout(j, e.app.DB, bad, 4).Dispatch(context.Background(), "schedule")
+	d, err := syncjob.NewFanout(e.app.Sync, e.app.DB, bad, 4).Dispatch(context.Background(), "schedule")
 	if err == nil {
 		t.Fatalf("dispatch to a missing queue: %+v, want an error", d)
 	}
@@ -398,7 +419,7 @@ func TestFanoutDispatchThatCannotSend(t *testing.T) {
 	if r.Status != syncjob.StatusFailed || r.FinishedAt == nil || r.ErrorSummary == nil || !strings.Contains(*r.ErrorSummary, "send tickets") {
 		t.Errorf("run %+v, want it closed failed with the reason", r)
 	}
-	if d2, err := e.fanout(syncjob.Options{}).Dispatch(context.Background(), "schedule"); err != nil || d2.Skipped {
+	if d2, err := e.fanout(nil, syncjob.Options{}).Dispatch(context.Background(), "schedule"); err != nil || d2.Skipped {
 		t.Errorf("next dispatch %+v, %v", d2, err)
 	}
 }

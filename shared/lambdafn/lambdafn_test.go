@@ -90,7 +90,7 @@ func TestFunctionsThroughTheAdapter(t *testing.T) {
 	cfg := testenv.Config(t)
 	a := testenv.App(t, cfg)
 
-	creds := []byte(`{"email":"lambda@example.com","password":"password123"}`)
+	creds := []byte(`{"email":"lambda@example.com","password":"correct horse battery"}`)
 	if r := invoke(t, a, "signup", event(t, "POST", "/api/auth/signup", "", "", "application/json", creds, false)); r.StatusCode != 201 {
 		t.Fatalf("signup: %d %s", r.StatusCode, r.Body)
 	}

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
+	"github.com/hybrid-storage/hybrid-storage/shared/emf"
+	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/lambdafn"
 	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
 )
@@ -80,11 +83,13 @@ func TestFanoutLastTicketEmitsMetrics(t *testing.T) {
 	t.Parallel()
 	e := newFanoutEnv(t, 30*time.Second, func(c *config.Config) { c.SyncWorkers = 2; c.SyncBatchSize = 4 })
 	e.seed(10)
-	j := syncjob.New(e.app.DB, e.app.Hot, e.app.Cold, nil, slog.New(slog.DiscardHandler), syncjob.Options{BatchSize: 4, Concurrency: 2})
+	opt := app.SyncOptions(e.cfg)
+	opt.BatchSize = 4
+	j := syncjob.New(e.app.DB, e.app.Hot, e.app.Cold, slog.New(slog.DiscardHandler), opt)
 	var log syncBuf
 	j.OnRunClosed(lambdafn.RunMetrics(&log, e.app.DB, slog.New(slog.DiscardHandler), time.Now))
 	f := syncjob.NewFanout(j, e.app.DB, e.q, e.cfg.SyncWorkers)
-	d, err := lambdafn.DispatchHandler(f, noJanitor, slog.New(slog.DiscardHandler))(context.Background(), scheduledEvent(t))
+	d, err := lambdafn.DispatchHandler(f, noMaintenance{}, slog.New(slog.DiscardHandler))(context.Background(), scheduledEvent(t))
 	if err != nil || len(d.Tickets) != 2 {
 		t.Fatalf("dispatch %+v, %v", d, err)
 	}
@@ -95,5 +100,47 @@ func TestFanoutLastTicketEmitsMetrics(t *testing.T) {
 	}
 	if recs[0]["SyncFilesSynced"] != 10.0 || recs[0]["SyncRunsClosed"] != 1.0 || recs[0]["SyncPendingFiles"] != 0.0 {
 		t.Errorf("record %v, want 10 files synced, nothing pending", recs[0])
+	}
+}
+
+// TestAlarmedMetricsAreEmitted: every metric the deploy alarms on
+// (hosted.MetricAlarms) is one the functions write: a scheduled run's
+// figures and a maintenance run's, on the real database and S3 server. An
+// alarm on a metric nothing emits would never fire.
+func TestAlarmedMetricsAreEmitted(t *testing.T) {
+	t.Parallel()
+	a, _, h := syncApp(t)
+	var log syncBuf
+	a.Sync.OnRunClosed(lambdafn.RunMetrics(&log, a.DB, slog.New(slog.DiscardHandler), time.Now))
+	a.Maintenance.OnRun = lambdafn.MaintenanceMetrics(&log, slog.New(slog.DiscardHandler), time.Now)
+	a.Maintenance.Run(t.Context())
+	raw, err := os.ReadFile("testdata/eventbridge-scheduled-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(t, h, raw); err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, rec := range emfRecords(t, log.b.String()) {
+		ds, _ := rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)
+		for _, d := range ds {
+			dm, _ := d.(map[string]any)
+			if dm["Namespace"] != emf.Namespace {
+				continue
+			}
+			ms, _ := dm["Metrics"].([]any)
+			for _, m := range ms {
+				name, _ := m.(map[string]any)["Name"].(string)
+				if _, ok := rec[name].(float64); ok {
+					declared[name] = true
+				}
+			}
+		}
+	}
+	for _, al := range hosted.MetricAlarms {
+		if !declared[al.Metric] {
+			t.Errorf("alarm %s is on %s/%s, which no function wrote (written: %v)", al.ID, emf.Namespace, al.Metric, declared)
+		}
 	}
 }

@@ -37,7 +37,7 @@ func TestUnderRuntimeInterfaceEmulator(t *testing.T) {
 	}
 
 	signup, login, me := start("signup"), start("login"), start("me")
-	creds := []byte(`{"email":"rie@example.com","password":"password123"}`)
+	creds := []byte(`{"email":"rie@example.com","password":"correct horse battery"}`)
 	if r := call(signup, event(t, "POST", "/api/auth/signup", "", "", "application/json", creds, false)); r.StatusCode != 201 {
 		t.Fatalf("signup under RIE: %d %s", r.StatusCode, r.Body)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/syncjob"
 )
 
@@ -20,26 +19,20 @@ import (
 // the EventBridge schedule (cron(0 0 * * ? *)) and POST /api/sync/run
 // through API Gateway.
 func SyncMain() {
-	a := withRunMetrics(build(context.Background()))
-	lambda.Start(SyncHandler(withJanitor{a.Sync, a.API, a.Logger}, a.API.Handler("sync"), a.Logger))
+	a := withMaintenanceMetrics(withRunMetrics(build(context.Background())))
+	lambda.Start(SyncHandler(withMaintenance{a.Sync, a.Maintenance}, a.API.Handler("sync"), a.Logger))
 }
 
-// withJanitor makes the nightly run also abort expired presigned multipart
-// uploads, purge the trash whose time is over and finish interrupted purges
-// and account deletions, which on AWS no long-running process does.
-type withJanitor struct {
+// withMaintenance makes the scheduled inline run also run the maintenance
+// (expired uploads, the trash, account deletions), which on AWS no
+// long-running process does.
+type withMaintenance struct {
 	syncRunner
-	api    *httpapi.API
-	logger *slog.Logger
+	maint maintainer
 }
 
-func (w withJanitor) RunExclusive(ctx context.Context, trigger string) (syncjob.Report, error) {
-	if n, err := w.api.AbortExpiredUploads(ctx); err != nil {
-		w.logger.WarnContext(ctx, "upload janitor failed", "err", err.Error())
-	} else if n > 0 {
-		w.logger.InfoContext(ctx, "upload janitor aborted expired uploads", "count", n)
-	}
-	w.api.SweepTrash(ctx)
+func (w withMaintenance) RunExclusive(ctx context.Context, trigger string) (syncjob.Report, error) {
+	w.maint.Run(ctx)
 	return w.syncRunner.RunExclusive(ctx, trigger)
 }
 

@@ -112,10 +112,7 @@ func TestSyncFunctionScheduledEvent(t *testing.T) {
 func TestSyncFunctionAPIGatewayEvent(t *testing.T) {
 	t.Parallel()
 	a, f, h := syncApp(t)
-	userToken, _, err := a.Auth.IssueToken(f.UserID, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	userToken := testenv.UserToken(t, a, f.UserID)
 	apigw := func(token string) events.APIGatewayV2HTTPResponse {
 		t.Helper()
 		b, err := call(t, h, event(t, "POST", "/api/sync/run", "", token, "", nil, false))

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,7 +44,7 @@ func New(src Source, queue Queue, logger *slog.Logger) *Metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hybrid_http_requests_total",
-			Help: "API requests by route (the route table's pattern; \"unmatched\" for no route), method and status.",
+			Help: "API requests by route (the route table's pattern; \"unmatched\" for no route), method (\"other\" past the standard ones) and status.",
 		}, []string{"route", "method", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hybrid_http_request_duration_seconds",
@@ -75,13 +76,29 @@ func New(src Source, queue Queue, logger *slog.Logger) *Metrics {
 	return m
 }
 
-// ObserveRequest records one answered request.
+// ObserveRequest records one answered request. Every label comes from a
+// fixed set, whatever the client sends: route is a pattern of the route
+// table ("unmatched" for none), method one of methods ("other" for any
+// other), status a code the server chose.
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(route, methodLabel(method), strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// methods are the request methods the method label names; a client may
+// send any token as a method, and each would otherwise be a series kept
+// for the process's life.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+func methodLabel(m string) string {
+	if slices.Contains(methods, m) {
+		return m
+	}
+	return "other"
 }
 
 // AddUploaded counts the bytes of a stored upload.

@@ -46,12 +46,10 @@ func (db *DB) OpenFanoutRun(ctx context.Context, trigger string, workers, batch 
 		if live {
 			return ErrSyncRunning
 		}
-		if _, err := tx.Exec(ctx, `UPDATE sync_runs SET status = 'failed', finished_at = now(),
-			error_summary = left(concat_ws('; ', error_summary, 'interrupted: the run ended without recording its result'), 4000)
-			WHERE status = 'running'`); err != nil {
-			return fmt.Errorf("close interrupted runs: %w", err)
+		if err := closeInterrupted(ctx, tx); err != nil {
+			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM files WHERE storage_location = 'minio'`).Scan(&run.Pending); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM files WHERE storage_location = 'minio' AND deleted_at IS NULL`).Scan(&run.Pending); err != nil {
 			return fmt.Errorf("count pending files: %w", err)
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO sync_runs (trigger, fanout) VALUES ($1, true) RETURNING id, started_at`,
@@ -107,36 +105,17 @@ func (db *DB) UnsentSuccessor(ctx context.Context, runID int64, next string) (bo
 	return open, nil
 }
 
-// TicketReport is what one worker invocation adds to its run.
-type TicketReport struct {
-	Batches int
-	Errors  []string // one line per failed file, kept in the run's summary
-}
-
-// FinishTicket records ticket of run runID done with what its worker did,
-// opening its successor next first when not empty (the worker then sends
-// it), in one transaction with no network I/O. The run's row is locked
-// first, so of two tickets finishing at once the second sees the first
-// done: when no ticket of the run is left open, this call closes the run
-// and returns it; else it returns nil. The closed run's counts are the
-// run's files as the table has them (synced: flipped by one of its
-// workers; failed: released by one of them after failing), so a worker
-// that died before it recorded anything still counts.
-func (db *DB) FinishTicket(ctx context.Context, runID int64, ticket string, r TicketReport, next string) (*SyncRun, error) {
+// FinishTicket records ticket of run runID done with what its worker did
+// (r), opening its successor next first when not empty (the worker then
+// sends it), in one transaction with no network I/O. The run's row is
+// locked first, so of two tickets finishing at once the second sees the
+// first done: when no ticket of the run is left open, this call closes the
+// run (closeRun) and returns it; else it returns nil.
+func (db *DB) FinishTicket(ctx context.Context, runID int64, ticket string, r WorkReport, next string) (*SyncRun, error) {
 	var closed *SyncRun
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var summary *string
-		if len(r.Errors) > 0 {
-			s := truncate(joinLines(r.Errors, 10), 4000)
-			summary = &s
-		}
-		tag, err := tx.Exec(ctx, `UPDATE sync_runs SET workers = workers + 1, batches = batches + $2,
-			error_summary = left(concat_ws('; ', error_summary, $3::text), 4000) WHERE id = $1`, runID, r.Batches, summary)
-		if err != nil {
+		if err := addWork(ctx, tx, runID, r); err != nil {
 			return fmt.Errorf("record sync ticket %d/%s: %w", runID, ticket, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("record sync ticket %d/%s: no such run", runID, ticket)
 		}
 		if next != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO sync_tickets (run_id, ticket) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
@@ -148,6 +127,7 @@ func (db *DB) FinishTicket(ctx context.Context, runID int64, ticket string, r Ti
 			runID, ticket); err != nil {
 			return fmt.Errorf("close sync ticket %d/%s: %w", runID, ticket, err)
 		}
+		var err error
 		closed, err = closeIfDone(ctx, tx, runID)
 		return err
 	})
@@ -175,9 +155,8 @@ func (db *DB) AbandonTickets(ctx context.Context, runID int64, tickets []string,
 }
 
 // closeIfDone closes run runID (row locked by the caller's transaction)
-// when none of its tickets is open: its counts from the files table, its
-// status as the job's (failed: files failed and none synced, or an
-// abandoned ticket and nothing synced; partial: failures or files left).
+// when none of its tickets is open, and returns it; nil when a ticket is
+// open or the run was closed already.
 func closeIfDone(ctx context.Context, tx pgx.Tx, runID int64) (*SyncRun, error) {
 	var open bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sync_tickets WHERE run_id = $1 AND done_at IS NULL)`,
@@ -187,46 +166,5 @@ func closeIfDone(ctx context.Context, tx pgx.Tx, runID int64) (*SyncRun, error) 
 	if open {
 		return nil, nil
 	}
-	var r SyncRun
-	err := tx.QueryRow(ctx, `WITH mine AS (
-			SELECT storage_location, file_size, sync_lease_until, last_sync_error FROM files
-			WHERE split_part(sync_owner, '/', 1) = $2),
-		c AS (SELECT
-			count(*) FILTER (WHERE storage_location = 's3') AS synced,
-			coalesce(sum(file_size) FILTER (WHERE storage_location = 's3'), 0) AS bytes,
-			count(*) FILTER (WHERE storage_location = 'minio' AND sync_lease_until IS NULL AND last_sync_error IS NOT NULL) AS failed
-			FROM mine),
-		l AS (SELECT count(*) AS left_ FROM files WHERE storage_location = 'minio')
-		UPDATE sync_runs SET finished_at = now(), files_synced = c.synced, bytes_synced = c.bytes, files_failed = c.failed,
-			files_left = l.left_, status = CASE
-				WHEN c.failed > 0 AND c.synced = 0 THEN 'failed'
-				WHEN c.synced = 0 AND l.left_ > 0 AND error_summary IS NOT NULL THEN 'failed'
-				WHEN c.failed > 0 OR l.left_ > 0 THEN 'partial'
-				ELSE 'succeeded' END
-		FROM c, l WHERE id = $1 AND status = 'running'
-		RETURNING id, started_at, finished_at, status, trigger, files_synced, files_failed, files_left, bytes_synced,
-			error_summary, workers, batches`, runID, fmt.Sprintf("run-%d", runID)).
-		Scan(&r.ID, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Trigger, &r.Synced, &r.Failed, &r.Left, &r.Bytes,
-			&r.ErrorSummary, &r.Workers, &r.Batches)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil // closed already
-	}
-	if err != nil {
-		return nil, fmt.Errorf("close sync run %d: %w", runID, err)
-	}
-	return &r, nil
-}
-
-func joinLines(lines []string, max int) string {
-	out := ""
-	for i, l := range lines {
-		if i == max {
-			return out + fmt.Sprintf("; and %d more", len(lines)-max)
-		}
-		if i > 0 {
-			out += "; "
-		}
-		out += l
-	}
-	return out
+	return closeRun(ctx, tx, runID, false)
 }

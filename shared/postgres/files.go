@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,6 +16,9 @@ var (
 	ErrFileNotFound = core.Errorf(core.CodeFileNotFound, "file not found")
 	ErrForbidden    = core.Errorf(core.CodeForbidden, "this file belongs to another user")
 	ErrBadCursor    = &core.Error{Code: core.CodeValidation, Message: "cursor is not valid", Field: "cursor"}
+	// ErrCursorSort: a list's cursor used with another sort or order than
+	// the page that issued it.
+	ErrCursorSort = &core.Error{Code: core.CodeValidation, Message: "cursor belongs to another sort or order", Field: "cursor"}
 )
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
@@ -60,14 +60,38 @@ func storageClass(f *core.File) string {
 }
 
 // CreateFile records an uploaded file; ID and UploadedAt are filled in.
+// ErrUserNotFound when the account is being deleted or gone (its deletion
+// marked it while the upload was under way): nothing is written.
 func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
-	err := db.Pool.QueryRow(ctx, `INSERT INTO files
-		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256,
-		checksum_crc64nvme, hot_etag, storage_class)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, uploaded_at`,
-		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, nullable(f.ChecksumSHA256),
-		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f),
-	).Scan(&f.ID, &f.UploadedAt)
+	return db.RecordUpload(ctx, f, "")
+}
+
+// RecordUpload is CreateFile that also drops quota reservation reservation
+// ("": none) once the file's row counts instead: one statement, which
+// holds the user's row (FOR SHARE, against MarkUserDeleting) only for
+// itself. When nothing is written the reservation stays for its owner to
+// release.
+func (db *DB) RecordUpload(ctx context.Context, f *core.File, reservation string) error {
+	args := []any{f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL,
+		nullable(f.ChecksumSHA256), nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f)}
+	// Without a reservation the statement has no DELETE: even one that
+	// deletes nothing would fire the reservations' usage trigger.
+	release := ""
+	if reservation != "" {
+		release = `, released AS (DELETE FROM quota_reservations WHERE id = $13::uuid AND EXISTS (SELECT 1 FROM ins))`
+		args = append(args, reservation)
+	}
+	err := db.Pool.QueryRow(ctx, `WITH live AS (
+			SELECT id FROM users WHERE id = $1 AND deleting_at IS NULL FOR SHARE
+		), ins AS (
+			INSERT INTO files (user_id, filename, original_filename, file_size, content_type, storage_location, object_key,
+				access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class)
+			SELECT id, $2, $3, $4::bigint, $5, $6, $7, $8, $9, $10, $11, $12 FROM live RETURNING id, uploaded_at
+		)`+release+`
+		SELECT id, uploaded_at FROM ins`, args...).Scan(&f.ID, &f.UploadedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrUserNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("insert file: %w", err)
 	}
@@ -116,27 +140,63 @@ func (db *DB) DeleteFile(ctx context.Context, userID, id int64, removeObjects fu
 	return f, nil
 }
 
-// ListParams filter and page a user's file list.
+// ListParams filter, sort and page a user's file list.
 type ListParams struct {
-	Limit    int       // 1..200
-	Cursor   string    // opaque, from a previous page's next cursor
-	Query    string    // literal, case-insensitive substring of the name
-	Location core.Tier // empty: both tiers
+	Limit    int            // 1..200
+	Cursor   string         // opaque, from a previous page's next cursor of the same sort and order
+	Query    string         // literal, case-insensitive substring of the name
+	Location core.Tier      // empty: both tiers
+	Sort     core.FileSort  // empty: core.DefaultFileSort
+	Order    core.SortOrder // empty: the sort's DefaultOrder
 }
 
-// ListFiles returns a page of userID's files, newest first, and the cursor
-// of the next page ("" on the last page). A malformed cursor yields
-// ErrBadCursor.
+// sortColumns are the list's sort keys as SQL, each served by a partial
+// index on (user_id, key, id) WHERE deleted_at IS NULL, scanned forwards
+// or backwards (migrations 00011 and 00023). Names compare by
+// lower(original_filename) in the "C" collation: case folded by the
+// database's LC_CTYPE, then ordered by code point, the same on every
+// server whatever its LC_COLLATE.
+var sortColumns = map[core.FileSort]string{
+	core.SortName:       `lower(original_filename) COLLATE "C"`,
+	core.SortSize:       `file_size`,
+	core.SortUploadedAt: `uploaded_at`,
+}
+
+// ListFiles returns a page of userID's live files in p's sort and order,
+// ties broken by id in the same direction, and the cursor of the next page
+// ("" on the last page). A malformed cursor yields ErrBadCursor; one of
+// another sort or order, ErrCursorSort; an unknown sort or order, a
+// validation error naming it.
 func (db *DB) ListFiles(ctx context.Context, userID int64, p ListParams) ([]core.File, string, error) {
+	if err := core.CheckSort(p.Sort, p.Order); err != nil {
+		return nil, "", err
+	}
+	if p.Sort == "" {
+		p.Sort = core.DefaultFileSort
+	}
+	if p.Order == "" {
+		p.Order = p.Sort.DefaultOrder()
+	}
+	key, dir, after := sortColumns[p.Sort], "ASC", ">"
+	if p.Order == core.OrderDesc {
+		dir, after = "DESC", "<"
+	}
 	args := []any{userID}
 	where := []string{"user_id = $1", "deleted_at IS NULL"}
 	if p.Cursor != "" {
-		at, id, err := decodeCursor(p.Cursor)
+		c, err := decodeCursor(p.Cursor)
 		if err != nil {
 			return nil, "", ErrBadCursor
 		}
-		args = append(args, at, id)
-		where = append(where, fmt.Sprintf("(uploaded_at, id) < ($%d, $%d)", len(args)-1, len(args)))
+		if c.Sort != p.Sort || c.Order != p.Order {
+			return nil, "", ErrCursorSort
+		}
+		args = append(args, c.keyArg(), c.ID)
+		param := fmt.Sprintf("$%d", len(args)-1)
+		if p.Sort == core.SortName {
+			param = fmt.Sprintf(`lower($%d) COLLATE "C"`, len(args)-1)
+		}
+		where = append(where, fmt.Sprintf("(%s, id) %s (%s, $%d)", key, after, param, len(args)))
 	}
 	if p.Query != "" {
 		args = append(args, "%"+escapeLike(p.Query)+"%")
@@ -148,20 +208,19 @@ func (db *DB) ListFiles(ctx context.Context, userID int64, p ListParams) ([]core
 	}
 	args = append(args, p.Limit+1)
 	q := `SELECT ` + fileColumns + ` FROM files WHERE ` + strings.Join(where, " AND ") +
-		fmt.Sprintf(` ORDER BY uploaded_at DESC, id DESC LIMIT $%d`, len(args))
+		fmt.Sprintf(` ORDER BY %s %s, id %s LIMIT $%d`, key, dir, dir, len(args))
 	rows, err := db.Pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("list files: %w", err)
+		return nil, "", fmt.Errorf("list files by %s %s: %w", p.Sort, p.Order, err)
 	}
 	files, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.File, error) { return scanFile(r) })
 	if err != nil {
-		return nil, "", fmt.Errorf("list files: %w", err)
+		return nil, "", fmt.Errorf("list files by %s %s: %w", p.Sort, p.Order, err)
 	}
 	next := ""
 	if len(files) > p.Limit {
 		files = files[:p.Limit]
-		last := files[len(files)-1]
-		next = encodeCursor(last.UploadedAt, last.ID)
+		next = cursorAfter(p.Sort, p.Order, files[len(files)-1]).encode()
 	}
 	return files, next, nil
 }
@@ -170,32 +229,4 @@ func (db *DB) ListFiles(ctx context.Context, userID int64, p ListParams) ([]core
 // character backslash).
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-func encodeCursor(at time.Time, id int64) string {
-	raw := strconv.FormatInt(at.UnixMicro(), 10) + ":" + strconv.FormatInt(id, 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
-}
-
-func decodeCursor(c string) (time.Time, int64, error) {
-	if len(c) > 64 {
-		return time.Time{}, 0, errors.New("cursor too long")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	us, ids, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return time.Time{}, 0, errors.New("cursor has no separator")
-	}
-	micros, err := strconv.ParseInt(us, 10, 64)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	id, err := strconv.ParseInt(ids, 10, 64)
-	if err != nil || id <= 0 {
-		return time.Time{}, 0, errors.New("cursor id is not positive")
-	}
-	return time.UnixMicro(micros).UTC(), id, nil
 }

@@ -29,10 +29,23 @@ type DB struct {
 
 // Open connects a pool to databaseURL and checks it answers.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	return OpenSized(ctx, databaseURL, 0)
+}
+
+// OpenSized is Open with a pool of at most maxConns connections (pgx's
+// default, max(4, cores), when maxConns is smaller; a pool_max_conns in
+// the URL wins). A process that runs sync workers next to its requests
+// needs room for both: a worker holds up to four connections at once
+// (claim, two flips, lease renewal), and requests must not wait for them.
+func OpenSized(ctx context.Context, databaseURL string, maxConns int32) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	if !strings.Contains(databaseURL, "pool_max_conns") && maxConns > cfg.MaxConns {
+		cfg.MaxConns = maxConns
+	}
+	cfg.ConnConfig.Tracer = statementTracer{}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)

@@ -32,36 +32,26 @@ type Usage struct {
 // Used is the bytes the quota counts.
 func (u Usage) Used() int64 { return u.Hot + u.Cold + u.Trash + u.Uploads + u.Reserved }
 
-func effectiveQuota(override *int64, def int64) *int64 {
-	if override != nil {
-		return override
-	}
-	if def > 0 {
-		return &def
-	}
-	return nil
-}
+// usageColumns read a user's counters (user_usage, kept by triggers; see
+// migration 00020), less the expired upload sessions and reservations the
+// janitor has not removed yet: the effective quota, then Usage's fields.
+// $1 is the user, $2 the default quota (0: unlimited). Index lookups only.
+const usageColumns = `coalesce(u.quota_bytes, nullif($2::bigint, 0)) AS quota,
+	c.hot_bytes, c.cold_bytes, c.trash_bytes, c.files,
+	c.upload_bytes - (SELECT coalesce(sum(declared_size), 0) FROM upload_sessions WHERE user_id = $1 AND expires_at <= now())::bigint AS upload_bytes,
+	c.reserved_bytes - (SELECT coalesce(sum(bytes), 0) FROM quota_reservations WHERE user_id = $1 AND expires_at <= now())::bigint AS reserved_bytes`
 
 func usageOf(ctx context.Context, q querier, userID, defaultQuota int64) (Usage, error) {
 	var u Usage
-	var override *int64
-	err := q.QueryRow(ctx, `SELECT u.quota_bytes,
-		coalesce(sum(f.file_size) FILTER (WHERE f.deleted_at IS NULL AND f.storage_location = 'minio'), 0),
-		coalesce(sum(f.file_size) FILTER (WHERE f.deleted_at IS NULL AND f.storage_location = 's3'), 0),
-		coalesce(sum(f.file_size) FILTER (WHERE f.deleted_at IS NOT NULL), 0),
-		count(f.id) FILTER (WHERE f.deleted_at IS NULL),
-		(SELECT coalesce(sum(declared_size), 0) FROM upload_sessions WHERE user_id = $1 AND expires_at > now()),
-		(SELECT coalesce(sum(bytes), 0) FROM quota_reservations WHERE user_id = $1 AND expires_at > now())
-		FROM users u LEFT JOIN files f ON f.user_id = u.id
-		WHERE u.id = $1 AND u.deleting_at IS NULL GROUP BY u.id`, userID).
-		Scan(&override, &u.Hot, &u.Cold, &u.Trash, &u.Files, &u.Uploads, &u.Reserved)
+	err := q.QueryRow(ctx, `SELECT `+usageColumns+`
+		FROM users u JOIN user_usage c ON c.user_id = u.id WHERE u.id = $1 AND u.deleting_at IS NULL`, userID, defaultQuota).
+		Scan(&u.Quota, &u.Hot, &u.Cold, &u.Trash, &u.Files, &u.Uploads, &u.Reserved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Usage{}, ErrUserNotFound
 	}
 	if err != nil {
 		return Usage{}, fmt.Errorf("usage of user %d: %w", userID, err)
 	}
-	u.Quota = effectiveQuota(override, defaultQuota)
 	return u, nil
 }
 
@@ -74,39 +64,41 @@ func (db *DB) UsageOf(ctx context.Context, userID, defaultQuota int64) (Usage, e
 // ReserveQuota reserves up to want bytes of userID's quota for ttl and
 // returns the reservation's id ("" when the quota is unlimited: nothing
 // is reserved) and the bytes granted: want, or what is left of the quota
-// when less, but never less than least (then ErrQuotaExceeded). The check
-// and the insert hold the user's row, so concurrent reservations (and
-// upload session creations, which take the same lock) are serialised.
+// when less, but never less than least (then ErrQuotaExceeded). One
+// statement: with a quota, the check holds the user's counter row (so
+// concurrent reservations are serialised) only until the reservation is
+// inserted; without one it locks nothing.
 func (db *DB) ReserveQuota(ctx context.Context, userID, want, least, defaultQuota int64, ttl time.Duration) (string, int64, error) {
-	tx, err := db.Pool.Begin(ctx)
-	if err != nil {
-		return "", 0, fmt.Errorf("begin quota reservation: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {
-		return "", 0, fmt.Errorf("lock user %d: %w", userID, err)
-	}
-	u, err := usageOf(ctx, tx, userID, defaultQuota)
-	if err != nil {
-		return "", 0, err
-	}
-	if u.Quota == nil {
+	id := uuid.NewString()
+	var unlimited bool
+	var got *int64
+	// With no quota nothing is locked (cur is empty) and nothing reserved.
+	err := db.Pool.QueryRow(ctx, `WITH q AS (
+			SELECT coalesce(quota_bytes, nullif($2::bigint, 0)) AS quota FROM users WHERE id = $1 AND deleting_at IS NULL
+		), cur AS (
+			SELECT `+usageColumns+` FROM users u JOIN user_usage c ON c.user_id = u.id
+			WHERE u.id = $1 AND u.deleting_at IS NULL AND coalesce(u.quota_bytes, nullif($2::bigint, 0)) IS NOT NULL
+			FOR NO KEY UPDATE OF c
+		), g AS (
+			SELECT quota, least($3::bigint, quota - (hot_bytes + cold_bytes + trash_bytes + upload_bytes + reserved_bytes)) AS got FROM cur
+		), ins AS (
+			INSERT INTO quota_reservations (id, user_id, bytes, expires_at)
+			SELECT $4::uuid, $1, got, now() + make_interval(secs => $6) FROM g
+			WHERE quota IS NOT NULL AND got >= $5 AND got > 0 RETURNING bytes
+		)
+		SELECT quota IS NULL, (SELECT bytes FROM ins) FROM q`,
+		userID, defaultQuota, want, id, least, ttl.Seconds()).Scan(&unlimited, &got)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", 0, ErrUserNotFound
+	case err != nil:
+		return "", 0, fmt.Errorf("reserve quota of user %d: %w", userID, err)
+	case unlimited:
 		return "", want, nil
-	}
-	left := *u.Quota - u.Used()
-	got := min(want, left)
-	if got < least || got <= 0 {
+	case got == nil:
 		return "", 0, ErrQuotaExceeded
 	}
-	id := uuid.NewString()
-	if _, err := tx.Exec(ctx, `INSERT INTO quota_reservations (id, user_id, bytes, expires_at)
-		VALUES ($1::uuid, $2, $3, now() + make_interval(secs => $4))`, id, userID, got, ttl.Seconds()); err != nil {
-		return "", 0, fmt.Errorf("insert quota reservation: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return "", 0, fmt.Errorf("commit quota reservation: %w", err)
-	}
-	return id, got, nil
+	return id, *got, nil
 }
 
 // ReleaseQuota drops reservation id (no-op for "").

@@ -77,6 +77,27 @@ func (db *DB) CreateShare(ctx context.Context, s *core.Share, tokenHash []byte) 
 	return nil
 }
 
+// CheckShareable returns nil when userID may add a share to file fileID
+// now, so that a request bound to be refused is refused before any costly
+// work (a password's hash): ErrFileNotFound or ErrForbidden as FileForUser,
+// ErrTooManyShares when the file has core.MaxLiveShares live shares.
+// CreateShare checks the same again as it inserts.
+func (db *DB) CheckShareable(ctx context.Context, userID, fileID int64) error {
+	if _, err := db.FileForUser(ctx, userID, fileID); err != nil {
+		return err
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM shares s
+		JOIN files f ON f.id = s.file_id JOIN users u ON u.id = s.user_id
+		WHERE s.file_id = $1 AND `+shareLive, fileID).Scan(&n); err != nil {
+		return fmt.Errorf("count live shares of file %d: %w", fileID, err)
+	}
+	if n >= core.MaxLiveShares {
+		return ErrTooManyShares
+	}
+	return nil
+}
+
 // createShareRefused says why CreateShare's insert did not happen.
 func (db *DB) createShareRefused(ctx context.Context, s *core.Share) error {
 	if _, err := db.FileForUser(ctx, s.UserID, s.FileID); err != nil {

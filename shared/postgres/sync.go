@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
@@ -86,10 +87,15 @@ func prefixed(p, columns string) string {
 }
 
 // RenewSyncLeases extends to now() + lease the leases owner still holds
-// among ids (a row flipped, released or taken over is left alone).
+// among ids (a row flipped, released or taken over is left alone). The
+// rows are locked in id order, as FlipSyncedBatch locks them: a renewal
+// and a flip of the same files cannot deadlock.
 func (db *DB) RenewSyncLeases(ctx context.Context, owner string, ids []int64, lease time.Duration) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE files SET sync_lease_until = now() + make_interval(secs => $3)
-		WHERE id = ANY($1) AND sync_owner = $2 AND storage_location = 'minio' AND sync_lease_until IS NOT NULL`,
+	if _, err := db.Pool.Exec(ctx, `WITH held AS MATERIALIZED (
+			SELECT id FROM files WHERE id = ANY($1) AND sync_owner = $2 AND storage_location = 'minio' AND sync_lease_until IS NOT NULL
+			ORDER BY id FOR UPDATE)
+		UPDATE files f SET sync_lease_until = now() + make_interval(secs => $3)
+		FROM held WHERE f.id = held.id AND f.sync_owner = $2 AND f.storage_location = 'minio' AND f.sync_lease_until IS NOT NULL`,
 		ids, owner, lease.Seconds()); err != nil {
 		return fmt.Errorf("renew sync leases: %w", err)
 	}
@@ -109,26 +115,133 @@ func (db *DB) ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) 
 }
 
 // FlipSynced records that file f, leased to owner, is now in the cold tier
-// as m says: UPDATE … WHERE id AND sync_owner AND storage_location =
-// 'minio', one statement. When it applies (FenceHeld) the row is returned as
-// flipped; otherwise the fence says whether the row is gone or someone
-// else's.
+// as m says: FlipSyncedBatch of one file. When it applies (FenceHeld) the
+// row is returned as flipped; otherwise the fence says whether the row is
+// gone or someone else's.
 func (db *DB) FlipSynced(ctx context.Context, f core.File, owner string, m Moved) (core.File, Fence, error) {
-	flipped, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET storage_location = 's3', access_url = $3, synced_at = now(),
-		storage_class = $4, checksum_crc64nvme = COALESCE(checksum_crc64nvme, $5), checksum_sha256 = COALESCE(checksum_sha256, $6),
-		sync_attempts = sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
-		hot_deleted_at = NULL, sync_lease_until = NULL, updated_at = now()
-		WHERE id = $1 AND sync_owner = $2 AND storage_location = 'minio' RETURNING `+fileColumns,
-		f.ID, owner, m.AccessURL, storageClass(&core.File{StorageClass: m.StorageClass}), nullable(m.CRC64NVME), nullable(m.SHA256)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		fence, err := db.fenceOf(ctx, f.ID)
-		return f, fence, err
-	}
+	out, err := db.FlipSyncedBatch(ctx, []Flip{{File: f, Owner: owner, Moved: m}})
 	if err != nil {
-		return f, FenceHeld, fmt.Errorf("flip file %d to s3: %w", f.ID, err)
+		return f, FenceHeld, err
 	}
-	return flipped, FenceHeld, nil
+	return out[0].File, out[0].Fence, nil
 }
+
+// Flip is one file of a FlipSyncedBatch: File, leased to Owner, is in the
+// cold tier as Moved says.
+type Flip struct {
+	File  core.File
+	Owner string
+	Moved Moved
+}
+
+// Flipped is what FlipSyncedBatch did with one Flip: with FenceHeld, File
+// is the row as flipped; otherwise File is the Flip's and the fence says
+// whether the row is gone or someone else's.
+type Flipped struct {
+	File  core.File
+	Fence Fence
+}
+
+// FlipSyncedBatch flips the rows of flips to the cold tier in one
+// statement (one transaction): UPDATE … FROM the flips' values, each row
+// fenced as FlipSynced's was, on its own lease (WHERE id AND sync_owner =
+// its Owner AND storage_location = 'minio'). A row whose fence does not
+// hold is left alone and the others flip. The rows are locked in id order
+// (as RenewSyncLeases does), so two batches over the same rows cannot
+// deadlock. It returns one Flipped per flip, in order; an error means no
+// row of the batch was flipped.
+func (db *DB) FlipSyncedBatch(ctx context.Context, flips []Flip) ([]Flipped, error) {
+	if len(flips) == 0 {
+		return nil, nil
+	}
+	n := len(flips)
+	ids, owners, urls, classes := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	crcs, sums := make([]*string, n), make([]*string, n)
+	for i, fl := range flips {
+		ids[i], owners[i], urls[i] = fl.File.ID, fl.Owner, fl.Moved.AccessURL
+		classes[i] = storageClass(&core.File{StorageClass: fl.Moved.StorageClass})
+		crcs[i], sums[i] = nullable(fl.Moved.CRC64NVME), nullable(fl.Moved.SHA256)
+	}
+	rows, err := db.Pool.Query(ctx, `WITH v AS (
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+				AS v(id, owner, url, class, crc, sha)),
+		held AS MATERIALIZED (
+			SELECT f.id FROM files f JOIN v ON v.id = f.id
+			WHERE f.sync_owner = v.owner AND f.storage_location = 'minio'
+			ORDER BY f.id FOR UPDATE OF f)
+		UPDATE files f SET storage_location = 's3', access_url = v.url, synced_at = now(),
+			storage_class = v.class, checksum_crc64nvme = COALESCE(f.checksum_crc64nvme, v.crc),
+			checksum_sha256 = COALESCE(f.checksum_sha256, v.sha),
+			sync_attempts = f.sync_attempts + 1, last_sync_error = NULL, last_sync_attempt_at = now(),
+			hot_deleted_at = NULL, sync_lease_until = NULL, updated_at = now()
+		FROM v, held
+		WHERE f.id = held.id AND v.id = f.id AND f.sync_owner = v.owner AND f.storage_location = 'minio'
+		RETURNING `+prefixed("f.", fileColumns)+`, f.sync_owner`, ids, owners, urls, classes, crcs, sums)
+	if err != nil {
+		return nil, fmt.Errorf("flip %d files to s3: %w", n, err)
+	}
+	// A row is its flip's by id and owner: a batch may hold one file twice,
+	// from a worker whose lease expired and the one that took it over.
+	type flipKey struct {
+		id    int64
+		owner string
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flipped struct {
+		key  flipKey
+		file core.File
+	}, err error) {
+		flipped.file, err = scanFile(withOwner{r, &flipped.key.owner})
+		flipped.key.id = flipped.file.ID
+		return flipped, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("flip %d files to s3: %w", n, err)
+	}
+	byKey := make(map[flipKey]core.File, len(got))
+	for _, g := range got {
+		byKey[g.key] = g.file
+	}
+	out := make([]Flipped, n)
+	var missed []int64
+	for i, fl := range flips {
+		if f, ok := byKey[flipKey{fl.File.ID, fl.Owner}]; ok {
+			out[i] = Flipped{File: f, Fence: FenceHeld}
+		} else {
+			out[i] = Flipped{File: fl.File, Fence: FenceLost}
+			missed = append(missed, fl.File.ID)
+		}
+	}
+	if len(missed) == 0 {
+		return out, nil
+	}
+	// The rows not flipped: gone (deleted by their owner) or someone else's.
+	rows, err = db.Pool.Query(ctx, `SELECT id FROM files WHERE id = ANY($1)`, missed)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d files not flipped: %w", len(missed), err)
+	}
+	exist, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("look up %d files not flipped: %w", len(missed), err)
+	}
+	there := make(map[int64]bool, len(exist))
+	for _, id := range exist {
+		there[id] = true
+	}
+	for i := range out {
+		if out[i].Fence == FenceLost && !there[out[i].File.ID] {
+			out[i].Fence = FenceGone
+		}
+	}
+	return out, nil
+}
+
+// withOwner scans a file row followed by its sync_owner.
+type withOwner struct {
+	row   pgx.Row
+	owner *string
+}
+
+func (w withOwner) Scan(dest ...any) error { return w.row.Scan(append(dest, w.owner)...) }
 
 // fenceOf says why a fenced statement on file id applied to no row.
 func (db *DB) fenceOf(ctx context.Context, id int64) (Fence, error) {
@@ -258,20 +371,148 @@ func (db *DB) StartSyncRun(ctx context.Context, trigger string) (int64, time.Tim
 	return id, at, nil
 }
 
-// FinishSyncRun records the outcome of run r.ID.
-func (db *DB) FinishSyncRun(ctx context.Context, r SyncRun) error {
+// WorkReport is what workers add to their run: one fan-out ticket's
+// worker (FinishTicket), or all the worker loops of a local run
+// (FinishSyncRun).
+type WorkReport struct {
+	Workers int      // worker loops or invocations it covers
+	Batches int      // batches they claimed
+	Errors  []string // one line per failed file, kept in the run's summary
+	// Unrecorded counts failures no file row shows (a panic in a claim or
+	// outside a file's move): the run's failed count adds them to its
+	// files'.
+	Unrecorded int
+}
+
+// FinishSyncRun records the work r of a local run's loops, all done, and
+// closes the run (closeRun); runErr, when not empty, is what cut the run
+// short: it leads the summary and the run is failed. It returns the run as
+// closed, or an error when it is not running any more (another run's
+// clean-up closed it as interrupted).
+func (db *DB) FinishSyncRun(ctx context.Context, runID int64, r WorkReport, runErr string) (SyncRun, error) {
+	var closed *SyncRun
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if runErr != "" {
+			r.Errors = append([]string{runErr}, r.Errors...)
+		}
+		if err := addWork(ctx, tx, runID, r); err != nil {
+			return fmt.Errorf("record sync run %d end: %w", runID, err)
+		}
+		var err error
+		closed, err = closeRun(ctx, tx, runID, runErr != "")
+		return err
+	})
+	if err != nil {
+		return SyncRun{}, err
+	}
+	if closed == nil {
+		return SyncRun{}, fmt.Errorf("record sync run %d end: it was closed meanwhile as interrupted", runID)
+	}
+	return *closed, nil
+}
+
+// addWork adds r to run runID, locking its row until the caller's
+// transaction ends.
+func addWork(ctx context.Context, tx pgx.Tx, runID int64, r WorkReport) error {
 	var summary *string
-	if r.ErrorSummary != nil {
-		s := truncate(*r.ErrorSummary, 4000)
+	if len(r.Errors) > 0 {
+		s := truncate(joinLines(r.Errors, 10), 4000)
 		summary = &s
 	}
-	_, err := db.Pool.Exec(ctx, `UPDATE sync_runs SET finished_at = now(), status = $2, files_synced = $3,
-		files_failed = $4, files_left = $5, bytes_synced = $6, error_summary = $7, workers = $8, batches = $9 WHERE id = $1`,
-		r.ID, r.Status, r.Synced, r.Failed, r.Left, r.Bytes, summary, r.Workers, r.Batches)
+	tag, err := tx.Exec(ctx, `UPDATE sync_runs SET workers = workers + $2, batches = batches + $3, files_failed = files_failed + $4,
+		error_summary = left(concat_ws('; ', error_summary, $5::text), 4000) WHERE id = $1`,
+		runID, r.Workers, r.Batches, r.Unrecorded, summary)
 	if err != nil {
-		return fmt.Errorf("record sync run %d end: %w", r.ID, err)
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return errors.New("no such run")
 	}
 	return nil
+}
+
+// closeRun is where every run closes, local or fan-out: it records run
+// runID (its row locked by the caller's transaction) finished with its
+// totals and status, and returns it; nil when it was not running. The
+// totals are the run's files as the table has them: synced, flipped by one
+// of its workers (lease owners run-<id>/…); failed, released by one of them
+// after failing, plus the failures its workers reported that no row shows;
+// left, every file still waiting in the hot tier. So a fan-out worker that
+// died before it reported anything still counts. The status: failed when
+// failed says so (what cut a local run short), when files failed and none
+// was synced, or when nothing was synced, files are left and errors were
+// recorded (an abandoned ticket); partial when files failed or are left;
+// else succeeded.
+func closeRun(ctx context.Context, tx pgx.Tx, runID int64, failed bool) (*SyncRun, error) {
+	var r SyncRun
+	err := tx.QueryRow(ctx, `WITH mine AS (
+			SELECT storage_location, file_size, sync_lease_until, last_sync_error FROM files
+			WHERE split_part(sync_owner, '/', 1) = $2 AND sync_owner IS NOT NULL), -- files_sync_run_idx
+		c AS (SELECT
+			count(*) FILTER (WHERE storage_location = 's3') AS synced,
+			coalesce(sum(file_size) FILTER (WHERE storage_location = 's3'), 0) AS bytes,
+			count(*) FILTER (WHERE storage_location = 'minio' AND sync_lease_until IS NULL AND last_sync_error IS NOT NULL) AS failed
+			FROM mine),
+		l AS (SELECT count(*) AS left_ FROM files WHERE storage_location = 'minio' AND deleted_at IS NULL)
+		UPDATE sync_runs SET finished_at = now(), files_synced = c.synced, bytes_synced = c.bytes,
+			files_failed = files_failed + c.failed, files_left = l.left_, status = CASE
+				WHEN $3 THEN 'failed'
+				WHEN files_failed + c.failed > 0 AND c.synced = 0 THEN 'failed'
+				WHEN c.synced = 0 AND l.left_ > 0 AND error_summary IS NOT NULL THEN 'failed'
+				WHEN files_failed + c.failed > 0 OR l.left_ > 0 THEN 'partial'
+				ELSE 'succeeded' END
+		FROM c, l WHERE id = $1 AND status = 'running'
+		RETURNING id, started_at, finished_at, status, trigger, files_synced, files_failed, files_left, bytes_synced,
+			error_summary, workers, batches`, runID, fmt.Sprintf("run-%d", runID), failed).
+		Scan(&r.ID, &r.StartedAt, &r.FinishedAt, &r.Status, &r.Trigger, &r.Synced, &r.Failed, &r.Left, &r.Bytes,
+			&r.ErrorSummary, &r.Workers, &r.Batches)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil // closed already
+	}
+	if err != nil {
+		return nil, fmt.Errorf("close sync run %d: %w", runID, err)
+	}
+	// Each user's part, as closing counted the run's: what the sync card
+	// shows of this run from now on, whatever happens to the files.
+	if _, err := tx.Exec(ctx, `WITH t AS (
+			INSERT INTO sync_run_users (user_id, run_id, synced, failed)
+			SELECT user_id, $1,
+				count(*) FILTER (WHERE storage_location = 's3'),
+				count(*) FILTER (WHERE storage_location = 'minio' AND sync_lease_until IS NULL AND last_sync_error IS NOT NULL)
+			FROM files WHERE split_part(sync_owner, '/', 1) = $2 AND sync_owner IS NOT NULL -- files_sync_run_idx
+			GROUP BY user_id)
+		UPDATE sync_runs SET users_tallied = true WHERE id = $1`, runID, fmt.Sprintf("run-%d", runID)); err != nil {
+		return nil, fmt.Errorf("tally sync run %d by user: %w", runID, err)
+	}
+	return &r, nil
+}
+
+// closeInterrupted closes as failed the runs that died running: its
+// caller holds the sync lock (and has found no live fan-out run), so no
+// run can be going.
+func closeInterrupted(ctx context.Context, q interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}) error {
+	if _, err := q.Exec(ctx, `UPDATE sync_runs SET status = 'failed', finished_at = now(),
+		error_summary = left(concat_ws('; ', error_summary, 'interrupted: the run ended without recording its result'), 4000)
+		WHERE status = 'running'`); err != nil {
+		return fmt.Errorf("close interrupted sync runs: %w", err)
+	}
+	return nil
+}
+
+func joinLines(lines []string, max int) string {
+	out := ""
+	for i, l := range lines {
+		if i == max {
+			return out + fmt.Sprintf("; and %d more", len(lines)-max)
+		}
+		if i > 0 {
+			out += "; "
+		}
+		out += l
+	}
+	return out
 }
 
 // LastSyncRun returns the most recently started run, or nil when none ran.
@@ -294,21 +535,25 @@ type UserSyncRun struct {
 }
 
 // LastSyncRunForUser returns the most recently started run with the counts
-// of userID's files in it, or nil when none ran. A file counts as synced by
-// the run when its synced_at falls within the run (from its start to its
-// end, or now while it runs), and as failed when it is still in the hot
-// tier with an error recorded by an attempt within the run. The runs of
-// the job never overlap (the advisory lock of LockSync), so the window is
-// the run's; a file deleted since is not counted.
+// of userID's files in it, or nil when none ran. A closed run's counts are
+// those taken when it closed (sync_run_users, by the run's claims): they
+// stay what the run did when files are deleted later. A run under way, or
+// one closed as interrupted, is counted from the files: synced when its
+// synced_at falls within the run (from its start to its end, or now), and
+// failed when still in the hot tier with an error recorded by an attempt
+// within the run (runs never overlap: the advisory lock of LockSync).
 func (db *DB) LastSyncRunForUser(ctx context.Context, userID int64) (*UserSyncRun, error) {
 	var r UserSyncRun
+	// The live counts are ranges of one user's index (migration 00021).
 	err := db.Pool.QueryRow(ctx, `SELECT r.started_at, r.finished_at, r.status,
-		count(f.id) FILTER (WHERE f.storage_location = 's3' AND f.synced_at BETWEEN r.started_at AND coalesce(r.finished_at, now())),
-		count(f.id) FILTER (WHERE f.storage_location = 'minio' AND f.last_sync_error IS NOT NULL
-			AND f.last_sync_attempt_at BETWEEN r.started_at AND coalesce(r.finished_at, now()))
+		CASE WHEN r.users_tallied THEN coalesce(t.synced, 0) ELSE
+			(SELECT count(*) FROM files f WHERE f.user_id = $1 AND f.storage_location = 's3'
+				AND f.synced_at BETWEEN r.started_at AND coalesce(r.finished_at, now())) END,
+		CASE WHEN r.users_tallied THEN coalesce(t.failed, 0) ELSE
+			(SELECT count(*) FROM files f WHERE f.user_id = $1 AND f.storage_location = 'minio' AND f.last_sync_error IS NOT NULL
+				AND f.last_sync_attempt_at BETWEEN r.started_at AND coalesce(r.finished_at, now())) END
 		FROM (SELECT * FROM sync_runs ORDER BY started_at DESC, id DESC LIMIT 1) r
-		LEFT JOIN files f ON f.user_id = $1
-		GROUP BY r.id, r.started_at, r.finished_at, r.status`, userID).
+		LEFT JOIN sync_run_users t ON t.user_id = $1 AND t.run_id = r.id`, userID).
 		Scan(&r.StartedAt, &r.FinishedAt, &r.Status, &r.Synced, &r.Failed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -365,11 +610,9 @@ func (db *DB) LockSync(ctx context.Context) (unlock func(), err error) {
 		}
 		return nil, ErrSyncRunning // a fan-out run's workers are going
 	}
-	if _, err := conn.Exec(ctx, `UPDATE sync_runs SET status = 'failed', finished_at = now(),
-		error_summary = 'interrupted: the run ended without recording its result'
-		WHERE status = 'running'`); err != nil {
+	if err := closeInterrupted(ctx, conn); err != nil {
 		db.unlockSync(conn)
-		return nil, fmt.Errorf("sync lock: close interrupted runs: %w", err)
+		return nil, fmt.Errorf("sync lock: %w", err)
 	}
 	return func() { db.unlockSync(conn) }, nil
 }

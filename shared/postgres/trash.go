@@ -23,12 +23,18 @@ import (
 // (not being purged).
 const trashed = `deleted_at IS NOT NULL AND purging_at IS NULL`
 
+// What moving a file to the trash and back sets, for one file or many
+// (bulk.go): trashSet takes the retention in seconds as $3.
+const (
+	trashSet   = `deleted_at = now(), purge_at = now() + make_interval(secs => $3), updated_at = now()`
+	restoreSet = `deleted_at = NULL, purge_at = NULL, updated_at = now()`
+)
+
 // TrashFile moves userID's live file id to the trash until now+retention
 // and returns it. ErrFileNotFound when there is no such live file (also
 // when it is already in the trash), ErrForbidden when another user owns it.
 func (db *DB) TrashFile(ctx context.Context, userID, id int64, retention time.Duration) (core.File, error) {
-	f, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET deleted_at = now(),
-		purge_at = now() + make_interval(secs => $3), updated_at = now()
+	f, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET `+trashSet+`
 		WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING `+fileColumns, id, userID, retention.Seconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		_, err := db.FileForUser(ctx, userID, id)
@@ -54,7 +60,7 @@ func (db *DB) TrashedFileForUser(ctx context.Context, userID, id int64) (core.Fi
 // RestoreFile takes file id out of userID's trash and returns it as it is
 // now (in the tier it was in). Errors as TrashedFileForUser.
 func (db *DB) RestoreFile(ctx context.Context, userID, id int64) (core.File, error) {
-	f, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET deleted_at = NULL, purge_at = NULL, updated_at = now()
+	f, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET `+restoreSet+`
 		WHERE id = $1 AND user_id = $2 AND `+trashed+` RETURNING `+fileColumns, id, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		_, err := db.TrashedFileForUser(ctx, userID, id)
@@ -76,7 +82,7 @@ func (db *DB) ListTrash(ctx context.Context, userID int64, limit int, cursor str
 	args := []any{userID, limit + 1}
 	cond := ""
 	if cursor != "" {
-		at, id, err := decodeCursor(cursor)
+		at, id, err := decodeTimeCursor(cursor)
 		if err != nil {
 			return nil, "", ErrBadCursor
 		}
@@ -96,7 +102,7 @@ func (db *DB) ListTrash(ctx context.Context, userID int64, limit int, cursor str
 	if len(files) > limit {
 		files = files[:limit]
 		last := files[len(files)-1]
-		next = encodeCursor(*last.DeletedAt, last.ID)
+		next = encodeTimeCursor(*last.DeletedAt, last.ID)
 	}
 	return files, next, nil
 }

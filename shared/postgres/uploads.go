@@ -15,7 +15,15 @@ import (
 var (
 	ErrUploadNotFound  = core.Errorf(core.CodeUploadNotFound, "upload not found (it may have expired, completed or been aborted)")
 	ErrUploadForbidden = core.Errorf(core.CodeForbidden, "this upload belongs to another user")
+	// ErrUploadEnding: the session was marked ending (aborted, its account
+	// deleted, expired) while a completion held it (ReleaseUpload).
+	ErrUploadEnding = core.Errorf(core.CodeUploadNotFound, "upload not found: it was cancelled while being completed")
 )
+
+// held is true of a session some completion holds (LeaseUpload) and may
+// still be asking the hot tier to assemble: its ender leaves the row to
+// that completion.
+const held = `(assemblers > 0 AND assembling_until > now())`
 
 const uploadColumns = `id::text, user_id, object_key, storage_upload_id, filename, original_filename,
 	declared_size, content_type, part_size, created_at, expires_at, assembled_at, finish_until`
@@ -88,9 +96,11 @@ func (db *DB) CheckUploadQuota(ctx context.Context, userID, size int64, q Upload
 }
 
 // CreateUpload records a new upload session unless it would take its user
-// over q (ErrTooManyUploads, ErrUploadQuota): the check and the insert are
-// one transaction holding the user's row, so concurrent creations cannot
-// pass the caps together. CreatedAt is filled in.
+// over q (ErrTooManyUploads, ErrUploadQuota) or the user's account is being
+// deleted (ErrUserNotFound): the check and the insert are one transaction
+// holding the user's row, so concurrent creations cannot pass the caps
+// together and none follows the account's deletion mark. CreatedAt is
+// filled in.
 func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession, q UploadQuota) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
@@ -99,7 +109,12 @@ func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession, q UploadQ
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
 	// NO KEY UPDATE: serialises a user's creations without blocking the
 	// key-share locks of inserts that reference the user.
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, s.UserID); err != nil {
+	var live bool
+	err = tx.QueryRow(ctx, `SELECT true FROM users WHERE id = $1 AND deleting_at IS NULL FOR NO KEY UPDATE`, s.UserID).Scan(&live)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrUserNotFound // the account is being deleted
+	}
+	if err != nil {
 		return fmt.Errorf("lock user %d: %w", s.UserID, err)
 	}
 	if err := checkQuota(ctx, tx, s.UserID, s.Size, q); err != nil {
@@ -128,17 +143,49 @@ func (db *DB) UploadForUser(ctx context.Context, userID int64, id string, now ti
 	return ownedUpload(s, err, userID, now)
 }
 
-// LeaseUpload extends session id of userID to expire no earlier than until,
-// so that the janitor leaves it alone while it is being completed. Errors as
-// UploadForUser.
+// LeaseUpload holds session id of userID for a completion that is about to
+// ask the hot tier to assemble its object, until until (the completion's
+// deadline): the completion counts among the session's assemblers until it
+// lets go (ReleaseUpload, EndHeldUpload) or until passes, so that an ender
+// leaves the row to it (EndUpload), and the janitor leaves the session alone
+// for an hour past until. Errors as UploadForUser.
 func (db *DB) LeaseUpload(ctx context.Context, userID int64, id string, now, until time.Time) (core.UploadSession, error) {
-	s, err := scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET expires_at = greatest(expires_at, $4)
+	s, err := scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET
+		expires_at = greatest(expires_at, $4::timestamptz + interval '1 hour'),
+		assemblers = CASE WHEN assembling_until > $3 THEN assemblers + 1 ELSE 1 END,
+		assembling_until = greatest(assembling_until, $4)
 		WHERE id = $1::uuid AND user_id = $2 AND expires_at > $3 AND ending_at IS NULL RETURNING `+uploadColumns, id, userID, now, until))
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Tell "another user's" from "none or expired".
 		return db.UploadForUser(ctx, userID, id, now)
 	}
 	return ownedUpload(s, err, userID, now)
+}
+
+// ReleaseUpload lets go of a completion's hold (LeaseUpload) on session id
+// once the hot tier has answered its request to assemble the object (or it
+// was never sent). When the session was marked ending meanwhile it returns
+// ErrUploadEnding and keeps the hold: its ender has left the row, and what
+// the tier assembled after the ender's discard, to this completion, which
+// ends it with EndHeldUpload. ErrUploadNotFound when the session is gone (a
+// concurrent completion recorded it).
+func (db *DB) ReleaseUpload(ctx context.Context, id string) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE upload_sessions SET assemblers = greatest(assemblers - 1, 0)
+		WHERE id = $1::uuid AND ending_at IS NULL`, id)
+	if err != nil {
+		return fmt.Errorf("release upload %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM upload_sessions WHERE id = $1::uuid`, id).Scan(&n); err != nil {
+		return fmt.Errorf("release upload %s: %w", id, err)
+	}
+	if n == 0 {
+		return ErrUploadNotFound
+	}
+	return ErrUploadEnding
 }
 
 // ClaimFinish marks session id of userID completing (the hot tier has
@@ -173,13 +220,18 @@ func (db *DB) ReleaseFinish(ctx context.Context, id string) error {
 // CompleteUpload records the file of a completed upload and ends session
 // id in one transaction. ErrUploadNotFound means the session was ended or
 // is being ended meanwhile (aborted, expired, or completed by a concurrent
-// request); then nothing is written.
+// request) or its account is being deleted; then nothing is written.
 func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin complete upload: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	if err := lockLiveUser(ctx, tx, f.UserID); errors.Is(err, ErrUserNotFound) {
+		return ErrUploadNotFound // the account's deletion ends the session
+	} else if err != nil {
+		return err
+	}
 	tag, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid AND ending_at IS NULL`, id)
 	if err != nil {
 		return fmt.Errorf("end upload session %s: %w", id, err)
@@ -224,11 +276,25 @@ func (db *DB) CompletedUpload(ctx context.Context, userID int64, id string) (cor
 // statement of its own (from then on no lease, completion or file record
 // can take it: a completion that recorded its file first wins, and this
 // finds no session), calls discard with the session with no transaction
-// open, and deletes the row only if discard succeeds. A session whose
-// discard failed stays marked: a retry, or the janitor after ten minutes,
-// ends it. Expired and already-marked sessions can be ended too. Errors:
-// ErrUploadNotFound, ErrUploadForbidden, or discard's error.
+// open, and deletes the row only if discard succeeds and no completion
+// holds the session (LeaseUpload): the tier may assemble the object of a
+// held session after discard, and the completion then removes it and the
+// row (EndHeldUpload). A session whose discard failed stays marked: a
+// retry, or the janitor after ten minutes, ends it. Expired and
+// already-marked sessions can be ended too. Errors: ErrUploadNotFound,
+// ErrUploadForbidden, or discard's error.
 func (db *DB) EndUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error) error {
+	return db.endUpload(ctx, userID, id, discard, false)
+}
+
+// EndHeldUpload is EndUpload for the completion holding session id (after
+// ReleaseUpload's ErrUploadEnding): it lets go of its hold after discard,
+// then deletes the row unless another completion still holds it.
+func (db *DB) EndHeldUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error) error {
+	return db.endUpload(ctx, userID, id, discard, true)
+}
+
+func (db *DB) endUpload(ctx context.Context, userID int64, id string, discard func(core.UploadSession) error, holder bool) error {
 	s, err := scanUpload(db.Pool.QueryRow(ctx, `UPDATE upload_sessions SET ending_at = coalesce(ending_at, now())
 		WHERE id = $1::uuid AND user_id = $2 RETURNING `+uploadColumns, id, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -244,10 +310,16 @@ func (db *DB) EndUpload(ctx context.Context, userID int64, id string, discard fu
 	if err != nil {
 		return fmt.Errorf("mark upload %s ending: %w", id, err)
 	}
-	if err := discard(s); err != nil {
-		return fmt.Errorf("discard upload %s: %w", id, err)
+	derr := discard(s)
+	if holder {
+		if _, err := db.Pool.Exec(ctx, `UPDATE upload_sessions SET assemblers = greatest(assemblers - 1, 0) WHERE id = $1::uuid`, id); err != nil {
+			return fmt.Errorf("release upload %s: %w", id, err)
+		}
 	}
-	if _, err := db.Pool.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid`, id); err != nil {
+	if derr != nil {
+		return fmt.Errorf("discard upload %s: %w", id, derr)
+	}
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid AND NOT `+held, id); err != nil {
 		return fmt.Errorf("delete upload session %s: %w", id, err)
 	}
 	return nil
@@ -259,7 +331,8 @@ const endingRetry = 10 * time.Minute
 
 // EndExpiredUploads ends up to limit sessions, oldest first: those that
 // expired before now and those marked ending longer than endingRetry ago
-// (an ender that crashed or could not discard). It marks them in one
+// (an ender that crashed or could not discard), unless a completion holds
+// them (LeaseUpload; it ends them itself). It marks them in one
 // statement (skipping rows another transaction holds, and taking over the
 // marks it renews, so two janitors do not take the same session), calls
 // discard for each with no transaction open, and deletes the rows whose
@@ -267,7 +340,8 @@ const endingRetry = 10 * time.Minute
 // how many ended and the first discard error.
 func (db *DB) EndExpiredUploads(ctx context.Context, now time.Time, limit int, discard func(core.UploadSession) error) (int, error) {
 	rows, err := db.Pool.Query(ctx, `UPDATE upload_sessions SET ending_at = $1 WHERE id IN (
-		SELECT id FROM upload_sessions WHERE (expires_at <= $1 AND ending_at IS NULL) OR ending_at <= $3
+		SELECT id FROM upload_sessions WHERE ((expires_at <= $1 AND ending_at IS NULL) OR ending_at <= $3)
+			AND NOT (assemblers > 0 AND assembling_until > $1)
 		ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING `+uploadColumns, now, limit, now.Add(-endingRetry))
 	if err != nil {
 		return 0, fmt.Errorf("mark expired uploads ending: %w", err)

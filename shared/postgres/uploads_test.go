@@ -211,3 +211,137 @@ func TestEndExpiredUploads(t *testing.T) {
 		t.Fatalf("run after the retry delay = %d, %v; want the two marked sessions", n, err)
 	}
 }
+
+// A completion holds its session from its lease until the tier has
+// answered: an ender meanwhile discards but leaves the row (the tier may
+// assemble the object after the discard), the completion learns of the end
+// as it lets go and ends the session itself. Holds are counted, lapse at
+// their deadline, and keep the janitor away.
+func TestCompletionHoldsItsSession(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t)
+	u := createUser(t, db, "holding@example.com")
+	now := time.Now()
+	lease := func(s core.UploadSession, until time.Time) {
+		t.Helper()
+		if _, err := db.LeaseUpload(ctx, u.ID, s.ID, now, until); err != nil {
+			t.Fatal(err)
+		}
+	}
+	discards := 0
+	discard := func(core.UploadSession) error { discards++; return nil }
+
+	// Let go before any end: the abort then deletes the row.
+	s := newSession(t, db, u.ID)
+	lease(s, now.Add(time.Minute))
+	if err := db.ReleaseUpload(ctx, s.ID); err != nil {
+		t.Fatalf("ReleaseUpload = %v", err)
+	}
+	if err := db.EndUpload(ctx, u.ID, s.ID, discard); err != nil || sessionExists(t, db, s.ID) {
+		t.Fatalf("EndUpload after the release = %v, session kept %v; want it ended", err, sessionExists(t, db, s.ID))
+	}
+
+	// Ended while two completions hold it: the row stays until both let go.
+	s = newSession(t, db, u.ID)
+	lease(s, now.Add(time.Minute))
+	lease(s, now.Add(time.Minute))
+	discards = 0
+	if err := db.EndUpload(ctx, u.ID, s.ID, discard); err != nil || discards != 1 {
+		t.Fatalf("EndUpload of a held session = %v after %d discards; want nil after 1", err, discards)
+	}
+	if !sessionExists(t, db, s.ID) {
+		t.Fatal("the ender deleted a held session: an object the tier assembles after its discard would be left with no row")
+	}
+	if _, err := db.UploadForUser(ctx, u.ID, s.ID, now); !errors.Is(err, postgres.ErrUploadNotFound) {
+		t.Errorf("UploadForUser of the ended session = %v, want ErrUploadNotFound", err)
+	}
+	f := fileOf(s)
+	if err := db.CompleteUpload(ctx, s.ID, &f); !errors.Is(err, postgres.ErrUploadNotFound) {
+		t.Errorf("CompleteUpload of the ended session = %v, want ErrUploadNotFound", err)
+	}
+	// Marked ending long ago and still held: not the janitor's yet.
+	if _, err := db.Pool.Exec(ctx, `UPDATE upload_sessions SET ending_at = now() - interval '11 minutes' WHERE id = $1::uuid`, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.EndExpiredUploads(ctx, time.Now(), 10, discard); n != 0 || err != nil {
+		t.Fatalf("janitor on a held session = %d, %v; want 0", n, err)
+	}
+	for i := range 2 {
+		if err := db.ReleaseUpload(ctx, s.ID); !errors.Is(err, postgres.ErrUploadEnding) {
+			t.Fatalf("ReleaseUpload of the ended session = %v, want ErrUploadEnding", err)
+		}
+		discards = 0
+		if err := db.EndHeldUpload(ctx, u.ID, s.ID, discard); err != nil || discards != 1 {
+			t.Fatalf("EndHeldUpload %d = %v after %d discards; want nil after 1", i+1, err, discards)
+		}
+		if kept := sessionExists(t, db, s.ID); kept != (i == 0) {
+			t.Fatalf("after %d of 2 holders ended it: session kept %v", i+1, kept)
+		}
+	}
+	if err := db.ReleaseUpload(ctx, s.ID); !errors.Is(err, postgres.ErrUploadNotFound) {
+		t.Fatalf("ReleaseUpload of a deleted session = %v, want ErrUploadNotFound", err)
+	}
+
+	// A hold whose completion died lapses at its deadline: the ender then
+	// deletes the row, and the janitor takes a marked one after the lapse.
+	s = newSession(t, db, u.ID)
+	lease(s, now.Add(-time.Second))
+	if err := db.EndUpload(ctx, u.ID, s.ID, discard); err != nil || sessionExists(t, db, s.ID) {
+		t.Fatalf("EndUpload past the hold's deadline = %v, session kept %v; want it ended", err, sessionExists(t, db, s.ID))
+	}
+	s = newSession(t, db, u.ID)
+	lease(s, now.Add(time.Minute))
+	if _, err := db.Pool.Exec(ctx, `UPDATE upload_sessions SET ending_at = now() - interval '11 minutes' WHERE id = $1::uuid`, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.EndExpiredUploads(ctx, time.Now().Add(2*time.Minute), 10, discard); n != 1 || err != nil || sessionExists(t, db, s.ID) {
+		t.Fatalf("janitor past the hold's deadline = %d, %v; want the session ended", n, err)
+	}
+}
+
+// Nothing is recorded for an account marked deleting: neither a file, nor
+// a completed upload's file, nor a new upload session.
+func TestNothingIsRecordedForAnAccountBeingDeleted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openDB(t)
+	u := createUser(t, db, "going@example.com")
+	s := newSession(t, db, u.ID)
+	if err := db.MarkUserDeleting(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	f := fileOf(s)
+	if err := db.CompleteUpload(ctx, s.ID, &f); !errors.Is(err, postgres.ErrUploadNotFound) {
+		t.Errorf("CompleteUpload = %v, want ErrUploadNotFound", err)
+	}
+	if !sessionExists(t, db, s.ID) {
+		t.Error("the session went without its file: the account's deletion ends it")
+	}
+	f = fileOf(s)
+	f.ObjectKey += "-streamed"
+	if err := db.CreateFile(ctx, &f); !errors.Is(err, postgres.ErrUserNotFound) {
+		t.Errorf("CreateFile = %v, want ErrUserNotFound", err)
+	}
+	next := core.UploadSession{ID: uuid.NewString(), UserID: u.ID, ObjectKey: fmt.Sprintf("user-%d/%s-b.bin", u.ID, uuid.NewString()),
+		StorageUploadID: "tier-upload", Filename: "b.bin", OriginalFilename: "b.bin", Size: 1, ContentType: "application/octet-stream",
+		PartSize: 8 << 20, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.CreateUpload(ctx, &next, openQuota); !errors.Is(err, postgres.ErrUserNotFound) {
+		t.Errorf("CreateUpload = %v, want ErrUserNotFound", err)
+	}
+	var files int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM files WHERE user_id = $1`, u.ID).Scan(&files); err != nil || files != 0 {
+		t.Errorf("%d files recorded for the account being deleted (%v)", files, err)
+	}
+	// And once the account is gone, a file is refused the same way, not
+	// with a foreign-key violation.
+	if err := db.EndUpload(ctx, u.ID, s.ID, func(core.UploadSession) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateFile(ctx, &f); !errors.Is(err, postgres.ErrUserNotFound) {
+		t.Errorf("CreateFile for a deleted account = %v, want ErrUserNotFound", err)
+	}
+}

@@ -43,8 +43,8 @@ func (db *DB) UserByID(ctx context.Context, id int64) (core.User, error) {
 func (db *DB) userWhere(ctx context.Context, cond string, arg any) (core.User, error) {
 	var u core.User
 	err := db.Pool.QueryRow(ctx,
-		`SELECT id, email, hashed_password, created_at FROM users WHERE deleting_at IS NULL AND `+cond, arg).
-		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.CreatedAt)
+		`SELECT id, email, hashed_password, created_at, totp_secret FROM users WHERE deleting_at IS NULL AND `+cond, arg).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.CreatedAt, &u.TOTPSecret)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.User{}, ErrUserNotFound
 	}
@@ -54,11 +54,30 @@ func (db *DB) userWhere(ctx context.Context, cond string, arg any) (core.User, e
 	return u, nil
 }
 
-// MarkUserDeleting marks account id as being deleted: from then on
-// UserByEmail and UserByID no longer find it. Marking an account already
-// marked is no error.
+// lockLiveUser takes a share lock on user id's row in tx, unless the
+// account is marked deleting or gone: then ErrUserNotFound. A row written
+// under it cannot follow the account's deletion mark, whose update waits
+// for the lock (and a lock taken after the mark finds the mark).
+func lockLiveUser(ctx context.Context, tx pgx.Tx, id int64) error {
+	var live bool
+	err := tx.QueryRow(ctx, `SELECT true FROM users WHERE id = $1 AND deleting_at IS NULL FOR SHARE`, id).Scan(&live)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("lock user %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkUserDeleting marks account id as being deleted and ends every
+// session of it: from then on UserByEmail and UserByID no longer find it,
+// and its tokens are refused. Marking an account already marked is no
+// error.
 func (db *DB) MarkUserDeleting(ctx context.Context, id int64) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE users SET deleting_at = COALESCE(deleting_at, now()), updated_at = now()
+	if _, err := db.Pool.Exec(ctx, `WITH ended AS (
+			UPDATE sessions SET ended_at = now(), end_reason = 'account' WHERE user_id = $1 AND ended_at IS NULL)
+		UPDATE users SET deleting_at = COALESCE(deleting_at, now()), updated_at = now()
 		WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("mark user %d deleting: %w", id, err)
 	}

@@ -141,3 +141,35 @@ func (d Spent) BusyPercent() float64 {
 func (d Spent) Machine() string {
 	return fmt.Sprintf("machine busy %.2f of %.2f core-s (%.0f %%)", d.Busy.Seconds(), d.Total.Seconds(), d.BusyPercent())
 }
+
+// Flags names the CPU and the instruction sets the figures depend on
+// (SHA-256: sha_ni; CRC64NVME: pclmulqdq/vpclmulqdq; AVX2/AVX-512), from
+// /proc/cpuinfo: machines differ between sessions, so every figure is
+// printed with them.
+func Flags() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	model, flags := "", map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		switch k = strings.TrimSpace(k); {
+		case !ok:
+		case k == "model name" && model == "":
+			model = strings.TrimSpace(v)
+		case k == "flags" && len(flags) == 0:
+			for _, f := range strings.Fields(v) {
+				flags[f] = true
+			}
+		}
+	}
+	var have []string
+	for _, f := range []string{"sha_ni", "avx2", "avx512f", "aes", "pclmulqdq", "vpclmulqdq"} {
+		if !flags[f] {
+			f = "no " + f
+		}
+		have = append(have, f)
+	}
+	return model + "; " + strings.Join(have, ", ")
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -30,6 +31,7 @@ var secretVars = []struct {
 }{
 	{"SECRET_KEY_SECRET_ARN", plain("SECRET_KEY")},
 	{"SYNC_TRIGGER_TOKEN_SECRET_ARN", plain("SYNC_TRIGGER_TOKEN")},
+	{"SMTP_URL_SECRET_ARN", smtpURL},
 	{"DATABASE_URL_SECRET_ARN", databaseURL},
 	{"MINIO_CREDENTIALS_SECRET_ARN", minioCredentials},
 }
@@ -80,6 +82,21 @@ func plain(name string) func(string) (map[string]string, error) {
 		}
 		return map[string]string{name: v}, nil
 	}
+}
+
+// smtpURL accepts the URL as it is, or JSON {"url": "..."} (the
+// placeholder the stateful stack creates: {"url": "none"}, no mail).
+func smtpURL(v string) (map[string]string, error) {
+	if !strings.HasPrefix(strings.TrimSpace(v), "{") {
+		return plain("SMTP_URL")(v)
+	}
+	var j struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal([]byte(v), &j); err != nil || j.URL == "" {
+		return nil, fmt.Errorf(`secret is neither an smtp:// URL nor JSON {"url": "smtp://..."}`)
+	}
+	return map[string]string{"SMTP_URL": j.URL}, nil
 }
 
 // databaseURL accepts a postgres:// URL or the JSON that RDS stores

@@ -79,3 +79,21 @@ func TestOverlayErrorsNameTheVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestSMTPURLSecret(t *testing.T) {
+	for raw, want := range map[string]string{
+		"smtp://u:p@email-smtp.eu-west-1.amazonaws.com:587": "smtp://u:p@email-smtp.eu-west-1.amazonaws.com:587",
+		`{"url":"none","unused":"x"}`:                       "none",
+		`{"url":"smtps://u:p@h:465"}`:                       "smtps://u:p@h:465",
+	} {
+		got, err := smtpURL(raw)
+		if err != nil || got["SMTP_URL"] != want {
+			t.Errorf("smtpURL(%q) = %v, %v; want %q", raw, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", `{"nope":1}`, `{`} {
+		if _, err := smtpURL(bad); err == nil {
+			t.Errorf("smtpURL(%q) accepted", bad)
+		}
+	}
+}

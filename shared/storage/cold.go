@@ -258,6 +258,34 @@ func (c *Cold) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// List returns up to max objects (key, size, ETag, last modified, storage
+// class) whose keys start with prefix and sort after after ("": from the
+// first), in key order; fewer than max means the listing is over. It asks
+// for at most 1000 keys a request. On a versioned bucket it lists current
+// versions only: a deleted key (a delete marker over its noncurrent
+// version) is not listed.
+func (c *Cold) List(ctx context.Context, prefix, after string, max int) ([]ObjectInfo, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(c.bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(int32(min(max, maxListKeys)))}
+	if after != "" {
+		in.StartAfter = aws.String(after)
+	}
+	var out []ObjectInfo
+	for p := s3.NewListObjectsV2Paginator(c.Client, in); p.HasMorePages() && len(out) < max; {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cold list %s after %q: %w", prefix, after, mapS3Err(err))
+		}
+		for _, o := range page.Contents {
+			out = append(out, ObjectInfo{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag),
+				LastModified: aws.ToTime(o.LastModified), StorageClass: string(o.StorageClass)})
+			if len(out) >= max {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 // Ping checks the bucket is reachable.
 func (c *Cold) Ping(ctx context.Context) error {
 	if _, err := c.Client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(c.bucket)}); err != nil {

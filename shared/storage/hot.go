@@ -174,6 +174,26 @@ func (h *Hot) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// List returns up to max objects (key, size, ETag, last modified) whose
+// keys start with prefix and sort after after ("": from the first), in key
+// order; fewer than max means the listing is over. It asks for at most
+// 1000 keys a request.
+func (h *Hot) List(ctx context.Context, prefix, after string, max int) ([]ObjectInfo, error) {
+	ctx, cancel := context.WithCancel(ctx) // stops the lister when max is reached
+	defer cancel()
+	var out []ObjectInfo
+	for o := range h.client.ListObjects(ctx, h.bucket, minio.ListObjectsOptions{Prefix: prefix, StartAfter: after, Recursive: true, MaxKeys: min(max, maxListKeys)}) {
+		if o.Err != nil {
+			return nil, fmt.Errorf("hot list %s after %q: %w", prefix, after, mapMinioErr(o.Err))
+		}
+		out = append(out, ObjectInfo{Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified})
+		if len(out) >= max {
+			break
+		}
+	}
+	return out, nil
+}
+
 // Ping checks the bucket is reachable.
 func (h *Hot) Ping(ctx context.Context) error {
 	ok, err := h.client.BucketExists(ctx, h.bucket)

@@ -20,6 +20,10 @@ const MaxPartPresignTTL = time.Hour
 // upload (completed or aborted).
 var ErrNoSuchUpload = errors.New("no such multipart upload")
 
+// ErrInvalidPart is returned when the tier refuses to assemble the parts
+// named (one is missing or has another ETag, or they are out of order).
+var ErrInvalidPart = errors.New("invalid part")
+
 // Part is one uploaded part of a multipart upload.
 type Part struct {
 	Number int
@@ -73,6 +77,8 @@ func (h *Hot) ListParts(ctx context.Context, key, uploadID string) ([]Part, erro
 }
 
 // CompleteMultipartUpload assembles the parts into the object.
+// ErrNoSuchUpload when the tier no longer knows the upload, ErrInvalidPart
+// when it refuses the parts.
 func (h *Hot) CompleteMultipartUpload(ctx context.Context, key, uploadID string, parts []Part) error {
 	cp := make([]minio.CompletePart, len(parts))
 	for i, p := range parts {
@@ -97,8 +103,11 @@ func (h *Hot) AbortMultipartUpload(ctx context.Context, key, uploadID string) er
 }
 
 func mapUploadErr(err error) error {
-	if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+	switch minio.ToErrorResponse(err).Code {
+	case "NoSuchUpload":
 		return fmt.Errorf("%w: %v", ErrNoSuchUpload, err)
+	case "InvalidPart", "InvalidPartOrder":
+		return fmt.Errorf("%w: %v", ErrInvalidPart, err)
 	}
 	return mapMinioErr(err)
 }

@@ -35,6 +35,9 @@ var ErrChanged = errors.New("object changed: its ETag is not the one expected")
 // MaxPresignTTL is the longest presigned URL the API hands out.
 const MaxPresignTTL = 15 * time.Minute
 
+// maxListKeys is the most keys S3 answers to one list request.
+const maxListKeys = 1000
+
 // uploadPartSize is the part size of streamed uploads of unknown length. It
 // bounds the memory one upload holds.
 const uploadPartSize = 16 << 20

@@ -89,7 +89,7 @@ func TestCorruptedStreamIsRefusedByTheColdTier(t *testing.T) {
 			f := e.seed(uid, "flip.bin", data)
 			good := e.seed(uid, "fine.bin", []byte("fine"))
 			var flips atomic.Int32
-			rep := mustRun(t, e.job(nil, syncjob.Options{MaxRetries: 2, Hooks: syncjob.Hooks{
+			rep := mustRun(t, e.jobWith(nil, syncjob.Options{MaxRetries: 2}, syncjob.Knobs{Hooks: syncjob.Hooks{
 				ColdBody: corrupting(f.ID, int64(tc.size)-10, &flips)}}), context.Background())
 			e.wantRefused(rep, f, data, "BadDigest") // the cold tier refused it
 			if flips.Load() != 2 {
@@ -110,7 +110,7 @@ func TestCorruptedStreamOfAFileWithoutCRC(t *testing.T) {
 	data := randomBytes(6<<20 + 1)
 	f := e.seedLegacy(uid, "flip.bin", data)
 	var flips atomic.Int32
-	rep := mustRun(t, e.job(nil, syncjob.Options{MaxRetries: 1, Hooks: syncjob.Hooks{
+	rep := mustRun(t, e.jobWith(nil, syncjob.Options{MaxRetries: 1}, syncjob.Knobs{Hooks: syncjob.Hooks{
 		ColdBody: corrupting(f.ID, 3, &flips)}}), context.Background())
 	e.wantRefused(rep, f, data, syncjob.ErrChecksumMismatch.Error())
 	if got := e.row(f).ChecksumCRC64NVME; got != "" {
@@ -207,8 +207,8 @@ func TestReadbackVerifyReadsTheCopyBack(t *testing.T) {
 			f := e.seed(uid, "rb.bin", data)
 			evil := append([]byte(nil), data...)
 			evil[7] ^= 0xff
-			j := e.job(lyingCold{e.app.Cold, f.ChecksumCRC64NVME}, syncjob.Options{Verify: verify, MaxRetries: 1,
-				Hooks: syncjob.Hooks{AfterCopy: func(ctx context.Context, cf core.File) error {
+			j := e.jobWith(lyingCold{e.app.Cold, f.ChecksumCRC64NVME}, syncjob.Options{Verify: verify, MaxRetries: 1},
+				syncjob.Knobs{Hooks: syncjob.Hooks{AfterCopy: func(ctx context.Context, cf core.File) error {
 					_, err := e.app.Cold.Put(ctx, cf.ObjectKey, strings.NewReader(string(evil)), int64(len(evil)), storage.PutOptions{})
 					return err
 				}}})

@@ -28,8 +28,8 @@ type Ticket struct {
 	Ticket string `json:"ticket"`
 }
 
-// Successor is the ticket that carries on the work of t: t1 → t1.2 → t1.3.
-func (t Ticket) Successor() Ticket {
+// successor is the ticket that carries on the work of t: t1 → t1.2 → t1.3.
+func (t Ticket) successor() Ticket {
 	base, gen := t.Ticket, 1
 	if i := strings.LastIndexByte(t.Ticket, '.'); i >= 0 {
 		if n, err := strconv.Atoi(t.Ticket[i+1:]); err == nil {
@@ -66,7 +66,7 @@ type FanoutStore interface {
 	OpenFanoutRun(ctx context.Context, trigger string, workers, batch int) (postgres.FanoutRun, error)
 	StartTicket(ctx context.Context, runID int64, ticket string) (bool, error)
 	UnsentSuccessor(ctx context.Context, runID int64, next string) (bool, error)
-	FinishTicket(ctx context.Context, runID int64, ticket string, r postgres.TicketReport, next string) (*postgres.SyncRun, error)
+	FinishTicket(ctx context.Context, runID int64, ticket string, r postgres.WorkReport, next string) (*postgres.SyncRun, error)
 	AbandonTickets(ctx context.Context, runID int64, tickets []string, why string) (*postgres.SyncRun, error)
 	CountPending(ctx context.Context) (int, error)
 }
@@ -117,8 +117,8 @@ func (f *Fanout) Dispatch(ctx context.Context, trigger string) (Dispatched, erro
 		if aerr != nil {
 			err = errors.Join(err, aerr)
 		}
-		if closed != nil && f.job.closed != nil {
-			f.job.closed(bctx, *closed)
+		if closed != nil {
+			f.job.closed(bctx, *closed, err)
 		}
 		return Dispatched{RunID: run.ID}, fmt.Errorf("sync dispatch run %d: send tickets: %w", run.ID, err)
 	}
@@ -149,7 +149,7 @@ func (f *Fanout) Work(ctx context.Context, t Ticket) (Worked, error) {
 	if err != nil {
 		return out, err
 	}
-	next := t.Successor()
+	next := t.successor()
 	if !ok {
 		// Done before: if its worker recorded a successor and failed to
 		// send it, send it now.
@@ -164,10 +164,18 @@ func (f *Fanout) Work(ctx context.Context, t Ticket) (Worked, error) {
 		out.Next = next.Ticket
 		return out, nil
 	}
-	worker := t.Ticket + "-" + randomSuffix()
-	rep, werr := f.job.work(ctx, t.RunID, worker, 1, f.job.stopAt(ctx, f.job.clock.Now()),
-		f.job.logger.With("run_id", t.RunID, "ticket", t.Ticket), t.Ticket == "t1" && f.job.opt.DeleteHot)
-	rep.RunID = t.RunID
+	j := f.job
+	w := j.newWorker(t.RunID, t.Ticket+"-"+randomSuffix(), j.stopAt(ctx, j.clock.Now()),
+		j.logger.With("run_id", t.RunID, "ticket", t.Ticket), newFlipper(j.store, j.concurrency, j.flipDelay))
+	var werr error
+	if t.Ticket == "t1" && j.opt.DeleteHot {
+		werr = w.cleanup(ctx)
+	}
+	if werr == nil {
+		werr = w.loop(ctx)
+	}
+	rep := w.rep
+	rep.RunID, rep.Workers = t.RunID, 1
 	out.Report = rep
 	if werr != nil {
 		return out, fmt.Errorf("sync ticket %d/%s: %w", t.RunID, t.Ticket, werr)
@@ -183,29 +191,21 @@ func (f *Fanout) Work(ctx context.Context, t Ticket) (Worked, error) {
 			out.Next = next.Ticket
 		}
 	}
-	var errs []string
-	for _, e := range rep.Errors {
-		errs = append(errs, fmt.Sprintf("file %d: %s", e.FileID, e.Error))
-	}
-	closed, err := f.store.FinishTicket(bctx, t.RunID, t.Ticket, postgres.TicketReport{Batches: rep.Batches, Errors: errs}, out.Next)
+	closed, err := f.store.FinishTicket(bctx, t.RunID, t.Ticket, workReport(rep, w.unrecorded), out.Next)
 	if err != nil {
 		return out, err
 	}
 	out.ClosedAs = closed
-	if closed != nil && f.job.closed != nil {
-		f.job.closed(bctx, *closed)
-	}
 	if out.Next != "" {
 		if err := f.queue.Send(bctx, []string{next.body()}); err != nil {
 			return out, fmt.Errorf("sync ticket %d/%s: send successor: %w", t.RunID, next.Ticket, err)
 		}
 	}
-	attrs := []any{"run_id", t.RunID, "ticket", t.Ticket, "synced", rep.Synced, "failed", rep.Failed,
-		"bytes", rep.Bytes, "batches", rep.Batches, "stopped_early", rep.StoppedEarly, "next", out.Next}
+	j.logger.InfoContext(ctx, "sync ticket done", "run_id", t.RunID, "ticket", t.Ticket, "synced", rep.Synced,
+		"failed", rep.Failed, "bytes", rep.Bytes, "batches", rep.Batches, "stopped_early", rep.StoppedEarly, "next", out.Next)
 	if closed != nil {
-		attrs = append(attrs, "run_status", closed.Status, "run_synced", closed.Synced, "run_left", closed.Left)
+		j.closed(bctx, *closed, nil)
 	}
-	f.job.logger.InfoContext(ctx, "sync ticket done", attrs...)
 	return out, nil
 }
 

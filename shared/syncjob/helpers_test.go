@@ -44,9 +44,16 @@ func newEnv(tb testing.TB, edit func(*config.Config)) *env {
 	return &env{tb: tb, cfg: cfg, app: testenv.App(tb, cfg), log: &logBuffer{}}
 }
 
-// job builds a job over the env's real store and tiers. cold, when not
-// nil, replaces the real cold tier (usually a wrapper around it).
+// job builds a job over the env's real store and tiers with opt (zero
+// BatchSize and MaxRetries: as configured; zero Workers: one), retrying
+// 1 ms apart. cold, when not nil, replaces the real cold tier (usually a
+// wrapper around it).
 func (e *env) job(cold syncjob.ColdTier, opt syncjob.Options) *syncjob.Job {
+	return e.jobWith(cold, opt, syncjob.Knobs{})
+}
+
+// jobWith is job with its fixed settings (and hooks) changed as k says.
+func (e *env) jobWith(cold syncjob.ColdTier, opt syncjob.Options, k syncjob.Knobs) *syncjob.Job {
 	if cold == nil {
 		cold = e.app.Cold
 	}
@@ -56,10 +63,13 @@ func (e *env) job(cold syncjob.ColdTier, opt syncjob.Options) *syncjob.Job {
 	if opt.MaxRetries == 0 {
 		opt.MaxRetries = e.cfg.SyncMaxRetries
 	}
-	if opt.BackoffBase == 0 {
-		opt.BackoffBase = time.Millisecond
+	if opt.Workers == 0 {
+		opt.Workers = 1
 	}
-	return syncjob.New(e.app.DB, e.app.Hot, cold, nil, slog.New(slog.NewJSONHandler(e.log, nil)), opt)
+	if k.BackoffBase == 0 {
+		k.BackoffBase = time.Millisecond
+	}
+	return syncjob.New(e.app.DB, e.app.Hot, cold, slog.New(slog.NewJSONHandler(e.log, nil)), opt).With(k)
 }
 
 func (e *env) user(email string) int64 {

@@ -84,8 +84,10 @@ func killChild() int {
 	if workers > 1 {
 		batch = 2
 	}
-	j := syncjob.New(a.DB, a.Hot, a.Cold, nil, nil, syncjob.Options{BatchSize: batch, Concurrency: 1, Lease: killLease,
-		Workers: max(workers, 1), Hooks: syncjob.Hooks{AfterCopy: hook}})
+	opt := app.SyncOptions(cfg)
+	opt.BatchSize, opt.Workers = batch, max(workers, 1)
+	j := syncjob.New(a.DB, a.Hot, a.Cold, nil, opt).With(syncjob.Knobs{Concurrency: 1, Lease: killLease,
+		Hooks: syncjob.Hooks{AfterCopy: hook}})
 	if _, err := j.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}

@@ -75,8 +75,8 @@ func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 	}
 	hr := newHashReader(src)
 	var body io.Reader = hr
-	if j.opt.Hooks.ColdBody != nil {
-		body = j.opt.Hooks.ColdBody(f, hr)
+	if j.hooks.ColdBody != nil {
+		body = j.hooks.ColdBody(f, hr)
 	}
 	class := j.storageClass(f)
 	meta := map[string]string{
@@ -117,16 +117,16 @@ func (j *Job) move(ctx context.Context, f core.File) (postgres.Moved, error) {
 	// are those of the object with the row's ETag): their checksums are the
 	// file's, for a row that has none yet.
 	crc, sum := hr.crc(), hr.sum()
-	if j.opt.Hooks.AfterCopy != nil {
-		if err := j.opt.Hooks.AfterCopy(ctx, f); err != nil {
+	if j.hooks.AfterCopy != nil {
+		if err := j.hooks.AfterCopy(ctx, f); err != nil {
 			return postgres.Moved{}, err
 		}
 	}
 	if err := j.verify(ctx, f, crc, sum); err != nil {
 		return postgres.Moved{}, err
 	}
-	if j.opt.Hooks.BeforeCommit != nil {
-		if err := j.opt.Hooks.BeforeCommit(ctx, f); err != nil {
+	if j.hooks.BeforeCommit != nil {
+		if err := j.hooks.BeforeCommit(ctx, f); err != nil {
 			return postgres.Moved{}, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hybrid-storage/hybrid-storage/shared/app"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/storage"
@@ -74,7 +75,10 @@ func TestPanicsFailOneFileAndTheRunGoesOn(t *testing.T) {
 		e := newEnv(t, nil)
 		uid := e.user("panic-worker@example.com")
 		a, b := e.seed(uid, "a.bin", []byte("a")), e.seed(uid, "b.bin", []byte("b"))
-		j := syncjob.New(&panicStore{DB: e.app.DB}, e.app.Hot, e.app.Cold, nil, slog.New(slog.NewJSONHandler(e.log, nil)), syncjob.Options{Concurrency: 1})
+		opt := app.SyncOptions(e.cfg)
+		opt.Workers = 1
+		j := syncjob.New(&panicStore{DB: e.app.DB}, e.app.Hot, e.app.Cold, slog.New(slog.NewJSONHandler(e.log, nil)), opt).
+			With(syncjob.Knobs{Concurrency: 1})
 		rep := mustRun(t, j, context.Background())
 		if rep.Synced != 2 || rep.Failed != 1 || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Error, "injected panic in the store") {
 			t.Fatalf("report %+v, want both files synced and the panic counted", rep)

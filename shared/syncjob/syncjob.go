@@ -6,6 +6,14 @@
 // with an update fenced on its lease, and only then removes the hot copy
 // (when configured).
 // A crash at any point loses nothing: the next run redoes what is missing.
+//
+// One worker type (worker.go) claims files under leases and moves them
+// (move.go), and hands each verified file to a group commit of flips
+// shared by the run's workers in the process (flip.go); two drivers run it: Job.RunExclusive and Job.Run start
+// Options.Workers of them in this process, and a Fanout (fanout.go) runs
+// one per queue ticket. Either way the run closes in one place, postgres's
+// closeRun (reached through FinishSyncRun, FinishTicket or
+// AbandonTickets), and every closed run goes through Job.closed.
 package syncjob
 
 import (
@@ -14,9 +22,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,17 +35,16 @@ type fileStore interface {
 	ClaimSyncBatch(ctx context.Context, owner string, limit int, lease time.Duration) ([]core.File, error)
 	RenewSyncLeases(ctx context.Context, owner string, ids []int64, lease time.Duration) error
 	ReleaseSyncLeases(ctx context.Context, owner string, ids []int64) error
-	FlipSynced(ctx context.Context, f core.File, owner string, m postgres.Moved) (core.File, postgres.Fence, error)
+	FlipSyncedBatch(ctx context.Context, flips []postgres.Flip) ([]postgres.Flipped, error)
 	RecordSyncFailure(ctx context.Context, id int64, owner, msg string, release bool) (postgres.Fence, error)
 	HotCopiesToDelete(ctx context.Context, afterID int64, limit int) ([]postgres.HotCopy, error)
 	MarkHotDeleted(ctx context.Context, id int64) error
-	CountPending(ctx context.Context) (int, error)
 }
 
 // runStore records runs and serialises them across processes.
 type runStore interface {
 	StartSyncRun(ctx context.Context, trigger string) (int64, time.Time, error)
-	FinishSyncRun(ctx context.Context, r postgres.SyncRun) error
+	FinishSyncRun(ctx context.Context, runID int64, r postgres.WorkReport, runErr string) (postgres.SyncRun, error)
 	LockSync(ctx context.Context) (unlock func(), err error)
 }
 
@@ -68,42 +72,23 @@ type ColdTier interface {
 	URL(key string) string
 }
 
-// Clock tells the time; tests may move it.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
-// Options tune a Job. Zero values take the defaults.
+// Options are the job's settings, taken as configured (shared/config
+// validates them and documents their defaults).
 type Options struct {
-	BatchSize   int           // files claimed per batch (SYNC_BATCH_SIZE); default 10
-	MaxRetries  int           // attempts per file per run (SYNC_MAX_RETRIES); default 3
-	DeleteHot   bool          // DELETE_FROM_MINIO_AFTER_SYNC
-	Concurrency int           // files moved at once; default 2
-	BackoffBase time.Duration // first retry delay; doubles per attempt, with jitter; default 1 s
-	BackoffMax  time.Duration // longest retry delay; default 30 s
-	// StopMargin is how long before the context's deadline the job stops
-	// claiming files. Default: a tenth of the budget, at most 2 minutes.
-	StopMargin time.Duration
+	BatchSize  int  // files claimed per batch (SYNC_BATCH_SIZE); at least 1
+	MaxRetries int  // attempts per file per run (SYNC_MAX_RETRIES); at least 1
+	Workers    int  // worker loops of a local run, tickets of a fan-out run (SYNC_WORKERS); at least 1
+	DeleteHot  bool // remove the hot copy once the row is flipped (DELETE_FROM_MINIO_AFTER_SYNC)
 	// Verify is how a cold copy is checked before the row flips
-	// (SYNC_VERIFY): VerifyChecksum (default) or VerifyReadback.
+	// (SYNC_VERIFY): VerifyChecksum (also when empty) or VerifyReadback.
 	Verify string
 	// StorageClass is the S3 storage class of cold copies
-	// (COLD_STORAGE_CLASS); files under MinClassSize stay STANDARD.
+	// (COLD_STORAGE_CLASS; empty is S3's STANDARD); files under
+	// MinClassSize are written in STANDARD.
 	StorageClass string
-	// Lease is how long a claim holds a file (sync_lease_until); the job
-	// renews the leases of its batch every third of it while it works, so
-	// it need not cover a long copy, and a crashed worker's files are free
-	// again within it. Default 2 minutes.
-	Lease time.Duration
-	// Workers is how many worker loops one run starts at once
-	// (SYNC_WORKERS), each claiming its own batches under its own lease
-	// owner; default 1. Each moves Concurrency files at a time.
-	Workers int
-	Hooks   Hooks
+	// StopMargin is how long before the context's deadline a worker stops
+	// claiming files. Zero: a tenth of the time left, at most 2 minutes.
+	StopMargin time.Duration
 }
 
 // Verification modes (SYNC_VERIFY).
@@ -122,10 +107,24 @@ const (
 // 128 KiB.
 const MinClassSize = 128 << 10
 
-// Hooks let tests act at the step boundaries of one file's move. Each may
+// The job's fixed settings (tests change them through export_test.go).
+const (
+	// concurrency is how many files one worker moves at once.
+	concurrency = 2
+	// lease is how long a claim holds a file (sync_lease_until): a worker
+	// renews the leases it holds every third of it, so it need not cover
+	// a long copy, and a crashed worker's files are free again within it.
+	lease = 2 * time.Minute
+	// backoffBase is the first retry delay; it doubles per attempt, with
+	// jitter, up to backoffMax.
+	backoffBase = time.Second
+	backoffMax  = 30 * time.Second
+)
+
+// hooks let tests act at the step boundaries of one file's move. Each may
 // be nil. An error from AfterCopy or BeforeCommit fails the attempt.
-type Hooks struct {
-	OnClaim func(batch int, f core.File) // a file was claimed in batch (1-based)
+type hooks struct {
+	OnClaim func(batch int, f core.File) // a file was claimed in batch (1-based, per worker)
 	// ColdBody wraps the stream the cold tier is sent, after the job's
 	// hashing of what it read (tests corrupt it there).
 	ColdBody     func(f core.File, r io.Reader) io.Reader
@@ -134,64 +133,56 @@ type Hooks struct {
 	AfterCommit  func(ctx context.Context, f core.File)       // row flipped, hot copy not yet deleted
 }
 
+// clock tells the time; tests move it.
+type clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
 // Job moves files from the hot to the cold tier. Build it with New.
 type Job struct {
 	store  Store
 	hot    HotTier
 	cold   ColdTier
-	clock  Clock
 	logger *slog.Logger
 	opt    Options
-	// closed, when set, is told of every run recorded as finished (inline,
-	// or by the fan-out's last ticket): the Lambda functions emit the run's
-	// figures as CloudWatch metrics from it.
-	closed func(ctx context.Context, run postgres.SyncRun)
+	// onClosed, when set, is told of every run this job closes (locally,
+	// or by the fan-out's last ticket): the Lambda functions emit the
+	// run's figures as CloudWatch metrics from it.
+	onClosed func(ctx context.Context, run postgres.SyncRun)
+
+	// The fixed settings, as the constants above outside tests.
+	clock       clock
+	hooks       hooks
+	concurrency int
+	lease       time.Duration
+	backoffBase time.Duration
+	backoffMax  time.Duration
+	flipDelay   time.Duration
 }
 
 // OnRunClosed sets f to be called with each run this job records as
 // finished, after it is recorded.
-func (j *Job) OnRunClosed(f func(ctx context.Context, run postgres.SyncRun)) { j.closed = f }
+func (j *Job) OnRunClosed(f func(ctx context.Context, run postgres.SyncRun)) { j.onClosed = f }
 
-// New returns a job. A nil clock is the system clock; a nil logger discards.
-func New(store Store, hot HotTier, cold ColdTier, clock Clock, logger *slog.Logger, opt Options) *Job {
-	if clock == nil {
-		clock = systemClock{}
+// New returns a job over store and the two tiers. A nil logger discards.
+// It panics when opt.BatchSize, MaxRetries or Workers is under 1, which
+// config.Load refuses.
+func New(store Store, hot HotTier, cold ColdTier, logger *slog.Logger, opt Options) *Job {
+	if opt.BatchSize < 1 || opt.MaxRetries < 1 || opt.Workers < 1 {
+		panic(fmt.Sprintf("syncjob: BatchSize %d, MaxRetries %d, Workers %d: each must be at least 1",
+			opt.BatchSize, opt.MaxRetries, opt.Workers))
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if opt.BatchSize <= 0 {
-		opt.BatchSize = 10
-	}
-	if opt.MaxRetries <= 0 {
-		opt.MaxRetries = 3
-	}
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = 2
-	}
-	if opt.BackoffBase <= 0 {
-		opt.BackoffBase = time.Second
-	}
-	if opt.BackoffMax <= 0 {
-		opt.BackoffMax = 30 * time.Second
-	}
-	if opt.Verify == "" {
-		opt.Verify = VerifyChecksum
-	}
-	if opt.StorageClass == "" {
-		opt.StorageClass = core.StorageStandard
-	}
-	if opt.Lease <= 0 {
-		opt.Lease = DefaultLease
-	}
-	if opt.Workers <= 0 {
-		opt.Workers = 1
-	}
-	return &Job{store: store, hot: hot, cold: cold, clock: clock, logger: logger, opt: opt}
+	return &Job{store: store, hot: hot, cold: cold, logger: logger, opt: opt, clock: systemClock{},
+		concurrency: concurrency, lease: lease, backoffBase: backoffBase, backoffMax: backoffMax,
+		flipDelay: flipDelay}
 }
-
-// DefaultLease is the lease of a claimed file unless Options.Lease says.
-const DefaultLease = 2 * time.Minute
 
 // Run statuses, as recorded in sync_runs.
 const (
@@ -200,7 +191,9 @@ const (
 	StatusFailed    = "failed"    // the run could not work (database or every file failed)
 )
 
-// Report is the outcome of one run.
+// Report is the outcome of one run. Those of a local run carry its row's
+// status and totals as it closed; a fan-out ticket's (Worked.Report) count
+// what its worker did.
 type Report struct {
 	RunID        int64       `json:"run_id"`
 	Trigger      string      `json:"trigger"`
@@ -247,6 +240,9 @@ func (j *Job) RunExclusive(ctx context.Context, trigger string) (Report, error) 
 // when the run could not work at all; file failures are in the report.
 func (j *Job) Run(ctx context.Context) (Report, error) { return j.run(ctx, "manual") }
 
+// run is the local driver: it opens a run, starts Workers worker loops
+// (after the clean-up of leftover hot copies, when configured) and closes
+// the run when they are done.
 func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 	id, started, err := j.store.StartSyncRun(ctx, trigger)
 	if err != nil {
@@ -257,67 +253,116 @@ func (j *Job) run(ctx context.Context, trigger string) (Report, error) {
 	log.InfoContext(ctx, "sync run started", "trigger", trigger, "workers", j.opt.Workers, "batch_size", j.opt.BatchSize,
 		"max_retries", j.opt.MaxRetries, "delete_hot", j.opt.DeleteHot, "verify", j.opt.Verify, "storage_class", j.opt.StorageClass)
 
-	rep, runErr := j.work(ctx, id, "w", j.opt.Workers, j.stopAt(ctx, t0), log, j.opt.DeleteHot)
-	rep.RunID, rep.Trigger, rep.StartedAt = id, trigger, started.UTC()
+	stopAt := j.stopAt(ctx, t0)
+	workers := make([]*worker, j.opt.Workers)
+	flips := newFlipper(j.store, j.opt.Workers*j.concurrency, j.flipDelay) // one statement for the flips of all workers
+	for i := range workers {
+		workers[i] = j.newWorker(id, fmt.Sprintf("w%d", i+1), stopAt, log, flips)
+	}
+	var runErr error
+	if j.opt.DeleteHot {
+		// Before any worker moves a file, so that no copy is removed twice.
+		runErr = workers[0].cleanup(ctx)
+	}
+	ran := 0
+	if runErr == nil {
+		errs := make([]error, len(workers))
+		var wg sync.WaitGroup
+		for i, w := range workers {
+			wg.Go(func() { errs[i] = w.loop(ctx) })
+		}
+		wg.Wait()
+		runErr, ran = errors.Join(dedupe(errs)...), len(workers)
+	}
+	rep := Report{RunID: id, Trigger: trigger, StartedAt: started.UTC(), Workers: ran, Errors: []FileError{}}
+	unrecorded := 0
+	for _, w := range workers {
+		rep = merge(rep, w.rep)
+		unrecorded += w.unrecorded
+	}
 
 	// Bookkeeping must survive a cancelled run context.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	left, err := j.store.CountPending(bctx)
-	if err != nil && runErr == nil {
-		runErr = err
-	}
-	rep.Left = left
-	rep.FinishedAt = j.clock.Now().UTC()
-	rep.DurationMS = j.clock.Now().Sub(t0).Milliseconds()
-	rep.Status = status(rep, runErr)
-	var summary *string
-	if s := errorSummary(rep, runErr); s != "" {
-		summary = &s
-	}
-	run := postgres.SyncRun{ID: id, Status: rep.Status, Synced: rep.Synced,
-		Failed: rep.Failed, Left: rep.Left, Bytes: rep.Bytes, ErrorSummary: summary, Workers: rep.Workers, Batches: rep.Batches}
-	if err := j.store.FinishSyncRun(bctx, run); err != nil && runErr == nil {
-		runErr = err
-	} else if err == nil && j.closed != nil {
-		finished := rep.FinishedAt
-		run.StartedAt, run.FinishedAt = rep.StartedAt, &finished
-		j.closed(bctx, run)
-	}
-	attrs := []any{"status", rep.Status, "synced", rep.Synced, "failed", rep.Failed, "left", rep.Left,
-		"bytes", rep.Bytes, "hot_deleted", rep.HotDeleted, "batches", rep.Batches, "workers", rep.Workers,
-		"stopped_early", rep.StoppedEarly, "duration_ms", rep.DurationMS}
+	var msg string
 	if runErr != nil {
-		log.ErrorContext(bctx, "sync run finished", append(attrs, "error", runErr.Error())...)
+		msg = runErr.Error()
+	}
+	run, err := j.store.FinishSyncRun(bctx, id, workReport(rep, unrecorded), msg)
+	rep.DurationMS = j.clock.Now().Sub(t0).Milliseconds()
+	if err != nil {
+		rep.Status, rep.FinishedAt = StatusFailed, j.clock.Now().UTC()
+		runErr = errors.Join(runErr, err)
+		log.ErrorContext(bctx, "sync run not recorded", "synced", rep.Synced, "failed", rep.Failed, "error", runErr.Error())
 		return rep, fmt.Errorf("sync run %d: %w", id, runErr)
 	}
-	log.InfoContext(bctx, "sync run finished", attrs...)
+	rep.Status, rep.Synced, rep.Failed, rep.Left, rep.Bytes = run.Status, run.Synced, run.Failed, run.Left, run.Bytes
+	rep.FinishedAt = run.FinishedAt.UTC()
+	j.closed(bctx, run, runErr, "hot_deleted", rep.HotDeleted, "stopped_early", rep.StoppedEarly)
+	if runErr != nil {
+		return rep, fmt.Errorf("sync run %d: %w", id, runErr)
+	}
 	return rep, nil
 }
 
-func status(rep Report, runErr error) string {
-	switch {
-	case runErr != nil, rep.Failed > 0 && rep.Synced == 0:
-		return StatusFailed
-	case rep.Failed > 0 || rep.Left > 0:
-		return StatusPartial
+// closed is where every run this job closes ends up, whichever driver
+// closed it (postgres closes it: FinishSyncRun, FinishTicket or
+// AbandonTickets): it logs the run's figures, with attrs, and passes the
+// run on to the function OnRunClosed set.
+func (j *Job) closed(ctx context.Context, run postgres.SyncRun, runErr error, attrs ...any) {
+	attrs = append([]any{"run_id", run.ID, "status", run.Status, "synced", run.Synced, "failed", run.Failed, "left", run.Left,
+		"bytes", run.Bytes, "batches", run.Batches, "workers", run.Workers}, attrs...)
+	if run.FinishedAt != nil {
+		attrs = append(attrs, "duration_ms", run.FinishedAt.Sub(run.StartedAt).Milliseconds())
 	}
-	return StatusSucceeded
+	if runErr != nil {
+		j.logger.ErrorContext(ctx, "sync run finished", append(attrs, "error", runErr.Error())...)
+	} else {
+		j.logger.InfoContext(ctx, "sync run finished", attrs...)
+	}
+	if j.onClosed != nil {
+		j.onClosed(ctx, run)
+	}
 }
 
-func errorSummary(rep Report, runErr error) string {
-	var parts []string
-	if runErr != nil {
-		parts = append(parts, runErr.Error())
-	}
+// workReport is what a driver adds to its run of rep: its failed files'
+// errors, and the failures no row shows.
+func workReport(rep Report, unrecorded int) postgres.WorkReport {
+	lines := make([]string, len(rep.Errors))
 	for i, e := range rep.Errors {
-		if i == 10 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(rep.Errors)-10))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("file %d: %s", e.FileID, e.Error))
+		lines[i] = fmt.Sprintf("file %d: %s", e.FileID, e.Error)
 	}
-	return strings.Join(parts, "; ")
+	return postgres.WorkReport{Workers: rep.Workers, Batches: rep.Batches, Errors: lines, Unrecorded: unrecorded}
+}
+
+// merge adds the counts of b to a.
+func merge(a, b Report) Report {
+	a.Batches += b.Batches
+	a.Synced += b.Synced
+	a.Failed += b.Failed
+	a.Bytes += b.Bytes
+	a.HotDeleted += b.HotDeleted
+	a.StoppedEarly = a.StoppedEarly || b.StoppedEarly
+	a.Errors = append(append([]FileError{}, a.Errors...), b.Errors...)
+	if a.Errors == nil {
+		a.Errors = []FileError{}
+	}
+	return a
+}
+
+// dedupe drops nil errors and repeats of one message (every worker sees
+// the same cancelled context or unreachable database).
+func dedupe(errs []error) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err == nil || seen[err.Error()] {
+			continue
+		}
+		seen[err.Error()] = true
+		out = append(out, err)
+	}
+	return out
 }
 
 // stopAt is when the run stops claiming: the deadline less the margin, or
@@ -332,242 +377,4 @@ func (j *Job) stopAt(ctx context.Context, now time.Time) time.Time {
 		margin = min(dl.Sub(now)/10, 2*time.Minute)
 	}
 	return dl.Add(-margin)
-}
-
-// runState is one worker loop of a run in progress (see work).
-type runState struct {
-	job    *Job
-	log    *slog.Logger
-	stopAt time.Time
-	owner  string // sync_owner of the worker's leases: run-<id>/<worker>
-
-	mu  sync.Mutex
-	rep Report
-}
-
-func (r *runState) timeUp() bool {
-	return !r.stopAt.IsZero() && !r.job.clock.Now().Before(r.stopAt)
-}
-
-var errPanicked = errors.New("panicked")
-
-// claim leases the next batch: one short statement, nothing held open. A
-// panic there is logged and counted as a failure of the run.
-func (r *runState) claim(ctx context.Context) (files []core.File, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			files, err = nil, fmt.Errorf("%w: %w", errPanicked, r.workerPanic(ctx, p, core.File{}))
-		}
-	}()
-	return r.job.store.ClaimSyncBatch(ctx, r.owner, r.job.opt.BatchSize, r.job.opt.Lease)
-}
-
-// syncFileSafe is syncFile with a panic outside the file's move (the
-// store, the bookkeeping) recovered: it is logged and counted as a failure
-// of the run, and the worker goes on with the next file; the lease expires.
-func (r *runState) syncFileSafe(ctx context.Context, batch int, f core.File) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.workerPanic(ctx, p, f)
-		}
-	}()
-	r.syncFile(ctx, batch, f)
-}
-
-// workerPanic logs a recovered panic with its stack and counts it as a
-// failure of the run (of file f, or of none when f.ID is 0); it returns the
-// panic as an error.
-func (r *runState) workerPanic(ctx context.Context, p any, f core.File) error {
-	perr := panicError(p)
-	attrs := []any{"error", perr.Error(), "stack", string(debug.Stack())}
-	if f.ID != 0 {
-		attrs = append([]any{"file_id", f.ID}, attrs...)
-	}
-	r.log.ErrorContext(ctx, "sync worker panic", attrs...)
-	r.mu.Lock()
-	r.rep.Failed++
-	r.rep.Errors = append(r.rep.Errors, FileError{FileID: f.ID, Key: f.ObjectKey, Error: perr.Error()})
-	r.mu.Unlock()
-	return perr
-}
-
-// panicError is the error a recovered panic value becomes.
-func panicError(p any) error {
-	if err, ok := p.(error); ok {
-		return fmt.Errorf("panic: %w", err)
-	}
-	return fmt.Errorf("panic: %v", p)
-}
-
-// syncFile moves one leased file, retrying with backoff: copy and verify
-// with no transaction open, then the fenced flip. A row deleted meanwhile
-// (FenceGone) gets its cold copy removed; a lease taken over by another
-// worker (FenceLost) is left to it.
-func (r *runState) syncFile(ctx context.Context, batch int, f core.File) {
-	j := r.job
-	if j.opt.Hooks.OnClaim != nil {
-		j.opt.Hooks.OnClaim(batch, f)
-	}
-	start := j.clock.Now()
-	for attempt := 1; ; attempt++ {
-		m, err := j.moveSafe(ctx, f)
-		if err == nil {
-			flipped, fence, ferr := j.store.FlipSynced(ctx, f, r.owner, m)
-			switch {
-			case ferr != nil:
-				err = ferr
-			case fence == postgres.FenceHeld:
-				r.synced(ctx, flipped, attempt, j.clock.Now().Sub(start))
-				return
-			default:
-				r.notOurs(ctx, f, fence, attempt)
-				return
-			}
-		}
-		final := attempt >= j.opt.MaxRetries || isPermanent(err) || ctx.Err() != nil
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		fence, rerr := j.store.RecordSyncFailure(rctx, f.ID, r.owner, err.Error(), final)
-		cancel()
-		if rerr != nil {
-			r.log.ErrorContext(ctx, "record sync failure", "file_id", f.ID, "error", rerr.Error())
-		} else if fence != postgres.FenceHeld {
-			r.notOurs(ctx, f, fence, attempt)
-			return
-		}
-		r.log.WarnContext(ctx, "sync attempt failed", "file_id", f.ID, "key", f.ObjectKey, "attempt", attempt,
-			"final", final, "error", err.Error())
-		if !final && sleep(ctx, j.backoff(attempt)) != nil {
-			final = true
-		}
-		if final {
-			r.failed(ctx, f, attempt, err, j.clock.Now().Sub(start))
-			return
-		}
-	}
-}
-
-// notOurs ends a file whose row is no longer this run's. Gone (its owner
-// deleted it mid-copy): the cold copy this run may have written is an
-// orphan and is removed. Lost (another worker leased it after this run's
-// lease expired, or flipped it): the object under that key is the other
-// worker's too, so it is left alone.
-func (r *runState) notOurs(ctx context.Context, f core.File, fence postgres.Fence, attempts int) {
-	if fence == postgres.FenceGone {
-		r.job.deleteBadCopy(ctx, f)
-	}
-	r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "key", f.ObjectKey, "result", fence.String(), "attempts", attempts)
-}
-
-// moveSafe is move with a panic recovered: it fails the file (the panic is
-// its recorded error) and is not retried.
-func (j *Job) moveSafe(ctx context.Context, f core.File) (m postgres.Moved, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			j.logger.ErrorContext(ctx, "sync file panic", "file_id", f.ID, "key", f.ObjectKey, "stack", string(debug.Stack()))
-			m, err = postgres.Moved{}, permanent{fmt.Errorf("sync file %d: %w", f.ID, panicError(p))}
-		}
-	}()
-	return j.move(ctx, f)
-}
-
-func (r *runState) synced(ctx context.Context, f core.File, attempts int, took time.Duration) {
-	hotDeleted := r.afterCommit(ctx, f)
-	r.mu.Lock()
-	r.rep.Synced++
-	r.rep.Bytes += f.Size
-	if hotDeleted {
-		r.rep.HotDeleted++
-	}
-	r.mu.Unlock()
-	r.log.InfoContext(ctx, "sync file", "file_id", f.ID, "user_id", f.UserID, "key", f.ObjectKey, "size", f.Size,
-		"result", "synced", "attempts", attempts, "hot_deleted", hotDeleted, "duration_ms", took.Milliseconds())
-}
-
-// afterCommit does what follows the flip of a synced file: the hot copy's
-// removal when configured. A panic here is logged; the file is safe in s3
-// and the next run's clean-up step removes a hot copy left behind.
-func (r *runState) afterCommit(ctx context.Context, f core.File) (hotDeleted bool) {
-	j := r.job
-	defer func() {
-		if p := recover(); p != nil {
-			r.log.ErrorContext(ctx, "sync file panic after commit", "file_id", f.ID, "key", f.ObjectKey,
-				"error", panicError(p).Error(), "stack", string(debug.Stack()))
-		}
-	}()
-	if j.opt.Hooks.AfterCommit != nil {
-		j.opt.Hooks.AfterCommit(ctx, f)
-	}
-	if j.opt.DeleteHot {
-		if err := r.deleteHot(ctx, f.ID, f.ObjectKey); err != nil {
-			// The next run's clean-up step retries it; the file is safe in s3.
-			r.log.WarnContext(ctx, "delete hot copy", "file_id", f.ID, "key", f.ObjectKey, "error", err.Error())
-			return false
-		}
-		return true
-	}
-	return false
-}
-
-func (r *runState) failed(ctx context.Context, f core.File, attempts int, err error, took time.Duration) {
-	r.mu.Lock()
-	r.rep.Failed++
-	r.rep.Errors = append(r.rep.Errors, FileError{FileID: f.ID, Key: f.ObjectKey, Error: err.Error()})
-	r.mu.Unlock()
-	r.log.ErrorContext(ctx, "sync file", "file_id", f.ID, "user_id", f.UserID, "key", f.ObjectKey, "size", f.Size,
-		"result", "failed", "attempts", attempts, "error", err.Error(), "duration_ms", took.Milliseconds())
-}
-
-// deleteHot removes a synced file's hot copy and records it.
-func (r *runState) deleteHot(ctx context.Context, id int64, key string) error {
-	if err := r.job.hot.Delete(ctx, key); err != nil {
-		return err
-	}
-	return r.job.store.MarkHotDeleted(ctx, id)
-}
-
-// deleteHotCopies removes the hot copies that earlier runs left behind
-// (a crash between commit and delete, a failed delete, or the setting
-// switched on after files were synced).
-func (r *runState) deleteHotCopies(ctx context.Context) error {
-	var after int64
-	for !r.timeUp() {
-		copies, err := r.job.store.HotCopiesToDelete(ctx, after, r.job.opt.BatchSize)
-		if err != nil {
-			return err
-		}
-		if len(copies) == 0 {
-			return nil
-		}
-		for _, c := range copies {
-			after = c.ID
-			if err := r.deleteHot(ctx, c.ID, c.ObjectKey); err != nil {
-				r.log.WarnContext(ctx, "delete leftover hot copy", "file_id", c.ID, "key", c.ObjectKey, "error", err.Error())
-				continue
-			}
-			r.rep.HotDeleted++
-			r.log.InfoContext(ctx, "sync file", "file_id", c.ID, "key", c.ObjectKey, "result", "hot_copy_deleted")
-		}
-	}
-	return nil
-}
-
-// backoff is the delay before attempt+1: base·2^(attempt-1), capped, with
-// full jitter on its upper half.
-func (j *Job) backoff(attempt int) time.Duration {
-	d := j.opt.BackoffBase << (attempt - 1)
-	if d <= 0 || d > j.opt.BackoffMax {
-		d = j.opt.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

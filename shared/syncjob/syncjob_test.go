@@ -42,11 +42,7 @@ func (e *env) api(userID int64) *api {
 	e.tb.Helper()
 	srv := httptest.NewServer(e.app.API.Handler())
 	e.tb.Cleanup(srv.Close)
-	tok, _, err := e.app.Auth.IssueToken(userID, time.Now())
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	return &api{tb: e.tb, srv: srv, token: tok}
+	return &api{tb: e.tb, srv: srv, token: testenv.UserToken(e.tb, e.app, userID)}
 }
 
 func (c *api) do(method, path string, body io.Reader, ctype string) (int, []byte) {
@@ -182,7 +178,7 @@ func TestBatchSizeIsRespected(t *testing.T) {
 	var mu sync.Mutex
 	perBatch := map[int]int{}
 	var order []int64
-	j := e.job(nil, syncjob.Options{BatchSize: 3, Concurrency: 1, Hooks: syncjob.Hooks{OnClaim: func(batch int, f core.File) {
+	j := e.jobWith(nil, syncjob.Options{BatchSize: 3}, syncjob.Knobs{Concurrency: 1, Hooks: syncjob.Hooks{OnClaim: func(batch int, f core.File) {
 		mu.Lock()
 		perBatch[batch]++
 		order = append(order, f.ID)
@@ -204,7 +200,7 @@ func TestBatchSizeIsRespected(t *testing.T) {
 		e2.seed(uid, fmt.Sprintf("f%d", i), []byte{byte(i)})
 	}
 	clear(perBatch)
-	j = e2.job(nil, syncjob.Options{BatchSize: 4, Concurrency: 2, Hooks: syncjob.Hooks{OnClaim: func(batch int, f core.File) {
+	j = e2.jobWith(nil, syncjob.Options{BatchSize: 4}, syncjob.Knobs{Concurrency: 2, Hooks: syncjob.Hooks{OnClaim: func(batch int, f core.File) {
 		mu.Lock()
 		perBatch[batch]++
 		mu.Unlock()
@@ -392,7 +388,7 @@ func TestCrashAtEachStepBoundary(t *testing.T) {
 				}
 				return errCrash
 			}
-			j := e.job(nil, syncjob.Options{DeleteHot: true, Concurrency: 1, Hooks: tc.hooks(crash)})
+			j := e.jobWith(nil, syncjob.Options{DeleteHot: true}, syncjob.Knobs{Concurrency: 1, Hooks: tc.hooks(crash)})
 			rep, err := j.Run(ctx)
 			if err == nil || !crashed {
 				t.Fatalf("crashed run: err %v, crashed %v (report %+v)", err, crashed, rep)
@@ -472,7 +468,7 @@ func TestCorruptedColdCopyIsNotFlipped(t *testing.T) {
 	f := e.seed(uid, "corrupt.bin", data)
 	good := e.seed(uid, "fine.bin", []byte("fine"))
 	corrupted := 0
-	j := e.job(nil, syncjob.Options{MaxRetries: 2, Hooks: syncjob.Hooks{AfterCopy: func(ctx context.Context, cf core.File) error {
+	j := e.jobWith(nil, syncjob.Options{MaxRetries: 2}, syncjob.Knobs{Hooks: syncjob.Hooks{AfterCopy: func(ctx context.Context, cf core.File) error {
 		if cf.ID != f.ID {
 			return nil
 		}
@@ -559,8 +555,8 @@ func TestDeadlineStopsClaimingAndTheNextRunFinishes(t *testing.T) {
 	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(time.Hour))
 	defer cancel()
 	claims := 0
-	j := syncjob.New(e.app.DB, e.app.Hot, e.app.Cold, clock, nil, syncjob.Options{
-		BatchSize: 2, Concurrency: 1, StopMargin: 10 * time.Minute,
+	j := e.jobWith(nil, syncjob.Options{BatchSize: 2, StopMargin: 10 * time.Minute}, syncjob.Knobs{
+		Clock: clock, Concurrency: 1,
 		Hooks: syncjob.Hooks{OnClaim: func(int, core.File) { claims++; clock.advance(20 * time.Minute) }},
 	})
 	rep := mustRun(t, j, ctx)
@@ -620,7 +616,7 @@ func TestOwnerDeletesFileMidMigration(t *testing.T) {
 				}
 			}
 			cold := newCountingCold(e.app.Cold, 0)
-			rep := mustRun(t, e.job(cold, syncjob.Options{MaxRetries: 2, Hooks: hooks}), context.Background())
+			rep := mustRun(t, e.jobWith(cold, syncjob.Options{MaxRetries: 2}, syncjob.Knobs{Hooks: hooks}), context.Background())
 			if rep.Synced != 0 || rep.Failed != 0 || rep.Left != 0 {
 				t.Fatalf("report %+v, want nothing synced, failed or left", rep)
 			}

@@ -26,7 +26,7 @@ func TestWorkersOfOneRunShareTheQueueAndOneRunIsRecorded(t *testing.T) {
 		files = append(files, e.seed(uid, fmt.Sprintf("w%02d.txt", i), d))
 	}
 	cold := newCountingCold(e.app.Cold, 0)
-	j := e.job(cold, syncjob.Options{Workers: 4, BatchSize: 5, Concurrency: 1,
+	j := e.jobWith(cold, syncjob.Options{Workers: 4, BatchSize: 5}, syncjob.Knobs{Concurrency: 1,
 		Hooks: syncjob.Hooks{AfterCopy: func(context.Context, core.File) error {
 			time.Sleep(10 * time.Millisecond) // long enough that every worker gets batches
 			return nil
@@ -74,7 +74,8 @@ func TestAFailedFileIsTriedOnceByARunWhateverItsWorkers(t *testing.T) {
 	for i := range 12 {
 		e.seed(uid, fmt.Sprintf("ok%02d", i), []byte{byte(i)})
 	}
-	j := e.job(failKeyCold{e.app.Cold, bad.ObjectKey}, syncjob.Options{Workers: 4, BatchSize: 1, MaxRetries: 2, Concurrency: 1})
+	j := e.jobWith(failKeyCold{e.app.Cold, bad.ObjectKey}, syncjob.Options{Workers: 4, BatchSize: 1, MaxRetries: 2},
+		syncjob.Knobs{Concurrency: 1})
 	rep := mustRun(t, j, context.Background())
 	if rep.Synced != 12 || rep.Failed != 1 || rep.Left != 1 || rep.Status != syncjob.StatusPartial {
 		t.Fatalf("report %+v, want 12 synced and the bad file failed once", rep)

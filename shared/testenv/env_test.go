@@ -31,6 +31,8 @@ func TestEnvRoundTrips(t *testing.T) {
 	cfg.DevMode = true
 	cfg.DatabaseURL = "postgres://x@db:5432/y"
 	cfg.TokenTTL = 7 * time.Minute
+	cfg.SessionIdle, cfg.SessionMax = 2*24*time.Hour, 9*24*time.Hour
+	cfg.SMTPURL, cfg.MailFrom = "smtp://u:p@mail.example:2525", "Files <files@example.com>"
 	cfg.BcryptCost = 11
 	cfg.AuthRateMin = 3
 	cfg.Hot = config.HotConfig{Endpoint: "h:1", PublicEndpoint: "p:2", AccessKey: "a", SecretKey: "s", Bucket: "hot", Secure: true, Region: "eu-west-1"}
@@ -47,6 +49,7 @@ func TestEnvRoundTrips(t *testing.T) {
 	cfg.DeleteFromMinioAfterSync = true
 	cfg.AuthEmailRateHour = 9
 	cfg.BcryptQueueMax = 4
+	cfg.UploadMinRate, cfg.MaxStreamedUploads, cfg.MaxStreamedUploadsPerUser = 77, 5, 2
 	_, proxies, _ := net.ParseCIDR("10.0.0.0/8")
 	cfg.TrustedProxies = []*net.IPNet{proxies}
 	cfg.KnownSecrets = nil // the hot keys above are no longer minioadmin

@@ -32,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hybrid-storage/hybrid-storage/shared/app"
+	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 	"github.com/hybrid-storage/hybrid-storage/shared/procnet"
@@ -320,14 +321,24 @@ func Config(tb testing.TB) config.Config {
 // smallest cost config accepts). It panics when cfg cannot be expressed as
 // variables (MaxFileSize not a whole number of MiB, TokenTTL not whole minutes).
 func Env(cfg config.Config) []string {
-	if cfg.MaxFileSize%(1<<20) != 0 || cfg.TokenTTL%time.Minute != 0 || cfg.UserQuota%(1<<20) != 0 {
-		panic(fmt.Sprintf("testenv.Env: MaxFileSize %d must be whole MiB and TokenTTL %s whole minutes", cfg.MaxFileSize, cfg.TokenTTL))
+	if cfg.MaxFileSize%(1<<20) != 0 || cfg.TokenTTL%time.Second != 0 || cfg.UserQuota%(1<<20) != 0 ||
+		cfg.SessionIdle%(24*time.Hour) != 0 || cfg.SessionMax%(24*time.Hour) != 0 {
+		panic(fmt.Sprintf("testenv.Env: MaxFileSize %d must be whole MiB, TokenTTL %s whole seconds, sessions' limits whole days", cfg.MaxFileSize, cfg.TokenTTL))
+	}
+	ttlSeconds := 0 // whole minutes: ACCESS_TOKEN_EXPIRE_MINUTES alone
+	if cfg.TokenTTL%time.Minute != 0 {
+		ttlSeconds = int(cfg.TokenTTL / time.Second)
 	}
 	return []string{
+		"ACCESS_TOKEN_EXPIRE_SECONDS=" + strconv.Itoa(ttlSeconds),
+		"SESSION_IDLE_DAYS=" + strconv.Itoa(int(cfg.SessionIdle/(24*time.Hour))),
+		"SESSION_MAX_DAYS=" + strconv.Itoa(int(cfg.SessionMax/(24*time.Hour))),
+		"SMTP_URL=" + cfg.SMTPURL,
+		"MAIL_FROM=" + cfg.MailFrom,
 		"DEV_MODE=" + strconv.FormatBool(cfg.DevMode),
 		"SECRET_KEY=" + string(cfg.SecretKey),
 		"DATABASE_URL=" + cfg.DatabaseURL,
-		"ACCESS_TOKEN_EXPIRE_MINUTES=" + strconv.Itoa(int(cfg.TokenTTL/time.Minute)),
+		"ACCESS_TOKEN_EXPIRE_MINUTES=" + strconv.Itoa(max(1, int(cfg.TokenTTL/time.Minute))),
 		"BCRYPT_COST=" + strconv.Itoa(max(cfg.BcryptCost, 10)),
 		"AUTH_RATE_LIMIT_PER_MINUTE=" + strconv.Itoa(cfg.AuthRateMin),
 		"AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR=" + strconv.Itoa(cfg.AuthEmailRateHour),
@@ -362,6 +373,9 @@ func Env(cfg config.Config) []string {
 		"SYNC_WORKERS=" + strconv.Itoa(cfg.SyncWorkers),
 		"SYNC_QUEUE_URL=" + cfg.SyncQueueURL,
 		"SQS_ENDPOINT=" + cfg.SQSEndpoint,
+		"UPLOAD_MIN_BYTES_PER_SEC=" + strconv.Itoa(cfg.UploadMinRate),
+		"MAX_STREAMED_UPLOADS=" + strconv.Itoa(cfg.MaxStreamedUploads),
+		"MAX_STREAMED_UPLOADS_PER_USER=" + strconv.Itoa(cfg.MaxStreamedUploadsPerUser),
 		"MAX_OPEN_UPLOADS=" + strconv.Itoa(cfg.MaxOpenUploads),
 		"MAX_OPEN_UPLOAD_MB=" + strconv.FormatInt(cfg.MaxOpenUploadBytes>>20, 10),
 		"TRASH_RETENTION_DAYS=" + strconv.Itoa(cfg.TrashRetentionDays),
@@ -399,4 +413,20 @@ type testWriter struct{ tb testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.tb.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// UserToken starts a session of userID in a's database and returns an
+// access token of it, as a login would (tests that need a user's token
+// without going through POST /api/auth/login).
+func UserToken(tb testing.TB, a *app.App, userID int64) string {
+	tb.Helper()
+	s, err := a.DB.CreateSession(context.Background(), userID, auth.HashToken(auth.NewOpaqueToken()), a.Config.SessionMax, "127.0.0.1", "testenv")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tok, _, err := a.Auth.IssueToken(userID, s.ID, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
 }

@@ -19,15 +19,14 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/config"
 	"github.com/hybrid-storage/hybrid-storage/shared/gateway"
-	"github.com/hybrid-storage/hybrid-storage/shared/hosted"
 	"github.com/hybrid-storage/hybrid-storage/shared/httpapi"
 	"github.com/hybrid-storage/hybrid-storage/shared/testenv"
 )
 
 // FunctionTimeout is AWS_LAMBDA_FUNCTION_TIMEOUT of every function: an
-// API function's deployed timeout (hosted.FunctionSettings: 29 s, under API
+// API function's deployed timeout (httpapi.DefaultTimeout: 29 s, under API
 // Gateway's 30 s).
-var FunctionTimeout = strconv.Itoa(int(hosted.FunctionSettings("", false).Timeout.Seconds()))
+var FunctionTimeout = strconv.Itoa(int(httpapi.DefaultTimeout.Seconds()))
 
 var (
 	buildOnce sync.Once

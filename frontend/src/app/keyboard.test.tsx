@@ -45,6 +45,19 @@ describe('keyboard use', () => {
     await waitFor(() => expect(db.files).toHaveLength(0));
   });
 
+  it('the first Tab reaches "Skip to your files", which moves focus to the file list', async () => {
+    logIn(createUser());
+    const { user } = renderApp('/dashboard');
+    await screen.findByRole('heading', { name: 'Your files' });
+    await user.tab();
+    const skip = screen.getByRole('link', { name: 'Skip to your files' });
+    expect(skip).toHaveFocus();
+    await user.keyboard('{Enter}');
+    expect(screen.getByRole('heading', { name: 'Your files' })).toHaveFocus();
+    await user.tab();
+    expect(screen.getByRole('searchbox', { name: 'Search files' })).toHaveFocus();
+  });
+
   it('reaches the upload button, search and logout with Tab', async () => {
     logIn(createUser());
     const { user } = renderApp('/dashboard');

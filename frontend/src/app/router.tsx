@@ -14,6 +14,9 @@ const DashboardRoute = lazy(() => import('@/app/routes/dashboard'));
 const TrashRoute = lazy(() => import('@/app/routes/trash'));
 const NotFoundRoute = lazy(() => import('@/app/routes/not-found'));
 const PublicShareRoute = lazy(() => import('@/app/routes/public-share'));
+const ForgotPasswordRoute = lazy(() => import('@/app/routes/forgot-password'));
+const ResetPasswordRoute = lazy(() => import('@/app/routes/reset-password'));
+const AccountRoute = lazy(() => import('@/app/routes/account'));
 
 function Page({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Spinner label="Loading page" />}>{children}</Suspense>;
@@ -23,6 +26,9 @@ const pages: RouteObject[] = [
   { path: paths.home.path, element: <Navigate to={paths.dashboard.path} replace /> },
   { path: paths.login.path, element: <Page><LoginRoute /></Page> },
   { path: paths.signup.path, element: <Page><SignupRoute /></Page> },
+  // Logged in or not: the link of a reset mail may open in either.
+  { path: paths.forgotPassword.path, element: <Page><ForgotPasswordRoute /></Page> },
+  { path: paths.resetPassword.path, element: <Page><ResetPasswordRoute /></Page> },
   {
     path: paths.dashboard.path,
     element: (
@@ -39,6 +45,16 @@ const pages: RouteObject[] = [
       <ProtectedRoute>
         <Page>
           <TrashRoute />
+        </Page>
+      </ProtectedRoute>
+    ),
+  },
+  {
+    path: paths.account.path,
+    element: (
+      <ProtectedRoute>
+        <Page>
+          <AccountRoute />
         </Page>
       </ProtectedRoute>
     ),

@@ -12,7 +12,12 @@ export const paths = {
     getHref: (redirectTo?: string | null) =>
       redirectTo ? `/signup?redirectTo=${encodeURIComponent(redirectTo)}` : '/signup',
   },
+  forgotPassword: { path: '/forgot-password' },
+  // The mailed link carries its token in the fragment (#<token>): never sent
+  // to a server, not in any Referer.
+  resetPassword: { path: '/reset-password' },
   dashboard: { path: '/dashboard' },
+  account: { path: '/account' },
   trash: { path: '/trash' },
   publicShare: { path: '/s/:token' },
 } as const;

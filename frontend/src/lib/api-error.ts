@@ -7,17 +7,20 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly retryAfter: number | null;
+  // The request field a VALIDATION_ERROR is about, when the server names it.
+  readonly field: string | null;
 
-  constructor(message: string, status: number, code: string, retryAfter: number | null = null) {
+  constructor(message: string, status: number, code: string, retryAfter: number | null = null, field: string | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.field = field;
   }
 }
 
-type ErrorBody = { detail?: unknown; error_code?: unknown };
+type ErrorBody = { detail?: unknown; error_code?: unknown; field?: unknown };
 
 // What the UI says for the server's error codes whose detail is written for
 // API clients rather than people. Keyed on error_code, not on the status:
@@ -68,7 +71,8 @@ export function toApiError(err: unknown, { fromApi = false }: { fromApi?: boolea
     const sent = typeof body.detail === 'string' && body.detail ? body.detail : undefined;
     let detail = CODE_MESSAGES[code] ?? sent ?? bare ?? `Request failed (${res.status})`;
     if (detail === CODE_MESSAGES.SERVICE_UNAVAILABLE) detail = busyMessage(retryAfter);
-    return new ApiError(detail, res.status, code, retryAfter);
+    const field = typeof body.field === 'string' && body.field ? body.field : null;
+    return new ApiError(detail, res.status, code, retryAfter, field);
   }
   if (err instanceof Error) return new ApiError(err.message, 0, 'UNKNOWN');
   return new ApiError('Something went wrong', 0, 'UNKNOWN');

@@ -2,18 +2,26 @@ import { describe, expect, it } from 'vitest';
 
 import { safeRedirect } from '@/config/paths';
 import { tokenExpiry } from '@/lib/auth-token';
-import { formatBytes } from '@/lib/format';
+import { formatBytes, formatOver } from '@/lib/format';
 import { makeToken } from '@/testing/mock-db';
 
 describe('formatBytes', () => {
   it.each([
     [0, '0 B'],
     [1023, '1023 B'],
-    [1024, '1.0 KB'],
-    [1536, '1.5 KB'],
-    [100 * 1024 * 1024, '100 MB'],
-    [5.25 * 1024 ** 3, '5.3 GB'],
+    [1024, '1.0 KiB'],
+    [1536, '1.5 KiB'],
+    [100 * 1024 * 1024, '100 MiB'],
+    [5.25 * 1024 ** 3, '5.3 GiB'],
   ])('%d bytes → %s', (n, want) => expect(formatBytes(n)).toBe(want));
+});
+
+describe('formatOver', () => {
+  it.each([
+    [150 * 1024 * 1024, 100 * 1024 * 1024, '150 MiB, 50.0 MiB over the 100 MiB limit'],
+    [100 * 1024 * 1024 + 1, 100 * 1024 * 1024, '104,857,601 bytes, 1 B over the 100 MiB limit'],
+    [10, 8, '10 B, 2 B over the 8 B limit'],
+  ])('%d past %d → %s', (size, limit, want) => expect(formatOver(size, limit)).toBe(want));
 });
 
 describe('tokenExpiry', () => {

@@ -1,7 +1,18 @@
 import { http, HttpResponse } from 'msw';
 
 import type { FileObject } from '@/features/files/types';
-import { completedUploadFile, completeUpload, db, makeToken, publicFile, trashFile, userFromToken, type MockUpload } from '@/testing/mock-db';
+import {
+  completedUploadFile,
+  completeUpload,
+  db,
+  publicFile,
+  startSession,
+  tokenAnswer,
+  tokenClaims,
+  trashFile,
+  userFromToken,
+  type MockUpload,
+} from '@/testing/mock-db';
 
 // MSW handlers that behave like the Go API of SPEC.md, over the in-memory db.
 // Paths are relative: the app's API base URL is empty (same origin).
@@ -10,6 +21,13 @@ export const STORAGE_ORIGIN = 'http://storage.test';
 
 function apiError(status: number, error_code: string, detail: string, headers?: Record<string, string>) {
   return HttpResponse.json({ detail, error_code }, { status, headers });
+}
+
+// Passwords the mock server refuses as too common (the real one has a list).
+export const COMMON_PASSWORDS = ['password', '12345678', 'password1', 'qwertyuiop'];
+
+function fieldError(field: string, detail: string, status = 400, error_code = 'VALIDATION_ERROR') {
+  return HttpResponse.json({ detail, error_code, field }, { status });
 }
 
 function requireUser(request: Request) {
@@ -85,35 +103,164 @@ function stillCompleting(uploadId: string, userId: number): Response | null {
 export const handlers = [
   http.get('/api/config', () => HttpResponse.json(db.config)),
 
+  http.get('/api/auth/password-blocklist', () => HttpResponse.json({ passwords: COMMON_PASSWORDS })),
+
   http.post('/api/auth/signup', async ({ request }) => {
     const { email, password } = (await request.json()) as { email: string; password: string };
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email ?? '')) return apiError(400, 'VALIDATION_ERROR', 'invalid email');
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email ?? '')) return fieldError('email', 'invalid email');
     const n = new TextEncoder().encode(password ?? '').length;
-    if (n < 8 || n > 72) return apiError(400, 'VALIDATION_ERROR', 'password must be 8 to 72 bytes');
+    if (n < 8 || n > 72) return fieldError('password', 'password must be 8 to 72 bytes');
+    if (COMMON_PASSWORDS.includes(password.toLowerCase())) return fieldError('password', 'password is too common');
     if (db.users.some((u) => u.email.toLowerCase() === email.toLowerCase())) {
       return apiError(409, 'EMAIL_TAKEN', 'email already registered');
     }
     const id = db.nextUserId++;
-    db.users.push({ id, email, password, created_at: new Date().toISOString() });
-    return HttpResponse.json({ message: 'user created', user_id: id }, { status: 201 });
+    const user = { id, email, password, created_at: new Date().toISOString() };
+    db.users.push(user);
+    // Like login: a session and its cookie.
+    return HttpResponse.json(
+      { message: 'user created', user_id: id, ...startSession(user, request.headers.get('User-Agent') ?? '').answer },
+      { status: 201 },
+    );
   }),
 
   http.post('/api/auth/login', async ({ request }) => {
-    const { email, password } = (await request.json()) as { email: string; password: string };
+    const { email, password, totp_code, recovery_code } = (await request.json()) as {
+      email: string;
+      password: string;
+      totp_code?: string;
+      recovery_code?: string;
+    };
     const user = db.users.find((u) => u.email.toLowerCase() === email.toLowerCase() && u.password === password);
     if (!user) return apiError(401, 'INVALID_CREDENTIALS', 'invalid email or password');
+    if (user.totp?.enabled) {
+      if (!totp_code && !recovery_code) return apiError(401, 'TOTP_REQUIRED', 'a two-factor code is required');
+      const ok = totp_code ? totp_code === user.totp.code : user.totp.recovery.includes(recovery_code ?? '');
+      if (!ok) return fieldError(totp_code ? 'totp_code' : 'recovery_code', 'wrong code', 401, 'INVALID_CREDENTIALS');
+      if (recovery_code) user.totp.recovery = user.totp.recovery.filter((c) => c !== recovery_code);
+    }
+    return HttpResponse.json(startSession(user, request.headers.get('User-Agent') ?? '').answer);
+  }),
+
+  http.post('/api/auth/refresh', () => {
+    const s = db.sessions.find((x) => x.refresh === db.cookie);
+    if (!s) return apiError(401, 'UNAUTHORIZED', 'no refresh token');
+    if (s.ended) {
+      db.cookie = null;
+      return apiError(401, s.ended === 'expired' ? 'SESSION_EXPIRED' : 'SESSION_REVOKED', `session ${s.ended}`);
+    }
+    const user = db.users.find((u) => u.id === s.owner)!;
+    s.refresh = `rt-${Math.random().toString(36).slice(2)}`;
+    s.last_used_at = new Date().toISOString();
+    db.cookie = s.refresh;
+    return HttpResponse.json(tokenAnswer(user, s));
+  }),
+
+  http.post('/api/auth/logout', async ({ request }) => {
+    const claims = tokenClaims(request.headers.get('Authorization'));
+    const user = requireUser(request);
+    if (!user || !claims) return unauthorized();
+    const { scope = 'current' } = ((await request.json().catch(() => ({}))) ?? {}) as { scope?: string };
+    for (const s of db.sessions) {
+      if (s.owner !== user.id || s.ended) continue;
+      const current = s.id === claims.sid;
+      if (scope === 'all' || (scope === 'current' && current) || (scope === 'others' && !current)) s.ended = 'revoked';
+    }
+    if (scope !== 'others') db.cookie = null;
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.get('/api/auth/sessions', ({ request }) => {
+    const claims = tokenClaims(request.headers.get('Authorization'));
+    const user = requireUser(request);
+    if (!user || !claims) return unauthorized();
+    const sessions = db.sessions
+      .filter((s) => s.owner === user.id && !s.ended)
+      .map((s) => ({
+        id: s.id,
+        created_at: s.created_at,
+        last_used_at: s.last_used_at,
+        ip: s.ip,
+        user_agent: s.user_agent,
+        current: s.id === claims.sid,
+      }));
+    return HttpResponse.json({ sessions });
+  }),
+
+  http.delete('/api/auth/sessions/:id', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const s = db.sessions.find((x) => String(x.id) === params.id && x.owner === user.id && !x.ended);
+    if (!s) return apiError(404, 'SESSION_NOT_FOUND', 'no such session');
+    s.ended = 'revoked';
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.post('/api/auth/password', async ({ request }) => {
+    const claims = tokenClaims(request.headers.get('Authorization'));
+    const user = requireUser(request);
+    if (!user || !claims) return unauthorized();
+    const { current_password, new_password } = (await request.json()) as { current_password: string; new_password: string };
+    if (current_password !== user.password) return fieldError('current_password', 'wrong password', 401, 'INVALID_CREDENTIALS');
+    if (COMMON_PASSWORDS.includes(new_password.toLowerCase())) return fieldError('new_password', 'password is too common');
+    user.password = new_password;
+    for (const s of db.sessions) if (s.owner === user.id && s.id !== claims.sid && !s.ended) s.ended = 'revoked';
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.post('/api/auth/password-reset', async ({ request }) => {
+    const { email } = (await request.json()) as { email: string };
+    db.resetRequests.push(email);
+    return new HttpResponse(null, { status: 202 });
+  }),
+
+  http.post('/api/auth/password-reset/confirm', async ({ request }) => {
+    const { token, new_password } = (await request.json()) as { token: string; new_password: string };
+    if (!db.resetToken || token !== db.resetToken.token) return apiError(400, 'RESET_TOKEN_INVALID', 'the link is invalid or has expired');
+    if (COMMON_PASSWORDS.includes(new_password.toLowerCase())) return fieldError('new_password', 'password is too common');
+    const user = db.users.find((u) => u.email === db.resetToken!.email)!;
+    user.password = new_password;
+    for (const s of db.sessions) if (s.owner === user.id && !s.ended) s.ended = 'revoked';
+    db.resetToken = null;
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.post('/api/auth/totp/setup', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    user.totp = { enabled: false, code: '123456', recovery: [] };
     return HttpResponse.json({
-      access_token: makeToken(user.id),
-      token_type: 'bearer',
-      expires_in: 86400,
-      user: { id: user.id, email: user.email },
+      secret: 'JBSWY3DPEHPK3PXP',
+      otpauth_uri: `otpauth://totp/Hybrid%20Storage:${encodeURIComponent(user.email)}?secret=JBSWY3DPEHPK3PXP&issuer=Hybrid%20Storage`,
     });
+  }),
+
+  http.post('/api/auth/totp/enable', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const { code } = (await request.json()) as { code: string };
+    if (!user.totp) return apiError(400, 'VALIDATION_ERROR', 'set up two-factor first');
+    if (code !== user.totp.code) return fieldError('code', 'wrong code');
+    user.totp.enabled = true;
+    user.totp.recovery = Array.from({ length: 10 }, (_, i) => `rc${i}-abcd-efgh`);
+    return HttpResponse.json({ recovery_codes: user.totp.recovery });
+  }),
+
+  http.post('/api/auth/totp/disable', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const { password, code } = (await request.json()) as { password: string; code: string };
+    if (!user.totp?.enabled) return apiError(409, 'TOTP_NOT_ENABLED', 'two-factor login is off');
+    if (password !== user.password) return fieldError('password', 'wrong password', 401, 'INVALID_CREDENTIALS');
+    if (code !== user.totp.code && !user.totp.recovery.includes(code)) return fieldError('code', 'wrong code', 401, 'INVALID_CREDENTIALS');
+    user.totp = undefined;
+    return new HttpResponse(null, { status: 204 });
   }),
 
   http.get('/api/auth/me', ({ request }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
-    return HttpResponse.json({ id: user.id, email: user.email, created_at: user.created_at });
+    return HttpResponse.json({ id: user.id, email: user.email, created_at: user.created_at, totp_enabled: user.totp?.enabled ?? false });
   }),
 
   http.get('/api/files', ({ request }) => {
@@ -124,17 +271,36 @@ export const handlers = [
     const q = (url.searchParams.get('q') ?? '').toLowerCase();
     const location = url.searchParams.get('location');
     const cursor = url.searchParams.get('cursor');
+    // As the API: sort name|size|uploaded_at, order asc|desc (defaults
+    // uploaded_at; asc for name, else desc), ties by id; names lowercased,
+    // by code point. The cursor names its sort and order.
+    const sort = url.searchParams.get('sort') ?? 'uploaded_at';
+    if (!['name', 'size', 'uploaded_at'].includes(sort)) return apiError(400, 'VALIDATION_ERROR', 'sort must be name, size or uploaded_at');
+    const order = url.searchParams.get('order') ?? (sort === 'name' ? 'asc' : 'desc');
+    if (order !== 'asc' && order !== 'desc') return apiError(400, 'VALIDATION_ERROR', 'order must be asc or desc');
+    const cmpKey = (a: FileObject, b: FileObject): number => {
+      if (sort === 'name') {
+        const x = a.original_filename.toLowerCase();
+        const y = b.original_filename.toLowerCase();
+        return x < y ? -1 : x > y ? 1 : 0;
+      }
+      if (sort === 'size') return a.file_size - b.file_size;
+      return a.uploaded_at.localeCompare(b.uploaded_at);
+    };
+    const dir = order === 'asc' ? 1 : -1;
     let files = db.files
       .filter((f) => f.owner === user.id)
       .filter((f) => !q || f.original_filename.toLowerCase().includes(q))
       .filter((f) => !location || f.storage_location === location)
-      .sort((a, b) => b.uploaded_at.localeCompare(a.uploaded_at) || b.id - a.id);
+      .sort((a, b) => dir * (cmpKey(a, b) || a.id - b.id));
     if (cursor) {
-      const idx = files.findIndex((f) => String(f.id) === cursor);
+      const [cSort, cOrder, cId] = cursor.split(':');
+      if (cSort !== sort || cOrder !== order) return apiError(400, 'VALIDATION_ERROR', 'cursor belongs to another sort or order');
+      const idx = files.findIndex((f) => String(f.id) === cId);
       files = files.slice(idx + 1);
     }
     const page = files.slice(0, limit);
-    const next = files.length > limit ? String(page[page.length - 1].id) : null;
+    const next = files.length > limit ? `${sort}:${order}:${page[page.length - 1].id}` : null;
     return HttpResponse.json({ files: page.map(publicFile), next_cursor: next });
   }),
 
@@ -188,6 +354,37 @@ export const handlers = [
         'Content-Disposition': `attachment; filename="${f.original_filename}"`,
       },
     });
+  }),
+
+  http.post('/api/files/bulk', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const body = (await request.json()) as { action?: string; file_ids?: number[] };
+    if (body.action !== 'delete' && body.action !== 'restore') return apiError(400, 'VALIDATION_ERROR', 'action must be delete or restore');
+    const ids = [...new Set(body.file_ids ?? [])];
+    if (ids.length === 0 || ids.length > 1000) return apiError(400, 'VALIDATION_ERROR', 'file_ids must list 1 to 1000 file ids');
+    db.bulkCalls.push({ action: body.action, ids });
+    const notFound = (id: number) => ({ id, status: 'failed', error_code: 'FILE_NOT_FOUND', detail: 'file not found' });
+    const results = ids.map((id) => {
+      if (body.action === 'restore') {
+        const f = db.trash.find((x) => x.id === id && x.owner === user.id);
+        if (!f) return notFound(id);
+        db.trash = db.trash.filter((x) => x !== f);
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars
+        const { deleted_at, purge_at, ...row } = f;
+        db.files.push(row);
+        return { id, status: 'restored' };
+      }
+      const f = db.files.find((x) => x.id === id && x.owner === user.id);
+      if (!f) return notFound(id);
+      if (db.config.trash_retention_days) {
+        trashFile(f.id);
+        return { id, status: 'trashed' };
+      }
+      db.files = db.files.filter((x) => x !== f);
+      return { id, status: 'deleted' };
+    });
+    return HttpResponse.json({ results });
   }),
 
   http.delete('/api/files/:id', ({ request, params }) => {
@@ -276,6 +473,8 @@ export const handlers = [
     db.users = db.users.filter((u) => u !== user);
     db.files = db.files.filter((f) => f.owner !== user.id);
     db.trash = db.trash.filter((f) => f.owner !== user.id);
+    for (const s of db.sessions) if (s.owner === user.id) s.ended = 'revoked';
+    db.cookie = null;
     return new HttpResponse(null, { status: 204 });
   }),
 

@@ -1,7 +1,28 @@
 import type { FileObject, StorageLocation } from '@/features/files/types';
 
 // An in-memory stand-in for the server's data, reset before every test.
-export type MockUser = { id: number; email: string; password: string; created_at: string };
+export type MockUser = {
+  id: number;
+  email: string;
+  password: string;
+  created_at: string;
+  // Two-factor: on, with the one code the mock accepts and the unused
+  // recovery codes.
+  totp?: { enabled: boolean; code: string; recovery: string[] };
+};
+
+// A server-side session: what its access tokens name (sid) and its current
+// refresh token (the cookie).
+export type MockSession = {
+  id: number;
+  owner: number;
+  refresh: string;
+  created_at: string;
+  last_used_at: string;
+  ip: string;
+  user_agent: string;
+  ended: 'revoked' | 'expired' | null;
+};
 
 type Db = {
   users: MockUser[];
@@ -11,10 +32,14 @@ type Db = {
     multipart_threshold_bytes: number;
     download_mode: 'stream' | 'redirect';
     trash_retention_days?: number;
+    password?: { min_chars: number; max_bytes: number; blocklist_url: string };
+    password_reset?: boolean;
   };
   // Files in the trash (TRASH_RETENTION_DAYS > 0), with when they went there
   // and when they are purged.
   trash: (Db['files'][number] & { deleted_at: string; purge_at: string })[];
+  // Every POST /api/files/bulk, as the mock received it (ids deduplicated).
+  bulkCalls: { action: string; ids: number[] }[];
   nextUserId: number;
   nextFileId: number;
   nextUploadId: number;
@@ -26,6 +51,14 @@ type Db = {
   // status "completing" polls more times, then the upload ends as then says;
   // complete answers 409 UPLOAD_COMPLETING meanwhile.
   completing: Map<string, { polls: number; then: 'completed' | 'gone' }>;
+  sessions: MockSession[];
+  // The browser's refresh cookie (HttpOnly: only the mock server sees it).
+  cookie: string | null;
+  // ACCESS_TOKEN_EXPIRE_MINUTES, in seconds.
+  accessTtl: number;
+  // Password reset requests (the "mailbox") and the one token that works.
+  resetRequests: string[];
+  resetToken: { token: string; email: string } | null;
   // The storage quota of every user in bytes (null: unlimited).
   quota: number | null;
   // MAX_OPEN_UPLOADS and MAX_OPEN_UPLOAD_MB (in bytes here) per user.
@@ -42,12 +75,28 @@ export type MockUpload = {
   parts: Map<number, Uint8Array>;
 };
 
+function defaultConfig(): Db['config'] {
+  return {
+    max_file_size_bytes: 100 * 1024 * 1024,
+    multipart_threshold_bytes: 0,
+    download_mode: 'stream',
+    password: { min_chars: 8, max_bytes: 72, blocklist_url: '/api/auth/password-blocklist' },
+    password_reset: true,
+  };
+}
+
 export const db: Db = {
   users: [],
   files: [],
   trash: [],
+  bulkCalls: [],
+  sessions: [],
+  cookie: null,
+  accessTtl: 900,
+  resetRequests: [],
+  resetToken: null,
   quota: null,
-  config: { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' },
+  config: defaultConfig(),
   nextUserId: 1,
   nextFileId: 1,
   nextUploadId: 1,
@@ -61,8 +110,14 @@ export function resetDb(): void {
   db.users = [];
   db.files = [];
   db.trash = [];
+  db.bulkCalls = [];
+  db.sessions = [];
+  db.cookie = null;
+  db.accessTtl = 900;
+  db.resetRequests = [];
+  db.resetToken = null;
   db.quota = null;
-  db.config = { max_file_size_bytes: 100 * 1024 * 1024, multipart_threshold_bytes: 0, download_mode: 'stream' };
+  db.config = defaultConfig();
   db.nextUserId = 1;
   db.nextFileId = 1;
   db.nextUploadId = 1;
@@ -152,21 +207,61 @@ function b64url(s: string): string {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+let tokenSerial = 0;
+
 // makeToken builds a JWT-shaped token (unsigned; the mock server trusts it).
-export function makeToken(userId: number, expMs: number = Date.now() + 24 * 3600_000): string {
-  return `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify({ sub: String(userId), exp: Math.floor(expMs / 1000) }))}.sig`;
+// With sid it names a session, which must not have ended.
+export function makeToken(userId: number, expMs: number = Date.now() + 24 * 3600_000, sid?: number): string {
+  const claims = { sub: String(userId), exp: Math.floor(expMs / 1000), ...(sid ? { sid } : {}), jti: ++tokenSerial };
+  return `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.sig`;
 }
 
-export function userFromToken(authorization: string | null): MockUser | null {
+export type TokenClaims = { sub: string; exp: number; sid?: number };
+
+export function tokenClaims(authorization: string | null): TokenClaims | null {
   const m = /^Bearer (.+)$/.exec(authorization ?? '');
   if (!m) return null;
   try {
-    const payload = JSON.parse(atob(m[1].split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string; exp: number };
-    if (payload.exp * 1000 <= Date.now()) return null;
-    return db.users.find((u) => String(u.id) === payload.sub) ?? null;
+    return JSON.parse(atob(m[1].split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as TokenClaims;
   } catch {
     return null;
   }
+}
+
+export function userFromToken(authorization: string | null): MockUser | null {
+  const payload = tokenClaims(authorization);
+  if (!payload || payload.exp * 1000 <= Date.now()) return null;
+  if (payload.sid && db.sessions.find((s) => s.id === payload.sid)?.ended !== null) return null;
+  return db.users.find((u) => String(u.id) === payload.sub) ?? null;
+}
+
+// startSession does what login does on the server: a session, the refresh
+// cookie set, and the answer with an access token naming the session.
+export function startSession(user: MockUser, userAgent = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0 Safari/537.36') {
+  const now = new Date().toISOString();
+  const s: MockSession = {
+    id: db.sessions.length + 1,
+    owner: user.id,
+    refresh: `rt-${Math.random().toString(36).slice(2)}`,
+    created_at: now,
+    last_used_at: now,
+    ip: '203.0.113.7',
+    user_agent: userAgent,
+    ended: null,
+  };
+  db.sessions.push(s);
+  db.cookie = s.refresh;
+  return { session: s, answer: tokenAnswer(user, s) };
+}
+
+export function tokenAnswer(user: MockUser, s: MockSession) {
+  return {
+    access_token: makeToken(user.id, Date.now() + db.accessTtl * 1000, s.id),
+    token_type: 'bearer' as const,
+    expires_in: db.accessTtl,
+    user: { id: user.id, email: user.email },
+    session_id: s.id,
+  };
 }
 
 export function addFile(

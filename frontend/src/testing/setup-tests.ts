@@ -3,6 +3,8 @@ import { cleanup, configure } from '@testing-library/react';
 import { Blob as NodeBlob, File as NodeFile } from 'node:buffer';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 
+import { releaseAllFiles } from '@/features/files/utils/pending-uploads';
+import { tokenStore } from '@/lib/auth-token';
 import { resetDb } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { setViewport } from '@/testing/viewport';
@@ -37,6 +39,9 @@ afterAll(() => {
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 beforeEach(() => {
   resetDb();
+  tokenStore.clear();
+  // A new page: no File objects held from earlier tests.
+  releaseAllFiles();
   window.localStorage.clear();
   setViewport('desktop');
 });

@@ -6,13 +6,16 @@ import { createMemoryRouter, MemoryRouter, RouterProvider } from 'react-router-d
 
 import { AppProvider } from '@/app/provider';
 import { routes } from '@/app/router';
-import { setToken } from '@/lib/auth-token';
-import { createUser, makeToken, type MockUser } from '@/testing/mock-db';
+import { session } from '@/lib/session';
+import { createUser, startSession, type MockUser } from '@/testing/mock-db';
 
 // Load the lazy route chunks up front so the first render of a test does not
 // wait on module transformation.
+import '@/app/routes/account';
 import '@/app/routes/dashboard';
+import '@/app/routes/forgot-password';
 import '@/app/routes/login';
+import '@/app/routes/reset-password';
 import '@/app/routes/signup';
 import '@/app/routes/trash';
 
@@ -26,9 +29,10 @@ export function createTestQueryClient(): QueryClient {
   });
 }
 
-// logIn stores a valid token for a (new) user, as a past login would have.
+// logIn starts a session for a (new) user as a login in this page would
+// have: the server's session and refresh cookie, the access token in memory.
 export function logIn(user: MockUser = createUser()): MockUser {
-  setToken(makeToken(user.id));
+  session.begin(startSession(user).answer);
   return user;
 }
 

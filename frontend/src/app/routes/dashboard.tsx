@@ -26,6 +26,16 @@ export default function DashboardRoute() {
 
   return (
     <div className="min-h-screen">
+      <a
+        href="#files-heading"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('files-heading')?.focus();
+        }}
+        className="sr-only rounded-md bg-white px-3 py-2 text-sm font-medium text-indigo-700 shadow focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50"
+      >
+        Skip to your files
+      </a>
       <Navbar />
       <main className="mx-auto max-w-6xl space-y-6 px-4 py-6">
         <h1 className="sr-only">Dashboard</h1>

@@ -5,7 +5,7 @@ import { paths, safeRedirect } from '@/config/paths';
 import { useAuth } from '@/features/auth/components/auth-provider';
 import { LoginForm } from '@/features/auth/components/login-form';
 
-type LoginState = { email?: string; created?: boolean } | null;
+type LoginState = { email?: string; reset?: boolean } | null;
 
 export default function LoginRoute() {
   const [params] = useSearchParams();
@@ -29,9 +29,9 @@ export default function LoginRoute() {
         </>
       }
     >
-      {state?.created && (
+      {state?.reset && (
         <p role="status" className="mb-4 rounded-md bg-green-50 p-3 text-sm text-green-800">
-          Account created. Log in to continue.
+          Your password was changed. Log in with the new one.
         </p>
       )}
       <LoginForm initialEmail={state?.email ?? ''} onSuccess={() => navigate(redirectTo, { replace: true })} />

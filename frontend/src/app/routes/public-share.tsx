@@ -5,13 +5,15 @@ import { Button } from '@/components/ui/button';
 import { InputField } from '@/components/ui/input-field';
 import { Spinner } from '@/components/ui/spinner';
 import { openUrl } from '@/features/files/api/download-file';
-import { downloadShare, usePublicShare } from '@/features/shares/api/shares';
+import { downloadShare, usePublicShare, type FileFacts } from '@/features/shares/api/shares';
 import { toApiError } from '@/lib/api-error';
 import { formatBytes, formatDate } from '@/lib/format';
 
 // PublicShareRoute is /s/{token}: a shared file for whoever has the link,
 // logged in or not. Download asks the API for a presigned URL (sending the
-// password in the body when the share has one) and navigates to it.
+// password in the body when the share has one) and navigates to it. A share
+// with a password names its file only once the password matched: the
+// download's answer carries the name and size, shown from then on.
 export default function PublicShareRoute() {
   const { token = '' } = useParams();
   const share = usePublicShare(token);
@@ -19,6 +21,7 @@ export default function PublicShareRoute() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [gone, setGone] = useState(false);
+  const [unlocked, setUnlocked] = useState<FileFacts | null>(null);
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
@@ -29,7 +32,9 @@ export default function PublicShareRoute() {
     }
     setBusy(true);
     try {
-      openUrl(await downloadShare(token, share.data?.needs_password ? password : undefined));
+      const d = await downloadShare(token, share.data?.needs_password ? password : undefined);
+      setUnlocked({ filename: d.filename, file_size: d.file_size, content_type: d.content_type });
+      openUrl(d.url);
     } catch (err) {
       const ae = toApiError(err);
       if (ae.code === 'SHARE_GONE') setGone(true);
@@ -65,14 +70,20 @@ export default function PublicShareRoute() {
     );
   } else {
     const s = share.data;
+    const file = s.needs_password ? unlocked : s;
     body = (
       <form onSubmit={(e) => void onSubmit(e)} className="space-y-4" noValidate>
         <div>
-          <p className="font-medium break-all" data-testid="shared-filename">
-            {s.filename}
-          </p>
+          {file ? (
+            <p className="font-medium break-all" data-testid="shared-filename">
+              {file.filename}
+            </p>
+          ) : (
+            <p className="font-medium">A password-protected file</p>
+          )}
           <p className="text-sm text-slate-600">
-            {formatBytes(s.file_size)} · link valid until <time dateTime={s.expires_at}>{formatDate(s.expires_at)}</time>
+            {file ? `${formatBytes(file.file_size)} · ` : 'Its name and size show once the password is given · '}
+            link valid until <time dateTime={s.expires_at}>{formatDate(s.expires_at)}</time>
           </p>
         </div>
         {s.needs_password && (

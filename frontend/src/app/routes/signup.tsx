@@ -1,7 +1,7 @@
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router-dom';
 
 import { AuthLayout } from '@/app/routes/auth-layout';
-import { paths } from '@/config/paths';
+import { paths, safeRedirect } from '@/config/paths';
 import { useAuth } from '@/features/auth/components/auth-provider';
 import { SignupForm } from '@/features/auth/components/signup-form';
 
@@ -11,7 +11,7 @@ export default function SignupRoute() {
   const { status } = useAuth();
   const redirectTo = params.get('redirectTo');
 
-  if (status === 'authenticated') return <Navigate to={paths.dashboard.path} replace />;
+  if (status === 'authenticated') return <Navigate to={safeRedirect(redirectTo)} replace />;
 
   return (
     <AuthLayout
@@ -25,7 +25,8 @@ export default function SignupRoute() {
         </>
       }
     >
-      <SignupForm onSuccess={(email) => navigate(paths.login.getHref(redirectTo), { state: { email, created: true } })} />
+      {/* Signing up logs in: straight on to the app. */}
+      <SignupForm onSuccess={() => navigate(safeRedirect(redirectTo), { replace: true })} />
     </AuthLayout>
   );
 }

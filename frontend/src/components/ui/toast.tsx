@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 
 type ToastKind = 'success' | 'error' | 'info';
 // ToastAction is a button in the toast (e.g. Undo); clicking it dismisses the toast.
@@ -18,13 +18,28 @@ export function ToastProvider({ children, durationMs = 5000 }: { children: React
   const [toasts, setToasts] = useState<Toast[]>([]);
   const nextId = useRef(1);
 
+  // The dismiss timers of the toasts shown, cleared when the provider goes
+  // (a timer must not set the state of an unmounted tree).
+  const timers = useRef(new Set<ReturnType<typeof setTimeout>>());
+  useEffect(() => {
+    const live = timers.current;
+    return () => {
+      live.forEach(clearTimeout);
+      live.clear();
+    };
+  }, []);
+
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
   const notify = useCallback(
     (kind: ToastKind, message: string, action?: ToastAction) => {
       const id = nextId.current++;
       setToasts((ts) => [...ts.slice(-4), { id, kind, message, action }]);
-      window.setTimeout(() => dismiss(id), durationMs);
+      const timer = setTimeout(() => {
+        timers.current.delete(timer);
+        dismiss(id);
+      }, durationMs);
+      timers.current.add(timer);
     },
     [dismiss, durationMs],
   );

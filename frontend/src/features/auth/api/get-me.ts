@@ -2,7 +2,8 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
 
-export type User = { id: number; email: string; created_at?: string };
+// totp_enabled: two-factor login is on (servers before two-factor leave it out).
+export type User = { id: number; email: string; created_at?: string; totp_enabled?: boolean };
 
 export async function getMe(): Promise<User> {
   const { data } = await api.get<User>('/api/auth/me');

@@ -1,18 +1,20 @@
 import { useMutation } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
+import type { TokenAnswer } from '@/lib/session';
 
 export type Credentials = { email: string; password: string };
 
-export type LoginResponse = {
-  access_token: string;
-  token_type: 'bearer';
-  expires_in: number;
-  user: { id: number; email: string };
-};
+// LoginBody: with two-factor on, the second try carries a code from the
+// authenticator app or one of the recovery codes (the first try without
+// either answers 401 TOTP_REQUIRED).
+export type LoginBody = Credentials & { totp_code?: string; recovery_code?: string };
 
-export async function login(body: Credentials): Promise<LoginResponse> {
-  const { data } = await api.post<LoginResponse>('/api/auth/login', body);
+export type LoginResponse = TokenAnswer & { user: { id: number; email: string } };
+
+// login answers the access token; the server sets the refresh cookie.
+export async function login(body: LoginBody): Promise<LoginResponse> {
+  const { data } = await api.post<LoginResponse>('/api/auth/login', body, { skipAuth: true, withCredentials: true });
   return data;
 }
 

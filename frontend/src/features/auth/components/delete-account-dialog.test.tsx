@@ -9,7 +9,7 @@ describe('Delete account', () => {
   it('asks for the password; a wrong one keeps the session, the right one deletes and logs out', async () => {
     const me = logIn(createUser('leaving@example.com', 'right password'));
     addFile(me.id, 'mine.txt');
-    const { user, router } = renderApp('/dashboard');
+    const { user, router } = renderApp('/account');
 
     await user.click(await screen.findByRole('button', { name: 'Delete account' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete account?' });
@@ -36,7 +36,7 @@ describe('Delete account', () => {
 
   it('Cancel and Escape close the dialog without deleting', async () => {
     logIn(createUser());
-    const { user } = renderApp('/dashboard');
+    const { user } = renderApp('/account');
     await user.click(await screen.findByRole('button', { name: 'Delete account' }));
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();

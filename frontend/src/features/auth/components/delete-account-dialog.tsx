@@ -14,7 +14,7 @@ export function DeleteAccountDialog({ open, onClose }: { open: boolean; onClose:
   const titleId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
   const [password, setPassword] = useState('');
-  const { logout } = useAuth();
+  const { endSession } = useAuth();
   const { notify } = useToast();
   const mutation = useMutation({ mutationFn: deleteAccount });
 
@@ -39,7 +39,8 @@ export function DeleteAccountDialog({ open, onClose }: { open: boolean; onClose:
     mutation.mutate(password, {
       onSuccess: () => {
         notify('info', 'Your account and all its files were deleted.');
-        logout();
+        // The server ended every session of the account with it.
+        endSession();
       },
     });
   };

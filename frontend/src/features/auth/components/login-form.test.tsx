@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 
+import { waitFor } from '@testing-library/react';
+
 import { getToken } from '@/lib/auth-token';
 import { createUser } from '@/testing/mock-db';
 import { server } from '@/testing/server';
@@ -85,5 +87,48 @@ describe('LoginPage', () => {
     await user.click(screen.getByRole('button', { name: 'Log in' }));
     await screen.findByRole('heading', { name: 'Your files' });
     expect(router.state.location.pathname).toBe('/dashboard');
+  });
+
+  it('asks for the two-factor code when the server answers TOTP_REQUIRED, then logs in with it', async () => {
+    const u = createUser('ada@example.com', 'right password');
+    u.totp = { enabled: true, code: '123456', recovery: ['rc1-aaaa-bbbb'] };
+    const { user, router } = renderApp('/login');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'right password');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    const code = await screen.findByLabelText('Authentication code');
+    expect(code).toHaveFocus();
+    expect(code).toHaveAttribute('autocomplete', 'one-time-code');
+    expect(getToken()).toBeNull();
+
+    await user.keyboard('654321{Enter}');
+    expect(await screen.findByText(/That code is not correct/)).toBeInTheDocument();
+    expect(code).toHaveAccessibleDescription(/not correct/);
+
+    await user.clear(code);
+    await user.keyboard('123 456{Enter}');
+    await waitFor(() => expect(router.state.location.pathname).toBe('/dashboard'));
+    expect(getToken()).toMatch(/^ey/);
+  });
+
+  it('takes a recovery code instead, once', async () => {
+    const u = createUser('ada@example.com', 'right password');
+    u.totp = { enabled: true, code: '123456', recovery: ['rc1-aaaa-bbbb'] };
+    const { user, router } = renderApp('/login');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('Password'), 'right password');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    await user.click(await screen.findByRole('button', { name: 'Use a recovery code' }));
+    const code = screen.getByLabelText('Recovery code');
+    expect(code).toHaveFocus();
+    await user.keyboard('rc1-aaaa-bbbb{Enter}');
+    await waitFor(() => expect(router.state.location.pathname).toBe('/dashboard'));
+    expect(u.totp.recovery).toEqual([]);
+  });
+
+  it('links to the forgotten password page', async () => {
+    const { user, router } = renderApp('/login');
+    await user.click(await screen.findByRole('link', { name: 'Forgot password?' }));
+    await waitFor(() => expect(router.state.location.pathname).toBe('/forgot-password'));
   });
 });

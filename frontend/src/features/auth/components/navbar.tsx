@@ -4,16 +4,18 @@ import { Link, NavLink } from 'react-router-dom';
 import { Button } from '@/components/ui/button';
 import { paths } from '@/config/paths';
 import { useAuth } from '@/features/auth/components/auth-provider';
-import { DeleteAccountDialog } from '@/features/auth/components/delete-account-dialog';
 
 const linkClass = ({ isActive }: { isActive: boolean }) =>
   `rounded px-2 py-1 text-sm ${isActive ? 'bg-indigo-50 font-medium text-indigo-700' : 'text-slate-700 hover:bg-slate-100'}`;
 
 export function Navbar() {
   const { user, logout } = useAuth();
-  const [deleting, setDeleting] = useState(false);
+  const [leaving, setLeaving] = useState(false);
   // ProtectedRoute sends the now anonymous user to /login.
-  const onLogout = () => logout();
+  const onLogout = () => {
+    setLeaving(true);
+    void logout().finally(() => setLeaving(false));
+  };
 
   return (
     <header className="border-b border-slate-200 bg-white">
@@ -30,6 +32,9 @@ export function Navbar() {
           <NavLink to={paths.trash.path} className={linkClass}>
             Trash
           </NavLink>
+          <NavLink to={paths.account.path} className={linkClass}>
+            Account
+          </NavLink>
         </div>
         <div className="flex min-w-0 items-center gap-3">
           {user && (
@@ -38,15 +43,11 @@ export function Navbar() {
               {user.email}
             </span>
           )}
-          <Button variant="ghost" size="sm" className="text-red-700" onClick={() => setDeleting(true)}>
-            Delete account
-          </Button>
-          <Button variant="secondary" size="sm" onClick={onLogout}>
+          <Button variant="secondary" size="sm" onClick={onLogout} isLoading={leaving}>
             Log out
           </Button>
         </div>
       </nav>
-      <DeleteAccountDialog open={deleting} onClose={() => setDeleting(false)} />
     </header>
   );
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 
+import { waitFor } from '@testing-library/react';
+
+import { getToken } from '@/lib/auth-token';
 import { createUser, db } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { renderApp, screen } from '@/testing/test-utils';
@@ -24,17 +27,38 @@ describe('SignupPage', () => {
     expect(screen.getByText('Password must be at least 8 characters')).toBeInTheDocument();
   });
 
-  it('counts the password limit in UTF-8 bytes, not characters', async () => {
+  it('counts the maximum in UTF-8 bytes and the minimum in characters, as the server says', async () => {
     const { user } = renderApp('/signup');
     const password = await screen.findByLabelText('Password');
-    // 25 characters of 3 bytes each = 75 bytes: over the 72-byte limit.
-    await user.type(password, '€'.repeat(25));
+    await screen.findByText(/At least 8 characters/);
+    await user.type(password, '€x'.repeat(18) + '€'); // 75 bytes
     await user.tab();
     expect(screen.getByText(/at most 72 bytes \(yours is 75\)/)).toBeInTheDocument();
     await user.clear(password);
-    // 4 characters of 3 bytes = 12 bytes: long enough although under 8 characters.
-    await user.type(password, '€€€€');
-    expect(screen.queryByText(/Password must be/)).not.toBeInTheDocument();
+    // 4 characters of 3 bytes = 12 bytes: still under 8 characters.
+    await user.type(password, '€x€y');
+    expect(screen.getByText('Password must be at least 8 characters')).toBeInTheDocument();
+  });
+
+  it("says a common password is refused before sending it (the server's blocklist)", async () => {
+    let calls = 0;
+    let loaded = false;
+    server.events.on('request:start', ({ request }) => {
+      if (new URL(request.url).pathname === '/api/auth/signup') calls += 1;
+    });
+    server.events.on('response:mocked', ({ request }) => {
+      if (new URL(request.url).pathname === '/api/auth/password-blocklist') loaded = true;
+    });
+    const { user } = renderApp('/signup');
+    await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
+    const password = screen.getByLabelText('Password');
+    // The list arrives with the page (GET /api/config names it).
+    await waitFor(() => expect(loaded).toBe(true));
+    await user.type(password, 'Password1');
+    await user.tab();
+    expect(password).toHaveAccessibleDescription(/too common/);
+    await user.click(screen.getByRole('button', { name: 'Create account' }));
+    expect(calls).toBe(0);
   });
 
   it('shows a live password-strength meter', async () => {
@@ -101,21 +125,37 @@ describe('SignupPage', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent(/^The server is busy\. Try again in a few seconds\.$/);
   });
 
-  it('creates the account and sends the user to log in', async () => {
+  it('creates the account and logs in to it: straight to the dashboard', async () => {
     const { user, router } = renderApp('/signup');
     await user.type(await screen.findByLabelText('Email'), 'new@example.com');
     await user.type(screen.getByLabelText('Password'), 'a good password');
     await user.click(screen.getByRole('button', { name: 'Create account' }));
-    expect(await screen.findByText('Account created. Log in to continue.')).toBeInTheDocument();
-    expect(router.state.location.pathname).toBe('/login');
-    expect(screen.getByLabelText('Email')).toHaveValue('new@example.com');
+    expect(await screen.findByRole('heading', { name: 'Your files' })).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/dashboard');
+    expect(screen.getByText('new@example.com')).toBeInTheDocument();
     expect(db.users.map((u) => u.email)).toContain('new@example.com');
+    expect(getToken()).toMatch(/^ey/);
+  });
+
+  it('logs in after signup with a server that does not (before sessions)', async () => {
+    server.use(
+      http.post('/api/auth/signup', async ({ request }) => {
+        const { email, password } = (await request.json()) as { email: string; password: string };
+        const u = createUser(email, password);
+        return HttpResponse.json({ message: 'user created', user_id: u.id }, { status: 201 });
+      }),
+    );
+    const { user, router } = renderApp('/signup?redirectTo=%2Ftrash');
+    await user.type(await screen.findByLabelText('Email'), 'old@example.com');
+    await user.type(screen.getByLabelText('Password'), 'a good password');
+    await user.click(screen.getByRole('button', { name: 'Create account' }));
+    await waitFor(() => expect(router.state.location.pathname).toBe('/trash'));
   });
 
   it('puts a server VALIDATION_ERROR about the password under the password field', async () => {
     server.use(
       http.post('/api/auth/signup', () =>
-        HttpResponse.json({ detail: 'password is too common', error_code: 'VALIDATION_ERROR' }, { status: 400 }),
+        HttpResponse.json({ detail: 'password is too common', error_code: 'VALIDATION_ERROR', field: 'password' }, { status: 400 }),
       ),
     );
     const { user } = renderApp('/signup');

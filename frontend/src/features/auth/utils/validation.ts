@@ -16,11 +16,34 @@ export function validateEmail(email: string): string | null {
   return null;
 }
 
-export function validateNewPassword(password: string): string | null {
+// What the server says of its password rules (GET /api/config), and the
+// common passwords it refuses, when they are known.
+export type NewPasswordContext = {
+  rules?: { min_chars: number; max_bytes: number };
+  blocklist?: ReadonlySet<string>;
+  // The account's address: neither it nor its part before @ may be the password.
+  email?: string;
+};
+
+export const TOO_COMMON =
+  'This password is too common: it is on the list of passwords attackers try first. Choose another one.';
+
+// validateNewPassword checks a new password as the server will: length
+// (characters, and bytes for bcrypt), the blocklist, the email, one
+// character repeated.
+export function validateNewPassword(password: string, ctx: NewPasswordContext = {}): string | null {
   if (!password) return 'Password is required';
+  const min = ctx.rules?.min_chars ?? PASSWORD_MIN_BYTES;
+  const max = ctx.rules?.max_bytes ?? PASSWORD_MAX_BYTES;
+  const chars = [...password].length;
+  if (ctx.rules ? chars < min : byteLength(password) < min) return `Password must be at least ${min} characters`;
   const n = byteLength(password);
-  if (n < PASSWORD_MIN_BYTES) return `Password must be at least ${PASSWORD_MIN_BYTES} characters`;
-  if (n > PASSWORD_MAX_BYTES) return `Password must be at most ${PASSWORD_MAX_BYTES} bytes (yours is ${n})`;
+  if (n > max) return `Password must be at most ${max} bytes (yours is ${n})`;
+  if (/^(.)\1+$/u.test(password)) return 'One character repeated is too easy to guess. Choose another password.';
+  const lower = password.toLowerCase();
+  const email = ctx.email?.trim().toLowerCase();
+  if (email && (lower === email || lower === email.split('@')[0])) return 'The password must not be your email address.';
+  if (ctx.blocklist?.has(lower)) return TOO_COMMON;
   return null;
 }
 

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
-import { filesQueryKey } from '@/features/files/api/get-files';
+import { invalidateFileViews } from '@/features/trash/api/trash';
 
 // deleteFile moves the file to the trash (or, on a server without one, deletes it).
 export async function deleteFile(id: number): Promise<void> {
@@ -12,11 +12,6 @@ export function useDeleteFile() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: deleteFile,
-    onSuccess: () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: filesQueryKey }),
-        queryClient.invalidateQueries({ queryKey: ['trash'] }),
-        queryClient.invalidateQueries({ queryKey: ['usage'] }),
-      ]),
+    onSuccess: () => invalidateFileViews(queryClient),
   });
 }

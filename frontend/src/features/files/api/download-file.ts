@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
-import { uploadConfigQueryOptions, type DownloadMode } from '@/features/files/api/get-upload-config';
+import { serverConfigQueryOptions, type DownloadMode } from '@/lib/server-config';
 import type { FileObject } from '@/features/files/types';
 
 // In stream mode files up to this size come through the API as a blob (same
@@ -63,7 +63,7 @@ export function useDownloadFile() {
   return useMutation({
     mutationFn: async (file: FileObject) => {
       // The upload form has usually loaded the config already (cached).
-      const mode = await queryClient.fetchQuery(uploadConfigQueryOptions()).then(
+      const mode = await queryClient.fetchQuery(serverConfigQueryOptions()).then(
         (c) => c.download_mode ?? 'stream',
         () => undefined,
       );

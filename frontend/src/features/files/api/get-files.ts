@@ -4,7 +4,16 @@ import { api } from '@/lib/api-client';
 import type { FileObject, StorageLocation } from '@/features/files/types';
 
 export type FilesPage = { files: FileObject[]; next_cursor: string | null };
-export type FilesFilter = { q: string; location: StorageLocation | '' };
+
+// The sorts of GET /api/files (the API's openapi.yaml lists them; a cursor
+// belongs to the sort and order that issued it).
+export const FILE_SORTS = ['name', 'size', 'uploaded_at'] as const;
+export type FileSort = (typeof FILE_SORTS)[number];
+export type SortOrder = 'asc' | 'desc';
+export type FilesSort = { sort: FileSort; order: SortOrder };
+export const DEFAULT_FILES_SORT: FilesSort = { sort: 'uploaded_at', order: 'desc' };
+
+export type FilesFilter = { q: string; location: StorageLocation | '' } & FilesSort;
 
 export const PAGE_SIZE = 20;
 // The sync job moves files to S3 in the background; polling shows the new
@@ -19,11 +28,14 @@ export async function getFiles(
   if (params.cursor) query.cursor = params.cursor;
   if (params.q) query.q = params.q;
   if (params.location) query.location = params.location;
+  query.sort = params.sort;
+  query.order = params.order;
   const { data } = await api.get<FilesPage>('/api/files', { params: query, signal });
   return { files: data.files ?? [], next_cursor: data.next_cursor ?? null };
 }
 
 // Every query about files lives under this key; mutations invalidate it.
+// A list's key holds its whole filter, sort and order included.
 export const filesQueryKey = ['files'] as const;
 
 export function filesInfiniteQueryOptions(filter: FilesFilter, refetchInterval: number = FILES_REFRESH_MS) {

@@ -1,9 +1,6 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-
 import { api } from '@/lib/api-client';
-import { filesQueryKey } from '@/features/files/api/get-files';
 import { multipartUpload, type MultipartOptions } from '@/features/files/api/multipart-upload';
-import type { UploadConfig } from '@/features/files/api/get-upload-config';
+import type { ServerConfig } from '@/lib/server-config';
 import type { FileObject, UploadOptions } from '@/features/files/types';
 
 // uploadFile sends one file through the API (multipart/form-data field
@@ -26,23 +23,13 @@ export async function uploadFile(file: File, { signal, onProgress }: UploadOptio
 
 // usesMultipart: large files go through the presigned multipart flow, but
 // only when the server offers it (a threshold of 0 means "not available").
-export function usesMultipart(file: File, config: UploadConfig | undefined): boolean {
+export function usesMultipart(file: File, config: ServerConfig | undefined): boolean {
   const threshold = config?.multipart_threshold_bytes ?? 0;
   return threshold > 0 && file.size > threshold;
 }
 
 // sendFile: a file to resume goes back to its multipart upload whatever the
 // threshold says now.
-export function sendFile(file: File, config: UploadConfig | undefined, options: MultipartOptions): Promise<FileObject> {
+export function sendFile(file: File, config: ServerConfig | undefined, options: MultipartOptions): Promise<FileObject> {
   return options.resumeId || usesMultipart(file, config) ? multipartUpload(file, options) : uploadFile(file, options);
-}
-
-type UploadVariables = { file: File; config: UploadConfig | undefined; options: MultipartOptions };
-
-export function useUploadFile() {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: ({ file, config, options }: UploadVariables) => sendFile(file, config, options),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: filesQueryKey }),
-  });
 }

@@ -31,14 +31,14 @@ describe('FileList', () => {
 
     const hot = await screen.findByRole('row', { name: /hot\.txt/ });
     expect(within(hot).getByText('MinIO')).toBeInTheDocument();
-    expect(within(hot).getByText('1.5 KB')).toBeInTheDocument();
+    expect(within(hot).getByText('1.5 KiB')).toBeInTheDocument();
     expect(within(hot).getByText(formatDate('2026-02-03T04:05:06Z'))).toBeInTheDocument();
     expect(within(hot).queryByText(/synced/)).not.toBeInTheDocument();
 
     const cold = row('cold.pdf');
     expect(within(cold).getByText('S3')).toBeInTheDocument();
     expect(within(cold).getByText(`synced ${formatDate('2026-02-04T00:00:09Z')}`)).toBeInTheDocument();
-    expect(within(cold).getByText('5.0 MB')).toBeInTheDocument();
+    expect(within(cold).getByText('5.0 MiB')).toBeInTheDocument();
   });
 
   it('says when a file\'s SHA-256 is not known yet: it is computed on the move to cold storage', async () => {
@@ -48,8 +48,10 @@ describe('FileList', () => {
     render();
 
     const pending = await screen.findByRole('row', { name: /parts\.bin/ });
-    expect(within(pending).getByText('SHA-256 computed on the move to cold storage')).toBeInTheDocument();
-    expect(within(row('known.txt')).queryByText(/SHA-256/)).not.toBeInTheDocument();
+    expect(within(pending).getByTitle('SHA-256 computed on the move to cold storage')).toBeInTheDocument();
+    // A detail, not text of the list.
+    expect(within(pending).queryByText(/SHA-256/)).not.toBeInTheDocument();
+    expect(within(row('known.txt')).queryByTitle(/SHA-256/)).not.toBeInTheDocument();
   });
 
   it('lists newest first and loads more pages on next_cursor', async () => {
@@ -130,6 +132,40 @@ describe('FileList', () => {
     expect(await screen.findByText('Restored oops.txt')).toBeInTheDocument();
     expect(await screen.findByRole('row', { name: /oops\.txt/ })).toBeInTheDocument();
     expect(db.trash).toHaveLength(0);
+  });
+
+  it('Undo after the trash was emptied says the file is gone', async () => {
+    db.config.trash_retention_days = 30;
+    const { owner, render } = setup();
+    addFile(owner.id, 'late.txt');
+    const { user } = render();
+
+    await user.click(await screen.findByRole('button', { name: 'Delete late.txt' }));
+    await user.click(within(await screen.findByRole('dialog', { name: 'Move to trash?' })).getByRole('button', { name: 'Move to trash' }));
+    expect(await screen.findByText('Moved late.txt to the trash')).toBeInTheDocument();
+    db.trash = []; // emptied meanwhile (another tab, the sweep)
+    await user.click(screen.getByRole('button', { name: 'Undo' }));
+    expect(await screen.findByText('late.txt is gone: it was removed from the trash for good.')).toBeInTheDocument();
+  });
+
+  it('after a delete, focus moves to the next row (the previous one at the end, then the search)', async () => {
+    const { owner, render } = setup();
+    addFile(owner.id, 'c.txt', { uploadedAt: '2026-01-01T00:00:00Z' });
+    addFile(owner.id, 'b.txt', { uploadedAt: '2026-01-02T00:00:00Z' });
+    addFile(owner.id, 'a.txt', { uploadedAt: '2026-01-03T00:00:00Z' });
+    const { user } = render();
+    const deleteOne = async (name: string) => {
+      await user.click(await screen.findByRole('button', { name: `Delete ${name}` }));
+      await user.click(within(screen.getByRole('dialog', { name: 'Delete file?' })).getByRole('button', { name: 'Delete' }));
+      await waitFor(() => expect(screen.queryByRole('row', { name: new RegExp(name.replace('.', '\\.')) })).not.toBeInTheDocument());
+    };
+
+    await deleteOne('b.txt'); // the middle row: the next one (c.txt) gets focus
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Download c.txt' })).toHaveFocus());
+    await deleteOne('c.txt'); // the last row: the one before it
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Download a.txt' })).toHaveFocus());
+    await deleteOne('a.txt'); // none left: the search
+    await waitFor(() => expect(screen.getByRole('searchbox', { name: 'Search files' })).toHaveFocus());
   });
 
   it('searches by name with a debounced q parameter', async () => {

@@ -1,22 +1,26 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { ErrorFallback } from '@/components/ui/error-fallback';
 import { Skeleton } from '@/components/ui/skeleton';
 import { useToast } from '@/components/ui/toast';
+import { BulkBar, RowCheckbox, SelectAllCheckbox } from '@/components/ui/selection';
+import { bulkSummary, useBulkFiles } from '@/features/files/api/bulk-files';
 import { useDeleteFile } from '@/features/files/api/delete-file';
 import { useDownloadFile } from '@/features/files/api/download-file';
-import { useFiles, type FilesFilter } from '@/features/files/api/get-files';
-import { useUploadConfig } from '@/features/files/api/get-upload-config';
+import { useFiles, type FileSort, type FilesFilter, type FilesSort } from '@/features/files/api/get-files';
+import { useServerConfig } from '@/lib/server-config';
 import { TierBadge } from '@/features/files/components/tier-badge';
 import { ShareDialog } from '@/features/shares/components/share-dialog';
 import type { FileObject, StorageLocation } from '@/features/files/types';
 import { useRestoreFile } from '@/features/trash/api/trash';
+import { nextFilesSort, useFilesSort } from '@/features/files/utils/files-sort';
 import { toApiError } from '@/lib/api-error';
 import { formatBytes, formatDate } from '@/lib/format';
 import { useDebouncedValue } from '@/lib/use-debounced-value';
 import { useMediaQuery } from '@/lib/use-media-query';
+import { useSelection, type Selection } from '@/lib/use-selection';
 
 type FileListProps = { refetchIntervalMs?: number; searchDebounceMs?: number };
 
@@ -24,7 +28,8 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
   const [search, setSearch] = useState('');
   const [location, setLocation] = useState<StorageLocation | ''>('');
   const q = useDebouncedValue(search.trim(), searchDebounceMs);
-  const filter: FilesFilter = { q, location };
+  const [sort, setSort] = useFilesSort();
+  const filter: FilesFilter = { q, location, ...sort };
   const files = useFiles(filter, refetchIntervalMs);
   const isDesktop = useMediaQuery('(min-width: 768px)');
   const { notify } = useToast();
@@ -33,12 +38,28 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
   const restore = useRestoreFile();
   const [toDelete, setToDelete] = useState<FileObject | null>(null);
   const [toShare, setToShare] = useState<FileObject | null>(null);
+  // After a delete, focus goes to the next row (the previous one at the end,
+  // the search when none is left) once the row is gone from the list.
+  const [focusAfter, setFocusAfter] = useState<{ gone: number; next: number | null } | null>(null);
+  const sectionRef = useRef<HTMLElement>(null);
   // Servers before the trash say nothing: a delete there is final.
-  const trashDays = useUploadConfig().data?.trash_retention_days ?? 0;
+  const trashDays = useServerConfig().data?.trash_retention_days ?? 0;
   const hasTrash = trashDays > 0;
 
   const all = files.data?.pages.flatMap((p) => p.files) ?? [];
   const filtered = q !== '' || location !== '';
+  const selection = useSelection(all.map((f) => f.id));
+  const bulk = useBulkFiles();
+  // How many files the open bulk dialog is about (null: closed), fixed as it opens.
+  const [confirmBulk, setConfirmBulk] = useState<number | null>(null);
+
+  useEffect(() => {
+    if (!focusAfter || all.some((f) => f.id === focusAfter.gone)) return;
+    const section = sectionRef.current;
+    const next = focusAfter.next === null ? null : section?.querySelector<HTMLElement>(`[data-file-id="${focusAfter.next}"] button`);
+    (next ?? section?.querySelector<HTMLElement>('#file-search'))?.focus();
+    setFocusAfter(null);
+  }, [all, focusAfter]);
 
   const onDownload = (file: FileObject) =>
     download.mutate(file, {
@@ -51,6 +72,8 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     remove.mutate(file.id, {
       onSuccess: () => {
         setToDelete(null);
+        const i = all.findIndex((f) => f.id === file.id);
+        setFocusAfter({ gone: file.id, next: (all[i + 1] ?? all[i - 1])?.id ?? null });
         if (!hasTrash) {
           notify('success', `Deleted ${file.original_filename}`);
           return;
@@ -60,7 +83,15 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
           onClick: () =>
             restore.mutate(file.id, {
               onSuccess: () => notify('success', `Restored ${file.original_filename}`),
-              onError: (err) => notify('error', `Could not restore ${file.original_filename}: ${toApiError(err).message}`),
+              onError: (err) => {
+                const e = toApiError(err);
+                notify(
+                  'error',
+                  e.status === 404
+                    ? `${file.original_filename} is gone: it was removed from the trash for good.`
+                    : `Could not restore ${file.original_filename}: ${e.message}`,
+                );
+              },
             }),
         });
       },
@@ -71,12 +102,50 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     });
   };
 
-  const actions = { onDownload, onDelete: setToDelete, onShare: setToShare, downloadingId: download.isPending ? download.variables?.id : undefined };
+  // The selected files go to the trash (or, without one, are deleted) in
+  // one call; the toast says how many did and which did not, with Undo.
+  const onConfirmBulk = () => {
+    const names = new Map(all.map((f) => [f.id, f.original_filename]));
+    const nameOf = (id: number) => names.get(id) ?? `file ${id}`;
+    const ids = all.filter((f) => selection.isSelected(f.id)).map((f) => f.id);
+    bulk.mutate(
+      { action: 'delete', ids },
+      {
+        onSuccess: (results) => {
+          selection.clear();
+          const { ok, message } = bulkSummary(results, hasTrash ? 'Moved {n} to the trash' : 'Deleted {n}', nameOf);
+          const kind = ok.length === results.length ? 'success' : ok.length === 0 ? 'error' : 'info';
+          if (!hasTrash || ok.length === 0) {
+            notify(kind, message);
+            return;
+          }
+          notify(kind, message, {
+            label: 'Undo',
+            onClick: () =>
+              bulk.mutate(
+                { action: 'restore', ids: ok },
+                {
+                  onSuccess: (back) => {
+                    const r = bulkSummary(back, 'Restored {n}', nameOf);
+                    notify(r.ok.length === back.length ? 'success' : 'error', r.message);
+                  },
+                  onError: (err) => notify('error', `Could not restore the files: ${toApiError(err).message}`),
+                },
+              ),
+          });
+        },
+        onError: (err) => notify('error', `Could not delete the selected files: ${toApiError(err).message}`),
+        onSettled: () => setConfirmBulk(null),
+      },
+    );
+  };
+
+  const actions = { selection, onDownload, onDelete: setToDelete, onShare: setToShare, downloadingId: download.isPending ? download.variables?.id : undefined };
 
   return (
-    <section aria-labelledby="files-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+    <section ref={sectionRef} aria-labelledby="files-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
       <div className="flex flex-wrap items-end justify-between gap-3">
-        <h2 id="files-heading" className="text-lg font-semibold">
+        <h2 id="files-heading" tabIndex={-1} className="text-lg font-semibold focus:outline-none">
           Your files
         </h2>
         <div className="flex flex-wrap gap-2">
@@ -108,8 +177,15 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
               <option value="s3">S3</option>
             </select>
           </div>
+          {!isDesktop && <SortSelect sort={sort} onChange={setSort} />}
         </div>
       </div>
+
+      <BulkBar selection={selection}>
+        <Button variant="danger" size="sm" onClick={() => setConfirmBulk(selection.count)}>
+          {hasTrash ? 'Move to trash' : 'Delete'}
+        </Button>
+      </BulkBar>
 
       <div className="mt-4" aria-busy={files.isFetching || undefined}>
         {files.isPending ? (
@@ -125,7 +201,7 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
             {filtered ? 'No files match your search.' : 'No files yet. Upload your first file above.'}
           </p>
         ) : isDesktop ? (
-          <FileTable files={all} {...actions} />
+          <FileTable files={all} sort={sort} onSort={(key) => setSort(nextFilesSort(sort, key))} {...actions} />
         ) : (
           <FileCards files={all} {...actions} />
         )}
@@ -154,18 +230,33 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
           ? ` goes to the trash: you can restore it there for ${trashDays} ${trashDays === 1 ? 'day' : 'days'}, then it is removed from every tier.`
           : ' will be removed from every tier. This cannot be undone.'}
       </ConfirmDialog>
+      <ConfirmDialog
+        open={confirmBulk !== null}
+        title={hasTrash ? `Move ${countText(confirmBulk ?? 0)} to the trash?` : `Delete ${countText(confirmBulk ?? 0)}?`}
+        confirmLabel={hasTrash ? 'Move to trash' : 'Delete'}
+        isPending={bulk.isPending}
+        onCancel={() => setConfirmBulk(null)}
+        onConfirm={onConfirmBulk}
+      >
+        {hasTrash
+          ? `The selected files go to the trash: you can restore them there for ${trashDays} ${trashDays === 1 ? 'day' : 'days'}.`
+          : 'The selected files will be removed from every tier. This cannot be undone.'}
+      </ConfirmDialog>
     </section>
   );
 }
 
+const countText = (n: number) => (n === 1 ? '1 file' : `${n} files`);
+
 type ItemActions = {
+  selection: Selection;
   onDownload: (f: FileObject) => void;
   onDelete: (f: FileObject) => void;
   onShare: (f: FileObject) => void;
   downloadingId: number | undefined;
 };
 
-function FileActions({ file, onDownload, onDelete, onShare, downloadingId }: { file: FileObject } & ItemActions) {
+function FileActions({ file, onDownload, onDelete, onShare, downloadingId }: { file: FileObject } & Omit<ItemActions, 'selection'>) {
   return (
     <div className="flex gap-2">
       <Button
@@ -187,20 +278,91 @@ function FileActions({ file, onDownload, onDelete, onShare, downloadingId }: { f
   );
 }
 
-function FileTable({ files, ...actions }: { files: FileObject[] } & ItemActions) {
+// The phone layout's sort: the table's headers as one select.
+const SORT_CHOICES: { value: FilesSort; label: string }[] = [
+  { value: { sort: 'uploaded_at', order: 'desc' }, label: 'Newest first' },
+  { value: { sort: 'uploaded_at', order: 'asc' }, label: 'Oldest first' },
+  { value: { sort: 'name', order: 'asc' }, label: 'Name, A to Z' },
+  { value: { sort: 'name', order: 'desc' }, label: 'Name, Z to A' },
+  { value: { sort: 'size', order: 'desc' }, label: 'Largest first' },
+  { value: { sort: 'size', order: 'asc' }, label: 'Smallest first' },
+];
+
+function SortSelect({ sort, onChange }: { sort: FilesSort; onChange: (s: FilesSort) => void }) {
+  const key = (s: FilesSort) => `${s.sort}:${s.order}`;
+  return (
+    <div>
+      <label htmlFor="file-sort" className="sr-only">
+        Sort files
+      </label>
+      <select
+        id="file-sort"
+        value={key(sort)}
+        onChange={(e) => {
+          const choice = SORT_CHOICES.find((c) => key(c.value) === e.target.value);
+          if (choice) onChange(choice.value);
+        }}
+        className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+      >
+        {SORT_CHOICES.map((c) => (
+          <option key={key(c.value)} value={key(c.value)}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+// SortHeader is a column header that sorts by key: a button inside the
+// <th>, whose aria-sort says the column's order while it is the sort.
+function SortHeader({
+  label,
+  sortKey,
+  sort,
+  onSort,
+  className,
+}: {
+  label: string;
+  sortKey: FileSort;
+  sort: FilesSort;
+  onSort: (key: FileSort) => void;
+  className: string;
+}) {
+  const active = sort.sort === sortKey;
+  const ariaSort = active ? (sort.order === 'asc' ? 'ascending' : 'descending') : 'none';
+  return (
+    <th scope="col" aria-sort={ariaSort} className={`${className} font-medium`}>
+      <button
+        type="button"
+        onClick={() => onSort(sortKey)}
+        className={`inline-flex items-center gap-1 rounded uppercase hover:text-slate-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 ${active ? 'text-slate-800' : ''}`}
+      >
+        {label}
+        <span aria-hidden="true" className={active ? '' : 'invisible'}>
+          {active && sort.order === 'desc' ? '▼' : '▲'}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+function FileTable({
+  files,
+  sort,
+  onSort,
+  ...actions
+}: { files: FileObject[]; sort: FilesSort; onSort: (key: FileSort) => void } & ItemActions) {
   return (
     <table className="w-full text-left text-sm">
       <thead className="border-b border-slate-200 text-xs uppercase text-slate-500">
         <tr>
-          <th scope="col" className="py-2 pr-3 font-medium">
-            Name
+          <th scope="col" className="w-8 py-2 pr-2">
+            <SelectAllCheckbox label="Select all files" selection={actions.selection} />
           </th>
-          <th scope="col" className="px-3 py-2 font-medium">
-            Size
-          </th>
-          <th scope="col" className="px-3 py-2 font-medium">
-            Uploaded
-          </th>
+          <SortHeader label="Name" sortKey="name" sort={sort} onSort={onSort} className="py-2 pr-3" />
+          <SortHeader label="Size" sortKey="size" sort={sort} onSort={onSort} className="px-3 py-2" />
+          <SortHeader label="Uploaded" sortKey="uploaded_at" sort={sort} onSort={onSort} className="px-3 py-2" />
           <th scope="col" className="px-3 py-2 font-medium">
             Tier
           </th>
@@ -211,7 +373,10 @@ function FileTable({ files, ...actions }: { files: FileObject[] } & ItemActions)
       </thead>
       <tbody className="divide-y divide-slate-100">
         {files.map((f) => (
-          <tr key={f.id} data-testid="file-row">
+          <tr key={f.id} data-testid="file-row" data-file-id={f.id}>
+            <td className="py-2 pr-2">
+              <RowCheckbox id={f.id} label={f.original_filename} selection={actions.selection} />
+            </td>
             <td className="max-w-xs truncate py-2 pr-3 font-medium" title={f.original_filename}>
               {f.original_filename}
             </td>
@@ -234,22 +399,33 @@ function FileTable({ files, ...actions }: { files: FileObject[] } & ItemActions)
 
 function FileCards({ files, ...actions }: { files: FileObject[] } & ItemActions) {
   return (
-    <ul className="space-y-3" aria-label="Files">
-      {files.map((f) => (
-        <li key={f.id} data-testid="file-row" className="rounded-md border border-slate-200 p-3">
-          <div className="flex items-start justify-between gap-2">
-            <p className="min-w-0 font-medium break-all">{f.original_filename}</p>
-            <TierBadge file={f} />
-          </div>
-          <p className="mt-1 text-xs text-slate-600">
-            {formatBytes(f.file_size)} · <time dateTime={f.uploaded_at}>{formatDate(f.uploaded_at)}</time>
-          </p>
-          <div className="mt-2">
-            <FileActions file={f} {...actions} />
-          </div>
-        </li>
-      ))}
-    </ul>
+    <>
+      <label className="mb-2 flex items-center gap-2 text-sm text-slate-600">
+        <SelectAllCheckbox label="Select all files" selection={actions.selection} />
+        <span aria-hidden="true">Select all</span>
+      </label>
+      <ul className="space-y-3" aria-label="Files">
+        {files.map((f) => (
+          <li key={f.id} data-testid="file-row" data-file-id={f.id} className="rounded-md border border-slate-200 p-3">
+            <div className="flex items-start justify-between gap-2">
+              <div className="flex min-w-0 items-start gap-2">
+                <span className="pt-0.5">
+                  <RowCheckbox id={f.id} label={f.original_filename} selection={actions.selection} />
+                </span>
+                <p className="min-w-0 font-medium break-all">{f.original_filename}</p>
+              </div>
+              <TierBadge file={f} />
+            </div>
+            <p className="mt-1 text-xs text-slate-600">
+              {formatBytes(f.file_size)} · <time dateTime={f.uploaded_at}>{formatDate(f.uploaded_at)}</time>
+            </p>
+            <div className="mt-2">
+              <FileActions file={f} {...actions} />
+            </div>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

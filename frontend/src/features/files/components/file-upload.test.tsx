@@ -27,7 +27,7 @@ function uploadRow(name: string) {
 }
 
 describe('FileUpload', () => {
-  it('uploads several files at once, each with its own progress bar and a toast', async () => {
+  it('uploads several files at once, each with its own progress bar, and says so in one toast', async () => {
     const { user, input } = await renderUpload();
     await user.upload(input, [textFile('a.txt', 'alpha'), textFile('b.txt', 'bravo!')]);
 
@@ -37,12 +37,40 @@ describe('FileUpload', () => {
       'aria-valuenow',
       '100',
     );
-    expect(screen.getByText('Uploaded a.txt')).toBeInTheDocument();
-    expect(screen.getByText('Uploaded b.txt')).toBeInTheDocument();
+    expect(await screen.findByText('Uploaded 2 files')).toBeInTheDocument();
+    expect(screen.queryByText('Uploaded a.txt')).not.toBeInTheDocument();
+    expect(screen.queryByText('Uploaded b.txt')).not.toBeInTheDocument();
     expect(db.files.map((f) => [f.original_filename, new TextDecoder().decode(f.content)]).sort()).toEqual([
       ['a.txt', 'alpha'],
       ['b.txt', 'bravo!'],
     ]);
+  });
+
+  it('folds the uploaded files of earlier batches into one line that Show opens', async () => {
+    const { user, input } = await renderUpload();
+    for (const name of ['one.txt', 'two.txt', 'three.txt']) {
+      await user.upload(input, textFile(name, name));
+      await waitFor(() => expect(within(uploadRow(name)).getByText('Uploaded')).toBeInTheDocument());
+    }
+    // The newest batch keeps its row; the two before are one line.
+    expect(screen.queryByRole('listitem', { name: 'one.txt' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('listitem', { name: 'two.txt' })).not.toBeInTheDocument();
+    expect(screen.getByText('2 earlier uploads done')).toBeInTheDocument();
+    const show = screen.getByRole('button', { name: 'Show' });
+    expect(show).toHaveAttribute('aria-expanded', 'false');
+    await user.click(show);
+    expect(within(uploadRow('one.txt')).getByText('Uploaded')).toBeInTheDocument();
+    expect(within(uploadRow('two.txt')).getByText('Uploaded')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Hide' }));
+    expect(screen.queryByRole('listitem', { name: 'one.txt' })).not.toBeInTheDocument();
+  });
+
+  it('announces one way to choose files: the button, not the file input behind it', async () => {
+    const { input } = await renderUpload();
+    expect(input).toHaveAttribute('aria-hidden', 'true');
+    expect(input).toHaveAttribute('tabindex', '-1');
+    expect(screen.getByLabelText('Choose a folder to upload')).not.toBeVisible();
+    expect(screen.getByRole('button', { name: 'Choose files' })).toBeInTheDocument();
   });
 
   it('accepts files dropped on the drop zone', async () => {
@@ -69,7 +97,7 @@ describe('FileUpload', () => {
     await user.upload(input, [textFile('big.txt', '0123456789')]);
     const row = uploadRow('big.txt');
     expect(within(row).getByText('Too large')).toBeInTheDocument();
-    expect(within(row).getByText('File is 10 B; the limit is 8 B.')).toBeInTheDocument();
+    expect(within(row).getByText('File is 10 B, 2 B over the 8 B limit.')).toBeInTheDocument();
     expect(screen.getByText('big.txt is too large (limit 8 B)')).toBeInTheDocument();
     expect(within(row).queryByRole('button', { name: /Retry/ })).not.toBeInTheDocument();
     expect(posts).toBe(0);
@@ -256,7 +284,7 @@ describe('FileUpload', () => {
     server.events.removeAllListeners();
   });
 
-  it('uploads at most three files at a time; the rest wait and can be cancelled before they start', async () => {
+  it('uploads at most four files at a time; the rest wait and can be cancelled before they start', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
     let release: () => void = () => undefined;
@@ -276,22 +304,22 @@ describe('FileUpload', () => {
       }),
     );
     const { user, input } = await renderUpload();
-    const names = ['1.txt', '2.txt', '3.txt', '4.txt', '5.txt'];
+    const names = ['1.txt', '2.txt', '3.txt', '4.txt', '5.txt', '6.txt'];
     await user.upload(input, names.map((n) => textFile(n, `content ${n}`)));
 
-    await waitFor(() => expect(started).toHaveLength(3));
-    expect(within(uploadRow('4.txt')).getByText('Waiting')).toBeInTheDocument();
+    await waitFor(() => expect(started).toHaveLength(4));
     expect(within(uploadRow('5.txt')).getByText('Waiting')).toBeInTheDocument();
-    await user.click(within(uploadRow('5.txt')).getByRole('button', { name: 'Cancel upload of 5.txt' }));
-    expect(within(uploadRow('5.txt')).getByText('Cancelled')).toBeInTheDocument();
+    expect(within(uploadRow('6.txt')).getByText('Waiting')).toBeInTheDocument();
+    await user.click(within(uploadRow('6.txt')).getByRole('button', { name: 'Cancel upload of 6.txt' }));
+    expect(within(uploadRow('6.txt')).getByText('Cancelled')).toBeInTheDocument();
 
     release();
-    for (const n of ['1.txt', '2.txt', '3.txt', '4.txt']) {
+    for (const n of ['1.txt', '2.txt', '3.txt', '4.txt', '5.txt']) {
       expect(await within(uploadRow(n)).findByText('Uploaded')).toBeInTheDocument();
     }
-    expect(maxInFlight).toBe(3);
-    expect([...started].sort()).toEqual(['1.txt', '2.txt', '3.txt', '4.txt']);
-    expect(db.files).toHaveLength(4);
+    expect(maxInFlight).toBe(4);
+    expect([...started].sort()).toEqual(['1.txt', '2.txt', '3.txt', '4.txt', '5.txt']);
+    expect(db.files).toHaveLength(5);
   });
 });
 

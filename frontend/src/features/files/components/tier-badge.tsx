@@ -6,6 +6,10 @@ const tiers = {
   s3: { label: 'S3', title: 'Cold tier (AWS S3)', className: 'bg-sky-100 text-sky-900 ring-sky-300' },
 } as const;
 
+// The detail of a file uploaded in parts, kept out of the list's text: its
+// SHA-256 is not known until the sync reads it.
+export const PENDING_CHECKSUM = 'SHA-256 computed on the move to cold storage';
+
 export function TierBadge({ file }: { file: Pick<FileObject, 'storage_location' | 'synced_at' | 'checksum_sha256'> }) {
   const tier = tiers[file.storage_location] ?? tiers.minio;
   return (
@@ -20,8 +24,8 @@ export function TierBadge({ file }: { file: Pick<FileObject, 'storage_location' 
         <span className="text-xs text-slate-500">synced {formatDate(file.synced_at)}</span>
       )}
       {file.checksum_sha256 === null && (
-        <span className="text-xs text-slate-500" title="The SHA-256 of a file uploaded in parts is computed when it moves to cold storage">
-          SHA-256 computed on the move to cold storage
+        <span role="img" aria-label={PENDING_CHECKSUM} title={PENDING_CHECKSUM} className="cursor-help text-xs text-slate-400">
+          ⓘ
         </span>
       )}
     </span>

@@ -2,9 +2,17 @@ import { describe, expect, it, vi } from 'vitest';
 
 import {
   findPendingUpload,
+  findUnsentUpload,
+  heldFile,
+  heldFiles,
+  holdFile,
   loadPendingUploads,
+  loadUnsentUploads,
   removePendingUpload,
+  removeUnsentUpload,
   savePendingUpload,
+  saveUnsentUpload,
+  saveUnsentUploads,
   type PendingUpload,
 } from '@/features/files/utils/pending-uploads';
 
@@ -86,5 +94,56 @@ describe('pending uploads', () => {
     expect(() => savePendingUpload(7, entry(), NOW)).not.toThrow();
     expect(findPendingUpload(7, file, NOW)).toBeNull();
     expect(() => removePendingUpload(7, 'up-1', NOW)).not.toThrow();
+  });
+});
+
+describe('unsent uploads', () => {
+  const UNSENT = 'hybrid-storage.unsent-uploads.7';
+
+  it('remembers a picked file for 7 days, holds the File for this page, and forgets both on request', () => {
+    saveUnsentUpload(7, 'u-1', file, NOW);
+    expect(loadUnsentUploads(7, NOW)).toEqual([
+      { id: 'u-1', filename: 'big.bin', size: 10, last_modified: 1_700_000_000_000, expires_at: '2026-03-08T12:00:00.000Z' },
+    ]);
+    expect(heldFile(7, 'u-1')).toBe(file);
+    expect(findUnsentUpload(7, file, NOW)?.id).toBe('u-1');
+    expect(findUnsentUpload(8, file, NOW)).toBeNull();
+    expect(loadUnsentUploads(7, NOW + 7 * 86_400_000)).toEqual([]);
+
+    removeUnsentUpload(7, 'u-1', NOW);
+    expect(heldFile(7, 'u-1')).toBeUndefined();
+    expect(window.localStorage.getItem(UNSENT)).toBeNull();
+  });
+
+  it('never stores the file’s bytes, only its name, size and date', () => {
+    saveUnsentUpload(7, 'u-1', file, NOW);
+    expect(window.localStorage.getItem(UNSENT)).not.toContain('0123456789');
+  });
+
+  it('forgetting a multipart upload lets go of its File too', () => {
+    holdFile(7, 'up-1', file);
+    savePendingUpload(7, entry(), NOW);
+    removePendingUpload(7, 'up-1', NOW);
+    expect(heldFile(7, 'up-1')).toBeUndefined();
+  });
+
+  it('remembers a whole drop at once: storage lists the newest 50, the page holds every file', () => {
+    saveUnsentUpload(7, 'u-old', file, NOW);
+    const drop = Array.from({ length: 80 }, (_, i) => ({ id: `d-${i}`, file: new File([`${i}`], `f-${i}.txt`) }));
+    const setItem = vi.spyOn(Storage.prototype, 'setItem');
+    saveUnsentUploads(7, drop, NOW);
+    expect(setItem).toHaveBeenCalledTimes(1);
+    expect(loadUnsentUploads(7, NOW).map((e) => e.id)).toEqual(drop.slice(-50).map((d) => d.id));
+    expect(heldFiles(7).map(([id]) => id)).toEqual(['u-old', ...drop.map((d) => d.id)]);
+    expect(heldFiles(8)).toEqual([]);
+    expect(heldFile(7, 'd-0')).toBe(drop[0].file);
+  });
+
+  it('survives corrupt content', () => {
+    window.localStorage.setItem(UNSENT, JSON.stringify([{ id: 3 }, 'x', null]));
+    expect(loadUnsentUploads(7, NOW)).toEqual([]);
+    window.localStorage.setItem(UNSENT, '{nope');
+    expect(loadUnsentUploads(7, NOW)).toEqual([]);
+    expect(() => saveUnsentUpload(7, 'u-2', file, NOW)).not.toThrow();
   });
 });

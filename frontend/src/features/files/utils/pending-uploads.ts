@@ -1,8 +1,20 @@
-// Unfinished multipart uploads, remembered in localStorage per user so that a
-// reload (or a crash, or a closed tab) does not lose the parts already sent:
-// picking the same file again (same name, size and lastModified) resumes the
-// server's session instead of starting over. The server ends a session at
-// its expires_at; entries past that are ignored and pruned.
+// Unfinished uploads, remembered in localStorage per user so that nothing a
+// user picked is lost without a word — not by a reload, a closed tab, a
+// crash, nor a session that ended (logout elsewhere, expiry):
+//
+// - pending uploads: multipart uploads the server holds parts of. Picking
+//   the same file again (same name, size and lastModified) resumes the
+//   server's session instead of starting over. The server ends a session at
+//   its expires_at; entries past that are ignored and pruned.
+// - unsent uploads: files picked that are not on the server yet and have no
+//   multipart upload (streamed uploads, and large files before their upload
+//   is created). Kept UNSENT_DAYS.
+//
+// The File objects themselves are held in memory for the life of the page
+// (holdFile): a browser cannot keep a picked file across page loads. So
+// within the page — the session ended and the user logged in again, or
+// came back from another page of the app — the uploads go on by themselves;
+// after a reload the entries are listed and the user picks the files again.
 //
 // Everything here is best effort: storage may be full, disabled or hold
 // anything at all, and none of that may break the page.
@@ -93,8 +105,187 @@ export function savePendingUpload(userId: number, entry: PendingUpload, now: num
 }
 
 export function removePendingUpload(userId: number, uploadId: string, now: number = Date.now()): void {
+  releaseFile(userId, uploadId);
   write(
     userId,
     read(userId).filter((e) => e.upload_id !== uploadId && live(e, now)),
   );
+}
+
+// --- Unsent uploads -------------------------------------------------------
+
+export type UnsentUpload = {
+  id: string;
+  filename: string;
+  size: number;
+  last_modified: number;
+  expires_at: string; // RFC 3339: when the entry is forgotten
+};
+
+export const UNSENT_DAYS = 7;
+
+function unsentKey(userId: number): string {
+  return `hybrid-storage.unsent-uploads.${userId}`;
+}
+
+function isUnsent(v: unknown): v is UnsentUpload {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return (
+    typeof e.id === 'string' &&
+    e.id !== '' &&
+    typeof e.filename === 'string' &&
+    typeof e.size === 'number' &&
+    Number.isFinite(e.size) &&
+    e.size >= 0 &&
+    typeof e.last_modified === 'number' &&
+    Number.isFinite(e.last_modified) &&
+    typeof e.expires_at === 'string' &&
+    !Number.isNaN(Date.parse(e.expires_at))
+  );
+}
+
+function readUnsent(userId: number): UnsentUpload[] {
+  try {
+    const raw = window.localStorage.getItem(unsentKey(userId));
+    if (!raw) return [];
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed.filter(isUnsent) : [];
+  } catch {
+    return [];
+  }
+}
+
+function writeUnsent(userId: number, entries: UnsentUpload[]): void {
+  try {
+    if (entries.length === 0) window.localStorage.removeItem(unsentKey(userId));
+    else window.localStorage.setItem(unsentKey(userId), JSON.stringify(entries.slice(-MAX_ENTRIES)));
+  } catch {
+    // as write()
+  }
+}
+
+export function loadUnsentUploads(userId: number, now: number = Date.now()): UnsentUpload[] {
+  return readUnsent(userId).filter((e) => Date.parse(e.expires_at) > now);
+}
+
+// findUnsentUpload: the entry of this very file, if one is listed.
+export function findUnsentUpload(userId: number, file: File, now: number = Date.now()): UnsentUpload | null {
+  return (
+    loadUnsentUploads(userId, now).find((e) => e.filename === file.name && e.size === file.size && e.last_modified === file.lastModified) ??
+    null
+  );
+}
+
+// saveUnsentUpload records file under id (again: the expiry moves on) and
+// holds the file for this page.
+export function saveUnsentUpload(userId: number, id: string, file: File, now: number = Date.now()): void {
+  holdFile(userId, id, file);
+  const entry: UnsentUpload = {
+    id,
+    filename: file.name,
+    size: file.size,
+    last_modified: file.lastModified,
+    expires_at: new Date(now + UNSENT_DAYS * 86_400_000).toISOString(),
+  };
+  writeUnsent(userId, [...loadUnsentUploads(userId, now).filter((e) => e.id !== id), entry]);
+}
+
+// saveUnsentUploads: saveUnsentUpload for many files, with one write (a
+// dropped folder). Storage keeps the newest MAX_ENTRIES; the page holds
+// every file.
+export function saveUnsentUploads(userId: number, files: { id: string; file: File }[], now: number = Date.now()): void {
+  const expires = new Date(now + UNSENT_DAYS * 86_400_000).toISOString();
+  const ids = new Set(files.map((f) => f.id));
+  const entries: UnsentUpload[] = files.map(({ id, file }) => {
+    holdFile(userId, id, file);
+    return { id, filename: file.name, size: file.size, last_modified: file.lastModified, expires_at: expires };
+  });
+  writeUnsent(userId, [...loadUnsentUploads(userId, now).filter((e) => !ids.has(e.id)), ...entries]);
+}
+
+export function removeUnsentUpload(userId: number, id: string, now: number = Date.now()): void {
+  releaseFile(userId, id);
+  const all = readUnsent(userId);
+  const rest = all.filter((e) => e.id !== id && Date.parse(e.expires_at) > now);
+  if (rest.length !== all.length) writeUnsent(userId, rest);
+}
+
+// onUnfinishedChange: another tab changed this user's entries.
+export function onUnfinishedChange(userId: number, listener: () => void): () => void {
+  const keys = [storageKey(userId), unsentKey(userId)];
+  const onStorage = (e: StorageEvent) => {
+    if (e.key === null || keys.includes(e.key)) listener();
+  };
+  window.addEventListener('storage', onStorage);
+  return () => window.removeEventListener('storage', onStorage);
+}
+
+// --- File handles, for the life of the page ---------------------------------
+
+const held = new Map<string, File>();
+
+export function holdFile(userId: number, key: string, file: File): void {
+  held.set(`${userId}/${key}`, file);
+}
+
+export function heldFile(userId: number, key: string): File | undefined {
+  return held.get(`${userId}/${key}`);
+}
+
+// heldFiles: every file held for userId, by key, in the order they were held.
+export function heldFiles(userId: number): [string, File][] {
+  const prefix = `${userId}/`;
+  return [...held].flatMap(([k, f]): [string, File][] => (k.startsWith(prefix) ? [[k.slice(prefix.length), f]] : []));
+}
+
+export function releaseFile(userId: number, key: string): void {
+  held.delete(`${userId}/${key}`);
+}
+
+// releaseAllFiles: for tests (a new "page").
+export function releaseAllFiles(): void {
+  held.clear();
+}
+
+// --- Uploads under way in some tab ------------------------------------------
+// A tab sending an upload holds a Web Lock named after its entry for as long
+// as it sends, so that another tab of the same browser does not list it as
+// unfinished (and the user does not send it twice). Without Web Locks every
+// entry a tab does not hold is listed.
+
+const LOCK_PREFIX = 'hybrid-storage.upload.';
+
+type Locks = {
+  request(name: string, callback: () => Promise<void>): Promise<void>;
+  query?: () => Promise<{ held?: { name?: string }[] }>;
+};
+
+function locks(): Locks | null {
+  return typeof navigator !== 'undefined' && navigator.locks ? (navigator.locks as unknown as Locks) : null;
+}
+
+// claimUpload holds the lock of key until the returned function is called.
+export function claimUpload(userId: number, key: string): () => void {
+  const l = locks();
+  if (!l) return () => undefined;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  void l.request(`${LOCK_PREFIX}${userId}.${key}`, () => held).catch(() => undefined);
+  return release;
+}
+
+// claimedUploads: the keys whose uploads some tab is sending now.
+export async function claimedUploads(userId: number): Promise<Set<string>> {
+  const l = locks();
+  if (!l?.query) return new Set();
+  try {
+    const { held = [] } = await l.query();
+    const prefix = `${LOCK_PREFIX}${userId}.`;
+    return new Set(held.flatMap((h) => (h.name?.startsWith(prefix) ? [h.name.slice(prefix.length)] : [])));
+  } catch {
+    return new Set();
+  }
 }

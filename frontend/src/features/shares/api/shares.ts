@@ -17,19 +17,28 @@ export type Share = {
 
 export type NewShare = { expires_in_hours: number; password?: string; max_downloads?: number };
 
-export type PublicShare = {
-  filename: string;
-  file_size: number;
-  content_type: string;
-  expires_at: string;
-  needs_password: boolean;
-};
+// FileFacts are what a share's recipient may know of its file: of a share
+// with a password, only once the password matched.
+export type FileFacts = { filename: string; file_size: number; content_type: string };
+
+// PublicShare is what the page shows before any download: the file's facts
+// only when the share has no password.
+export type PublicShare = { expires_at: string } & (
+  | ({ needs_password: false } & FileFacts)
+  | { needs_password: true; filename?: undefined; file_size?: undefined; content_type?: undefined }
+);
+
+export type ShareDownload = { url: string; expires_in: number } & FileFacts;
 
 export const sharesQueryKey = (fileId: number) => ['shares', fileId] as const;
 
-export function sharesQueryOptions(fileId: number) {
+// How often an open share dialog asks for its links again.
+export const SHARES_REFRESH_MS = 5_000;
+
+export function sharesQueryOptions(fileId: number, refetchInterval: number | false = false) {
   return queryOptions({
     queryKey: sharesQueryKey(fileId),
+    refetchInterval,
     // Downloads happen elsewhere: each opening of the dialog asks again.
     staleTime: 0,
     refetchOnMount: 'always',
@@ -40,8 +49,8 @@ export function sharesQueryOptions(fileId: number) {
   });
 }
 
-export function useShares(fileId: number) {
-  return useQuery(sharesQueryOptions(fileId));
+export function useShares(fileId: number, refetchInterval: number | false = false) {
+  return useQuery(sharesQueryOptions(fileId, refetchInterval));
 }
 
 export function useCreateShare(fileId: number) {
@@ -87,12 +96,12 @@ export function usePublicShare(token: string) {
   });
 }
 
-// downloadShare asks for the file's presigned URL; the password travels in
-// the body only.
-export async function downloadShare(token: string, password?: string): Promise<string> {
-  const { data } = await publicApi.post<{ url: string }>(
+// downloadShare asks for the file's presigned URL (with the file's facts);
+// the password travels in the body only.
+export async function downloadShare(token: string, password?: string): Promise<ShareDownload> {
+  const { data } = await publicApi.post<ShareDownload>(
     `/api/public/shares/${encodeURIComponent(token)}/download`,
     password ? { password } : {},
   );
-  return data.url;
+  return data;
 }

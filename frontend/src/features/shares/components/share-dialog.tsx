@@ -4,7 +4,7 @@ import { Button } from '@/components/ui/button';
 import { InputField } from '@/components/ui/input-field';
 import { useToast } from '@/components/ui/toast';
 import type { FileObject } from '@/features/files/types';
-import { useCreateShare, useRevokeShare, useShares, type Share } from '@/features/shares/api/shares';
+import { SHARES_REFRESH_MS, useCreateShare, useRevokeShare, useShares, type Share } from '@/features/shares/api/shares';
 import { toApiError } from '@/lib/api-error';
 import { formatDate } from '@/lib/format';
 
@@ -15,18 +15,20 @@ const EXPIRIES = [
   { hours: 720, label: '30 days' },
 ];
 
-type ShareDialogProps = { file: FileObject; onClose: () => void };
+// refreshMs: how often the open dialog asks for its links again.
+type ShareDialogProps = { file: FileObject; onClose: () => void; refreshMs?: number };
 
 // ShareDialog makes a share link of one file (expiry, optional password and
 // download limit), shows the new link with Copy, and lists the file's live
 // links with Revoke. A modal: focus moves in on open, Tab stays inside,
 // Escape closes, focus returns to the Share button.
-export function ShareDialog({ file, onClose }: ShareDialogProps) {
+export function ShareDialog({ file, onClose, refreshMs = SHARES_REFRESH_MS }: ShareDialogProps) {
   const titleId = useId();
   const panelRef = useRef<HTMLDivElement>(null);
   const firstRef = useRef<HTMLSelectElement>(null);
   const { notify } = useToast();
-  const shares = useShares(file.id);
+  // Downloads and expiries change while the dialog is open: it asks again.
+  const shares = useShares(file.id, refreshMs);
   const create = useCreateShare(file.id);
   const revoke = useRevokeShare(file.id);
   const [hours, setHours] = useState(168);
@@ -148,7 +150,12 @@ export function ShareDialog({ file, onClose }: ShareDialogProps) {
             autoComplete="new-password"
             value={password}
             onChange={(e) => setPassword(e.target.value)}
-            hint={<span className="text-xs text-slate-500">At least 8 characters. Send it to the recipient another way.</span>}
+            hint={
+              <span className="text-xs text-slate-500">
+                At least 8 characters. Send it to the recipient another way. The link's page then shows the file's name,
+                size and type only to whoever gives the password.
+              </span>
+            }
           />
           <InputField
             label="Download limit (optional)"
@@ -198,7 +205,7 @@ export function ShareDialog({ file, onClose }: ShareDialogProps) {
             {shares.data.map((s) => (
               <li key={s.id} data-testid="share-row" className="flex items-center justify-between gap-2 py-2 text-sm">
                 <span className="text-slate-700">
-                  Until {formatDate(s.expires_at)} · {s.downloads}
+                  Created <time dateTime={s.created_at}>{formatDate(s.created_at)}</time> · until {formatDate(s.expires_at)} · {s.downloads}
                   {s.max_downloads !== null ? ` of ${s.max_downloads}` : ''} downloads
                   {s.has_password ? ' · password' : ''}
                 </span>

@@ -3,9 +3,12 @@ import { http, HttpResponse } from 'msw';
 import { waitFor, within } from '@testing-library/react';
 
 import { FileList } from '@/features/files/components/file-list';
+import { ShareDialog } from '@/features/shares/components/share-dialog';
 import { addFile, createUser } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { logIn, renderApp, renderWithProviders, screen } from '@/testing/test-utils';
+
+import { formatDate } from '@/lib/format';
 
 import '@/app/routes/public-share';
 
@@ -52,6 +55,8 @@ describe('Share dialog', () => {
     const dialog = screen.getByRole('dialog', { name: 'Share report.pdf' });
     expect(within(dialog).getByLabelText('Link expires after')).toHaveFocus();
     await within(dialog).findByText('No live links.');
+    // The dialog says what a password hides.
+    expect(within(dialog).getByLabelText('Password (optional)')).toHaveAccessibleDescription(/name, size and type only to whoever gives the password/);
 
     await user.selectOptions(within(dialog).getByLabelText('Link expires after'), '24');
     await user.type(within(dialog).getByLabelText('Password (optional)'), 'short');
@@ -82,20 +87,39 @@ describe('Share dialog', () => {
   });
 });
 
+describe('Share dialog while open', () => {
+  it('shows when each link was made, and its downloads as they happen', async () => {
+    const owner = logIn(createUser());
+    const file = addFile(owner.id, 'live.pdf');
+    const share: MockShare = {
+      id: 7,
+      expires_at: '2026-12-09T00:00:00Z',
+      max_downloads: 5,
+      downloads: 0,
+      has_password: false,
+      created_at: '2026-12-02T08:30:00Z',
+    };
+    server.use(http.get('/api/files/:id/shares', () => HttpResponse.json({ shares: [share] })));
+    renderWithProviders(<ShareDialog file={file} onClose={() => undefined} refreshMs={50} />);
+    const row = await screen.findByTestId('share-row');
+    expect(row).toHaveTextContent(`Created ${formatDate('2026-12-02T08:30:00Z')}`);
+    expect(row).toHaveTextContent('0 of 5 downloads');
+    share.downloads = 2; // somebody used the link meanwhile
+    await waitFor(() => expect(screen.getByTestId('share-row')).toHaveTextContent('2 of 5 downloads'));
+  });
+});
+
 describe('Public share page', () => {
+  const facts = { filename: 'holiday.jpg', file_size: 2048, content_type: 'image/jpeg' };
   function publicHandlers(opts: { needsPassword: boolean; gone?: boolean }) {
     const posts: { url: string; body: unknown; auth: string | null }[] = [];
     server.use(
       http.get('/api/public/shares/:token', ({ params }) => {
         if (params.token !== 'good-token') return HttpResponse.json({ detail: 'share not found', error_code: 'SHARE_NOT_FOUND' }, { status: 404 });
         if (opts.gone) return HttpResponse.json({ detail: 'gone', error_code: 'SHARE_GONE' }, { status: 410 });
-        return HttpResponse.json({
-          filename: 'holiday.jpg',
-          file_size: 2048,
-          content_type: 'image/jpeg',
-          expires_at: '2026-12-09T00:00:00Z',
-          needs_password: opts.needsPassword,
-        });
+        // Of a share with a password, nothing of the file before the password.
+        if (opts.needsPassword) return HttpResponse.json({ expires_at: '2026-12-09T00:00:00Z', needs_password: true });
+        return HttpResponse.json({ ...facts, expires_at: '2026-12-09T00:00:00Z', needs_password: false });
       }),
       http.post('/api/public/shares/:token/download', async ({ request }) => {
         const body = (await request.json()) as { password?: string };
@@ -104,21 +128,23 @@ describe('Public share page', () => {
           return HttpResponse.json({ detail: 'x', error_code: 'SHARE_PASSWORD_REQUIRED' }, { status: 401 });
         if (opts.needsPassword && body.password !== 'right password')
           return HttpResponse.json({ detail: 'x', error_code: 'INVALID_CREDENTIALS' }, { status: 401 });
-        return HttpResponse.json({ url: 'http://storage.test/hot/holiday.jpg?X-Amz-Signature=s', expires_in: 300 });
+        return HttpResponse.json({ url: 'http://storage.test/hot/holiday.jpg?X-Amz-Signature=s', expires_in: 300, ...facts });
       }),
     );
     return posts;
   }
 
-  it('works logged out: wrong password refused, the right one navigates to the presigned URL', async () => {
+  it('works logged out: no name before the password, wrong password refused, the right one navigates to the presigned URL and names the file', async () => {
     const posts = publicHandlers({ needsPassword: true });
     const clicks: string[] = [];
     const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       clicks.push(this.href);
     });
     const { user, router } = renderApp('/s/good-token');
-    expect(await screen.findByTestId('shared-filename')).toHaveTextContent('holiday.jpg');
-    expect(screen.getByText(/2\.0 KB/)).toBeInTheDocument();
+    expect(await screen.findByText('A password-protected file')).toBeInTheDocument();
+    expect(screen.getByText(/name and size show once the password is given/)).toBeInTheDocument();
+    expect(screen.queryByTestId('shared-filename')).not.toBeInTheDocument();
+    expect(screen.queryByText(/holiday|2\.0 KiB/)).not.toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/s/good-token'); // not sent to /login
 
     await user.click(screen.getByRole('button', { name: 'Download' }));
@@ -132,6 +158,8 @@ describe('Public share page', () => {
     await user.clear(screen.getByLabelText('Password'));
     await user.type(screen.getByLabelText('Password'), 'right password{Enter}');
     await waitFor(() => expect(clicks).toEqual(['http://storage.test/hot/holiday.jpg?X-Amz-Signature=s']));
+    expect(await screen.findByTestId('shared-filename')).toHaveTextContent('holiday.jpg');
+    expect(screen.getByText(/2\.0 KiB/)).toBeInTheDocument();
     expect(posts.map((p) => p.body)).toEqual([{ password: 'wrong password' }, { password: 'right password' }]);
     expect(posts.every((p) => !p.url.includes('password') && p.auth === null)).toBe(true);
     click.mockRestore();
@@ -142,6 +170,7 @@ describe('Public share page', () => {
     const posts = publicHandlers({ needsPassword: false });
     const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
     const { user } = renderApp('/s/good-token');
+    expect(await screen.findByTestId('shared-filename')).toHaveTextContent('holiday.jpg'); // the link hands it out anyway
     expect(screen.queryByLabelText('Password')).not.toBeInTheDocument();
     await user.click(await screen.findByRole('button', { name: 'Download' }));
     await waitFor(() => expect(click).toHaveBeenCalled());

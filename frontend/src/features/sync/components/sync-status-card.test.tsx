@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { http, HttpResponse } from 'msw';
 import { waitFor, within } from '@testing-library/react';
 
+import { syncStatusQueryKey } from '@/features/sync/api/get-sync-status';
 import { SyncStatusCard } from '@/features/sync/components/sync-status-card';
+import { UsageBar } from '@/features/usage/components/usage-bar';
 import { formatDate } from '@/lib/format';
-import { addFile, createUser } from '@/testing/mock-db';
+import { addFile, createUser, moveToS3 } from '@/testing/mock-db';
 import { server } from '@/testing/server';
 import { logIn, renderApp, renderWithProviders, screen } from '@/testing/test-utils';
 
@@ -22,6 +24,23 @@ describe('SyncStatusCard', () => {
     expect(value('Last run')).toHaveTextContent(formatDate('2026-01-03T00:00:07Z'));
     expect(value('Synced')).toHaveTextContent('4');
     expect(value('Failed')).toHaveTextContent('1');
+  });
+
+  it('a sync that moved files refreshes the storage card', async () => {
+    const owner = logIn(createUser());
+    const f = addFile(owner.id, 'moves.bin', { size: 2048 });
+    const { queryClient } = renderWithProviders(
+      <>
+        <SyncStatusCard />
+        <UsageBar />
+      </>,
+    );
+    const legend = await screen.findByRole('list', { name: 'Storage by place' });
+    expect(within(legend).getByText('MinIO 2.0 KiB')).toBeInTheDocument();
+    moveToS3(f.id); // the nightly run
+    await queryClient.invalidateQueries({ queryKey: syncStatusQueryKey }); // the card's own poll
+    await waitFor(() => expect(within(legend).getByText('S3 2.0 KiB')).toBeInTheDocument());
+    expect(within(legend).getByText('MinIO 0 B')).toBeInTheDocument();
   });
 
   it('says "Never" when no run happened yet', async () => {

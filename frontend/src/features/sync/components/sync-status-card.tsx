@@ -1,8 +1,27 @@
-import { formatDate } from '@/lib/format';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
+
+import { filesQueryKey } from '@/features/files/api/get-files';
 import { useSyncStatus } from '@/features/sync/api/get-sync-status';
+import { usageQueryKey } from '@/features/usage/api/get-usage';
+import { formatDate } from '@/lib/format';
 
 export function SyncStatusCard() {
   const status = useSyncStatus();
+  const queryClient = useQueryClient();
+  // A run that moved files (fewer waiting, a new last run) changes the
+  // storage card's tiers and the list's badges: both are asked again.
+  const seen = useRef<string | null>(null);
+  const d = status.data;
+  const state = d ? JSON.stringify([d.pending, d.last_run?.started_at ?? null, d.last_run?.finished_at ?? null]) : null;
+  useEffect(() => {
+    if (state === null) return;
+    if (seen.current !== null && seen.current !== state) {
+      void queryClient.invalidateQueries({ queryKey: usageQueryKey });
+      void queryClient.invalidateQueries({ queryKey: filesQueryKey });
+    }
+    seen.current = state;
+  }, [state, queryClient]);
 
   // No endpoint (404 → null) or a failure: the card is a nicety, hide it.
   if (status.isPending) {

@@ -1,7 +1,8 @@
-import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
 
 import { filesQueryKey } from '@/features/files/api/get-files';
 import type { FileObject } from '@/features/files/types';
+import { usageQueryKey } from '@/features/usage/api/get-usage';
 import { api } from '@/lib/api-client';
 
 // TrashedFile is a file in the trash: the file object, when it was deleted and
@@ -44,19 +45,20 @@ export async function emptyTrash(): Promise<void> {
   await api.delete('/api/trash');
 }
 
-// Every trash mutation changes both lists.
+// invalidateFileViews asks again for what a delete, a restore or a purge
+// changes: the file list, the trash and the usage.
+export function invalidateFileViews(queryClient: QueryClient): Promise<unknown> {
+  return Promise.all([
+    queryClient.invalidateQueries({ queryKey: trashQueryKey }),
+    queryClient.invalidateQueries({ queryKey: filesQueryKey }),
+    queryClient.invalidateQueries({ queryKey: usageQueryKey }),
+  ]);
+}
+
+// Every trash mutation changes both lists and the usage.
 function useTrashMutation<A, R>(fn: (a: A) => Promise<R>) {
   const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: fn,
-    onSettled: async () => {
-      await Promise.all([
-        queryClient.invalidateQueries({ queryKey: trashQueryKey }),
-        queryClient.invalidateQueries({ queryKey: filesQueryKey }),
-        queryClient.invalidateQueries({ queryKey: ['usage'] }),
-      ]);
-    },
-  });
+  return useMutation({ mutationFn: fn, onSettled: () => invalidateFileViews(queryClient) });
 }
 
 export const useRestoreFile = () => useTrashMutation(restoreFile);

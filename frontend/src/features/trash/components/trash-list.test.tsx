@@ -66,6 +66,31 @@ describe('TrashList', () => {
     expect(screen.getByRole('button', { name: 'Empty trash' })).toBeDisabled();
   });
 
+  it('restores the selected files (select-all, shift-click) in one call', async () => {
+    const { owner, render } = setup();
+    const ids = ['a', 'b', 'c', 'd'].map((n, i) => {
+      const id = addFile(owner.id, `${n}.txt`).id;
+      trashFile(id, 4 - i); // listed newest deletion first: d, c, b, a
+      return id;
+    });
+    const { user } = render();
+    await user.click(await screen.findByRole('checkbox', { name: 'Select d.txt' }));
+    await user.keyboard('{Shift>}');
+    await user.click(screen.getByRole('checkbox', { name: 'Select b.txt' }));
+    await user.keyboard('{/Shift}');
+    const all = screen.getByRole('checkbox', { name: 'Select all files in the trash' }) as HTMLInputElement;
+    expect(all.indeterminate).toBe(true);
+    const bar = screen.getByRole('region', { name: 'Selected files' });
+    expect(bar).toHaveTextContent('3 selected');
+    await user.click(within(bar).getByRole('button', { name: 'Restore selected' }));
+
+    expect(await screen.findByText('Restored 3 files')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getAllByTestId('trash-row')).toHaveLength(1));
+    expect(db.bulkCalls).toEqual([{ action: 'restore', ids: [ids[3], ids[2], ids[1]] }]);
+    expect(db.files.map((f) => f.original_filename).sort()).toEqual(['b.txt', 'c.txt', 'd.txt']);
+    expect(screen.queryByRole('region', { name: 'Selected files' })).not.toBeInTheDocument();
+  });
+
   it('counts days left rounded up, never below zero', () => {
     const now = Date.parse('2026-03-01T00:00:00Z');
     expect(daysLeft('2026-03-31T00:00:00Z', now)).toBe(30);

@@ -3,12 +3,15 @@ import { useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { ErrorFallback } from '@/components/ui/error-fallback';
+import { BulkBar, RowCheckbox, SelectAllCheckbox } from '@/components/ui/selection';
 import { Skeleton } from '@/components/ui/skeleton';
 import { useToast } from '@/components/ui/toast';
+import { bulkSummary, useBulkFiles } from '@/features/files/api/bulk-files';
 import { TierBadge } from '@/features/files/components/tier-badge';
 import { daysLeft, useEmptyTrash, usePurgeFile, useRestoreFile, useTrash, type TrashedFile } from '@/features/trash/api/trash';
 import { toApiError } from '@/lib/api-error';
 import { formatBytes, formatDate } from '@/lib/format';
+import { useSelection } from '@/lib/use-selection';
 
 function daysLeftText(f: TrashedFile): string {
   const n = daysLeft(f.purge_at);
@@ -16,8 +19,8 @@ function daysLeftText(f: TrashedFile): string {
   return n === 1 ? '1 day left' : `${n} days left`;
 }
 
-// TrashList shows the user's trash: restore a file, delete it forever, or
-// empty the whole trash.
+// TrashList shows the user's trash: restore a file (or the selected ones),
+// delete it forever, or empty the whole trash.
 export function TrashList() {
   const trash = useTrash();
   const restore = useRestoreFile();
@@ -28,6 +31,24 @@ export function TrashList() {
   const [confirmEmpty, setConfirmEmpty] = useState(false);
 
   const all = trash.data?.pages.flatMap((p) => p.files) ?? [];
+  const selection = useSelection(all.map((f) => f.id));
+  const bulk = useBulkFiles();
+
+  const onRestoreSelected = () => {
+    const names = new Map(all.map((f) => [f.id, f.original_filename]));
+    const ids = all.filter((f) => selection.isSelected(f.id)).map((f) => f.id);
+    bulk.mutate(
+      { action: 'restore', ids },
+      {
+        onSuccess: (results) => {
+          selection.clear();
+          const { ok, message } = bulkSummary(results, 'Restored {n}', (id) => names.get(id) ?? `file ${id}`);
+          notify(ok.length === results.length ? 'success' : ok.length === 0 ? 'error' : 'info', message);
+        },
+        onError: (err) => notify('error', `Could not restore the selected files: ${toApiError(err).message}`),
+      },
+    );
+  };
 
   const onRestore = (f: TrashedFile) =>
     restore.mutate(f.id, {
@@ -64,6 +85,12 @@ export function TrashList() {
       </div>
       <p className="mt-1 text-sm text-slate-600">Files here can be restored until their time runs out; then they are removed from every tier.</p>
 
+      <BulkBar selection={selection}>
+        <Button variant="secondary" size="sm" onClick={onRestoreSelected} isLoading={bulk.isPending}>
+          Restore selected
+        </Button>
+      </BulkBar>
+
       <div className="mt-4" aria-busy={trash.isFetching || undefined}>
         {trash.isPending ? (
           <div role="status" aria-label="Loading trash" className="space-y-3">
@@ -76,40 +103,51 @@ export function TrashList() {
         ) : all.length === 0 ? (
           <p className="rounded-md border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600">The trash is empty.</p>
         ) : (
-          <ul className="divide-y divide-slate-100" aria-label="Files in the trash">
-            {all.map((f) => (
-              <li key={f.id} data-testid="trash-row" aria-label={f.original_filename} className="flex flex-wrap items-center justify-between gap-2 py-2">
-                <div className="min-w-0">
-                  <p className="font-medium break-all">{f.original_filename}</p>
-                  <p className="text-xs text-slate-600">
-                    {formatBytes(f.file_size)} · deleted <time dateTime={f.deleted_at}>{formatDate(f.deleted_at)}</time> ·{' '}
-                    <span>{daysLeftText(f)}</span>
-                  </p>
-                </div>
-                <div className="flex items-center gap-2">
-                  <TierBadge file={f} />
-                  <Button
-                    variant="secondary"
-                    size="sm"
-                    onClick={() => onRestore(f)}
-                    isLoading={restore.isPending && restore.variables === f.id}
-                    aria-label={`Restore ${f.original_filename}`}
-                  >
-                    Restore
-                  </Button>
-                  <Button
-                    variant="ghost"
-                    size="sm"
-                    className="text-red-700"
-                    onClick={() => setToPurge(f)}
-                    aria-label={`Delete ${f.original_filename} forever`}
-                  >
-                    Delete forever
-                  </Button>
-                </div>
-              </li>
-            ))}
-          </ul>
+          <>
+            <label className="mb-1 flex items-center gap-2 text-sm text-slate-600">
+              <SelectAllCheckbox label="Select all files in the trash" selection={selection} />
+              <span aria-hidden="true">Select all</span>
+            </label>
+            <ul className="divide-y divide-slate-100" aria-label="Files in the trash">
+              {all.map((f) => (
+                <li key={f.id} data-testid="trash-row" aria-label={f.original_filename} className="flex flex-wrap items-center justify-between gap-2 py-2">
+                  <div className="flex min-w-0 items-start gap-2">
+                    <span className="pt-0.5">
+                      <RowCheckbox id={f.id} label={f.original_filename} selection={selection} />
+                    </span>
+                    <div className="min-w-0">
+                      <p className="font-medium break-all">{f.original_filename}</p>
+                      <p className="text-xs text-slate-600">
+                        {formatBytes(f.file_size)} · deleted <time dateTime={f.deleted_at}>{formatDate(f.deleted_at)}</time> ·{' '}
+                        <span>{daysLeftText(f)}</span>
+                      </p>
+                    </div>
+                  </div>
+                  <div className="flex items-center gap-2">
+                    <TierBadge file={f} />
+                    <Button
+                      variant="secondary"
+                      size="sm"
+                      onClick={() => onRestore(f)}
+                      isLoading={restore.isPending && restore.variables === f.id}
+                      aria-label={`Restore ${f.original_filename}`}
+                    >
+                      Restore
+                    </Button>
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      className="text-red-700"
+                      onClick={() => setToPurge(f)}
+                      aria-label={`Delete ${f.original_filename} forever`}
+                    >
+                      Delete forever
+                    </Button>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </>
         )}
       </div>
 

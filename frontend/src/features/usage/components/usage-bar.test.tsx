@@ -18,17 +18,19 @@ describe('UsageBar', () => {
     const meter = await screen.findByRole('meter', { name: 'Storage used' });
     expect(meter).toHaveAttribute('aria-valuenow', String(3.5 * 1024 * 1024));
     expect(meter).toHaveAttribute('aria-valuemax', String(10 * 1024 * 1024));
-    expect(screen.getByText('3.5 MB of 10.0 MB used')).toBeInTheDocument();
+    expect(screen.getByText('3.5 MiB of 10.0 MiB used')).toBeInTheDocument();
     const legend = screen.getByRole('list', { name: 'Storage by place' });
-    expect(within(legend).getByText('MinIO 1.0 MB')).toBeInTheDocument();
-    expect(within(legend).getByText('S3 2.0 MB')).toBeInTheDocument();
-    expect(within(legend).getByText(/^Trash 512(\.0)? KB$/)).toBeInTheDocument();
+    expect(within(legend).getByText('MinIO 1.0 MiB')).toBeInTheDocument();
+    expect(within(legend).getByText('S3 2.0 MiB')).toBeInTheDocument();
+    expect(within(legend).getByText(/^Trash 512(\.0)? KiB$/)).toBeInTheDocument();
   });
 
   it('without a quota says only what is used', async () => {
     const me = logIn(createUser());
     addFile(me.id, 'a.bin', { size: 2048 });
     renderWithProviders(<UsageBar />);
-    expect(await screen.findByText('2.0 KB used')).toBeInTheDocument();
+    expect(await screen.findByText('2.0 KiB used · no quota')).toBeInTheDocument();
+    // No bar: one without a maximum would read as full.
+    expect(screen.queryByRole('meter')).not.toBeInTheDocument();
   });
 });

@@ -5,27 +5,31 @@ BIN := $(CURDIR)/.bin
 FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
-.PHONY: dev dev-aws sync-aws test test-go test-web fuzz lint build lambdas tools web migrate sync clean bench
+.PHONY: dev dev-aws sync-aws test test-compose test-go test-web fuzz lint build lambdas tools web migrate sync clean bench
 
 ## dev: build what is missing and run API + web app + S3 server + database on :8000
 dev: tools
 	@bash scripts/dev.sh
 
-## dev-aws: the deployed (CDK) shape on this machine: SPA on :8080, API Gateway + Lambda (RIE) on :8000, hot and cold tiers on :9000 and :9100
+## dev-aws: the deployed (CDK) shape on this machine: SPA on :8080, API Gateway + Lambda (RIE) on :8000, hot and cold tiers on :9000 and :9100, SQS on :9324
 dev-aws: tools
 	@bash scripts/dev-aws.sh
 
-## sync-aws: post EventBridge's nightly event to the sync function of make dev-aws (Lambda Invoke API on INVOKE_PORT)
+## sync-aws: post EventBridge's nightly event to sync-dispatch of make dev-aws (Lambda Invoke API on INVOKE_PORT), as the rule does
 sync-aws:
 	@curl -fsS -H 'Content-Type: application/json' --data-binary @shared/lambdafn/testdata/eventbridge-scheduled-event.json \
-		http://127.0.0.1:$${INVOKE_PORT:-8001}/2015-03-31/functions/sync/invocations; echo
+		http://127.0.0.1:$${INVOKE_PORT:-8001}/2015-03-31/functions/sync-dispatch/invocations; echo
 
 ## test: every test (Go unit + integration on real Postgres and S3, Lambda, fuzz, web app)
 test: tools
 	@bash scripts/test.sh
 
-## tools: pinned helper binaries in .bin (S3 server, Lambda runtime emulator, SQS server)
-tools: $(BIN)/versitygw $(BIN)/aws-lambda-rie $(BIN)/goaws
+## test-compose: build the images, run docker-compose.yml (then with the prod overrides) and test it end to end (Docker, or podman with stand-in images)
+test-compose:
+	@bash scripts/e2e-compose.sh
+
+## tools: pinned helper binaries in .bin (S3 server, Lambda runtime emulator, SQS server, mail server)
+tools: $(BIN)/versitygw $(BIN)/aws-lambda-rie $(BIN)/goaws $(BIN)/mailpit
 
 $(BIN)/versitygw: tools/go.mod
 	@echo "building versitygw (pinned in tools/go.mod; about a minute the first time)"
@@ -36,9 +40,24 @@ $(BIN)/aws-lambda-rie: tools/go.mod
 	cd tools && GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 	@touch $@
 
-# goaws (SQS, JSON protocol): the sync fan-out's queue in tests; its command package is named cmd, hence -o.
-$(BIN)/goaws: tools/go.mod
-	cd tools && $(GO) build -o $(BIN)/goaws github.com/Admiral-Piett/goaws/app/cmd
+# docker compose v2 from its Go module (test-compose on a machine with podman
+# and no Docker: it drives podman's Docker-compatible API); about 3 minutes.
+$(BIN)/docker-compose: tools/go.mod
+	@echo "building docker compose (pinned in tools/go.mod; about 3 minutes the first time)"
+	cd tools && $(GO) build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$$($(GO) list -m -f '{{.Version}}' github.com/docker/compose/v2)" \
+		-o $(BIN)/docker-compose github.com/docker/compose/v2/cmd
+
+# mailpit: the SMTP server (with an HTTP API to read what arrived) of make dev, make dev-aws, the
+# e2e and the tests' password reset mail.
+$(BIN)/mailpit: tools/mailpit/go.mod
+	@echo "building mailpit (pinned in tools/mailpit/go.mod, a module of its own so that its dependencies do not move the other tools'; about two minutes the first time)"
+	cd tools/mailpit && GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit
+	@touch $@
+
+# goaws (SQS, JSON protocol): the ticket queue of make dev-aws and of the tests; tools/goaws is
+# goaws's server bound to 127.0.0.1 (goaws's own command listens on every interface).
+$(BIN)/goaws: tools/go.mod tools/goaws/main.go
+	cd tools && $(GO) build -o $(BIN)/goaws ./goaws
 
 ## bench: throughput, memory, latency and Lambda figures (bench/README.md)
 bench: tools

@@ -5,6 +5,9 @@
 #   - PostgreSQL: DATABASE_URL, or postgres://postgres@127.0.0.1:5432/hybrid_storage
 #     (created if missing); if nothing answers there but PostgreSQL is installed,
 #     a private cluster in .data/pg on port 55432
+#   - a mail server for password reset links (mailpit, pinned in tools/go.mod): SMTP on
+#     127.0.0.1:1025 (MAILPIT_SMTP_PORT), the mails at http://localhost:8025 (MAILPIT_PORT,
+#     also its HTTP API); not started when SMTP_URL is set
 #   - the web app (built into frontend/dist when its sources changed)
 #   - the local server on :8000 (PORT): API + web app + midnight sync scheduler
 # Ctrl-C stops everything this script started. Data survives restarts.
@@ -51,6 +54,23 @@ fi
 if [[ -z ${AWS_ACCESS_KEY_ID:-} && -z ${S3_ENDPOINT+x} ]]; then
 	export S3_ENDPOINT="http://$MINIO_ENDPOINT" AWS_ACCESS_KEY_ID=$MINIO_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$MINIO_SECRET_KEY
 	say "cold tier: bucket ${S3_BUCKET:-cloud-files} on the same server (set AWS_* and S3_BUCKET for real S3)"
+fi
+
+# --- mail (password reset links) ----------------------------------------------
+if [[ -z ${SMTP_URL:-} ]]; then
+	MAILPIT_SMTP_PORT=${MAILPIT_SMTP_PORT:-1025} MAILPIT_PORT=${MAILPIT_PORT:-8025}
+	if listening 127.0.0.1 "$MAILPIT_SMTP_PORT"; then
+		say "using the mail server already at 127.0.0.1:$MAILPIT_SMTP_PORT"
+	else
+		[[ -x .bin/mailpit ]] || die "no .bin/mailpit: run 'make tools' (make dev does it for you)"
+		.bin/mailpit --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" --listen "127.0.0.1:$MAILPIT_PORT" --smtp-auth-accept-any \
+			--smtp-auth-allow-insecure --disable-version-check --quiet >"$DATA/mail.log" 2>&1 &
+		pids+=($!)
+		for _ in $(seq 100); do listening 127.0.0.1 "$MAILPIT_SMTP_PORT" && listening 127.0.0.1 "$MAILPIT_PORT" && break; sleep 0.1; done
+		listening 127.0.0.1 "$MAILPIT_SMTP_PORT" || die "the mail server did not start; see $DATA/mail.log"
+		say "mail server: SMTP 127.0.0.1:$MAILPIT_SMTP_PORT, mails at http://localhost:$MAILPIT_PORT"
+	fi
+	export SMTP_URL="smtp://127.0.0.1:$MAILPIT_SMTP_PORT"
 fi
 
 # --- PostgreSQL --------------------------------------------------------------

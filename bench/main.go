@@ -46,7 +46,7 @@ func main() {
 	flag.StringVar(&o.bootstrap, "bootstrap", "", "a linux/amd64 bootstrap of the healthz function, for start-up times")
 	flag.StringVar(&o.dist, "dist", "dist", "directory of the built Lambda functions (make lambdas)")
 	flag.StringVar(&o.adminDB, "db", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "maintenance database URL")
-	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (default all): rss,transfer,multipart,list,metadata,flood,lambda,sync")
+	flag.StringVar(&o.only, "only", "", "comma-separated scenarios to run (default all): rss,transfer,multipart,small,list,metadata,flood,lambda,sync")
 	flag.IntVar(&o.s3pid, "s3pid", 0, "process id of the S3 server, to count its CPU time (0: not counted)")
 	flag.Int64Var(&o.bigSize, "size", 1<<30, "size of the large file in bytes")
 	flag.Parse()
@@ -127,6 +127,7 @@ func run(ctx context.Context, o options) error {
 		{"rss", e.rss}, // first: the server has not yet grown its heap
 		{"transfer", e.transfer},
 		{"multipart", e.multipart},
+		{"small", e.small}, // before list: it measures a table without the million rows first
 		{"list", e.list},
 		{"metadata", e.metadata},
 		{"flood", e.flood},
@@ -211,6 +212,7 @@ func (e *env) serverEnv(port int) []string {
 		"S3_ENDPOINT=http://"+e.o.s3,
 		"S3_BUCKET=bench-cold",
 		"MAX_FILE_SIZE_MB=4096",
+		"MAX_STREAMED_UPLOADS_PER_USER=16", // the memory figure sends 8 uploads of one user at once, small 16
 		"PORT="+strconv.Itoa(port),
 		"WEB_DIR="+filepath.Join(e.o.work, "no-web"),
 	)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/hybrid-storage/hybrid-storage/shared/proccpu"
 )
 
 // figure is one measured number, with its goal when it has one.
@@ -39,7 +41,7 @@ func (f figure) line() string {
 
 func (r *report) print() {
 	fmt.Println("\n# summary")
-	fmt.Println("cpu:", cpuFlags())
+	fmt.Println("cpu:", proccpu.Flags())
 	for _, f := range r.figures {
 		if f.goal != "" {
 			fmt.Println(f.line())

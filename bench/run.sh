@@ -27,8 +27,8 @@ go build -o "$work/bench" ./bench
 make -s lambdas >/dev/null
 GOOS=linux GOARCH=amd64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o "$work/lambda/bootstrap" ./functions/healthz
 
-port=$((20000 + RANDOM % 20000))
-while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((20000 + RANDOM % 20000)); done
+port=$((20000 + RANDOM % 12000))
+while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((20000 + RANDOM % 12000)); done
 # Objects live in memory (tmpfs) when there is room, so that the figures
 # measure the code and not this machine's disk; otherwise in the temp dir.
 s3dir="$work/s3"
@@ -36,11 +36,15 @@ if [[ -d /dev/shm && -w /dev/shm ]] && (( $(df --output=avail -k /dev/shm | tail
 	s3dir=$(mktemp -d /dev/shm/hs-bench-s3.XXXXXX)
 fi
 mkdir -p "$s3dir"
-ROOT_ACCESS_KEY=minioadmin ROOT_SECRET_KEY=minioadmin "$ROOT/.bin/versitygw" --port "127.0.0.1:$port" posix "$s3dir" >"$work/s3.log" 2>&1 &
+# versitygw closes every connection after its answer unless told to keep
+# them (real S3 and MinIO keep them): BENCH_S3_KEEPALIVE=1 passes --keep-alive.
+keepalive=()
+[[ ${BENCH_S3_KEEPALIVE:-} == 1 ]] && keepalive=(--keep-alive)
+ROOT_ACCESS_KEY=minioadmin ROOT_SECRET_KEY=minioadmin "$ROOT/.bin/versitygw" "${keepalive[@]}" --port "127.0.0.1:$port" posix "$s3dir" >"$work/s3.log" 2>&1 &
 S3_PID=$!
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
-echo "S3 data in $s3dir; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "S3 data in $s3dir${keepalive:+, keep-alive on}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "cpu: $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2- | sed "s/^ //"); flags: $(grep -m1 "^flags" /proc/cpuinfo | grep -oE "\b(sha_ni|avx2|avx512f|aes|pclmulqdq|vpclmulqdq)\b" | tr "\n" " ")"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3)"
 "$work/bench" -s3 "127.0.0.1:$port" -server "$work/server" -work "$work" \

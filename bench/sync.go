@@ -16,12 +16,15 @@ import (
 //   - BenchmarkSyncWorkload: 1000 × 1 MiB + 10 × 100 MiB uploaded through
 //     the API, then one run (4 workers × 2 files), against a GetObject →
 //     PutObject loop with the same concurrency; goal ≥ 0.9× of the loop;
+//   - BenchmarkSyncSmallFiles: 3000 × 16 KiB uploaded through the API,
+//     then one run against the same loop at the job's concurrency; goal
+//     ≥ 0.9× of the loop;
 //   - BenchmarkSyncFanout: 1000 × 4 KiB through a cold tier 20 ms away
 //     with 1, 2, 4, 8 workers; goal 4 workers ≥ 3× one;
 //   - BenchmarkSyncLargeFile: one 1 GiB file moved; goal RSS growth ≤ 64 MiB.
 func (e *env) syncJob() error {
 	cmd := exec.CommandContext(e.ctx, "go", "test", "-count=1", "-run", "^$",
-		"-bench", "^BenchmarkSync(Workload|Fanout|LargeFile)$", "-benchtime", "1x", "-timeout", "60m", "./shared/syncjob/")
+		"-bench", "^BenchmarkSync(Workload|SmallFiles|Fanout|LargeFile)$", "-benchtime", "1x", "-timeout", "60m", "./shared/syncjob/")
 	cmd.Env = append(os.Environ(), "TEST_S3_ENDPOINT="+e.o.s3, "TEST_DATABASE_URL="+e.o.adminDB, "SYNC_BENCH_S3_PID="+strconv.Itoa(e.o.s3pid))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -51,6 +54,13 @@ func (e *env) syncJob() error {
 		if c := m["cpu-ceiling-job/loop"]; c > 0 {
 			e.report.add("sync workload: CPU-bound ceiling of job / loop", fmt.Sprintf("%.2f× (the loop's CPU / the job's, S3 server and test process)", c), "", nil)
 		}
+	}
+	if m, ok := metrics["BenchmarkSyncSmallFiles"]; ok {
+		r := m["job/loop"]
+		e.report.add("sync 3000 × 16 KiB: job / GetObject→PutObject loop",
+			fmt.Sprintf("%.2f× (job %.0f files/s, loop %.0f files/s, 8 copies in flight each; CPU-bound ceiling %.2f×)",
+				r, m["job-files/s"], m["loop-files/s"], m["cpu-ceiling-job/loop"]),
+			"≥ 0.9×", boolp(r >= 0.9))
 	}
 	if m, ok := metrics["BenchmarkSyncFanout"]; ok {
 		e.report.add("sync fan-out, cold tier +20 ms: files/s, 1/2/4/8 workers",
@@ -85,41 +95,4 @@ func parseBenchLine(line string) (string, map[string]float64, bool) {
 		m[f[i+1]] = v
 	}
 	return name, m, true
-}
-
-// cpuFlags names the CPU and the instruction sets the figures depend on
-// (SHA-256: sha_ni; CRC64NVME: pclmulqdq/vpclmulqdq; AVX2/AVX-512).
-func cpuFlags() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	model, flags := "", map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "model name":
-			if model == "" {
-				model = strings.TrimSpace(v)
-			}
-		case "flags":
-			if len(flags) == 0 {
-				for _, fl := range strings.Fields(v) {
-					flags[fl] = true
-				}
-			}
-		}
-	}
-	var have []string
-	for _, fl := range []string{"sha_ni", "avx2", "avx512f", "aes", "pclmulqdq", "vpclmulqdq"} {
-		if flags[fl] {
-			have = append(have, fl)
-		} else {
-			have = append(have, "no "+fl)
-		}
-	}
-	return model + "; " + strings.Join(have, ", ")
 }

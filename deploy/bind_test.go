@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 )
@@ -33,3 +34,27 @@ func TestContainersBindEveryInterface(t *testing.T) {
 	}
 }
 
+// The network's subnet moves with NETWORK_PREFIX (the compose e2e picks a
+// free one), and nginx's address and the trusted proxy move with it.
+func TestComposeNetworkPrefix(t *testing.T) {
+	for _, prefix := range []string{envExample(t)["NETWORK_PREFIX"], "10.213.7"} {
+		env := envExample(t)
+		env["NETWORK_PREFIX"] = prefix
+		p, _ := loadComposeWith(t, env, "docker-compose.yml")
+		ipam := p.Networks["default"].Ipam.Config
+		if len(ipam) != 1 {
+			t.Fatalf("NETWORK_PREFIX=%s: default network ipam %+v, want one subnet", prefix, ipam)
+		}
+		subnet, err := netip.ParsePrefix(ipam[0].Subnet)
+		if err != nil || subnet.Bits() != 24 || subnet.Addr().String() != prefix+".0" {
+			t.Errorf("NETWORK_PREFIX=%s: subnet %q, want %s.0/24", prefix, ipam[0].Subnet, prefix)
+		}
+		nginx := p.Services["frontend"].Networks["default"].Ipv4Address
+		if a, err := netip.ParseAddr(nginx); err != nil || !subnet.Contains(a) {
+			t.Errorf("NETWORK_PREFIX=%s: frontend address %q is not in %s", prefix, nginx, subnet)
+		}
+		if got := p.Services["backend"].Environment["TRUSTED_PROXIES"]; got == nil || *got != nginx {
+			t.Errorf("NETWORK_PREFIX=%s: backend TRUSTED_PROXIES %v, want the frontend's %s", prefix, got, nginx)
+		}
+	}
+}

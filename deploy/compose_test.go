@@ -55,6 +55,12 @@ func envExample(tb testing.TB) map[string]string {
 // .env.example does not set.
 func loadCompose(tb testing.TB, files ...string) (*types.Project, []string) {
 	tb.Helper()
+	return loadComposeWith(tb, envExample(tb), files...)
+}
+
+// loadComposeWith is loadCompose with env as the .env file.
+func loadComposeWith(tb testing.TB, env map[string]string, files ...string) (*types.Project, []string) {
+	tb.Helper()
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
 		tb.Fatal(err)
@@ -68,7 +74,6 @@ func loadCompose(tb testing.TB, files ...string) (*types.Project, []string) {
 	if err != nil {
 		tb.Fatalf("compose %v: %v", files, err)
 	}
-	env := envExample(tb)
 	details.Environment = env
 	var missing []string
 	p, err := loader.LoadWithContext(ctx, *details, func(o *loader.Options) {

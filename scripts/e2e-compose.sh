@@ -91,6 +91,39 @@ volumes_left() {
 }
 echo "e2e-compose: engine $engine, compose $("${compose[@]}" version --short 2>/dev/null || echo '?'), project $project"
 
+# The stack's /24 (NETWORK_PREFIX): one that no route of the host and no
+# network of the engine overlaps. A fixed subnet failed CI once (2026-12-07:
+# "subnet 172.29.80.0/24 is already used on the host or by another config"),
+# left by a run that was killed before its `down`.
+subnets_in_use() {
+	ip -4 route show 2>/dev/null | awk '$1 != "default" {print $1}'
+	local ids
+	if [[ $engine == podman ]]; then ids=$(podman network ls -q); else ids=$(docker network ls -q 2>/dev/null || true); fi
+	[[ -z $ids ]] && return 0
+	if [[ $engine == podman ]]; then podman network inspect $ids; else docker network inspect $ids; fi |
+		grep -oiE '"subnet": *"[0-9.]+/[0-9]+"' | grep -oE '[0-9.]+/[0-9]+' || true
+}
+ip4int() { local IFS=.; read -r a b c d <<<"$1"; echo $(((a << 24) | (b << 16) | (c << 8) | ${d:-0})); }
+free_network_prefix() {
+	local used n cidr base bits m cand
+	used=$(subnets_in_use)
+	for n in $(shuf -i 16-254); do
+		cand=$(ip4int "172.29.$n.0")
+		for cidr in $used; do
+			base=${cidr%/*} bits=${cidr#*/}
+			[[ $cidr == */* ]] || bits=32
+			((bits > 24)) && bits=24
+			m=$(((0xffffffff << (32 - bits)) & 0xffffffff))
+			(((cand & m) == ($(ip4int "$base") & m))) && continue 2
+		done
+		echo "172.29.$n"
+		return 0
+	done
+	echo "e2e-compose: no free /24 in 172.29.16.0-172.29.254.0" >&2
+	return 1
+}
+net_prefix=$(free_network_prefix)
+
 # The test .env: .env.example with the settings a user edits.
 set_env() { # set_env NAME VALUE
 	if grep -q "^$1=" "$state/.env"; then
@@ -109,7 +142,8 @@ for kv in "WEB_PORT=$web" "API_PORT=$api" "S3_PORT=$s3" "POSTGRES_PORT=$pg" \
 	"CSP_CONNECT_SRC=http://localhost:$s3" "CORS_ORIGINS=http://localhost:$web,http://localhost:$api" \
 	"S3_ENDPOINT=http://s3:9000" "S3_PUBLIC_ENDPOINT=http://localhost:$s3" "S3_BUCKET=cloud-files" \
 	"AWS_ACCESS_KEY_ID=$key" "AWS_SECRET_ACCESS_KEY=$secret" "SYNC_TRIGGER_TOKEN=$sync_token" \
-	"AUTH_RATE_LIMIT_PER_MINUTE=600" "AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR=600" "BCRYPT_COST=10"; do
+	"AUTH_RATE_LIMIT_PER_MINUTE=600" "AUTH_RATE_LIMIT_PER_EMAIL_PER_HOUR=600" "BCRYPT_COST=10" \
+	"NETWORK_PREFIX=$net_prefix"; do
 	set_env "${kv%%=*}" "${kv#*=}"
 done
 dc() { "${compose[@]}" -p "$project" --project-directory "$ROOT" --env-file "$state/.env" -f "$ROOT/docker-compose.yml" "$@"; }
@@ -187,7 +221,7 @@ EOF
 ids=$(dc ps -q | sort)
 if ! dcp up -d --wait --wait-timeout 180; then
 	[[ $engine == podman ]] || exit 1
-	# podman 4.3 can still hold the old frontend's fixed address (172.29.80.10)
+	# podman 4.3 can still hold the old frontend's fixed address ($net_prefix.10)
 	# for a moment after stopping it ("IPAM error: requested ip address ...
 	# is already allocated"); Docker frees it at once. Once more:
 	sleep 5

@@ -723,6 +723,36 @@ try {
     await expectSorts(['none', 'none', 'descending'], 'newest first again');
   });
 
+  await step(`rename ${picked.name} in place (F2; a name with / refused), download it under the new name, rename it back (Rename)`, async () => {
+    const renamed = { ...picked, name: `renamed-${randomBytes(3).toString('hex')}${path.extname(picked.name)}` };
+    await fileRow(picked.name).getByRole('button', { name: `Download ${picked.name}` }).focus();
+    await page.keyboard.press('F2');
+    const field = page.getByRole('textbox', { name: `New name for ${picked.name}` });
+    await field.waitFor();
+    // The name without its extension is selected: typing replaces it.
+    await page.keyboard.type('bad/name');
+    // The refused name's 400 is this step's doing.
+    expectFailedLoads = (url) => /^\/api\/files\/\d+$/.test(new URL(url).pathname);
+    try {
+      await page.keyboard.press('Enter');
+      await page.getByRole('alert').filter({ hasText: 'cannot contain /' }).waitFor();
+    } finally {
+      expectFailedLoads = null;
+    }
+    expect((await field.inputValue()) === `bad/name${path.extname(picked.name)}`, `the refused name is not kept: ${await field.inputValue()}`);
+    await field.fill(renamed.name);
+    await field.press('Enter');
+    await fileRow(renamed.name).waitFor();
+    await fileRow(picked.name).waitFor({ state: 'detached' });
+    await downloadAndCompare(renamed, 'error' in sync || sync.skipped ? 'MinIO' : 'S3');
+    await fileRow(renamed.name).getByRole('button', { name: `Rename ${renamed.name}` }).click();
+    const back = page.getByRole('textbox', { name: `New name for ${renamed.name}` });
+    await back.fill(picked.name);
+    await back.press('Enter');
+    await fileRow(picked.name).waitFor();
+    await fileRow(renamed.name).waitFor({ state: 'detached' });
+  });
+
   // Helpers of the trash steps (here and below).
   const apiAs = async (method, path) => {
     return fetch(`${API_URL}${path}`, { method, headers: { Authorization: `Bearer ${tokenOf(page)}` } });

@@ -124,6 +124,15 @@ func UploadFilenames(name string) (stored, original string, err error) {
 	return fitName(stored, MaxKeyNameBytes), name, nil
 }
 
+// RenameFilenames is UploadFilenames for a new name of an existing file,
+// which must be a name and not a path: one with / or \ is refused.
+func RenameFilenames(name string) (stored, original string, err error) {
+	if strings.ContainsAny(name, `/\`) {
+		return "", "", Errorf(CodeInvalidFilename, `filename cannot contain / or \`)
+	}
+	return UploadFilenames(name)
+}
+
 // ObjectKey is the key of a new object of user userID with stored name
 // name (from UploadFilenames): "user-{id}/{uuid}-{name}", its last segment
 // within 255 bytes.

@@ -217,3 +217,17 @@ func TestUploadFilenames(t *testing.T) {
 		})
 	}
 }
+
+// A new name is a name: any / or \ is refused (an upload keeps only the
+// last path element instead); the rest is UploadFilenames.
+func TestRenameFilenames(t *testing.T) {
+	for _, bad := range []string{"a/b.txt", `a\b.txt`, "/", `..\x`, "", "a\x01.txt", "\u200b", strings.Repeat("a", 256)} {
+		if _, _, err := RenameFilenames(bad); ErrorCode(err) != CodeInvalidFilename {
+			t.Errorf("RenameFilenames(%q): %v, want INVALID_FILENAME", bad, err)
+		}
+	}
+	stored, original, err := RenameFilenames("Q3: plan?\u200b.txt")
+	if err != nil || stored != "Q3_ plan_.txt" || original != "Q3: plan?.txt" {
+		t.Errorf("RenameFilenames: %q, %q, %v", stored, original, err)
+	}
+}

@@ -34,6 +34,7 @@ type fileStore interface {
 	FileForUser(ctx context.Context, userID, id int64) (core.File, error)
 	ListFiles(ctx context.Context, userID int64, p postgres.ListParams) ([]core.File, string, error)
 	DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error)
+	RenameFile(ctx context.Context, userID, id int64, stored, original string) (core.File, error)
 
 	// The trash (trash.go, purge.go).
 	TrashFile(ctx context.Context, userID, id int64, retention time.Duration) (core.File, error)

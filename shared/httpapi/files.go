@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -85,6 +86,53 @@ func (a *API) ownedFile(r *http.Request) (core.File, error) {
 
 func (a *API) getFile(w http.ResponseWriter, r *http.Request) {
 	f, err := a.ownedFile(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(f))
+}
+
+// updateRequest is PATCH /api/files/{id}'s body.
+type updateRequest struct {
+	Filename *string `json:"filename"`
+	// Folders are not built yet: refused when sent (not null).
+	FolderID *json.RawMessage `json:"folder_id"`
+}
+
+// updateFile is PATCH /api/files/{id}: renames the file (the name
+// downloads and shares give it). Metadata only: the object key, which
+// holds the name given at upload, and every tier's object stay as they are.
+func (a *API) updateFile(w http.ResponseWriter, r *http.Request) {
+	if err := requireJSON(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	id, err := fileID(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var in updateRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if in.FolderID != nil {
+		a.writeError(w, r, core.FieldError("folder_id", "folder_id is not available yet: folders do not exist"))
+		return
+	}
+	if in.Filename == nil {
+		a.writeError(w, r, core.FieldError("filename", "filename is required"))
+		return
+	}
+	stored, original, err := core.RenameFilenames(*in.Filename)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	uid, _ := auth.UserID(r.Context())
+	f, err := a.Files.RenameFile(r.Context(), uid, id, stored, original)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -42,6 +42,7 @@ var Functions = []Function{
 	{Name: "list-files", Trigger: "GET /api/files", Handler: (*API).listFiles, Auth: User, Cold: Read},
 	{Name: "get-file", Trigger: "GET /api/files/{id}", Handler: (*API).getFile, Auth: User, Hot: Read, Cold: Read},
 	{Name: "download", Trigger: "GET /api/files/{id}/download", Handler: (*API).download, Auth: User, Hot: Read, Cold: Read},
+	{Name: "update-file", Trigger: "PATCH /api/files/{id}", Handler: (*API).updateFile, Auth: User},                                    // {filename}: a rename, metadata only
 	{Name: "delete-file", Trigger: "DELETE /api/files/{id}", Handler: (*API).deleteFile, Auth: User, Hot: Delete, Cold: Read | Delete}, // purges at once without a trash
 	{Name: "sync", Trigger: "POST /api/sync/run", Handler: (*API).syncRun, Lambda: LambdaSync, Auth: Operator, Hot: Read | Delete, Cold: Read | Write | Delete,
 		MemoryMB: 1024, Timeout: 15 * time.Minute, Reserved: 3, // above 1: a manual run while one goes reaches the advisory lock and answers 409 SYNC_RUNNING, not a throttle

@@ -46,7 +46,7 @@ var scanSeed = []string{
 
 // TestNoRequestScansATable records every statement a session of requests
 // (uploads of both paths, listing with search and paging in every sort
-// and order, details, download, shares, trash, restore, bulk delete and restore, purge, usage,
+// and order, details, rename, download, shares, trash, restore, bulk delete and restore, purge, usage,
 // sessions, sync status) and one sync run send, over a database of a
 // million files, and fails when the EXPLAIN of any of them reads a guarded
 // table sequentially, or of a file list sorts instead of reading an index
@@ -126,6 +126,11 @@ func TestNoRequestScansATable(t *testing.T) {
 		}
 	}
 	c.json("GET", fmt.Sprintf("/api/files/%d", f.ID), nil, 200, nil)
+	c.json("PATCH", fmt.Sprintf("/api/files/%d", f.ID), map[string]string{"filename": "renamed.bin"}, 200, nil)
+	// A seed file: another user's (403) or in the trash (404).
+	if r, b := c.do("PATCH", "/api/files/500001", strings.NewReader(`{"filename":"not-mine.bin"}`), map[string]string{"Content-Type": "application/json"}); r.StatusCode != 403 && r.StatusCode != 404 {
+		t.Fatalf("rename of a seed file: %d %s", r.StatusCode, b)
+	}
 	ok(c.do("GET", fmt.Sprintf("/api/files/%d/download", f.ID), nil, nil))
 	sh := c.share(f.ID, map[string]any{"expires_in_hours": 1})
 	anon := s.client(t)

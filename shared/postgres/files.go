@@ -119,6 +119,26 @@ func ownedFile(f core.File, err error, userID int64) (core.File, error) {
 	return f, nil
 }
 
+// RenameFile gives userID's live file id the names stored and original
+// (core.UploadFilenames) and returns it: metadata only, the object key and
+// every tier's object stay as they are. Errors as FileForUser.
+func (db *DB) RenameFile(ctx context.Context, userID, id int64, stored, original string) (core.File, error) {
+	f, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET filename = $3, original_filename = $4
+		WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING `+fileColumns, id, userID, stored, original))
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Not found, or another user's (ErrForbidden); live again by now
+		// (restored meanwhile): not renamed, so not found.
+		if _, err := db.FileForUser(ctx, userID, id); err != nil {
+			return core.File{}, err
+		}
+		return core.File{}, ErrFileNotFound
+	}
+	if err != nil {
+		return core.File{}, fmt.Errorf("rename file %d: %w", id, err)
+	}
+	return f, nil
+}
+
 // DeleteFile deletes file id of userID without waiting for the sync job
 // and with no transaction open across network I/O: it reads the row, calls
 // removeObjects with the file (the objects of both tiers), and only if that

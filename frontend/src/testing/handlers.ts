@@ -387,6 +387,20 @@ export const handlers = [
     return HttpResponse.json({ results });
   }),
 
+  http.patch('/api/files/:id', async ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = db.files.find((x) => String(x.id) === params.id);
+    if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
+    if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
+    const body = (await request.json()) as { filename?: unknown };
+    if (typeof body.filename !== 'string') return apiError(400, 'VALIDATION_ERROR', 'filename is required');
+    if (body.filename === '' || /[/\\]/.test(body.filename)) return apiError(400, 'INVALID_FILENAME', 'filename cannot contain / or \\');
+    db.renameCalls.push({ id: f.id, filename: body.filename });
+    f.original_filename = body.filename;
+    return HttpResponse.json(publicFile(f));
+  }),
+
   http.delete('/api/files/:id', ({ request, params }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();

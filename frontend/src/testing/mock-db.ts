@@ -40,6 +40,8 @@ type Db = {
   trash: (Db['files'][number] & { deleted_at: string; purge_at: string })[];
   // Every POST /api/files/bulk, as the mock received it (ids deduplicated).
   bulkCalls: { action: string; ids: number[] }[];
+  // Every PATCH /api/files/{id} the mock accepted.
+  renameCalls: { id: number; filename: string }[];
   nextUserId: number;
   nextFileId: number;
   nextUploadId: number;
@@ -90,6 +92,7 @@ export const db: Db = {
   files: [],
   trash: [],
   bulkCalls: [],
+  renameCalls: [],
   sessions: [],
   cookie: null,
   accessTtl: 900,
@@ -111,6 +114,7 @@ export function resetDb(): void {
   db.files = [];
   db.trash = [];
   db.bulkCalls = [];
+  db.renameCalls = [];
   db.sessions = [];
   db.cookie = null;
   db.accessTtl = 900;

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
@@ -11,6 +11,7 @@ import { useDeleteFile } from '@/features/files/api/delete-file';
 import { useDownloadFile } from '@/features/files/api/download-file';
 import { useFiles, type FileSort, type FilesFilter, type FilesSort } from '@/features/files/api/get-files';
 import { useServerConfig } from '@/lib/server-config';
+import { FileName } from '@/features/files/components/file-name';
 import { TierBadge } from '@/features/files/components/tier-badge';
 import { ShareDialog } from '@/features/shares/components/share-dialog';
 import type { FileObject, StorageLocation } from '@/features/files/types';
@@ -38,6 +39,10 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
   const restore = useRestoreFile();
   const [toDelete, setToDelete] = useState<FileObject | null>(null);
   const [toShare, setToShare] = useState<FileObject | null>(null);
+  // The file whose name is being edited in place (Rename, or F2 in its row).
+  const [renamingId, setRenamingId] = useState<number | null>(null);
+  // After a rename ends, focus goes back to that row's Rename button.
+  const [focusRename, setFocusRename] = useState<number | null>(null);
   // After a delete, focus goes to the next row (the previous one at the end,
   // the search when none is left) once the row is gone from the list.
   const [focusAfter, setFocusAfter] = useState<{ gone: number; next: number | null } | null>(null);
@@ -60,6 +65,17 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     (next ?? section?.querySelector<HTMLElement>('#file-search'))?.focus();
     setFocusAfter(null);
   }, [all, focusAfter]);
+
+  useEffect(() => {
+    if (focusRename === null) return;
+    sectionRef.current?.querySelector<HTMLElement>(`[data-file-id="${focusRename}"] [data-action="rename"]`)?.focus();
+    setFocusRename(null);
+  }, [focusRename]);
+
+  const onRenameDone = (file: FileObject) => {
+    setRenamingId(null);
+    setFocusRename(file.id);
+  };
 
   const onDownload = (file: FileObject) =>
     download.mutate(file, {
@@ -140,7 +156,16 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     );
   };
 
-  const actions = { selection, onDownload, onDelete: setToDelete, onShare: setToShare, downloadingId: download.isPending ? download.variables?.id : undefined };
+  const actions = {
+    selection,
+    onDownload,
+    onDelete: setToDelete,
+    onShare: setToShare,
+    onRename: (f: FileObject) => setRenamingId(f.id),
+    onRenameDone,
+    renamingId,
+    downloadingId: download.isPending ? download.variables?.id : undefined,
+  };
 
   return (
     <section ref={sectionRef} aria-labelledby="files-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
@@ -253,12 +278,29 @@ type ItemActions = {
   onDownload: (f: FileObject) => void;
   onDelete: (f: FileObject) => void;
   onShare: (f: FileObject) => void;
+  onRename: (f: FileObject) => void;
+  onRenameDone: (f: FileObject) => void;
+  renamingId: number | null;
   downloadingId: number | undefined;
 };
 
-function FileActions({ file, onDownload, onDelete, onShare, downloadingId }: { file: FileObject } & Omit<ItemActions, 'selection'>) {
+// F2 in a row renames its file, as in desktop file managers.
+const renameKey = (file: FileObject, actions: ItemActions) => (e: KeyboardEvent) => {
+  if (e.key !== 'F2' || actions.renamingId === file.id) return;
+  e.preventDefault();
+  actions.onRename(file);
+};
+
+function FileActions({
+  file,
+  onDownload,
+  onDelete,
+  onShare,
+  onRename,
+  downloadingId,
+}: { file: FileObject } & Omit<ItemActions, 'selection' | 'onRenameDone' | 'renamingId'>) {
   return (
-    <div className="flex gap-2">
+    <div className="flex flex-wrap gap-2">
       <Button
         variant="secondary"
         size="sm"
@@ -270,6 +312,16 @@ function FileActions({ file, onDownload, onDelete, onShare, downloadingId }: { f
       </Button>
       <Button variant="secondary" size="sm" onClick={() => onShare(file)} aria-label={`Share ${file.original_filename}`}>
         Share
+      </Button>
+      <Button
+        variant="ghost"
+        size="sm"
+        data-action="rename"
+        onClick={() => onRename(file)}
+        aria-label={`Rename ${file.original_filename}`}
+        aria-keyshortcuts="F2"
+      >
+        Rename
       </Button>
       <Button variant="ghost" size="sm" className="text-red-700" onClick={() => onDelete(file)} aria-label={`Delete ${file.original_filename}`}>
         Delete
@@ -373,12 +425,12 @@ function FileTable({
       </thead>
       <tbody className="divide-y divide-slate-100">
         {files.map((f) => (
-          <tr key={f.id} data-testid="file-row" data-file-id={f.id}>
+          <tr key={f.id} data-testid="file-row" data-file-id={f.id} onKeyDown={renameKey(f, actions)}>
             <td className="py-2 pr-2">
               <RowCheckbox id={f.id} label={f.original_filename} selection={actions.selection} />
             </td>
             <td className="max-w-xs truncate py-2 pr-3 font-medium" title={f.original_filename}>
-              {f.original_filename}
+              <FileName file={f} renaming={actions.renamingId === f.id} onRenameDone={() => actions.onRenameDone(f)} />
             </td>
             <td className="px-3 py-2 whitespace-nowrap text-slate-600">{formatBytes(f.file_size)}</td>
             <td className="px-3 py-2 whitespace-nowrap text-slate-600">
@@ -406,13 +458,15 @@ function FileCards({ files, ...actions }: { files: FileObject[] } & ItemActions)
       </label>
       <ul className="space-y-3" aria-label="Files">
         {files.map((f) => (
-          <li key={f.id} data-testid="file-row" data-file-id={f.id} className="rounded-md border border-slate-200 p-3">
+          <li key={f.id} data-testid="file-row" data-file-id={f.id} onKeyDown={renameKey(f, actions)} className="rounded-md border border-slate-200 p-3">
             <div className="flex items-start justify-between gap-2">
               <div className="flex min-w-0 items-start gap-2">
                 <span className="pt-0.5">
                   <RowCheckbox id={f.id} label={f.original_filename} selection={actions.selection} />
                 </span>
-                <p className="min-w-0 font-medium break-all">{f.original_filename}</p>
+                <div className="min-w-0 flex-1 font-medium break-all">
+                  <FileName file={f} renaming={actions.renamingId === f.id} onRenameDone={() => actions.onRenameDone(f)} />
+                </div>
               </div>
               <TierBadge file={f} />
             </div>

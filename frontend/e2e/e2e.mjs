@@ -59,6 +59,18 @@ let failed = 0;
 // The detail (a tooltip) the file list gives a file whose SHA-256 is not known yet.
 const PENDING_SHA = 'SHA-256 computed on the move to cold storage';
 
+// showPage prints what the page showed when a step failed (its URL and
+// accessibility tree, cut to 4000 characters), for a failure that CI saw
+// once and a rerun does not show.
+async function showPage() {
+  try {
+    const tree = await page.locator('body').ariaSnapshot({ timeout: 2000 });
+    console.log(`     the page at ${page.url()}:\n       ${tree.slice(0, 4000).split('\n').join('\n       ')}`);
+  } catch (e) {
+    console.log(`     (the page could not be shown: ${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
 async function step(name, fn) {
   const started = Date.now();
   try {
@@ -72,6 +84,7 @@ async function step(name, fn) {
     const problems = pageProblems.splice(0);
     console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
     if (problems.length > 0) console.log(`     page console: ${problems.join('\n     ')}`);
+    await showPage();
     if (!KEEP_GOING) throw err;
     return;
   }

@@ -93,6 +93,47 @@ describe('files picked before the config is known', () => {
     expect(db.files.map((f) => f.original_filename)).toEqual(['ok.txt']);
   });
 
+  it('a dropped folder still being read when the config answers is sent too', async () => {
+    const release = slowConfig();
+    logIn();
+    renderWithProviders(<FileUpload />);
+    // The folder's entries are read when readNow() is called: the drop's
+    // onDrop is then one of the render before the config was known.
+    const file = textFile('late.txt', 'read late');
+    let readNow: () => void = () => undefined;
+    const reading = new Promise<void>((r) => {
+      readNow = r;
+    });
+    let listed = false;
+    const folder = {
+      isDirectory: true,
+      isFile: false,
+      name: 'folder',
+      fullPath: '/folder',
+      createReader: () => ({
+        readEntries: (done: (entries: unknown[]) => void) => {
+          if (listed) return done([]);
+          listed = true;
+          void reading.then(() =>
+            done([{ isFile: true, isDirectory: false, name: 'late.txt', fullPath: '/folder/late.txt', file: (ok: (f: File) => void) => ok(file) }]),
+          );
+        },
+      }),
+    };
+    fireEvent.drop(screen.getByTestId('dropzone'), {
+      dataTransfer: {
+        files: [],
+        items: [{ kind: 'file', type: '', getAsFile: () => null, webkitGetAsEntry: () => folder }],
+        types: ['Files'],
+      },
+    });
+    release();
+    await screen.findByText(/^Up to .* per file$/);
+    readNow();
+    expect(await within(await screen.findByRole('listitem', { name: 'late.txt' })).findByText('Uploaded')).toBeInTheDocument();
+    expect(db.files.map((f) => f.original_filename)).toEqual(['late.txt']);
+  });
+
   it('can be cancelled while they wait', async () => {
     const release = slowConfig();
     logIn();

@@ -547,6 +547,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       back.push(item);
       early.current.push({ file, checking: item });
     }
+    if (early.current.length > 0) setEarlyAdded((n) => n + 1);
     if (back.length > 0) {
       dispatch({ type: 'add', items: back });
       itemsRef.current = [...back, ...itemsRef.current];
@@ -661,12 +662,16 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
 
   // Files picked before GET /api/config answered wait as "checking" items
   // (their entries kept like any other), and are admitted when it does.
+  // Whoever adds to them bumps earlyAdded: a drop is read asynchronously
+  // (a folder's entries), so its onDrop may be one of a render before the
+  // config was known and run after this effect has drained the line.
   const configKnown = config.data !== undefined || config.isError;
+  const [earlyAdded, setEarlyAdded] = useState(0);
   useEffect(() => {
     if (!configKnown || early.current.length === 0) return;
     const waiting = early.current.splice(0);
     admit(waiting);
-  }, [configKnown, admit]);
+  }, [configKnown, admit, earlyAdded]);
 
   const onDrop = useCallback(
     (accepted: File[]) => {
@@ -678,6 +683,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
         itemsRef.current = [...items.slice().reverse(), ...itemsRef.current];
         if (userId !== undefined) saveUnsentUploads(userId, items.map((it) => ({ id: it.key, file: it.file })));
         items.forEach((item) => early.current.push({ file: item.file, checking: item }));
+        setEarlyAdded((n) => n + 1);
         return;
       }
       admit(accepted.map((file) => ({ file, checking: null })));

@@ -33,12 +33,7 @@ func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errInvalidCredentials)
 		return
 	}
-	uid, _ := auth.UserID(r.Context())
-	u, err := a.Users.UserByID(r.Context(), uid)
-	if errors.Is(err, postgres.ErrUserNotFound) {
-		a.writeError(w, r, auth.ErrUnauthorized)
-		return
-	}
+	u, err := a.currentUser(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -60,16 +55,16 @@ func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, errInvalidCredentials)
 		return
 	}
-	if err := a.Users.MarkUserDeleting(r.Context(), uid); err != nil {
+	if err := a.Users.MarkUserDeleting(r.Context(), u.ID); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	a.clearRefreshCookie(w, r) // every session ended with the mark
-	a.Logger.InfoContext(r.Context(), "account deletion started", "user_id", uid, "request_id", requestID(r.Context()))
+	a.Logger.InfoContext(r.Context(), "account deletion started", "user_id", u.ID, "request_id", requestID(r.Context()))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), purgeBudget)
 	defer cancel()
-	if err := a.Maintenance.FinishAccountDeletion(ctx, uid); err != nil {
-		a.Logger.ErrorContext(ctx, "account deletion: left to maintenance", "user_id", uid, "error", err.Error())
+	if err := a.Maintenance.FinishAccountDeletion(ctx, u.ID); err != nil {
+		a.Logger.ErrorContext(ctx, "account deletion: left to maintenance", "user_id", u.ID, "error", err.Error())
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -94,23 +94,29 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
+// notBuilt refuses what needs folders, which are not built yet: 400
+// naming field.
+func notBuilt(field, what string) error {
+	return core.FieldError(field, "%s is not available yet: folders do not exist", what)
+}
+
 // validateBulk checks a bulk request and returns its distinct file ids in
 // the order they were first given.
 func validateBulk(in bulkRequest) ([]int64, error) {
 	switch in.Action {
 	case "delete", "restore":
 	case "move":
-		return nil, core.FieldError("action", "move is not available yet: folders do not exist")
+		return nil, notBuilt("action", "move")
 	case "":
 		return nil, core.FieldError("action", "action is required: delete or restore")
 	default:
 		return nil, core.FieldError("action", "action must be delete or restore")
 	}
 	if in.FolderIDs != nil {
-		return nil, core.FieldError("folder_ids", "folder_ids is not available yet: folders do not exist")
+		return nil, notBuilt("folder_ids", "folder_ids")
 	}
 	if in.TargetFolderID != nil {
-		return nil, core.FieldError("target_folder_id", "target_folder_id is not available yet: folders do not exist")
+		return nil, notBuilt("target_folder_id", "target_folder_id")
 	}
 	seen := make(map[int64]bool, len(in.FileIDs))
 	ids := make([]int64, 0, len(in.FileIDs))

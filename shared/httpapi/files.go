@@ -119,7 +119,7 @@ func (a *API) updateFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.FolderID != nil {
-		a.writeError(w, r, core.FieldError("folder_id", "folder_id is not available yet: folders do not exist"))
+		a.writeError(w, r, notBuilt("folder_id", "folder_id"))
 		return
 	}
 	if in.Filename == nil {

@@ -204,13 +204,8 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, core.FieldError("new_password", "new_password is required"))
 		return
 	}
-	uid, _ := auth.UserID(r.Context())
 	sid, _ := auth.SessionID(r.Context())
-	u, err := a.Users.UserByID(r.Context(), uid)
-	if errors.Is(err, postgres.ErrUserNotFound) {
-		a.writeError(w, r, auth.ErrUnauthorized)
-		return
-	}
+	u, err := a.currentUser(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -230,11 +225,11 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.writeBusy(w, r, err)
 		return
 	}
-	if err := a.Passwords.ChangePassword(r.Context(), uid, pw, sid); err != nil {
+	if err := a.Passwords.ChangePassword(r.Context(), u.ID, pw, sid); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.Logger.InfoContext(r.Context(), "password changed: other sessions ended", "user_id", uid, "request_id", requestID(r.Context()))
+	a.Logger.InfoContext(r.Context(), "password changed: other sessions ended", "user_id", u.ID, "request_id", requestID(r.Context()))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -65,12 +65,7 @@ func (a *API) secondFactor(ctx context.Context, u core.User, totpCode, recoveryC
 
 // totpSetup is POST /api/auth/totp/setup: a new secret awaiting enable.
 func (a *API) totpSetup(w http.ResponseWriter, r *http.Request) {
-	uid, _ := auth.UserID(r.Context())
-	u, err := a.Users.UserByID(r.Context(), uid)
-	if errors.Is(err, postgres.ErrUserNotFound) {
-		a.writeError(w, r, auth.ErrUnauthorized)
-		return
-	}
+	u, err := a.currentUser(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -84,7 +79,7 @@ func (a *API) totpSetup(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if err := a.TOTP.SetTOTPPending(r.Context(), uid, a.Auth.Seal(secret)); err != nil {
+	if err := a.TOTP.SetTOTPPending(r.Context(), u.ID, a.Auth.Seal(secret)); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
@@ -154,12 +149,7 @@ func (a *API) totpDisable(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, core.FieldError("code", "code is required (a current code or a recovery code)"))
 		return
 	}
-	uid, _ := auth.UserID(r.Context())
-	u, err := a.Users.UserByID(r.Context(), uid)
-	if errors.Is(err, postgres.ErrUserNotFound) {
-		a.writeError(w, r, auth.ErrUnauthorized)
-		return
-	}
+	u, err := a.currentUser(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -185,11 +175,11 @@ func (a *API) totpDisable(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if err := a.TOTP.DisableTOTP(r.Context(), uid); err != nil {
+	if err := a.TOTP.DisableTOTP(r.Context(), u.ID); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.Logger.InfoContext(r.Context(), "two-factor login off", "user_id", uid, "request_id", requestID(r.Context()))
+	a.Logger.InfoContext(r.Context(), "two-factor login off", "user_id", u.ID, "request_id", requestID(r.Context()))
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -160,17 +160,23 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) me(w http.ResponseWriter, r *http.Request) {
-	id, _ := auth.UserID(r.Context())
-	u, err := a.Users.UserByID(r.Context(), id)
-	if errors.Is(err, postgres.ErrUserNotFound) {
-		a.writeError(w, r, auth.ErrUnauthorized) // the account is gone; the token means nothing
-		return
-	}
+	u, err := a.currentUser(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "created_at": rfc3339(u.CreatedAt), "totp_enabled": u.TOTPEnabled()})
+}
+
+// currentUser loads the authenticated user; a gone account answers 401
+// auth.ErrUnauthorized (the token means nothing any more).
+func (a *API) currentUser(r *http.Request) (core.User, error) {
+	id, _ := auth.UserID(r.Context())
+	u, err := a.Users.UserByID(r.Context(), id)
+	if errors.Is(err, postgres.ErrUserNotFound) {
+		return core.User{}, auth.ErrUnauthorized
+	}
+	return u, err
 }
 
 // writeBusy answers a failed bcrypt wait: 503 with Retry-After when the

@@ -66,6 +66,8 @@ type File struct {
 	// went there and when the scheduled purge removes it.
 	DeletedAt *time.Time
 	PurgeAt   *time.Time
+	// FolderID is the folder the file is in; nil: the root.
+	FolderID *int64
 }
 
 // UploadSession is a presigned multipart upload in progress: the browser
@@ -82,6 +84,7 @@ type UploadSession struct {
 	PartSize         int64
 	CreatedAt        time.Time
 	ExpiresAt        time.Time
+	FolderID         *int64 // the folder the file goes to (nil: the root)
 	// AssembledAt is set once the hot tier has assembled the object: the
 	// upload is completing (its file not recorded yet). FinishUntil is the
 	// lease of the request finishing it.

@@ -41,6 +41,12 @@ const (
 	CodeSharePassword      Code = "SHARE_PASSWORD_REQUIRED" // the share has a password and none was sent
 	CodeInternal           Code = "INTERNAL_ERROR"
 
+	CodeFolderNotFound Code = "FOLDER_NOT_FOUND" // no live folder of the caller has this id
+	CodeNameTaken      Code = "NAME_TAKEN"       // a sibling folder has this name (case-insensitively)
+	CodeFolderCycle    Code = "FOLDER_CYCLE"     // a folder cannot move into itself or a descendant
+	CodeFolderTooDeep  Code = "FOLDER_TOO_DEEP"  // folders nest at most MaxFolderDepth deep
+	CodeFolderLimit    Code = "FOLDER_LIMIT"     // a user has at most MaxFolders folders
+
 	// Sessions (issue 22).
 	CodeSessionExpired    Code = "SESSION_EXPIRED"     // the session passed its idle or absolute limit, or is unknown: log in again
 	CodeSessionRevoked    Code = "SESSION_REVOKED"     // the session was ended (logout, password change or reset, refresh token reuse, account deletion)

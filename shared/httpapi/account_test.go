@@ -51,8 +51,14 @@ func TestDeleteAccount(t *testing.T) {
 	other := s.client(t).signup("staying@example.com")
 	kept := other.mustUpload("kept.txt", []byte("kept"))
 	seedAccount(t, s, c)
+	// A folder with a file, and a folder in the trash with one.
+	kept2 := c.mkdir("Kept", nil)
+	c.mustUploadTo(kept2.ID, "in-folder.txt", []byte("in"))
+	binned := c.mkdir("Binned", &kept2.ID)
+	c.mustUploadTo(binned.ID, "binned.txt", []byte("bin"))
+	c.json("DELETE", fmt.Sprintf("/api/folders/%d", binned.ID), nil, 204, nil)
 	uid := userID(t, s, "leaving@example.com")
-	if objs, ups := s.hotState(t); objs != 3 || ups != 1 { // hot + trashed + the other user's; one upload
+	if objs, ups := s.hotState(t); objs != 5 || ups != 1 { // hot + trashed + two in folders + the other user's; one upload
 		t.Fatalf("before: %d hot objects, %d uploads", objs, ups)
 	}
 
@@ -87,7 +93,7 @@ func TestDeleteAccount(t *testing.T) {
 		t.Errorf("after: %d cold objects", n)
 	}
 	if n := s.count(t, `SELECT count(*) FROM users WHERE id = $1`, uid) + s.count(t, `SELECT count(*) FROM files WHERE user_id = $1`, uid) +
-		s.count(t, `SELECT count(*) FROM upload_sessions WHERE user_id = $1`, uid); n != 0 {
+		s.count(t, `SELECT count(*) FROM upload_sessions WHERE user_id = $1`, uid) + s.count(t, `SELECT count(*) FROM folders WHERE user_id = $1`, uid); n != 0 {
 		t.Errorf("after: %d rows of the account left", n)
 	}
 	other.json("GET", fmt.Sprintf("/api/files/%d", kept.ID), nil, 200, nil)

@@ -34,18 +34,34 @@ type fileStore interface {
 	FileForUser(ctx context.Context, userID, id int64) (core.File, error)
 	ListFiles(ctx context.Context, userID int64, p postgres.ListParams) ([]core.File, string, error)
 	DeleteFile(ctx context.Context, userID, id int64, removeObjects func(core.File) error) (core.File, error)
-	RenameFile(ctx context.Context, userID, id int64, stored, original string) (core.File, error)
+	UpdateFile(ctx context.Context, userID, id int64, c postgres.FileChange) (core.File, error)
 
 	// The trash (trash.go, purge.go).
 	TrashFile(ctx context.Context, userID, id int64, retention time.Duration) (core.File, error)
 	RestoreFile(ctx context.Context, userID, id int64) (core.File, error)
-	ListTrash(ctx context.Context, userID int64, limit int, cursor string) ([]core.File, string, error)
+	ListTrash(ctx context.Context, userID int64, limit int, cursor string) ([]postgres.TrashEntry, string, error)
 	BeginPurge(ctx context.Context, userID, id int64) (core.File, error)
 	BeginPurgeTrash(ctx context.Context, userID int64) (int, error)
 
 	// Bulk actions (bulk.go).
 	TrashFiles(ctx context.Context, userID int64, ids []int64, retention time.Duration) ([]int64, error)
 	RestoreFiles(ctx context.Context, userID int64, ids []int64) ([]int64, error)
+	MoveFiles(ctx context.Context, userID int64, ids []int64, folder *int64) ([]int64, error)
+
+	folderStore
+}
+
+// folderStore is what the folder endpoints need of the database
+// (folders.go).
+type folderStore interface {
+	FolderForUser(ctx context.Context, userID, id int64) (core.Folder, error)
+	CreateFolder(ctx context.Context, userID int64, parentID *int64, name string) (core.Folder, error)
+	ListFolders(ctx context.Context, userID int64, parentID *int64) ([]core.Folder, error)
+	FolderPath(ctx context.Context, userID, id int64) (core.Folder, []core.PathItem, error)
+	UpdateFolder(ctx context.Context, userID, id int64, c postgres.FolderChange) (core.Folder, error)
+	TrashFolder(ctx context.Context, userID, id int64, retention time.Duration, purge bool) error
+	RestoreFolder(ctx context.Context, userID, id int64) (core.Folder, error)
+	BeginPurgeFolder(ctx context.Context, userID, id int64) error
 }
 
 // maintainer finishes what a request starts: purges, account deletions and

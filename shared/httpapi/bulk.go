@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -10,11 +9,13 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
-// Bulk actions: POST /api/files/bulk {action, file_ids} acts on up to
-// maxBulkItems files and answers each one's outcome; one failing leaves
-// the others done, and each file is either done or untouched.
+// Bulk actions: POST /api/files/bulk {action, file_ids, folder_ids,
+// target_folder_id} acts on up to maxBulkItems files and folders and
+// answers each one's outcome; one failing leaves the others done, and
+// each item is either done or untouched.
 const (
 	maxBulkItems = 1000
 	// bulkWorkers bounds the purges a bulk delete without a trash runs at
@@ -34,18 +35,25 @@ const (
 	bulkTrashed  = "trashed"  // delete with a trash: the file is in the trash
 	bulkDeleted  = "deleted"  // delete without a trash: the file and its objects are gone
 	bulkRestored = "restored" // restore: the file is back in the list
+	bulkMoved    = "moved"    // move: the item is in the target folder
 	bulkFailed   = "failed"   // nothing was done to the file: error_code and detail say why
 )
 
 type bulkRequest struct {
-	Action  string  `json:"action"`
-	FileIDs []int64 `json:"file_ids"`
-	// Folders are not built yet: these are refused when sent (not null).
-	FolderIDs      *json.RawMessage `json:"folder_ids"`
-	TargetFolderID *json.RawMessage `json:"target_folder_id"`
+	Action         string     `json:"action"`
+	FileIDs        []int64    `json:"file_ids"`
+	FolderIDs      []int64    `json:"folder_ids"`
+	TargetFolderID optionalID `json:"target_folder_id"` // move: null is the root
+}
+
+// bulkItems are a bulk request's checked items.
+type bulkItems struct {
+	files, folders []int64
+	target         *int64 // move
 }
 
 type bulkResult struct {
+	Kind      string `json:"kind"` // file or folder
 	ID        int64  `json:"id"`
 	Status    string `json:"status"`
 	ErrorCode string `json:"error_code,omitempty"`
@@ -53,11 +61,13 @@ type bulkResult struct {
 }
 
 // bulk is POST /api/files/bulk: delete (to the trash, or for good without
-// one, as DELETE /api/files/{id}) or restore (as POST
-// /api/trash/{id}/restore) each of file_ids. The answer is 200 with one
-// result per distinct id in the order of the request. Another user's id
-// answers failed FILE_NOT_FOUND as a missing one does: a bulk call does
-// not tell which ids exist.
+// one, as DELETE /api/files/{id} and /api/folders/{id}), restore (as POST
+// /api/trash/{id}/restore and /api/trash/folders/{id}/restore) or move
+// (as PATCH with folder_id / parent_id) each of file_ids and folder_ids.
+// The answer is 200 with one result per distinct id, files first, each in
+// the order of the request. Another user's id answers failed
+// FILE_NOT_FOUND / FOLDER_NOT_FOUND as a missing one does: a bulk call
+// does not tell which ids exist.
 func (a *API) bulk(w http.ResponseWriter, r *http.Request) {
 	if err := requireJSON(r); err != nil {
 		a.writeError(w, r, err)
@@ -68,71 +78,139 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	ids, err := validateBulk(in)
+	items, err := validateBulk(in)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	uid, _ := auth.UserID(r.Context())
+	ctx := r.Context()
+	uid, _ := auth.UserID(ctx)
+	if items.target != nil {
+		if _, err := a.Files.FolderForUser(ctx, uid, *items.target); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	ids := items.files
 	var results []bulkResult
+	purge := false
 	switch {
+	case len(ids) == 0:
+	case in.Action == "move":
+		results, err = a.bulkUpdate(ctx, ids, bulkMoved, func(ctx context.Context) ([]int64, error) {
+			return a.Files.MoveFiles(ctx, uid, ids, items.target)
+		})
 	case in.Action == "restore":
-		results, err = a.bulkUpdate(r.Context(), ids, bulkRestored, func(ctx context.Context) ([]int64, error) {
+		results, err = a.bulkUpdate(ctx, ids, bulkRestored, func(ctx context.Context) ([]int64, error) {
 			return a.Files.RestoreFiles(ctx, uid, ids)
 		})
 	case a.Config.TrashRetentionDays > 0:
-		results, err = a.bulkUpdate(r.Context(), ids, bulkTrashed, func(ctx context.Context) ([]int64, error) {
+		results, err = a.bulkUpdate(ctx, ids, bulkTrashed, func(ctx context.Context) ([]int64, error) {
 			return a.Files.TrashFiles(ctx, uid, ids, a.Config.TrashRetention())
 		})
 	default:
-		results = a.bulkDeleteNow(r.Context(), uid, ids)
+		results = a.bulkDeleteNow(ctx, uid, ids)
 	}
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, accountGone(err))
 		return
+	}
+	for _, id := range items.folders {
+		res := bulkResult{Kind: "folder", ID: id}
+		var err error
+		switch in.Action {
+		case "move":
+			res.Status = bulkMoved
+			_, err = a.Files.UpdateFolder(ctx, uid, id, postgres.FolderChange{Move: true, ParentID: items.target})
+		case "restore":
+			res.Status = bulkRestored
+			_, err = a.Files.RestoreFolder(ctx, uid, id)
+		default:
+			res.Status, purge = bulkTrashed, a.Config.TrashRetentionDays <= 0
+			if purge {
+				res.Status = bulkDeleted
+			}
+			err = a.Files.TrashFolder(ctx, uid, id, a.Config.TrashRetention(), purge)
+		}
+		results = append(results, folderResult(res, err))
+	}
+	if purge {
+		a.purgeNow(ctx, uid, "bulk delete of folders")
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
-// notBuilt refuses what needs folders, which are not built yet: 400
-// naming field.
-func notBuilt(field, what string) error {
-	return core.FieldError(field, "%s is not available yet: folders do not exist", what)
+// folderResult is res, or its failure when err is set: another user's
+// folder reads as a missing one, a domain error says itself, anything
+// else is an internal error (the folder is unchanged: each folder's change
+// is one transaction).
+func folderResult(res bulkResult, err error) bulkResult {
+	if err == nil {
+		return res
+	}
+	res.Status = bulkFailed
+	var de *core.Error
+	switch {
+	case errors.Is(err, postgres.ErrFolderForbidden):
+		de = postgres.ErrFolderNotFound
+	case errors.As(err, &de):
+	default:
+		de = core.Errorf(core.CodeInternal, "the folder could not be changed and is unchanged: try again")
+	}
+	res.ErrorCode, res.Detail = string(de.Code), de.Message
+	return res
 }
 
-// validateBulk checks a bulk request and returns its distinct file ids in
-// the order they were first given.
-func validateBulk(in bulkRequest) ([]int64, error) {
+// validateBulk checks a bulk request and returns its distinct file and
+// folder ids in the order they were first given.
+func validateBulk(in bulkRequest) (bulkItems, error) {
+	var items bulkItems
 	switch in.Action {
 	case "delete", "restore":
+		if in.TargetFolderID.set {
+			return items, core.FieldError("target_folder_id", "target_folder_id is for move only")
+		}
 	case "move":
-		return nil, notBuilt("action", "move")
+		if !in.TargetFolderID.set {
+			return items, core.FieldError("target_folder_id", "target_folder_id is required for move: a folder id, or null for the root")
+		}
+		var err error
+		if items.target, err = in.TargetFolderID.folder("target_folder_id"); err != nil {
+			return items, err
+		}
 	case "":
-		return nil, core.FieldError("action", "action is required: delete or restore")
+		return items, core.FieldError("action", "action is required: delete, restore or move")
 	default:
-		return nil, core.FieldError("action", "action must be delete or restore")
+		return items, core.FieldError("action", "action must be delete, restore or move")
 	}
-	if in.FolderIDs != nil {
-		return nil, notBuilt("folder_ids", "folder_ids")
+	var err error
+	if items.files, err = distinctIDs("file_ids", in.FileIDs); err != nil {
+		return items, err
 	}
-	if in.TargetFolderID != nil {
-		return nil, notBuilt("target_folder_id", "target_folder_id")
+	if items.folders, err = distinctIDs("folder_ids", in.FolderIDs); err != nil {
+		return items, err
 	}
-	seen := make(map[int64]bool, len(in.FileIDs))
-	ids := make([]int64, 0, len(in.FileIDs))
-	for i, id := range in.FileIDs {
+	if n := len(items.files) + len(items.folders); n == 0 || n > maxBulkItems {
+		return items, core.FieldError("file_ids", "file_ids and folder_ids must list 1 to %d distinct ids together, not %d", maxBulkItems, n)
+	}
+	return items, nil
+}
+
+// distinctIDs checks ids (field names them) and returns them without
+// repeats, in the order first given.
+func distinctIDs(field string, ids []int64) ([]int64, error) {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for i, id := range ids {
 		if id <= 0 {
-			return nil, core.FieldError("file_ids", "file_ids[%d] must be a positive integer", i)
+			return nil, core.FieldError(field, "%s[%d] must be a positive integer", field, i)
 		}
 		if !seen[id] {
 			seen[id] = true
-			ids = append(ids, id)
+			out = append(out, id)
 		}
 	}
-	if len(ids) == 0 || len(ids) > maxBulkItems {
-		return nil, core.FieldError("file_ids", "file_ids must list 1 to %d distinct file ids, not %d", maxBulkItems, len(ids))
-	}
-	return ids, nil
+	return out, nil
 }
 
 // bulkUpdate runs one statement that changes the rows of some of ids and
@@ -149,7 +227,7 @@ func (a *API) bulkUpdate(ctx context.Context, ids []int64, status string, update
 	results := make([]bulkResult, len(ids))
 	for i, id := range ids {
 		if ok[id] {
-			results[i] = bulkResult{ID: id, Status: status}
+			results[i] = bulkResult{Kind: "file", ID: id, Status: status}
 		} else {
 			results[i] = notFoundResult(id)
 		}
@@ -158,7 +236,7 @@ func (a *API) bulkUpdate(ctx context.Context, ids []int64, status string, update
 }
 
 func notFoundResult(id int64) bulkResult {
-	return bulkResult{ID: id, Status: bulkFailed, ErrorCode: string(core.CodeFileNotFound), Detail: "file not found"}
+	return bulkResult{Kind: "file", ID: id, Status: bulkFailed, ErrorCode: string(core.CodeFileNotFound), Detail: "file not found"}
 }
 
 // bulkDeleteNow deletes each of ids for good (no trash), as DELETE
@@ -178,7 +256,7 @@ func (a *API) bulkDeleteNow(ctx context.Context, uid int64, ids []int64) []bulkR
 		slots <- struct{}{}
 		if time.Since(start) >= a.bulkBudget || ctx.Err() != nil {
 			<-slots
-			results[i] = bulkResult{ID: id, Status: bulkFailed, ErrorCode: string(core.CodeUnavailable),
+			results[i] = bulkResult{Kind: "file", ID: id, Status: bulkFailed, ErrorCode: string(core.CodeUnavailable),
 				Detail: "not attempted within this request's time budget: nothing was done, send it again"}
 			continue
 		}
@@ -190,12 +268,12 @@ func (a *API) bulkDeleteNow(ctx context.Context, uid int64, ids []int64) []bulkR
 			var de *core.Error
 			switch {
 			case err == nil:
-				results[i] = bulkResult{ID: id, Status: bulkDeleted}
+				results[i] = bulkResult{Kind: "file", ID: id, Status: bulkDeleted}
 			case errors.As(err, &de) && (de.Code == core.CodeFileNotFound || de.Code == core.CodeForbidden):
 				results[i] = notFoundResult(id)
 			default:
 				a.Logger.ErrorContext(ctx, "bulk delete: file left as it was", "file_id", id, "user_id", uid, "error", err.Error())
-				results[i] = bulkResult{ID: id, Status: bulkFailed, ErrorCode: string(core.CodeInternal),
+				results[i] = bulkResult{Kind: "file", ID: id, Status: bulkFailed, ErrorCode: string(core.CodeInternal),
 					Detail: "the file could not be deleted and is unchanged: try again"}
 			}
 		}()

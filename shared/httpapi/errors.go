@@ -25,14 +25,16 @@ func statusOf(c core.Code) int {
 		return http.StatusUnauthorized
 	case core.CodeForbidden:
 		return http.StatusForbidden
-	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound, core.CodeShareNotFound, core.CodeSessionNotFound:
+	case core.CodeFileNotFound, core.CodeNotFound, core.CodeUploadNotFound, core.CodeShareNotFound, core.CodeSessionNotFound,
+		core.CodeFolderNotFound:
 		return http.StatusNotFound
 	case core.CodeShareGone:
 		return http.StatusGone
 	case core.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	case core.CodeEmailTaken, core.CodeSyncRunning, core.CodeUploadCompleting,
-		core.CodeTOTPEnabled, core.CodeTOTPNotEnabled, core.CodeTOTPSetupRequired:
+		core.CodeTOTPEnabled, core.CodeTOTPNotEnabled, core.CodeTOTPSetupRequired,
+		core.CodeNameTaken, core.CodeFolderCycle, core.CodeFolderTooDeep, core.CodeFolderLimit:
 		return http.StatusConflict
 	case core.CodeFileTooLarge, core.CodeBodyTooLarge, core.CodeUploadQuota, core.CodeQuotaExceeded:
 		return http.StatusRequestEntityTooLarge

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -30,6 +29,8 @@ type fileJSON struct {
 	ChecksumCRC64NVME *string `json:"checksum_crc64nvme"`
 	UploadedAt        string  `json:"uploaded_at"`
 	SyncedAt          *string `json:"synced_at"`
+	// FolderID is the file's folder; null: the root.
+	FolderID *int64 `json:"folder_id"`
 }
 
 // displayName is the original name without bidi controls and invisible
@@ -45,7 +46,7 @@ func toJSON(f core.File) fileJSON {
 	j := fileJSON{
 		ID: f.ID, Filename: f.Filename, OriginalFilename: displayName(f), FileSize: f.Size,
 		ContentType: f.ContentType, StorageLocation: string(f.Location), AccessURL: f.AccessURL,
-		UploadedAt: rfc3339(f.UploadedAt), StorageClass: f.StorageClass,
+		UploadedAt: rfc3339(f.UploadedAt), StorageClass: f.StorageClass, FolderID: f.FolderID,
 	}
 	if f.ChecksumSHA256 != "" {
 		c := f.ChecksumSHA256
@@ -95,14 +96,14 @@ func (a *API) getFile(w http.ResponseWriter, r *http.Request) {
 
 // updateRequest is PATCH /api/files/{id}'s body.
 type updateRequest struct {
-	Filename *string `json:"filename"`
-	// Folders are not built yet: refused when sent (not null).
-	FolderID *json.RawMessage `json:"folder_id"`
+	Filename *string    `json:"filename"`
+	FolderID optionalID `json:"folder_id"` // null: the root
 }
 
 // updateFile is PATCH /api/files/{id}: renames the file (the name
-// downloads and shares give it). Metadata only: the object key, which
-// holds the name given at upload, and every tier's object stay as they are.
+// downloads and shares give it) and/or moves it to another folder.
+// Metadata only: the object key, which holds the name given at upload,
+// and every tier's object stay as they are.
 func (a *API) updateFile(w http.ResponseWriter, r *http.Request) {
 	if err := requireJSON(r); err != nil {
 		a.writeError(w, r, err)
@@ -118,21 +119,26 @@ func (a *API) updateFile(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	if in.FolderID != nil {
-		a.writeError(w, r, notBuilt("folder_id", "folder_id"))
-		return
+	var c postgres.FileChange
+	if in.Filename != nil {
+		if c.Stored, c.Original, err = core.RenameFilenames(*in.Filename); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 	}
-	if in.Filename == nil {
-		a.writeError(w, r, core.FieldError("filename", "filename is required"))
-		return
+	if in.FolderID.set {
+		c.Move = true
+		if c.FolderID, err = in.FolderID.folder("folder_id"); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 	}
-	stored, original, err := core.RenameFilenames(*in.Filename)
-	if err != nil {
-		a.writeError(w, r, err)
+	if in.Filename == nil && !c.Move {
+		a.writeError(w, r, core.FieldError("filename", "send filename, folder_id or both"))
 		return
 	}
 	uid, _ := auth.UserID(r.Context())
-	f, err := a.Files.RenameFile(r.Context(), uid, id, stored, original)
+	f, err := a.Files.UpdateFile(r.Context(), uid, id, c)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -152,6 +158,12 @@ func (a *API) listFiles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uid, _ := auth.UserID(r.Context())
+	if p.InFolder && p.FolderID != 0 {
+		if _, err := a.Files.FolderForUser(r.Context(), uid, p.FolderID); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
 	files, next, err := a.Files.ListFiles(r.Context(), uid, p)
 	if err != nil {
 		a.writeError(w, r, err)
@@ -186,6 +198,10 @@ func listParams(r *http.Request) (postgres.ListParams, error) {
 			return p, core.FieldError("location", "location must be minio or s3")
 		}
 		p.Location = core.Tier(s)
+	}
+	var err error
+	if p.FolderID, p.InFolder, err = queryFolder(r, "folder_id"); err != nil {
+		return p, err
 	}
 	// Checked by ListFiles, with the defaults.
 	p.Sort, p.Order = core.FileSort(q.Get("sort")), core.SortOrder(q.Get("order"))

@@ -42,7 +42,7 @@ var Functions = []Function{
 	{Name: "list-files", Trigger: "GET /api/files", Handler: (*API).listFiles, Auth: User, Cold: Read},
 	{Name: "get-file", Trigger: "GET /api/files/{id}", Handler: (*API).getFile, Auth: User, Hot: Read, Cold: Read},
 	{Name: "download", Trigger: "GET /api/files/{id}/download", Handler: (*API).download, Auth: User, Hot: Read, Cold: Read},
-	{Name: "update-file", Trigger: "PATCH /api/files/{id}", Handler: (*API).updateFile, Auth: User},                                    // {filename}: a rename, metadata only
+	{Name: "update-file", Trigger: "PATCH /api/files/{id}", Handler: (*API).updateFile, Auth: User},                                    // {filename?, folder_id?}: rename, move; metadata only
 	{Name: "delete-file", Trigger: "DELETE /api/files/{id}", Handler: (*API).deleteFile, Auth: User, Hot: Delete, Cold: Read | Delete}, // purges at once without a trash
 	{Name: "sync", Trigger: "POST /api/sync/run", Handler: (*API).syncRun, Lambda: LambdaSync, Auth: Operator, Hot: Read | Delete, Cold: Read | Write | Delete,
 		MemoryMB: 1024, Timeout: 15 * time.Minute, Reserved: 3, // above 1: a manual run while one goes reaches the advisory lock and answers 409 SYNC_RUNNING, not a throttle
@@ -52,7 +52,14 @@ var Functions = []Function{
 	{Name: "complete-upload", Trigger: "POST /api/files/uploads/{upload_id}/complete", Handler: (*API).completeUpload, Auth: User, Hot: Read | Write | Delete},
 	{Name: "abort-upload", Trigger: "DELETE /api/files/uploads/{upload_id}", Handler: (*API).abortUpload, Auth: User, Hot: Delete},
 	{Name: "get-upload", Trigger: "GET /api/files/uploads/{upload_id}", Handler: (*API).getUpload, Auth: User, Hot: Read},
-	{Name: "bulk-files", Trigger: "POST /api/files/bulk", Handler: (*API).bulk, Auth: User, Hot: Delete, Cold: Read | Delete}, // {action: delete|restore, file_ids}; delete purges at once without a trash
+	{Name: "bulk-files", Trigger: "POST /api/files/bulk", Handler: (*API).bulk, Auth: User, Hot: Delete, Cold: Read | Delete},                // {action: delete|restore|move, file_ids, folder_ids, target_folder_id}; delete purges at once without a trash
+	{Name: "create-folder", Trigger: "POST /api/folders", Handler: (*API).createFolder, Auth: User},                                          // {name, parent_id}
+	{Name: "list-folders", Trigger: "GET /api/folders", Handler: (*API).listFolders, Auth: User},                                             // ?parent_id=<id|root>
+	{Name: "get-folder", Trigger: "GET /api/folders/{id}", Handler: (*API).getFolder, Auth: User},                                            // with its path, for breadcrumbs
+	{Name: "update-folder", Trigger: "PATCH /api/folders/{id}", Handler: (*API).updateFolder, Auth: User},                                    // {name?, parent_id?}: rename, move
+	{Name: "delete-folder", Trigger: "DELETE /api/folders/{id}", Handler: (*API).deleteFolder, Auth: User, Hot: Delete, Cold: Read | Delete}, // to the trash as one entry; purges at once without a trash
+	{Name: "restore-folder", Trigger: "POST /api/trash/folders/{id}/restore", Handler: (*API).restoreFolder, Auth: User},
+	{Name: "purge-folder", Trigger: "DELETE /api/trash/folders/{id}", Handler: (*API).purgeFolder, Auth: User, Hot: Delete, Cold: Read | Delete},
 	{Name: "list-trash", Trigger: "GET /api/trash", Handler: (*API).listTrash, Auth: User},
 	{Name: "restore-file", Trigger: "POST /api/trash/{id}/restore", Handler: (*API).restoreFile, Auth: User},
 	{Name: "purge-file", Trigger: "DELETE /api/trash/{id}", Handler: (*API).purgeFile, Auth: User, Hot: Delete, Cold: Read | Delete},

@@ -159,6 +159,7 @@ type fileObj struct {
 	StorageClass     string  `json:"storage_class"`
 	UploadedAt       string  `json:"uploaded_at"`
 	SyncedAt         *string `json:"synced_at"`
+	FolderID         *int64  `json:"folder_id"`
 }
 
 type apiError struct {

@@ -23,9 +23,10 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid, _ := auth.UserID(ctx)
 	var in struct {
-		Filename    string `json:"filename"`
-		Size        *int64 `json:"size"`
-		ContentType string `json:"content_type"`
+		Filename    string     `json:"filename"`
+		Size        *int64     `json:"size"`
+		ContentType string     `json:"content_type"`
+		FolderID    optionalID `json:"folder_id"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		a.writeError(w, r, err)
@@ -35,6 +36,18 @@ func (a *API) createUpload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.writeError(w, r, err)
 		return
+	}
+	if in.FolderID.set {
+		if s.FolderID, err = in.FolderID.folder("folder_id"); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if s.FolderID != nil {
+			if _, err := a.Files.FolderForUser(ctx, uid, *s.FolderID); err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+		}
 	}
 	quota := postgres.UploadQuota{Sessions: a.Config.MaxOpenUploads, Bytes: a.Config.MaxOpenUploadBytes}
 	if err := a.Uploads.CheckUploadQuota(ctx, uid, s.Size, quota); err != nil {

@@ -18,20 +18,24 @@ import (
 
 // scanGuarded are the tables no request and no sync batch may read with a
 // sequential scan: each grows with the service.
-var scanGuarded = map[string]bool{"files": true, "users": true, "upload_sessions": true, "shares": true, "sessions": true, "user_usage": true}
+var scanGuarded = map[string]bool{"files": true, "users": true, "upload_sessions": true, "shares": true, "sessions": true, "user_usage": true, "folders": true}
 
 // Set-up SQL of TestNoRequestScansATable, not product SQL: 100 000 users,
 // a million files (200 000 of them the test user's; 200 in the hot tier,
-// whose objects do not exist, so the sync run fails them quickly), 100 000 sessions,
-// 50 000 upload sessions and 50 000 shares of other users.
+// whose objects do not exist, so the sync run fails them quickly; half of
+// the test user's in its folder Seed), 100 000 sessions, 50 000 upload
+// sessions, 50 000 shares and 100 000 folders of other users.
 var scanSeed = []string{
 	`INSERT INTO users (email, hashed_password) SELECT 'seed-' || g || '@scan.invalid', 'x' FROM generate_series(1, 100000) g`,
+	`INSERT INTO folders (user_id, name) SELECT $1 + 1 + g % 100000, 'folder ' || g FROM generate_series(1, 100000) g`,
+	`INSERT INTO folders (user_id, name) VALUES ($1, 'Seed')`,
 	`INSERT INTO files (user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url,
-			checksum_sha256, uploaded_at, deleted_at, purge_at)
+			checksum_sha256, uploaded_at, deleted_at, purge_at, folder_id)
 		SELECT CASE WHEN g <= 200000 THEN $1 ELSE $1 + 1 + g % 100000 END, 'file-' || g || '.bin', 'file ' || g || '.bin', g * 10,
 			'application/octet-stream', CASE WHEN g % 5000 = 0 THEN 'minio' ELSE 's3' END, 'seed/' || g, 'http://seed/' || g,
 			md5(g::text) || md5((-g)::text), now() - g * interval '1 second',
-			CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN now() + interval '30 days' END
+			CASE WHEN g % 10 = 0 THEN now() END, CASE WHEN g % 10 = 0 THEN now() + interval '30 days' END,
+			CASE WHEN g % 2 = 0 AND g <= 200000 THEN (SELECT id FROM folders WHERE user_id = $1 AND name = 'Seed') END
 		FROM generate_series(1, 1000000) g`,
 	`INSERT INTO sessions (user_id, expires_at) SELECT $1 + 1 + g % 100000, now() + interval '30 days' FROM generate_series(1, 100000) g`,
 	`INSERT INTO upload_sessions (id, user_id, object_key, storage_upload_id, filename, original_filename, declared_size, content_type,
@@ -106,6 +110,13 @@ func TestNoRequestScansATable(t *testing.T) {
 	var page struct {
 		NextCursor *string `json:"next_cursor"`
 	}
+	var seed []folderObj
+	c.json("GET", "/api/folders?parent_id=root", nil, 200, &struct {
+		Folders *[]folderObj `json:"folders"`
+	}{&seed})
+	if len(seed) != 1 {
+		t.Fatalf("root folders %+v, want Seed", seed)
+	}
 	c.json("GET", "/api/files?limit=50", nil, 200, &page)
 	if page.NextCursor != nil {
 		c.json("GET", "/api/files?limit=50&cursor="+*page.NextCursor, nil, 200, nil)
@@ -123,8 +134,34 @@ func TestNoRequestScansATable(t *testing.T) {
 				t.Fatalf("%s: no next page", path)
 			}
 			c.json("GET", path+"&cursor="+url.QueryEscape(*page.NextCursor), nil, 200, nil)
+			// One folder's files, and the root's, in the same sort.
+			for _, folder := range []string{fmt.Sprint(seed[0].ID), "root"} {
+				path := fmt.Sprintf("/api/files?limit=50&sort=%s&order=%s&folder_id=%s", so, o, folder)
+				c.json("GET", path, nil, 200, &page)
+				if page.NextCursor == nil {
+					t.Fatalf("%s: no next page", path)
+				}
+				c.json("GET", path+"&cursor="+url.QueryEscape(*page.NextCursor), nil, 200, nil)
+			}
 		}
 	}
+	// Folders: make a tree, upload into it, move, rename, trash, restore, purge.
+	top := c.mkdir("Top", nil)
+	sub := c.mkdir("Sub", &top.ID)
+	c.json("GET", fmt.Sprintf("/api/folders?parent_id=%d", top.ID), nil, 200, nil)
+	c.json("GET", fmt.Sprintf("/api/folders/%d", sub.ID), nil, 200, nil)
+	inSub := c.mustUploadTo(sub.ID, "in-sub.txt", []byte("sub"))
+	c.json("PATCH", fmt.Sprintf("/api/folders/%d", sub.ID), map[string]any{"name": "Sub 2", "parent_id": seed[0].ID}, 200, nil)
+	c.json("PATCH", fmt.Sprintf("/api/folders/%d", sub.ID), map[string]any{"parent_id": top.ID}, 200, nil)
+	c.json("PATCH", fmt.Sprintf("/api/files/%d", inSub.ID), map[string]any{"folder_id": top.ID}, 200, nil)
+	c.json("POST", "/api/files/bulk", map[string]any{"action": "move", "file_ids": []int64{inSub.ID, 10, 500000},
+		"folder_ids": []int64{sub.ID}, "target_folder_id": seed[0].ID}, 200, nil)
+	c.json("POST", "/api/files/bulk", map[string]any{"action": "move", "folder_ids": []int64{sub.ID}, "target_folder_id": top.ID}, 200, nil)
+	ok(c.do("DELETE", fmt.Sprintf("/api/folders/%d", top.ID), nil, nil))
+	c.json("GET", "/api/trash?limit=50", nil, 200, nil)
+	c.json("POST", fmt.Sprintf("/api/trash/folders/%d/restore", top.ID), nil, 200, nil)
+	ok(c.do("DELETE", fmt.Sprintf("/api/folders/%d", top.ID), nil, nil))
+	ok(c.do("DELETE", fmt.Sprintf("/api/trash/folders/%d", top.ID), nil, nil))
 	c.json("GET", fmt.Sprintf("/api/files/%d", f.ID), nil, 200, nil)
 	c.json("PATCH", fmt.Sprintf("/api/files/%d", f.ID), map[string]string{"filename": "renamed.bin"}, 200, nil)
 	// A seed file: another user's (403) or in the trash (404).

@@ -7,18 +7,40 @@ import (
 
 	"github.com/hybrid-storage/hybrid-storage/shared/auth"
 	"github.com/hybrid-storage/hybrid-storage/shared/core"
+	"github.com/hybrid-storage/hybrid-storage/shared/postgres"
 )
 
 // trashJSON is a file in the trash: the file object, when it was deleted
 // and when the scheduled purge removes it.
 type trashJSON struct {
+	Kind string `json:"kind"` // "file"
 	fileJSON
 	DeletedAt string `json:"deleted_at"`
 	PurgeAt   string `json:"purge_at"`
 }
 
+// trashFolderJSON is a folder entry of the trash: what went there with it
+// comes back with it.
+type trashFolderJSON struct {
+	Kind      string `json:"kind"` // "folder"
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	DeletedAt string `json:"deleted_at"`
+	PurgeAt   string `json:"purge_at"`
+	FileCount int64  `json:"file_count"`
+	TotalSize int64  `json:"total_size"`
+}
+
+func toTrashEntryJSON(e postgres.TrashEntry) any {
+	if f := e.Folder; f != nil {
+		return trashFolderJSON{Kind: "folder", ID: f.ID, Name: f.Name, DeletedAt: rfc3339(*f.DeletedAt), PurgeAt: rfc3339(*f.PurgeAt),
+			FileCount: f.Files, TotalSize: f.Bytes}
+	}
+	return toTrashJSON(*e.File)
+}
+
 func toTrashJSON(f core.File) trashJSON {
-	j := trashJSON{fileJSON: toJSON(f)}
+	j := trashJSON{Kind: "file", fileJSON: toJSON(f)}
 	if f.DeletedAt != nil {
 		j.DeletedAt = rfc3339(*f.DeletedAt)
 	}
@@ -51,14 +73,14 @@ func (a *API) listTrash(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	uid, _ := auth.UserID(r.Context())
-	files, next, err := a.Files.ListTrash(r.Context(), uid, limit, q.Get("cursor"))
+	entries, next, err := a.Files.ListTrash(r.Context(), uid, limit, q.Get("cursor"))
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	out := make([]trashJSON, len(files))
-	for i, f := range files {
-		out[i] = toTrashJSON(f)
+	out := make([]any, len(entries))
+	for i, e := range entries {
+		out[i] = toTrashEntryJSON(e)
 	}
 	var nextCursor *string
 	if next != "" {
@@ -115,10 +137,6 @@ func (a *API) emptyTrash(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), purgeBudget)
-	defer cancel()
-	if err := a.Maintenance.PurgeAllPurging(ctx, uid); err != nil {
-		a.Logger.ErrorContext(ctx, "empty trash: left to the sweep", "user_id", uid, "error", err.Error())
-	}
+	a.purgeNow(r.Context(), uid, "empty trash")
 	w.WriteHeader(http.StatusNoContent)
 }

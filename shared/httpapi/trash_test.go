@@ -16,9 +16,14 @@ import (
 )
 
 type trashObj struct {
+	Kind string `json:"kind"`
 	fileObj
 	DeletedAt string `json:"deleted_at"`
 	PurgeAt   string `json:"purge_at"`
+	// A folder entry's
+	Name      string `json:"name"`
+	FileCount int64  `json:"file_count"`
+	TotalSize int64  `json:"total_size"`
 }
 
 type trashPage struct {

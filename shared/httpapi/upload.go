@@ -79,12 +79,18 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 		io.Reader
 		io.Closer
 	}{br, r.Body}
-	part, err := a.filePart(r)
+	part, folder, err := a.filePart(r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	f, err := a.storeUpload(ctx, uid, part, g)
+	if folder != nil {
+		if _, err := a.Files.FolderForUser(ctx, uid, *folder); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	f, err := a.storeUpload(ctx, uid, part, folder, g)
 	// The body may have taken far longer than an ordinary request: the
 	// answer gets the time an ordinary request has to write.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.timeouts.write))
@@ -97,34 +103,55 @@ func (a *API) upload(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toJSON(f))
 }
 
-// filePart skips to the part named "file", discarding small other fields.
-func (a *API) filePart(r *http.Request) (*multipart.Part, error) {
+// filePart skips to the part named "file", discarding small other fields
+// and reading folder_id (a folder id, or "root" or empty for the root:
+// nil) when it comes before the file.
+func (a *API) filePart(r *http.Request) (*multipart.Part, *int64, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, core.Errorf(core.CodeBadRequest, "malformed multipart body")
+		return nil, nil, core.Errorf(core.CodeBadRequest, "malformed multipart body")
 	}
+	var folder *int64
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, core.Errorf(core.CodeMissingFile, "no file: send it in a multipart field named file")
+			return nil, nil, core.Errorf(core.CodeMissingFile, "no file: send it in a multipart field named file")
 		}
 		if err != nil {
-			return nil, a.bodyError(err)
+			return nil, nil, a.bodyError(err)
 		}
 		if part.FormName() == "file" {
 			if part.FileName() == "" {
-				return nil, core.Errorf(core.CodeMissingFile, "field file is not a file (it has no filename)")
+				return nil, nil, core.Errorf(core.CodeMissingFile, "field file is not a file (it has no filename)")
 			}
-			return part, nil
+			return part, folder, nil
 		}
-		n, err := io.Copy(io.Discard, io.LimitReader(part, maxExtraField+1))
+		var field bytes.Buffer
+		n, err := io.Copy(&field, io.LimitReader(part, maxExtraField+1))
 		if err != nil {
-			return nil, a.bodyError(err)
+			return nil, nil, a.bodyError(err)
 		}
 		if n > maxExtraField {
-			return nil, core.Errorf(core.CodeBodyTooLarge, "form field %q is larger than %d bytes", part.FormName(), maxExtraField)
+			return nil, nil, core.Errorf(core.CodeBodyTooLarge, "form field %q is larger than %d bytes", part.FormName(), maxExtraField)
+		}
+		if part.FormName() == "folder_id" {
+			if folder, err = formFolder(field.String()); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
+}
+
+// formFolder reads the folder_id form field: nil for the root.
+func formFolder(s string) (*int64, error) {
+	if s == "" || s == "root" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, core.FieldError("folder_id", "folder_id must be a folder id or root, sent before the file")
+	}
+	return &id, nil
 }
 
 // bodyError maps an error reading the request body to a client error.
@@ -153,7 +180,7 @@ func shortReason(err error) string {
 	return "it is malformed"
 }
 
-func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part, g grant) (core.File, error) {
+func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part, folder *int64, g grant) (core.File, error) {
 	limit := min(a.Config.MaxFileSize, g.bytes)
 	safe, original, err := core.UploadFilenames(part.FileName())
 	if err != nil {
@@ -209,6 +236,7 @@ func (a *API) storeUpload(ctx context.Context, uid int64, part *multipart.Part, 
 		UserID: uid, Filename: safe, OriginalFilename: original, Size: lim.n, ContentType: ctype,
 		Location: core.TierHot, ObjectKey: key, AccessURL: a.Hot.URL(key), ChecksumSHA256: hex.EncodeToString(sum.Sum(nil)),
 		ChecksumCRC64NVME: info.ChecksumCRC64NVME, HotETag: storage.TrimETag(info.ETag), StorageClass: core.StorageStandard,
+		FolderID: folder,
 	}
 	if err := a.Files.RecordUpload(ctx, &f, g.id); err != nil {
 		a.removeObject(ctx, key)

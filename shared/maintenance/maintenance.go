@@ -33,6 +33,7 @@ type FileStore interface {
 	BeginPurgeExpired(ctx context.Context, afterID int64, limit int) ([]core.File, error)
 	PurgingFiles(ctx context.Context, userID, afterID int64, limit int) ([]core.File, error)
 	DeletePurged(ctx context.Context, id int64) error
+	DeletePurgedFolders(ctx context.Context, userID int64) (int, error)
 }
 
 // UserStore is what account deletions need of the database.

@@ -35,8 +35,9 @@ func (s *Service) Purge(ctx context.Context, f core.File) error {
 	return nil
 }
 
-// PurgeAllPurging purges every file of userID marked purging. It goes on
-// past a failing file and returns the first error.
+// PurgeAllPurging purges every file of userID marked purging, then the
+// folder entries of its trash left with no file (DeletePurgedFolders). It
+// goes on past a failing file and returns the first error.
 func (s *Service) PurgeAllPurging(ctx context.Context, userID int64) error {
 	var first error
 	var after int64
@@ -52,15 +53,22 @@ func (s *Service) PurgeAllPurging(ctx context.Context, userID int64) error {
 			after = f.ID
 		}
 		if len(files) < batch || ctx.Err() != nil {
-			return errors.Join(first, ctx.Err())
+			break
 		}
 	}
+	if ctx.Err() == nil {
+		if _, err := s.Files.DeletePurgedFolders(ctx, userID); err != nil {
+			first = errors.Join(first, err)
+		}
+	}
+	return errors.Join(first, ctx.Err())
 }
 
 // PurgeExpiredTrash purges every file whose time in the trash is over and
-// finishes every purge that was interrupted (rows marked purging). It
-// returns how many files it purged and the first error; failing files are
-// retried on the next call.
+// finishes every purge that was interrupted (rows marked purging), then
+// deletes the folder entries of every trash left with no file. It returns
+// how many files it purged and the first error; failing files are retried
+// on the next call.
 func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 	n := 0
 	var first error
@@ -81,9 +89,15 @@ func (s *Service) PurgeExpiredTrash(ctx context.Context) (int, error) {
 			after = f.ID
 		}
 		if len(files) < batch || ctx.Err() != nil {
-			return n, first
+			break
 		}
 	}
+	if ctx.Err() == nil {
+		if _, err := s.Files.DeletePurgedFolders(ctx, 0); err != nil && first == nil {
+			first = err
+		}
+	}
+	return n, first
 }
 
 func (s *Service) tier(t core.Tier) Tier {

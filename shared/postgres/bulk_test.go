@@ -60,7 +60,11 @@ func TestBulkTrashAndRestore(t *testing.T) {
 	if err != nil || len(trash) != 3 {
 		t.Fatalf("trash %d files (%v), want 3", len(trash), err)
 	}
-	for _, f := range trash {
+	for _, e := range trash {
+		f := e.File
+		if f == nil {
+			t.Fatalf("a folder entry in a trash of files: %+v", e.Folder)
+		}
 		if f.PurgeAt == nil || f.PurgeAt.Before(time.Now().Add(59*time.Minute)) {
 			t.Errorf("file %d purge_at %v, want about an hour from now", f.ID, f.PurgeAt)
 		}

@@ -22,14 +22,14 @@ var (
 )
 
 const fileColumns = `id, user_id, filename, original_filename, file_size, content_type, storage_location,
-	object_key, access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, uploaded_at, synced_at, deleted_at, purge_at`
+	object_key, access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, uploaded_at, synced_at, deleted_at, purge_at, folder_id`
 
 func scanFile(row pgx.Row) (core.File, error) {
 	var f core.File
 	var loc string
 	var sha, crc, etag *string
 	err := row.Scan(&f.ID, &f.UserID, &f.Filename, &f.OriginalFilename, &f.Size, &f.ContentType, &loc,
-		&f.ObjectKey, &f.AccessURL, &sha, &crc, &etag, &f.StorageClass, &f.UploadedAt, &f.SyncedAt, &f.DeletedAt, &f.PurgeAt)
+		&f.ObjectKey, &f.AccessURL, &sha, &crc, &etag, &f.StorageClass, &f.UploadedAt, &f.SyncedAt, &f.DeletedAt, &f.PurgeAt, &f.FolderID)
 	f.Location = core.Tier(loc)
 	f.ChecksumSHA256, f.ChecksumCRC64NVME, f.HotETag = deref(sha), deref(crc), deref(etag)
 	return f, err
@@ -70,25 +70,30 @@ func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
 // ("": none) once the file's row counts instead: one statement, which
 // holds the user's row (FOR SHARE, against MarkUserDeleting) only for
 // itself. When nothing is written the reservation stays for its owner to
-// release.
+// release. The file goes into f.FolderID when that is still a live folder
+// of the user (locked FOR SHARE by the statement, against a trash of the
+// folder), else into the root: a file uploaded is never lost to a folder
+// deleted meanwhile; f.FolderID says where it went.
 func (db *DB) RecordUpload(ctx context.Context, f *core.File, reservation string) error {
 	args := []any{f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL,
-		nullable(f.ChecksumSHA256), nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f)}
+		nullable(f.ChecksumSHA256), nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), f.FolderID}
 	// Without a reservation the statement has no DELETE: even one that
 	// deletes nothing would fire the reservations' usage trigger.
 	release := ""
 	if reservation != "" {
-		release = `, released AS (DELETE FROM quota_reservations WHERE id = $13::uuid AND EXISTS (SELECT 1 FROM ins))`
+		release = `, released AS (DELETE FROM quota_reservations WHERE id = $14::uuid AND EXISTS (SELECT 1 FROM ins))`
 		args = append(args, reservation)
 	}
 	err := db.Pool.QueryRow(ctx, `WITH live AS (
 			SELECT id FROM users WHERE id = $1 AND deleting_at IS NULL FOR SHARE
+		), dest AS (
+			SELECT id FROM folders WHERE id = $13::bigint AND user_id = $1 AND deleted_at IS NULL FOR SHARE
 		), ins AS (
 			INSERT INTO files (user_id, filename, original_filename, file_size, content_type, storage_location, object_key,
-				access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class)
-			SELECT id, $2, $3, $4::bigint, $5, $6, $7, $8, $9, $10, $11, $12 FROM live RETURNING id, uploaded_at
+				access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, folder_id)
+			SELECT id, $2, $3, $4::bigint, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT id FROM dest) FROM live RETURNING id, uploaded_at, folder_id
 		)`+release+`
-		SELECT id, uploaded_at FROM ins`, args...).Scan(&f.ID, &f.UploadedAt)
+		SELECT id, uploaded_at, folder_id FROM ins`, args...).Scan(&f.ID, &f.UploadedAt, &f.FolderID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrUserNotFound
 	}
@@ -119,24 +124,72 @@ func ownedFile(f core.File, err error, userID int64) (core.File, error) {
 	return f, nil
 }
 
-// RenameFile gives userID's live file id the names stored and original
-// (core.UploadFilenames) and returns it: metadata only, the object key and
-// every tier's object stay as they are. Errors as FileForUser.
-func (db *DB) RenameFile(ctx context.Context, userID, id int64, stored, original string) (core.File, error) {
-	f, err := scanFile(db.Pool.QueryRow(ctx, `UPDATE files SET filename = $3, original_filename = $4
-		WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING `+fileColumns, id, userID, stored, original))
+// FileChange is what UpdateFile changes: the names when Stored is set
+// (Stored and Original from core.RenameFilenames), the folder when Move is
+// (FolderID nil: the root).
+type FileChange struct {
+	Stored, Original string
+	Move             bool
+	FolderID         *int64
+}
+
+// UpdateFile renames and/or moves userID's live file id and returns it:
+// metadata only, the object key and every tier's object stay as they are.
+// The target folder is locked FOR SHARE by the statement, so a file never
+// lands in a folder that went to the trash. Errors as FileForUser, and
+// ErrFolderNotFound / ErrFolderForbidden for the target folder.
+func (db *DB) UpdateFile(ctx context.Context, userID, id int64, c FileChange) (core.File, error) {
+	f, err := scanFile(db.Pool.QueryRow(ctx, `WITH dest AS (
+			SELECT id FROM folders WHERE id = $6::bigint AND user_id = $2 AND deleted_at IS NULL FOR SHARE
+		) UPDATE files SET filename = coalesce(nullif($3, ''), filename), original_filename = coalesce(nullif($4, ''), original_filename),
+			folder_id = CASE WHEN $5 THEN (SELECT id FROM dest) ELSE folder_id END, updated_at = now()
+		WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL AND (NOT $5 OR $6::bigint IS NULL OR EXISTS (SELECT 1 FROM dest))
+		RETURNING `+fileColumns, id, userID, c.Stored, c.Original, c.Move, c.FolderID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		// Not found, or another user's (ErrForbidden); live again by now
-		// (restored meanwhile): not renamed, so not found.
+		// Not found, or another user's (ErrForbidden), or the folder is
+		// not a live one of the user's; live again by now (restored
+		// meanwhile): not changed, so not found.
 		if _, err := db.FileForUser(ctx, userID, id); err != nil {
 			return core.File{}, err
+		}
+		if c.Move && c.FolderID != nil {
+			if _, err := liveFolder(ctx, db.Pool, userID, *c.FolderID); err != nil {
+				return core.File{}, err
+			}
 		}
 		return core.File{}, ErrFileNotFound
 	}
 	if err != nil {
-		return core.File{}, fmt.Errorf("rename file %d: %w", id, err)
+		return core.File{}, fmt.Errorf("update file %d: %w", id, err)
 	}
 	return f, nil
+}
+
+// MoveFiles moves those of ids that are userID's live files into folder
+// (nil: the root), in one statement, and returns the ids it moved (in no
+// order). ErrFolderNotFound / ErrFolderForbidden when folder is not a
+// live folder of the user's (then nothing moved).
+func (db *DB) MoveFiles(ctx context.Context, userID int64, ids []int64, folder *int64) ([]int64, error) {
+	if folder != nil {
+		if _, err := liveFolder(ctx, db.Pool, userID, *folder); err != nil {
+			return nil, err
+		}
+	}
+	done, err := db.updatedIDs(ctx, fmt.Sprintf("move %d files of user %d", len(ids), userID), `WITH dest AS (
+			SELECT id FROM folders WHERE id = $3::bigint AND user_id = $1 AND deleted_at IS NULL FOR SHARE
+		) UPDATE files SET folder_id = (SELECT id FROM dest), updated_at = now()
+		WHERE user_id = $1 AND id = ANY($2) AND deleted_at IS NULL AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM dest))
+		RETURNING id`, userID, ids, folder)
+	if err != nil {
+		return nil, err
+	}
+	if len(done) == 0 && folder != nil {
+		// The folder went to the trash meanwhile?
+		if _, err := liveFolder(ctx, db.Pool, userID, *folder); err != nil {
+			return nil, err
+		}
+	}
+	return done, nil
 }
 
 // DeleteFile deletes file id of userID without waiting for the sync job
@@ -168,6 +221,10 @@ type ListParams struct {
 	Location core.Tier      // empty: both tiers
 	Sort     core.FileSort  // empty: core.DefaultFileSort
 	Order    core.SortOrder // empty: the sort's DefaultOrder
+	// InFolder lists the files of one folder only: FolderID (0: the root).
+	// Without it, the files of every folder.
+	InFolder bool
+	FolderID int64
 }
 
 // sortColumns are the list's sort keys as SQL, each served by a partial
@@ -221,6 +278,12 @@ func (db *DB) ListFiles(ctx context.Context, userID int64, p ListParams) ([]core
 	if p.Query != "" {
 		args = append(args, "%"+escapeLike(p.Query)+"%")
 		where = append(where, fmt.Sprintf("original_filename ILIKE $%d", len(args)))
+	}
+	if p.InFolder {
+		// coalesce(folder_id, 0): the expression of the files_folder_*
+		// indexes (00024).
+		args = append(args, p.FolderID)
+		where = append(where, fmt.Sprintf("coalesce(folder_id, 0) = $%d", len(args)))
 	}
 	if p.Location != "" {
 		args = append(args, string(p.Location))

@@ -19,15 +19,19 @@ import (
 // objects from every tier, then DeletePurged removes the row. Each step is
 // one short statement; no transaction spans the object removal.
 
-// trashed is the condition of a row in the trash that a user may still see
-// (not being purged).
-const trashed = `deleted_at IS NOT NULL AND purging_at IS NULL`
+// trashed is the condition of a file that is an entry of the trash (not
+// being purged, and not one that went there with a folder: that folder is
+// the entry).
+const trashed = `deleted_at IS NOT NULL AND purging_at IS NULL AND trash_folder_id IS NULL`
 
 // What moving a file to the trash and back sets, for one file or many
 // (bulk.go): trashSet takes the retention in seconds as $3.
 const (
-	trashSet   = `deleted_at = now(), purge_at = now() + make_interval(secs => $3), updated_at = now()`
-	restoreSet = `deleted_at = NULL, purge_at = NULL, updated_at = now()`
+	trashSet = `deleted_at = now(), purge_at = now() + make_interval(secs => $3), updated_at = now()`
+	// A file whose folder is gone or in the trash comes back in the root.
+	restoreSet = `deleted_at = NULL, purge_at = NULL, updated_at = now(),
+		folder_id = CASE WHEN EXISTS (SELECT 1 FROM folders d WHERE d.id = files.folder_id AND d.deleted_at IS NULL)
+			THEN folder_id END`
 )
 
 // TrashFile moves userID's live file id to the trash until now+retention
@@ -75,21 +79,38 @@ func (db *DB) RestoreFile(ctx context.Context, userID, id int64) (core.File, err
 	return f, nil
 }
 
-// ListTrash returns a page of userID's trash, newest deletion first, and
-// the next page's cursor ("" on the last page). A malformed cursor yields
-// ErrBadCursor.
-func (db *DB) ListTrash(ctx context.Context, userID int64, limit int, cursor string) ([]core.File, string, error) {
+// TrashEntry is one entry of a user's trash: a file, or a folder with
+// what went there with it.
+type TrashEntry struct {
+	File   *core.File
+	Folder *core.TrashedFolder
+}
+
+func (e TrashEntry) key() (time.Time, int64) {
+	if e.Folder != nil {
+		return *e.Folder.DeletedAt, -e.Folder.ID
+	}
+	return *e.File.DeletedAt, e.File.ID
+}
+
+// ListTrash returns a page of userID's trash, files and folders in one
+// list, newest deletion first, and the next page's cursor ("" on the last
+// page). A malformed cursor yields ErrBadCursor. The order is (deleted_at,
+// k) descending where k is a file's id and minus a folder's (the cursor
+// carries that key, so pages of files alone read as before).
+func (db *DB) ListTrash(ctx context.Context, userID int64, limit int, cursor string) ([]TrashEntry, string, error) {
 	args := []any{userID, limit + 1}
-	cond := ""
+	fileCond, folderCond := "", ""
 	if cursor != "" {
-		at, id, err := decodeTimeCursor(cursor)
+		at, k, err := decodeTimeCursor(cursor)
 		if err != nil {
 			return nil, "", ErrBadCursor
 		}
-		args = append(args, at, id)
-		cond = ` AND (deleted_at, id) < ($3, $4)`
+		args = append(args, at, k)
+		fileCond = ` AND (deleted_at, id) < ($3, $4)`
+		folderCond = ` AND (fo.deleted_at, -fo.id) < ($3, $4)`
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT `+fileColumns+` FROM files WHERE user_id = $1 AND `+trashed+cond+`
+	rows, err := db.Pool.Query(ctx, `SELECT `+fileColumns+` FROM files WHERE user_id = $1 AND `+trashed+fileCond+`
 		ORDER BY deleted_at DESC, id DESC LIMIT $2`, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list trash: %w", err)
@@ -98,13 +119,60 @@ func (db *DB) ListTrash(ctx context.Context, userID int64, limit int, cursor str
 	if err != nil {
 		return nil, "", fmt.Errorf("list trash: %w", err)
 	}
-	next := ""
-	if len(files) > limit {
-		files = files[:limit]
-		last := files[len(files)-1]
-		next = encodeTimeCursor(*last.DeletedAt, last.ID)
+	rows, err = db.Pool.Query(ctx, `SELECT `+prefixed("fo.", folderColumns)+`, s.n, s.bytes FROM folders fo
+		CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(file_size), 0)::bigint AS bytes
+			FROM files WHERE trash_folder_id = fo.id) s
+		WHERE fo.user_id = $1 AND fo.deleted_at IS NOT NULL AND fo.trash_root_id IS NULL AND fo.purging_at IS NULL`+folderCond+`
+		ORDER BY fo.deleted_at DESC, fo.id ASC LIMIT $2`, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list trashed folders: %w", err)
 	}
-	return files, next, nil
+	folders, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.TrashedFolder, error) {
+		var f core.TrashedFolder
+		err := r.Scan(&f.ID, &f.UserID, &f.ParentID, &f.Name, &f.CreatedAt, &f.UpdatedAt, &f.DeletedAt, &f.PurgeAt, &f.Files, &f.Bytes)
+		return f, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list trashed folders: %w", err)
+	}
+	// Merge the two ordered lists.
+	entries := make([]TrashEntry, 0, len(files)+len(folders))
+	i, j := 0, 0
+	for len(entries) <= limit && (i < len(files) || j < len(folders)) {
+		var e TrashEntry
+		if i < len(files) {
+			e = TrashEntry{File: &files[i]}
+		}
+		if j < len(folders) {
+			g := TrashEntry{Folder: &folders[j]}
+			if e.File == nil || laterEntry(g, e) {
+				e = g
+			}
+		}
+		if e.Folder != nil {
+			j++
+		} else {
+			i++
+		}
+		entries = append(entries, e)
+	}
+	next := ""
+	if len(entries) > limit {
+		entries = entries[:limit]
+		at, k := entries[len(entries)-1].key()
+		next = encodeTimeCursor(at, k)
+	}
+	return entries, next, nil
+}
+
+// laterEntry reports whether a comes before b in the trash's order.
+func laterEntry(a, b TrashEntry) bool {
+	at, ak := a.key()
+	bt, bk := b.key()
+	if !at.Equal(bt) {
+		return at.After(bt)
+	}
+	return ak > bk
 }
 
 // BeginPurge marks file id of userID's trash as purging and returns it:
@@ -126,10 +194,15 @@ func (db *DB) BeginPurge(ctx context.Context, userID, id int64) (core.File, erro
 	return f, nil
 }
 
-// BeginPurgeTrash marks every file of userID's trash as purging and
-// returns how many it marked.
+// BeginPurgeTrash marks every file of userID's trash, those that went
+// there with a folder included, and every folder entry as purging, and
+// returns how many files it marked. The caller purges the files, then
+// DeletePurgedFolders.
 func (db *DB) BeginPurgeTrash(ctx context.Context, userID int64) (int, error) {
-	tag, err := db.Pool.Exec(ctx, `UPDATE files SET purging_at = now() WHERE user_id = $1 AND `+trashed, userID)
+	tag, err := db.Pool.Exec(ctx, `WITH fo AS (
+			UPDATE folders SET purging_at = now()
+			WHERE user_id = $1 AND deleted_at IS NOT NULL AND trash_root_id IS NULL AND purging_at IS NULL)
+		UPDATE files SET purging_at = now() WHERE user_id = $1 AND deleted_at IS NOT NULL AND purging_at IS NULL`, userID)
 	if err != nil {
 		return 0, fmt.Errorf("begin purge of the trash of user %d: %w", userID, err)
 	}

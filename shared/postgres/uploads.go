@@ -121,9 +121,9 @@ func (db *DB) CreateUpload(ctx context.Context, s *core.UploadSession, q UploadQ
 		return err
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO upload_sessions
-		(id, user_id, object_key, storage_upload_id, filename, original_filename, declared_size, content_type, part_size, expires_at)
-		VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at`,
-		s.ID, s.UserID, s.ObjectKey, s.StorageUploadID, s.Filename, s.OriginalFilename, s.Size, s.ContentType, s.PartSize, s.ExpiresAt,
+		(id, user_id, object_key, storage_upload_id, filename, original_filename, declared_size, content_type, part_size, expires_at, folder_id)
+		VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING created_at`,
+		s.ID, s.UserID, s.ObjectKey, s.StorageUploadID, s.Filename, s.OriginalFilename, s.Size, s.ContentType, s.PartSize, s.ExpiresAt, s.FolderID,
 	).Scan(&s.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert upload session: %w", err)
@@ -232,20 +232,25 @@ func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error
 	} else if err != nil {
 		return err
 	}
-	tag, err := tx.Exec(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid AND ending_at IS NULL`, id)
+	var folder *int64
+	err = tx.QueryRow(ctx, `DELETE FROM upload_sessions WHERE id = $1::uuid AND ending_at IS NULL RETURNING folder_id`, id).Scan(&folder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrUploadNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("end upload session %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrUploadNotFound
-	}
-	err = tx.QueryRow(ctx, `INSERT INTO files
+	// The session's folder if it is still live (else the root: the file
+	// is not lost to a folder deleted meanwhile), as RecordUpload.
+	err = tx.QueryRow(ctx, `WITH dest AS (
+			SELECT id FROM folders WHERE id = $14::bigint AND user_id = $1 AND deleted_at IS NULL FOR SHARE
+		) INSERT INTO files
 		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256,
-		checksum_crc64nvme, hot_etag, storage_class, upload_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::uuid) RETURNING id, uploaded_at`,
+		checksum_crc64nvme, hot_etag, storage_class, upload_id, folder_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::uuid, (SELECT id FROM dest)) RETURNING id, uploaded_at, folder_id`,
 		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, nullable(f.ChecksumSHA256),
-		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), id,
-	).Scan(&f.ID, &f.UploadedAt)
+		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), id, folder,
+	).Scan(&f.ID, &f.UploadedAt, &f.FolderID)
 	if err != nil {
 		return fmt.Errorf("insert file of upload %s: %w", id, err)
 	}

@@ -787,6 +787,158 @@ try {
   };
   const trashRow = (name) => page.getByRole('listitem', { name });
 
+  // Folders, in the web app: a tree made with "New folder", a folder's URL
+  // (/files/<id>) kept by a reload, breadcrumbs, an upload into the folder
+  // open, root files moved in by drag and drop (onto a folder row) and by
+  // the Move dialog, a rename (F2), then the folder to the trash as one
+  // entry and back with its files.
+  const folderTag = randomBytes(3).toString('hex');
+  const inFolder = { name: `in-folder-${folderTag}.txt`, mimeType: 'text/plain', buffer: Buffer.from(`uploaded into Projects\n${'f'.repeat(1500)}`) };
+  const dragged = { name: `dragged-${folderTag}.txt`, mimeType: 'text/plain', buffer: Buffer.from('moved by drag and drop\n') };
+  const dialogMoved = { name: `dialog-moved-${folderTag}.txt`, mimeType: 'text/plain', buffer: Buffer.from('moved by the Move dialog\n') };
+  await step('folders: New folder "Projects" and "2026" inside it, the URL and breadcrumbs (a reload keeps them), an upload into Projects, root files moved in by drag and drop and by the Move dialog, "2026" renamed (F2), Projects to the Trash as one entry and restored with its files', async () => {
+    const folders = page.getByRole('list', { name: 'Folders' });
+    const folderLink = (name) => folders.getByRole('link', { name, exact: true });
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+    const crumbNames = async () => crumbs.getByRole('link').evaluateAll((as) => as.map((a) => a.textContent));
+    const expectCrumbs = async (want) => {
+      let got = [];
+      for (let i = 0; i < 100; i++) {
+        got = await crumbNames();
+        if (got.join('/') === want.join('/')) break;
+        await sleep(100);
+      }
+      expect(got.join('/') === want.join('/'), `breadcrumbs ${got.join(' / ')}, want ${want.join(' / ')}`);
+      const current = crumbs.getByRole('link', { name: want.at(-1), exact: true });
+      expect((await current.getAttribute('aria-current')) === 'page', `the crumb ${want.at(-1)} is not aria-current="page"`);
+    };
+    const newFolder = async (name) => {
+      await page.getByRole('button', { name: 'New folder' }).click();
+      const field = page.getByRole('textbox', { name: 'Name of the new folder' });
+      await field.fill(name);
+      await field.press('Enter');
+      await folderLink(name).waitFor();
+      await field.waitFor({ state: 'detached' });
+    };
+    const folderIdOfUrl = () => {
+      const m = /^\/files\/(\d+)$/.exec(new URL(page.url()).pathname);
+      expect(m, `the URL ${page.url()} is not /files/<id>`);
+      return Number(m[1]);
+    };
+    const listed = async (folder) => {
+      const res = await apiAs('GET', `/api/files?limit=200&folder_id=${folder}`);
+      expect(res.status === 200, `GET /api/files?folder_id=${folder} answered ${res.status}`);
+      return (await res.json()).files.map((f) => f.original_filename);
+    };
+    const goToRoot = async () => {
+      await crumbs.getByRole('link', { name: 'My files', exact: true }).click();
+      await page.waitForURL((u) => u.pathname === '/dashboard');
+      await page.getByRole('heading', { name: 'Your files' }).waitFor();
+    };
+
+    await noToasts();
+    await newFolder('Projects');
+    await folderLink('Projects').click();
+    await page.waitForURL((u) => /^\/files\/\d+$/.test(u.pathname));
+    const projectsId = folderIdOfUrl();
+    await page.getByRole('heading', { name: 'Projects', exact: true }).waitFor();
+    await expectCrumbs(['My files', 'Projects']);
+    await page.getByText('No files in this folder yet. Upload files above to add them here.').waitFor();
+    await newFolder('2026');
+    await folderLink('2026').click();
+    await page.waitForURL((u) => /^\/files\/\d+$/.test(u.pathname) && u.pathname !== `/files/${projectsId}`);
+    const id2026 = folderIdOfUrl();
+    await expectCrumbs(['My files', 'Projects', '2026']);
+    await page.reload();
+    await page.getByRole('heading', { name: '2026', exact: true }).waitFor();
+    expect(folderIdOfUrl() === id2026, `the reload went to ${page.url()}`);
+    await expectCrumbs(['My files', 'Projects', '2026']);
+
+    // Up by a breadcrumb to Projects; a file picked there goes there.
+    await crumbs.getByRole('link', { name: 'Projects', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === `/files/${projectsId}`);
+    await page.getByText('Files go into Projects').waitFor();
+    await page.getByLabel('Choose files to upload').setInputFiles(inFolder);
+    await page.getByRole('listitem', { name: inFolder.name }).getByText('Uploaded').waitFor();
+    await fileRow(inFolder.name).waitFor();
+    expect((await listed(projectsId)).includes(inFolder.name), `${inFolder.name} is not in Projects (GET /api/files?folder_id=${projectsId})`);
+    expect(!(await listed('root')).includes(inFolder.name), `${inFolder.name} is at the root too`);
+    await goToRoot();
+    await fileRow(picked.name).waitFor();
+    expect((await fileRow(inFolder.name).count()) === 0, `${inFolder.name} is listed at the root`);
+
+    // Two root files: one dragged onto the folder row, one moved by the dialog.
+    for (const f of [dragged, dialogMoved]) {
+      await page.getByLabel('Choose files to upload').setInputFiles(f);
+      await page.getByRole('listitem', { name: f.name }).getByText('Uploaded').waitFor();
+      await fileRow(f.name).waitFor();
+    }
+    await noToasts();
+    const projectsRow = page.getByTestId('folder-row').filter({ has: page.getByRole('link', { name: 'Projects', exact: true }) });
+    // Held by its size cell (plain text, not a button), as a user would.
+    await fileRow(dragged.name).locator('td').nth(2).dragTo(projectsRow);
+    await page.getByText(`Moved ${dragged.name} to Projects`).waitFor();
+    await fileRow(dragged.name).waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: `Move ${dialogMoved.name}`, exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Move ${dialogMoved.name}` });
+    await dialog.getByRole('button', { name: 'Projects', exact: true }).click();
+    await dialog.getByText('In: My files / Projects').waitFor();
+    await dialog.getByRole('button', { name: '2026', exact: true }).waitFor();
+    await dialog.getByRole('button', { name: 'Move here' }).click();
+    await page.getByText(`Moved ${dialogMoved.name} to Projects`).waitFor();
+    await dialog.waitFor({ state: 'detached' });
+    await fileRow(dialogMoved.name).waitFor({ state: 'detached' });
+    const inProjects = await listed(projectsId);
+    for (const f of [inFolder, dragged, dialogMoved]) expect(inProjects.includes(f.name), `${f.name} is not in Projects: ${inProjects.join(', ')}`);
+
+    // In Projects: its three files; 2026 renamed in place with F2.
+    await folderLink('Projects').click();
+    await page.waitForURL((u) => u.pathname === `/files/${projectsId}`);
+    for (const f of [inFolder, dragged, dialogMoved]) await fileRow(f.name).waitFor();
+    await folderLink('2026').focus();
+    await page.keyboard.press('F2');
+    const rename = page.getByRole('textbox', { name: 'New name for folder 2026' });
+    await rename.fill('Plans 2026');
+    await rename.press('Enter');
+    await folderLink('Plans 2026').waitFor();
+    await folderLink('2026').waitFor({ state: 'detached' });
+    await page.screenshot({ path: SHOT('folder.png'), fullPage: true });
+
+    // Projects to the trash from the root: one entry, its files not listed apart.
+    await goToRoot();
+    await noToasts();
+    await page.getByRole('button', { name: 'Delete folder Projects', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Move folder to the trash?' });
+    await confirm.getByRole('button', { name: 'Move to trash' }).click();
+    await page.getByText('Moved folder Projects to the trash').waitFor();
+    await folderLink('Projects').waitFor({ state: 'detached' });
+    const everywhere = (await (await apiAs('GET', '/api/files?limit=200')).json()).files.map((f) => f.original_filename);
+    for (const f of [inFolder, dragged, dialogMoved]) expect(!everywhere.includes(f.name), `${f.name} is still listed after its folder went to the trash`);
+    await noToasts();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trash' }).click();
+    await page.waitForURL(`${BASE_URL}/trash`);
+    const entry = page.getByRole('listitem', { name: 'Projects', exact: true });
+    await entry.getByText(/^3 files, /).waitFor();
+    expect((await entry.count()) === 1, `the Trash lists Projects ${await entry.count()} times`);
+    for (const f of [inFolder, dragged, dialogMoved]) expect((await trashRow(f.name).count()) === 0, `the Trash lists ${f.name} apart from its folder`);
+    const trash = (await (await apiAs('GET', '/api/trash')).json()).files;
+    const folderEntries = trash.filter((e) => e.kind === 'folder');
+    expect(folderEntries.length === 1 && folderEntries[0].name === 'Projects' && folderEntries[0].file_count === 3, `GET /api/trash: ${JSON.stringify(trash)}`);
+    await page.getByRole('button', { name: 'Restore folder Projects', exact: true }).click();
+    await page.getByText('Restored folder Projects').waitFor();
+    await page.getByText('The trash is empty.').waitFor();
+
+    // Back with its files and its subfolder.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Files' }).click();
+    await page.waitForURL(`${BASE_URL}/dashboard`);
+    await folderLink('Projects').click();
+    await page.waitForURL((u) => u.pathname === `/files/${projectsId}`);
+    for (const f of [inFolder, dragged, dialogMoved]) await fileRow(f.name).waitFor();
+    await folderLink('Plans 2026').waitFor();
+    await goToRoot();
+    await fileRow(picked.name).waitFor();
+  });
+
   // What the nightly maintenance steps work on: a file that will expire in
   // the trash and a second account whose deletion will be interrupted
   // halfway, both moved to S3 by the nightly chain first (so each has an

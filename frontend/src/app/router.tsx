@@ -29,8 +29,9 @@ const pages: RouteObject[] = [
   // Logged in or not: the link of a reset mail may open in either.
   { path: paths.forgotPassword.path, element: <Page><ForgotPasswordRoute /></Page> },
   { path: paths.resetPassword.path, element: <Page><ResetPasswordRoute /></Page> },
+  // The root (/dashboard, or /files) and a folder (/files/<id>) are one
+  // page: going from folder to folder keeps it (and the uploads under way).
   {
-    path: paths.dashboard.path,
     element: (
       <ProtectedRoute>
         <Page>
@@ -38,6 +39,12 @@ const pages: RouteObject[] = [
         </Page>
       </ProtectedRoute>
     ),
+    // The page reads the folder from the URL; the children only match it.
+    children: [
+      { path: paths.dashboard.path, element: null },
+      { path: paths.files.path, element: null },
+      { path: paths.folder.path, element: null },
+    ],
   },
   {
     path: paths.trash.path,

@@ -5,7 +5,12 @@ import {
   completedUploadFile,
   completeUpload,
   db,
+  folderPath,
+  folderTree,
   publicFile,
+  publicFolder,
+  trashFolder,
+  type MockFolder,
   startSession,
   tokenAnswer,
   tokenClaims,
@@ -99,6 +104,39 @@ function stillCompleting(uploadId: string, userId: number): Response | null {
   else completeUpload(uploadId);
   return null;
 }
+
+// findFolder answers like the server: 404 FOLDER_NOT_FOUND when missing (or
+// in the trash), 403 when another user's.
+function findFolder(id: unknown, userId: number): MockFolder | Response {
+  const f = db.folders.find((x) => String(x.id) === String(id));
+  if (!f) return apiError(404, 'FOLDER_NOT_FOUND', 'folder not found');
+  if (f.owner !== userId) return apiError(403, 'FORBIDDEN', 'not your folder');
+  return f;
+}
+
+// targetFolder reads where something goes: null (the root) or a live folder
+// of the user's.
+function targetFolder(raw: unknown, userId: number): number | null | Response {
+  if (raw === null || raw === undefined || raw === '' || raw === 'root') return null;
+  const f = findFolder(raw, userId);
+  return f instanceof Response ? f : f.id;
+}
+
+// badFolderName: why name cannot be a folder's, or null.
+function badFolderName(name: unknown): Response | null {
+  if (typeof name !== 'string' || name.trim() === '') return apiError(400, 'VALIDATION_ERROR', 'name is required');
+  // eslint-disable-next-line no-control-regex
+  if (/[/\\\u0000-\u001f\u007f]/.test(name)) return apiError(400, 'INVALID_FILENAME', 'name cannot contain / or \\ or control characters');
+  if (new TextEncoder().encode(name).length > 255) return apiError(400, 'INVALID_FILENAME', 'name is longer than 255 bytes');
+  return null;
+}
+
+// nameTaken: a live sibling folder in parentId has name (case-insensitively).
+function nameTaken(userId: number, parentId: number | null, name: string, except?: number): boolean {
+  return db.folders.some((f) => f.owner === userId && f.parent_id === parentId && f.id !== except && f.name.toLowerCase() === name.toLowerCase());
+}
+
+const depthOf = (id: number | null): number => (id === null ? 0 : folderPath(db.folders.find((f) => f.id === id)!).length);
 
 export const handlers = [
   http.get('/api/config', () => HttpResponse.json(db.config)),
@@ -288,8 +326,12 @@ export const handlers = [
       return a.uploaded_at.localeCompare(b.uploaded_at);
     };
     const dir = order === 'asc' ? 1 : -1;
+    const folderParam = url.searchParams.get('folder_id');
+    const folder = folderParam === null ? undefined : targetFolder(folderParam, user.id);
+    if (folder instanceof Response) return folder;
     let files = db.files
       .filter((f) => f.owner === user.id)
+      .filter((f) => folder === undefined || f.folder_id === folder)
       .filter((f) => !q || f.original_filename.toLowerCase().includes(q))
       .filter((f) => !location || f.storage_location === location)
       .sort((a, b) => dir * (cmpKey(a, b) || a.id - b.id));
@@ -308,8 +350,11 @@ export const handlers = [
     const user = requireUser(request);
     if (!user) return unauthorized();
     const form = await request.formData();
+    db.uploadFields.push([...form.keys()]);
     const file = form.get('file');
     if (!(file instanceof File)) return apiError(400, 'MISSING_FILE', 'no file');
+    const folderId = targetFolder(form.get('folder_id'), user.id);
+    if (folderId instanceof Response) return folderId;
     if (file.size > db.config.max_file_size_bytes) return apiError(413, 'FILE_TOO_LARGE', 'file too large');
     const content = new Uint8Array(await file.arrayBuffer());
     const id = db.nextFileId++;
@@ -328,6 +373,7 @@ export const handlers = [
       checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null,
       uploaded_at: new Date().toISOString(),
       synced_at: null,
+      folder_id: folderId,
     };
     db.files.push(row);
     return HttpResponse.json(publicFile(row), { status: 201 });
@@ -359,13 +405,24 @@ export const handlers = [
   http.post('/api/files/bulk', async ({ request }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
-    const body = (await request.json()) as { action?: string; file_ids?: number[] };
-    if (body.action !== 'delete' && body.action !== 'restore') return apiError(400, 'VALIDATION_ERROR', 'action must be delete or restore');
+    const body = (await request.json()) as { action?: string; file_ids?: number[]; target_folder_id?: number | null };
+    if (body.action !== 'delete' && body.action !== 'restore' && body.action !== 'move') {
+      return apiError(400, 'VALIDATION_ERROR', 'action must be delete, restore or move');
+    }
     const ids = [...new Set(body.file_ids ?? [])];
     if (ids.length === 0 || ids.length > 1000) return apiError(400, 'VALIDATION_ERROR', 'file_ids must list 1 to 1000 file ids');
-    db.bulkCalls.push({ action: body.action, ids });
+    const target = body.action === 'move' ? targetFolder(body.target_folder_id, user.id) : null;
+    if (target instanceof Response) return target;
+    db.bulkCalls.push({ action: body.action, ids, ...(body.action === 'move' ? { target_folder_id: target } : {}) });
     const notFound = (id: number) => ({ id, status: 'failed', error_code: 'FILE_NOT_FOUND', detail: 'file not found' });
     const results = ids.map((id) => {
+      if (body.action === 'move') {
+        const f = db.files.find((x) => x.id === id && x.owner === user.id);
+        if (!f) return notFound(id);
+        f.folder_id = target;
+        db.moveCalls.push({ id, folder_id: target });
+        return { id, status: 'moved' };
+      }
       if (body.action === 'restore') {
         const f = db.trash.find((x) => x.id === id && x.owner === user.id);
         if (!f) return notFound(id);
@@ -393,11 +450,22 @@ export const handlers = [
     const f = db.files.find((x) => String(x.id) === params.id);
     if (!f) return apiError(404, 'FILE_NOT_FOUND', 'file not found');
     if (f.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your file');
-    const body = (await request.json()) as { filename?: unknown };
-    if (typeof body.filename !== 'string') return apiError(400, 'VALIDATION_ERROR', 'filename is required');
-    if (body.filename === '' || /[/\\]/.test(body.filename)) return apiError(400, 'INVALID_FILENAME', 'filename cannot contain / or \\');
-    db.renameCalls.push({ id: f.id, filename: body.filename });
-    f.original_filename = body.filename;
+    const body = (await request.json()) as { filename?: unknown; folder_id?: unknown };
+    if (body.filename === undefined && !('folder_id' in body)) return apiError(400, 'VALIDATION_ERROR', 'filename or folder_id is required');
+    if (body.filename !== undefined && typeof body.filename !== 'string') return apiError(400, 'VALIDATION_ERROR', 'filename must be a string');
+    if (typeof body.filename === 'string' && (body.filename === '' || /[/\\]/.test(body.filename))) {
+      return apiError(400, 'INVALID_FILENAME', 'filename cannot contain / or \\');
+    }
+    const target = 'folder_id' in body ? targetFolder(body.folder_id, user.id) : undefined;
+    if (target instanceof Response) return target;
+    if (typeof body.filename === 'string') {
+      db.renameCalls.push({ id: f.id, filename: body.filename });
+      f.original_filename = body.filename;
+    }
+    if (target !== undefined) {
+      db.moveCalls.push({ id: f.id, folder_id: target });
+      f.folder_id = target;
+    }
     return HttpResponse.json(publicFile(f));
   }),
 
@@ -419,7 +487,9 @@ export const handlers = [
     const sum = (fs: { file_size: number }[]) => fs.reduce((n, f) => n + f.file_size, 0);
     const hot = sum(mine.filter((f) => f.storage_location === 'minio'));
     const cold = sum(mine.filter((f) => f.storage_location === 's3'));
-    const trash = sum(db.trash.filter((f) => f.owner === user.id));
+    const trash =
+      sum(db.trash.filter((f) => f.owner === user.id)) +
+      sum(db.trashedFolders.filter((t) => t.folder.owner === user.id).flatMap((t) => t.files));
     const uploads = [...db.multipart.values()].filter((u) => u.owner === user.id).reduce((n, u) => n + u.size, 0);
     return HttpResponse.json({
       quota_bytes: db.quota,
@@ -438,14 +508,33 @@ export const handlers = [
     const url = new URL(request.url);
     const limit = Number(url.searchParams.get('limit') ?? 50);
     const cursor = url.searchParams.get('cursor');
-    let files = db.trash.filter((f) => f.owner === user.id).sort((a, b) => b.deleted_at.localeCompare(a.deleted_at) || b.id - a.id);
-    if (cursor) files = files.slice(files.findIndex((f) => String(f.id) === cursor) + 1);
-    const page = files.slice(0, limit);
-    const next = files.length > limit ? String(page[page.length - 1].id) : null;
-    return HttpResponse.json({
-      files: page.map((f) => ({ ...publicFile(f), deleted_at: f.deleted_at, purge_at: f.purge_at })),
-      next_cursor: next,
-    });
+    // Files and folders, newest deletion first; a cursor names kind and id.
+    const entries = [
+      ...db.trash
+        .filter((f) => f.owner === user.id)
+        .map((f) => ({ key: `file:${f.id}`, id: f.id, deleted_at: f.deleted_at, json: { kind: 'file', ...publicFile(f), deleted_at: f.deleted_at, purge_at: f.purge_at } })),
+      ...db.trashedFolders
+        .filter((t) => t.folder.owner === user.id)
+        .map((t) => ({
+          key: `folder:${t.folder.id}`,
+          id: t.folder.id,
+          deleted_at: t.deleted_at,
+          json: {
+            kind: 'folder',
+            id: t.folder.id,
+            name: t.folder.name,
+            deleted_at: t.deleted_at,
+            purge_at: t.purge_at,
+            file_count: t.files.length,
+            total_size: t.files.reduce((n, f) => n + f.file_size, 0),
+          },
+        })),
+    ].sort((a, b) => b.deleted_at.localeCompare(a.deleted_at) || b.id - a.id);
+    let rest = entries;
+    if (cursor) rest = entries.slice(entries.findIndex((e) => e.key === cursor) + 1);
+    const page = rest.slice(0, limit);
+    const next = rest.length > limit ? page[page.length - 1].key : null;
+    return HttpResponse.json({ files: page.map((e) => e.json), next_cursor: next });
   }),
 
   http.post('/api/trash/:id/restore', ({ request, params }) => {
@@ -475,6 +564,105 @@ export const handlers = [
     const user = requireUser(request);
     if (!user) return unauthorized();
     db.trash = db.trash.filter((x) => x.owner !== user.id);
+    db.trashedFolders = db.trashedFolders.filter((t) => t.folder.owner !== user.id);
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.get('/api/folders', ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const parent = targetFolder(new URL(request.url).searchParams.get('parent_id'), user.id);
+    if (parent instanceof Response) return parent;
+    const folders = db.folders
+      .filter((f) => f.owner === user.id && f.parent_id === parent)
+      .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : a.id - b.id));
+    return HttpResponse.json({ folders: folders.map(publicFolder) });
+  }),
+
+  http.post('/api/folders', async ({ request }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const body = (await request.json()) as { name?: unknown; parent_id?: unknown };
+    const bad = badFolderName(body.name);
+    if (bad) return bad;
+    const name = body.name as string;
+    const parent = targetFolder(body.parent_id, user.id);
+    if (parent instanceof Response) return parent;
+    if (nameTaken(user.id, parent, name)) return apiError(409, 'NAME_TAKEN', 'a folder with this name already exists here');
+    if (depthOf(parent) + 1 > 64) return apiError(409, 'FOLDER_TOO_DEEP', 'folders nest at most 64 levels');
+    const now = new Date().toISOString();
+    const folder: MockFolder = { id: db.nextFolderId++, owner: user.id, name, parent_id: parent, created_at: now, updated_at: now };
+    db.folders.push(folder);
+    return HttpResponse.json(publicFolder(folder), { status: 201 });
+  }),
+
+  http.get('/api/folders/:id', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = findFolder(params.id, user.id);
+    if (f instanceof Response) return f;
+    return HttpResponse.json({ ...publicFolder(f), path: folderPath(f) });
+  }),
+
+  http.patch('/api/folders/:id', async ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = findFolder(params.id, user.id);
+    if (f instanceof Response) return f;
+    const body = (await request.json()) as { name?: unknown; parent_id?: unknown };
+    if (body.name !== undefined) {
+      const bad = badFolderName(body.name);
+      if (bad) return bad;
+    }
+    const name = body.name === undefined ? f.name : (body.name as string);
+    let parent = f.parent_id;
+    if ('parent_id' in body) {
+      const target = targetFolder(body.parent_id, user.id);
+      if (target instanceof Response) return target;
+      if (target !== null && folderTree(f).some((x) => x.id === target)) {
+        return apiError(409, 'FOLDER_CYCLE', 'a folder cannot move into itself or its subfolders');
+      }
+      parent = target;
+    }
+    if (nameTaken(user.id, parent, name, f.id)) return apiError(409, 'NAME_TAKEN', 'a folder with this name already exists here');
+    f.name = name;
+    f.parent_id = parent;
+    f.updated_at = new Date().toISOString();
+    return HttpResponse.json(publicFolder(f));
+  }),
+
+  http.delete('/api/folders/:id', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const f = findFolder(params.id, user.id);
+    if (f instanceof Response) return f;
+    trashFolder(f.id);
+    return new HttpResponse(null, { status: 204 });
+  }),
+
+  http.post('/api/trash/folders/:id/restore', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const t = db.trashedFolders.find((x) => String(x.folder.id) === params.id);
+    if (!t) return apiError(404, 'FOLDER_NOT_FOUND', 'folder not found');
+    if (t.folder.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your folder');
+    // Back into its parent, or the root when that is gone.
+    const parent = db.folders.some((x) => x.id === t.folder.parent_id) ? t.folder.parent_id : null;
+    if (nameTaken(user.id, parent, t.folder.name)) return apiError(409, 'NAME_TAKEN', 'a folder with this name already exists here');
+    t.folder.parent_id = parent;
+    db.trashedFolders = db.trashedFolders.filter((x) => x !== t);
+    db.folders.push(t.folder, ...t.descendants);
+    db.files.push(...t.files);
+    return HttpResponse.json(publicFolder(t.folder));
+  }),
+
+  http.delete('/api/trash/folders/:id', ({ request, params }) => {
+    const user = requireUser(request);
+    if (!user) return unauthorized();
+    const t = db.trashedFolders.find((x) => String(x.folder.id) === params.id);
+    if (!t) return apiError(404, 'FOLDER_NOT_FOUND', 'folder not found');
+    if (t.folder.owner !== user.id) return apiError(403, 'FORBIDDEN', 'not your folder');
+    db.trashedFolders = db.trashedFolders.filter((x) => x !== t);
     return new HttpResponse(null, { status: 204 });
   }),
 
@@ -495,7 +683,9 @@ export const handlers = [
   http.post('/api/files/uploads', async ({ request }) => {
     const user = requireUser(request);
     if (!user) return unauthorized();
-    const body = (await request.json()) as { filename: string; size: number; content_type: string };
+    const body = (await request.json()) as { filename: string; size: number; content_type: string; folder_id?: number | null };
+    const folderId = targetFolder(body.folder_id, user.id);
+    if (folderId instanceof Response) return folderId;
     // The caps on a user's open uploads, like the server's checkQuota.
     const open = [...db.multipart.values()].filter((u) => u.owner === user.id && Date.parse(u.expires_at) > Date.now());
     if (open.length + 1 > db.uploadCaps.sessions) {
@@ -514,6 +704,7 @@ export const handlers = [
     const up = {
       owner: user.id,
       ...body,
+      folder_id: folderId,
       part_size: partSize,
       expires_at: new Date(Date.now() + 24 * 3600_000).toISOString(),
       parts: new Map<number, Uint8Array>(),

@@ -1,4 +1,18 @@
 import type { FileObject, StorageLocation } from '@/features/files/types';
+import type { Folder } from '@/features/folders/types';
+
+// A folder and whose it is.
+export type MockFolder = Folder & { owner: number };
+
+// A folder deleted with everything in it: one trash entry holding its
+// subfolders and their files until restored or purged.
+export type TrashedFolderEntry = {
+  folder: MockFolder;
+  descendants: MockFolder[];
+  files: Db['files'];
+  deleted_at: string;
+  purge_at: string;
+};
 
 // An in-memory stand-in for the server's data, reset before every test.
 export type MockUser = {
@@ -26,7 +40,14 @@ export type MockSession = {
 
 type Db = {
   users: MockUser[];
-  files: (FileObject & { owner: number; content: Uint8Array })[];
+  files: (FileObject & { owner: number; content: Uint8Array; folder_id: number | null })[];
+  folders: MockFolder[];
+  trashedFolders: TrashedFolderEntry[];
+  // The field names of every POST /api/files/upload, in the order sent.
+  uploadFields: string[][];
+  // Every file move the mock accepted (PATCH folder_id, bulk move).
+  moveCalls: { id: number; folder_id: number | null }[];
+  nextFolderId: number;
   config: {
     max_file_size_bytes: number;
     multipart_threshold_bytes: number;
@@ -39,7 +60,7 @@ type Db = {
   // and when they are purged.
   trash: (Db['files'][number] & { deleted_at: string; purge_at: string })[];
   // Every POST /api/files/bulk, as the mock received it (ids deduplicated).
-  bulkCalls: { action: string; ids: number[] }[];
+  bulkCalls: { action: string; ids: number[]; target_folder_id?: number | null }[];
   // Every PATCH /api/files/{id} the mock accepted.
   renameCalls: { id: number; filename: string }[];
   nextUserId: number;
@@ -69,6 +90,7 @@ type Db = {
 
 export type MockUpload = {
   owner: number;
+  folder_id?: number | null;
   filename: string;
   size: number;
   content_type: string;
@@ -90,6 +112,11 @@ function defaultConfig(): Db['config'] {
 export const db: Db = {
   users: [],
   files: [],
+  folders: [],
+  trashedFolders: [],
+  uploadFields: [],
+  moveCalls: [],
+  nextFolderId: 1,
   trash: [],
   bulkCalls: [],
   renameCalls: [],
@@ -112,6 +139,11 @@ export const db: Db = {
 export function resetDb(): void {
   db.users = [];
   db.files = [];
+  db.folders = [];
+  db.trashedFolders = [];
+  db.uploadFields = [];
+  db.moveCalls = [];
+  db.nextFolderId = 1;
   db.trash = [];
   db.bulkCalls = [];
   db.renameCalls = [];
@@ -185,6 +217,7 @@ export function completeUpload(uploadId: string): FileObject {
     checksum_crc64nvme: null as string | null,
     uploaded_at: new Date().toISOString(),
     synced_at: null,
+    folder_id: up.folder_id ?? null,
   };
   db.files.push(row);
   db.multipart.delete(uploadId);
@@ -278,6 +311,7 @@ export function addFile(
     syncedAt?: string | null;
     content?: Uint8Array;
     checksum?: string | null;
+    folderId?: number | null;
   } = {},
 ): FileObject {
   const id = db.nextFileId++;
@@ -299,9 +333,61 @@ export function addFile(
     checksum_crc64nvme: 'AAAAAAAAAAA=' as string | null, // the CRC64NVME of no bytes
     uploaded_at: opts.uploadedAt ?? new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
     synced_at: opts.syncedAt ?? (location === 's3' ? '2026-01-03T00:00:05Z' : null),
+    folder_id: opts.folderId ?? null,
   };
   db.files.push(file);
   return publicFile(file);
+}
+
+// addFolder makes a folder of owner's, in parentId (null: the root).
+export function addFolder(owner: number, name: string, parentId: number | null = null): Folder {
+  const now = new Date(Date.UTC(2026, 0, 1, 0, 0, db.nextFolderId)).toISOString();
+  const folder: MockFolder = { id: db.nextFolderId++, owner, name, parent_id: parentId, created_at: now, updated_at: now };
+  db.folders.push(folder);
+  return publicFolder(folder);
+}
+
+export function publicFolder(f: MockFolder): Folder {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { owner, ...rest } = f;
+  return rest;
+}
+
+// folderPath: the folder's path from its top-level folder down to itself.
+export function folderPath(f: MockFolder): { id: number; name: string }[] {
+  const path: { id: number; name: string }[] = [];
+  for (let cur: MockFolder | undefined = f; cur; cur = db.folders.find((x) => x.id === cur!.parent_id)) {
+    path.unshift({ id: cur.id, name: cur.name });
+  }
+  return path;
+}
+
+// folderTree: the folder and every live folder below it.
+export function folderTree(root: MockFolder): MockFolder[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) out.push(...db.folders.filter((f) => f.parent_id === out[i].id));
+  return out;
+}
+
+// trashFolder moves folder id with everything in it to the trash, as DELETE
+// /api/folders/{id} does.
+export function trashFolder(id: number, daysAgo = 0): void {
+  const folder = db.folders.find((f) => f.id === id);
+  if (!folder) throw new Error(`no folder ${id}`);
+  const tree = folderTree(folder);
+  const ids = new Set(tree.map((f) => f.id));
+  const files = db.files.filter((f) => f.folder_id !== null && ids.has(f.folder_id));
+  db.folders = db.folders.filter((f) => !ids.has(f.id));
+  db.files = db.files.filter((f) => !files.includes(f));
+  const days = db.config.trash_retention_days || 30;
+  const deleted = Date.now() - daysAgo * 86_400_000;
+  db.trashedFolders.push({
+    folder,
+    descendants: tree.slice(1),
+    files,
+    deleted_at: new Date(deleted).toISOString(),
+    purge_at: new Date(deleted + days * 86_400_000).toISOString(),
+  });
 }
 
 export function publicFile(f: Db['files'][number]): FileObject {

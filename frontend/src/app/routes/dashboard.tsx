@@ -1,14 +1,19 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
+import { useMatch } from 'react-router-dom';
+
+import { paths } from '@/config/paths';
 
 import { useAuth } from '@/features/auth/components/auth-provider';
 import { Navbar } from '@/features/auth/components/navbar';
 import { FileList } from '@/features/files/components/file-list';
 import { FileUpload } from '@/features/files/components/file-upload';
+import { parseFolderId, useFolder } from '@/features/folders/api/folders';
 import { syncStatusQueryKey } from '@/features/sync/api/get-sync-status';
 import { SyncStatusCard } from '@/features/sync/components/sync-status-card';
 import { usageQueryKey } from '@/features/usage/api/get-usage';
 import { UsageBar } from '@/features/usage/components/usage-bar';
+import { toApiError } from '@/lib/api-error';
 
 export default function DashboardRoute() {
   const queryClient = useQueryClient();
@@ -20,9 +25,30 @@ export default function DashboardRoute() {
     void queryClient.invalidateQueries({ queryKey: usageQueryKey });
   }, [queryClient]);
 
+  // The folder open is in the URL (/files/<id>); /dashboard and /files
+  // are the root. An id that is no number is no folder (0 is never one).
+  const match = useMatch(paths.folder.path);
+  const folderId = match ? (parseFolderId(match.params.folderId) ?? 0) : null;
+  const folder = useFolder(folderId);
+  // Uploads go into the folder open; into the root once the folder is known
+  // not to exist (its uploads would be refused).
+  const gone = folder.isError && [403, 404].includes(toApiError(folder.error).status);
+  const missing = folderId !== null && (folderId === 0 || gone);
+  const uploadFolder = missing ? null : folderId;
+  const uploadFolderName = folderId === null || missing ? undefined : (folder.data?.name ?? '…');
+
   useEffect(() => {
-    document.title = 'Dashboard · Hybrid Storage';
-  }, []);
+    document.title = folder.data && folderId !== null ? `${folder.data.name} · Hybrid Storage` : 'Dashboard · Hybrid Storage';
+  }, [folder.data, folderId]);
+
+  // Opening another folder (a link, a breadcrumb, Back) moves focus to the
+  // list's heading, which names it: the link pressed may be gone.
+  const shown = useRef(folderId);
+  useEffect(() => {
+    if (shown.current === folderId) return;
+    shown.current = folderId;
+    document.getElementById('files-heading')?.focus();
+  }, [folderId]);
 
   return (
     <div className="min-h-screen">
@@ -41,14 +67,15 @@ export default function DashboardRoute() {
         <h1 className="sr-only">Dashboard</h1>
         <div className="grid items-start gap-6 lg:grid-cols-3">
           <div className="lg:col-span-2">
-            <FileUpload onUploaded={onUploaded} userId={user?.id} />
+            <FileUpload onUploaded={onUploaded} userId={user?.id} folderId={uploadFolder} folderName={uploadFolderName} />
           </div>
           <div className="space-y-6">
             <SyncStatusCard />
             <UsageBar />
           </div>
         </div>
-        <FileList />
+        {/* A folder's list starts afresh: no search, selection or field of another folder. */}
+        <FileList key={folderId ?? 'root'} folderId={folderId} />
       </main>
     </div>
   );

@@ -19,6 +19,9 @@ export type FileObject = {
   checksum_crc64nvme: string | null;
   uploaded_at: string;
   synced_at: string | null;
+  // The folder holding the file; null at the root ("My files"). Absent from
+  // servers before folders.
+  folder_id?: number | null;
 };
 
 export type UploadProgress = { loaded: number; total: number };
@@ -26,4 +29,6 @@ export type UploadProgress = { loaded: number; total: number };
 export type UploadOptions = {
   signal?: AbortSignal;
   onProgress?: (p: UploadProgress) => void;
+  // The folder the file goes into; null or absent: the root.
+  folderId?: number | null;
 };

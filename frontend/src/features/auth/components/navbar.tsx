@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, NavLink } from 'react-router-dom';
+import { Link, NavLink, useLocation } from 'react-router-dom';
 
 import { Button } from '@/components/ui/button';
 import { paths } from '@/config/paths';
@@ -11,6 +11,9 @@ const linkClass = ({ isActive }: { isActive: boolean }) =>
 export function Navbar() {
   const { user, logout } = useAuth();
   const [leaving, setLeaving] = useState(false);
+  // Files is lit in every folder too (/files/<id>).
+  const { pathname } = useLocation();
+  const inFiles = pathname.startsWith(`${paths.files.path}/`) || pathname === paths.files.path;
   // ProtectedRoute sends the now anonymous user to /login.
   const onLogout = () => {
     setLeaving(true);
@@ -26,7 +29,7 @@ export function Navbar() {
             <span className="hidden sm:inline">Hybrid Storage</span>
             <span className="sr-only sm:hidden">Hybrid Storage</span>
           </Link>
-          <NavLink to={paths.dashboard.path} className={linkClass} end>
+          <NavLink to={paths.dashboard.path} className={({ isActive }) => linkClass({ isActive: isActive || inFiles })} end>
             Files
           </NavLink>
           <NavLink to={paths.trash.path} className={linkClass}>

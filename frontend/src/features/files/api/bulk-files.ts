@@ -4,11 +4,12 @@ import { invalidateFileViews } from '@/features/trash/api/trash';
 import { api } from '@/lib/api-client';
 
 // POST /api/files/bulk: delete (to the trash, or for good on a server
-// without one) or restore many files, answered per file.
-export type BulkAction = 'delete' | 'restore';
+// without one), restore or move (to targetFolderId; null: the root) many
+// files, answered per file.
+export type BulkAction = 'delete' | 'restore' | 'move';
 export type BulkResult = {
   id: number;
-  status: 'trashed' | 'deleted' | 'restored' | 'failed';
+  status: 'trashed' | 'deleted' | 'restored' | 'moved' | 'failed';
   error_code?: string;
   detail?: string;
 };
@@ -18,10 +19,20 @@ export const BULK_MAX = 1000;
 
 // bulkFiles sends ids in calls of BULK_MAX and returns every result in
 // the order of ids.
-export async function bulkFiles({ action, ids }: { action: BulkAction; ids: number[] }): Promise<BulkResult[]> {
+export async function bulkFiles({
+  action,
+  ids,
+  targetFolderId,
+}: {
+  action: BulkAction;
+  ids: number[];
+  targetFolderId?: number | null;
+}): Promise<BulkResult[]> {
   const results: BulkResult[] = [];
   for (let i = 0; i < ids.length; i += BULK_MAX) {
-    const { data } = await api.post<{ results: BulkResult[] }>('/api/files/bulk', { action, file_ids: ids.slice(i, i + BULK_MAX) });
+    const body: Record<string, unknown> = { action, file_ids: ids.slice(i, i + BULK_MAX) };
+    if (action === 'move') body.target_folder_id = targetFolderId ?? null;
+    const { data } = await api.post<{ results: BulkResult[] }>('/api/files/bulk', body);
     results.push(...data.results);
   }
   return results;

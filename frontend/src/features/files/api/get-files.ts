@@ -13,7 +13,9 @@ export type SortOrder = 'asc' | 'desc';
 export type FilesSort = { sort: FileSort; order: SortOrder };
 export const DEFAULT_FILES_SORT: FilesSort = { sort: 'uploaded_at', order: 'desc' };
 
-export type FilesFilter = { q: string; location: StorageLocation | '' } & FilesSort;
+// folder: one folder's files (null: the root's); undefined: every file of
+// every folder (a search looks everywhere).
+export type FilesFilter = { q: string; location: StorageLocation | ''; folder?: number | null } & FilesSort;
 
 export const PAGE_SIZE = 20;
 // The sync job moves files to S3 in the background; polling shows the new
@@ -28,6 +30,7 @@ export async function getFiles(
   if (params.cursor) query.cursor = params.cursor;
   if (params.q) query.q = params.q;
   if (params.location) query.location = params.location;
+  if (params.folder !== undefined) query.folder_id = params.folder === null ? 'root' : params.folder;
   query.sort = params.sort;
   query.order = params.order;
   const { data } = await api.get<FilesPage>('/api/files', { params: query, signal });
@@ -52,6 +55,7 @@ export function filesInfiniteQueryOptions(filter: FilesFilter, refetchInterval: 
   });
 }
 
-export function useFiles(filter: FilesFilter, refetchInterval?: number) {
-  return useInfiniteQuery(filesInfiniteQueryOptions(filter, refetchInterval));
+// enabled false: nothing is asked (a folder that cannot exist).
+export function useFiles(filter: FilesFilter, refetchInterval?: number, enabled = true) {
+  return useInfiniteQuery({ ...filesInfiniteQueryOptions(filter, refetchInterval), enabled });
 }

@@ -105,7 +105,7 @@ const PART_CONCURRENCY = 3;
 const PART_ATTEMPTS = 3;
 
 export async function createMultipartUpload(
-  body: { filename: string; size: number; content_type: string },
+  body: { filename: string; size: number; content_type: string; folder_id?: number },
   signal?: AbortSignal,
 ): Promise<UploadSession> {
   const { data } = await api.post<UploadSession>('/api/files/uploads', body, { signal });
@@ -272,8 +272,17 @@ async function awaitFinished(
 // new one.
 async function openSession(file: File, options: MultipartOptions): Promise<CompletedUpload | UploadSession> {
   const { signal, resumeId, onRestart } = options;
+  // The folder is the upload's from its creation on: a resume does not name it.
   const create = () =>
-    createMultipartUpload({ filename: file.name, size: file.size, content_type: file.type || 'application/octet-stream' }, signal);
+    createMultipartUpload(
+      {
+        filename: file.name,
+        size: file.size,
+        content_type: file.type || 'application/octet-stream',
+        ...(options.folderId != null ? { folder_id: options.folderId } : {}),
+      },
+      signal,
+    );
   if (!resumeId) return create();
   let session: UploadState;
   let retryAfter: number | null;

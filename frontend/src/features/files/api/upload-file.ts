@@ -4,9 +4,12 @@ import type { ServerConfig } from '@/lib/server-config';
 import type { FileObject, UploadOptions } from '@/features/files/types';
 
 // uploadFile sends one file through the API (multipart/form-data field
-// "file"); the server answers 201 with the file object.
-export async function uploadFile(file: File, { signal, onProgress }: UploadOptions = {}): Promise<FileObject> {
+// "file"); the server answers 201 with the file object. The folder goes
+// first, as field "folder_id": the server streams the body and must know
+// where the file goes before its bytes arrive.
+export async function uploadFile(file: File, { signal, onProgress, folderId }: UploadOptions = {}): Promise<FileObject> {
   const form = new FormData();
+  if (folderId != null) form.append('folder_id', String(folderId));
   form.append('file', file, file.name);
   const { data } = await api.post<FileObject>('/api/files/upload', form, {
     signal,

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { Link } from 'react-router-dom';
 
 import { Button } from '@/components/ui/button';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
@@ -10,6 +11,15 @@ import { bulkSummary, useBulkFiles } from '@/features/files/api/bulk-files';
 import { useDeleteFile } from '@/features/files/api/delete-file';
 import { useDownloadFile } from '@/features/files/api/download-file';
 import { useFiles, type FileSort, type FilesFilter, type FilesSort } from '@/features/files/api/get-files';
+import { useMoveFiles } from '@/features/files/api/move-files';
+import { paths } from '@/config/paths';
+import { useFolder, useUpdateFolder } from '@/features/folders/api/folders';
+import { Breadcrumbs } from '@/features/folders/components/breadcrumbs';
+import { FolderList } from '@/features/folders/components/folder-list';
+import { MoveDialog, type MoveTarget } from '@/features/folders/components/move-dialog';
+import { ROOT_NAME, type FolderId } from '@/features/folders/types';
+import { folderErrorMessage } from '@/features/folders/utils/folder-errors';
+import { startDraggingFiles, type DraggedFiles, type DraggedFolder } from '@/lib/drag-files';
 import { useServerConfig } from '@/lib/server-config';
 import { FileName } from '@/features/files/components/file-name';
 import { TierBadge } from '@/features/files/components/tier-badge';
@@ -23,15 +33,30 @@ import { useDebouncedValue } from '@/lib/use-debounced-value';
 import { useMediaQuery } from '@/lib/use-media-query';
 import { useSelection, type Selection } from '@/lib/use-selection';
 
-type FileListProps = { refetchIntervalMs?: number; searchDebounceMs?: number };
+// folderId: the folder shown (null: the root, "My files").
+type FileListProps = { refetchIntervalMs?: number; searchDebounceMs?: number; folderId?: number | null };
 
-export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileListProps) {
+// What a Move dialog of files is about: the files, and where they are now
+// when that is one place.
+type FilesToMove = DraggedFiles & { from?: FolderId };
+
+export function FileList({ refetchIntervalMs, searchDebounceMs = 300, folderId = null }: FileListProps) {
   const [search, setSearch] = useState('');
   const [location, setLocation] = useState<StorageLocation | ''>('');
   const q = useDebouncedValue(search.trim(), searchDebounceMs);
   const [sort, setSort] = useFilesSort();
-  const filter: FilesFilter = { q, location, ...sort };
-  const files = useFiles(filter, refetchIntervalMs);
+  // A search looks in every folder; otherwise the list is the open folder's.
+  const searching = q !== '';
+  const filter: FilesFilter = { q, location, ...sort, ...(searching ? {} : { folder: folderId }) };
+  // 0 is what the page gives for an id in the URL that is no number.
+  const noSuchFolder = folderId === 0;
+  const files = useFiles(filter, refetchIntervalMs, !noSuchFolder);
+  const folder = useFolder(folderId);
+  const folderName = folderId === null ? ROOT_NAME : (folder.data?.name ?? 'this folder');
+  const [creating, setCreating] = useState(false);
+  const move = useMoveFiles();
+  const updateFolder = useUpdateFolder();
+  const [toMove, setToMove] = useState<FilesToMove | null>(null);
   const isDesktop = useMediaQuery('(min-width: 768px)');
   const { notify } = useToast();
   const download = useDownloadFile();
@@ -156,22 +181,85 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
     );
   };
 
+  // moveFiles moves files into target and says so; a refusal of the whole
+  // move is thrown (to the dialog, or a toast).
+  const moveFiles = async (moving: DraggedFiles, target: MoveTarget) => {
+    const names = new Map(moving.ids.map((id, i) => [id, moving.names[i] ?? `file ${id}`]));
+    const results = await move.mutateAsync({ ids: moving.ids, folderId: target.id });
+    const { ok, message } = bulkSummary(results, `Moved {n} to ${target.name}`, (id) => names.get(id) ?? `file ${id}`);
+    const kind = ok.length === results.length ? 'success' : ok.length === 0 ? 'error' : 'info';
+    notify(kind, results.length === 1 && ok.length === 1 ? `Moved ${names.get(ok[0])} to ${target.name}` : message);
+  };
+  const moveError = (err: unknown, target: MoveTarget) =>
+    toApiError(err).code === 'FOLDER_NOT_FOUND' ? `${target.name} is gone: it was deleted or moved to the trash.` : toApiError(err).message;
+  // File rows dropped on a folder row or a breadcrumb.
+  const onDropFiles = (target: MoveTarget, moving: DraggedFiles) => {
+    moveFiles(moving, target).catch((err: unknown) =>
+      notify('error', `Could not move ${moving.ids.length === 1 ? moving.names[0] : countText(moving.ids.length)}: ${moveError(err, target)}`),
+    );
+  };
+  // A folder row dropped on another folder (a row, a breadcrumb).
+  const onDropFolder = (target: MoveTarget, dragged: DraggedFolder) => {
+    updateFolder.mutate(
+      { id: dragged.id, parentId: target.id },
+      {
+        onSuccess: () => notify('success', `Moved folder ${dragged.name} to ${target.name}`),
+        onError: (err) =>
+          notify('error', `Could not move folder ${dragged.name}: ${folderErrorMessage(err, dragged.name, `in ${target.name}`, true)}`),
+      },
+    );
+  };
+  const selectedFiles = () => all.filter((f) => selection.isSelected(f.id));
+  const toMoveOf = (list: FileObject[]): FilesToMove => {
+    const places = new Set(list.map((f) => f.folder_id ?? null));
+    return {
+      ids: list.map((f) => f.id),
+      names: list.map((f) => f.original_filename),
+      // While searching the files may be anywhere; a file says where it is.
+      from: searching ? (places.size === 1 && list.every((f) => f.folder_id !== undefined) ? [...places][0] : undefined) : folderId,
+    };
+  };
+  // A drag of a selected row takes every selected row along.
+  const onDragStart = (e: DragEvent, f: FileObject) => {
+    const list = selection.isSelected(f.id) ? selectedFiles() : [f];
+    startDraggingFiles(e.dataTransfer, toMoveOf(list));
+  };
+
   const actions = {
     selection,
     onDownload,
     onDelete: setToDelete,
     onShare: setToShare,
     onRename: (f: FileObject) => setRenamingId(f.id),
+    onMove: (f: FileObject) => setToMove(toMoveOf([f])),
     onRenameDone,
+    onDragStart,
     renamingId,
     downloadingId: download.isPending ? download.variables?.id : undefined,
   };
 
+  const folderStatus = folderId === null || !folder.isError ? 0 : toApiError(folder.error).status;
+  if (noSuchFolder || folderStatus === 404 || folderStatus === 403) {
+    return (
+      <section aria-labelledby="files-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+        <h2 id="files-heading" tabIndex={-1} className="text-lg font-semibold focus:outline-none">
+          Folder not found
+        </h2>
+        <div role="alert" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900">
+          <p>This folder does not exist: it may have been deleted or moved to the trash, or the link is wrong.</p>
+          <Link to={paths.dashboard.path} className="mt-2 inline-block rounded font-medium text-indigo-700 underline">
+            Go to {ROOT_NAME}
+          </Link>
+        </div>
+      </section>
+    );
+  }
+
   return (
     <section ref={sectionRef} aria-labelledby="files-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
       <div className="flex flex-wrap items-end justify-between gap-3">
-        <h2 id="files-heading" tabIndex={-1} className="text-lg font-semibold focus:outline-none">
-          Your files
+        <h2 id="files-heading" tabIndex={-1} className="min-w-0 text-lg font-semibold break-all focus:outline-none">
+          {folderId === null ? 'Your files' : (folder.data?.name ?? 'Folder')}
         </h2>
         <div className="flex flex-wrap gap-2">
           <div>
@@ -206,7 +294,32 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
         </div>
       </div>
 
+      <div className="mt-3 flex flex-wrap items-center justify-between gap-2">
+        <Breadcrumbs path={folderId === null ? [] : folder.data?.path} onDropFiles={onDropFiles} onDropFolder={onDropFolder} />
+        {!searching && (
+          <Button variant="secondary" size="sm" onClick={() => setCreating(true)} disabled={creating}>
+            <span aria-hidden="true">+</span>
+            New folder
+          </Button>
+        )}
+      </div>
+      {searching ? (
+        <p className="mt-2 text-sm text-slate-600">Searching in every folder.</p>
+      ) : (
+        <FolderList
+          parentId={folderId}
+          parentName={folderName}
+          creating={creating}
+          onCreateDone={() => setCreating(false)}
+          onDropFiles={onDropFiles}
+          onDropFolder={onDropFolder}
+        />
+      )}
+
       <BulkBar selection={selection}>
+        <Button variant="secondary" size="sm" onClick={() => setToMove(toMoveOf(selectedFiles()))}>
+          Move
+        </Button>
         <Button variant="danger" size="sm" onClick={() => setConfirmBulk(selection.count)}>
           {hasTrash ? 'Move to trash' : 'Delete'}
         </Button>
@@ -223,7 +336,11 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
           />
         ) : all.length === 0 ? (
           <p className="rounded-md border border-dashed border-slate-300 p-8 text-center text-sm text-slate-600">
-            {filtered ? 'No files match your search.' : 'No files yet. Upload your first file above.'}
+            {filtered
+              ? 'No files match your search.'
+              : folderId === null
+                ? 'No files yet. Upload your first file above.'
+                : 'No files in this folder yet. Upload files above to add them here.'}
           </p>
         ) : isDesktop ? (
           <FileTable files={all} sort={sort} onSort={(key) => setSort(nextFilesSort(sort, key))} {...actions} />
@@ -241,6 +358,16 @@ export function FileList({ refetchIntervalMs, searchDebounceMs = 300 }: FileList
       )}
 
       {toShare && <ShareDialog file={toShare} onClose={() => setToShare(null)} />}
+
+      {toMove && (
+        <MoveDialog
+          title={toMove.ids.length === 1 ? `Move ${toMove.names[0]}` : `Move ${countText(toMove.ids.length)}`}
+          from={toMove.from}
+          onMove={(target) => moveFiles(toMove, target).then(() => setToMove(null))}
+          describeError={moveError}
+          onClose={() => setToMove(null)}
+        />
+      )}
 
       <ConfirmDialog
         open={toDelete !== null}
@@ -279,7 +406,9 @@ type ItemActions = {
   onDelete: (f: FileObject) => void;
   onShare: (f: FileObject) => void;
   onRename: (f: FileObject) => void;
+  onMove: (f: FileObject) => void;
   onRenameDone: (f: FileObject) => void;
+  onDragStart: (e: DragEvent, f: FileObject) => void;
   renamingId: number | null;
   downloadingId: number | undefined;
 };
@@ -297,8 +426,9 @@ function FileActions({
   onDelete,
   onShare,
   onRename,
+  onMove,
   downloadingId,
-}: { file: FileObject } & Omit<ItemActions, 'selection' | 'onRenameDone' | 'renamingId'>) {
+}: { file: FileObject } & Omit<ItemActions, 'selection' | 'onRenameDone' | 'renamingId' | 'onDragStart'>) {
   return (
     <div className="flex flex-wrap gap-2">
       <Button
@@ -322,6 +452,9 @@ function FileActions({
         aria-keyshortcuts="F2"
       >
         Rename
+      </Button>
+      <Button variant="ghost" size="sm" onClick={() => onMove(file)} aria-label={`Move ${file.original_filename}`}>
+        Move
       </Button>
       <Button variant="ghost" size="sm" className="text-red-700" onClick={() => onDelete(file)} aria-label={`Delete ${file.original_filename}`}>
         Delete
@@ -425,7 +558,14 @@ function FileTable({
       </thead>
       <tbody className="divide-y divide-slate-100">
         {files.map((f) => (
-          <tr key={f.id} data-testid="file-row" data-file-id={f.id} onKeyDown={renameKey(f, actions)}>
+          <tr
+            key={f.id}
+            data-testid="file-row"
+            data-file-id={f.id}
+            onKeyDown={renameKey(f, actions)}
+            draggable={actions.renamingId !== f.id}
+            onDragStart={(e) => actions.onDragStart(e, f)}
+          >
             <td className="py-2 pr-2">
               <RowCheckbox id={f.id} label={f.original_filename} selection={actions.selection} />
             </td>
@@ -458,7 +598,15 @@ function FileCards({ files, ...actions }: { files: FileObject[] } & ItemActions)
       </label>
       <ul className="space-y-3" aria-label="Files">
         {files.map((f) => (
-          <li key={f.id} data-testid="file-row" data-file-id={f.id} onKeyDown={renameKey(f, actions)} className="rounded-md border border-slate-200 p-3">
+          <li
+            key={f.id}
+            data-testid="file-row"
+            data-file-id={f.id}
+            onKeyDown={renameKey(f, actions)}
+            draggable={actions.renamingId !== f.id}
+            onDragStart={(e) => actions.onDragStart(e, f)}
+            className="rounded-md border border-slate-200 p-3"
+          >
             <div className="flex items-start justify-between gap-2">
               <div className="flex min-w-0 items-start gap-2">
                 <span className="pt-0.5">

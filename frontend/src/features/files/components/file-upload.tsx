@@ -16,6 +16,7 @@ import {
   type UploadSession,
 } from '@/features/files/api/multipart-upload';
 import { filesQueryKey } from '@/features/files/api/get-files';
+import { ROOT_NAME } from '@/features/folders/types';
 import { sendFile, usesMultipart } from '@/features/files/api/upload-file';
 import {
   claimedUploads,
@@ -23,6 +24,7 @@ import {
   findPendingUpload,
   heldFile,
   heldFiles,
+  heldFolder,
   holdFile,
   loadPendingUploads,
   loadUnsentUploads,
@@ -68,6 +70,9 @@ const USER_CANCEL = 'cancelled by the user';
 
 const RESTARTED = 'the earlier upload had expired, so it started over';
 
+// The folder the file was picked in is gone (deleted meanwhile).
+const TO_ROOT = 'its folder is gone, so it goes to My files';
+
 type Item = {
   id: number;
   // Its entry among the unsent uploads (pending-uploads.ts) while it has no
@@ -91,6 +96,9 @@ type Item = {
   note: string | null;
   // false: the server refused for good; the item can only be dismissed.
   retryable: boolean;
+  // The folder the file goes into (null: the root): the one open when it
+  // was picked.
+  folderId: number | null;
 };
 
 type Action =
@@ -101,6 +109,7 @@ type Action =
   | { type: 'session'; id: number; uploadId: string }
   | { type: 'finishing'; id: number }
   | { type: 'restart'; id: number }
+  | { type: 'to-root'; id: number }
   | { type: 'requeue'; id: number; file?: File; batch?: number; note?: string }
   | { type: 'done'; id: number }
   | { type: 'fail'; id: number; error: string; retryable: boolean }
@@ -142,6 +151,8 @@ function reducer(items: Item[], a: Action): Item[] {
       return update(a.id, () => ({ resuming: false, finishing: true }));
     case 'restart':
       return update(a.id, () => ({ uploadId: null, resuming: false, note: RESTARTED }));
+    case 'to-root':
+      return update(a.id, () => ({ uploadId: null, resuming: false, finishing: false, folderId: null, note: TO_ROOT }));
     case 'requeue':
       return update(a.id, (it) => ({
         status: 'queued',
@@ -174,7 +185,22 @@ function newKey(): string {
 }
 
 function newItem(id: number, file: File, p: Partial<Item>): Item {
-  return { id, key: newKey(), file, status: 'queued', batch: 0, error: null, multipart: false, uploadId: null, resuming: false, finishing: false, note: null, retryable: true, ...p };
+  return {
+    id,
+    key: newKey(),
+    file,
+    status: 'queued',
+    batch: 0,
+    error: null,
+    multipart: false,
+    uploadId: null,
+    resuming: false,
+    finishing: false,
+    note: null,
+    retryable: true,
+    folderId: null,
+    ...p,
+  };
 }
 
 function tooLarge(file: File, config: ServerConfig | undefined): boolean {
@@ -191,8 +217,15 @@ function sameFile(a: File, b: File): boolean {
 
 // A file waiting for its turn: resumeId, the server's multipart upload to
 // resume; key, its unsent entry.
-// batch: the batch it belongs to (for its toasts).
-type Queued = { id: number; file: File; resumeId: string | null; key: string; batch: number };
+// batch: the batch it belongs to (for its toasts); folderId: where it goes.
+type Queued = { id: number; file: File; resumeId: string | null; key: string; batch: number; folderId: number | null };
+
+// folderGone: the folder an upload names is no longer there (deleted, or
+// in the trash, since the file was picked).
+function folderGone(err: unknown): boolean {
+  const e = toApiError(err);
+  return e.status === 404 && e.code === 'FOLDER_NOT_FOUND';
+}
 
 const DONE: JobResult = { type: 'done' };
 
@@ -215,8 +248,19 @@ function serverBusy(e: ApiError): boolean {
 type Earlier = { key: string; filename: string; size: number; uploadId: string | null };
 
 // userId: whose unfinished uploads are remembered across page loads and
-// sessions (none without it).
-export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; userId?: number }) {
+// sessions (none without it). folderId: the folder open now (null: the
+// root), named folderName: files picked now go there.
+export function FileUpload({
+  onUploaded,
+  userId,
+  folderId = null,
+  folderName,
+}: {
+  onUploaded?: () => void;
+  userId?: number;
+  folderId?: number | null;
+  folderName?: string;
+}) {
   const config = useServerConfig();
   const usage = useUsage();
   const { notify } = useToast();
@@ -251,14 +295,17 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
     };
   }, [userId]);
 
+  // folderId: where the upload goes (the server's upload knows it; kept for
+  // a fresh start should the upload expire).
   const remember = useCallback(
-    (file: File, s: UploadSession) => {
+    (file: File, s: UploadSession, folderId: number | null) => {
       if (userId === undefined) return;
       holdFile(userId, s.upload_id, file);
       savePendingUpload(userId, {
         upload_id: s.upload_id,
         filename: file.name,
         size: file.size,
+        ...(folderId !== null ? { folder_id: folderId } : {}),
         last_modified: file.lastModified,
         part_size: s.part_size,
         expires_at: s.expires_at,
@@ -274,8 +321,8 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
   );
   // keepUnsent / dropUnsent: the entry of a file not on the server yet.
   const keepUnsent = useCallback(
-    (key: string, file: File) => {
-      if (userId !== undefined) saveUnsentUpload(userId, key, file);
+    (key: string, file: File, folder: number | null) => {
+      if (userId !== undefined) saveUnsentUpload(userId, key, file, undefined, folder);
     },
     [userId],
   );
@@ -336,6 +383,9 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
     [notify],
   );
 
+  // Files whose folder was gone are said once per batch.
+  const toldGone = useRef(new Set<number>());
+
   const start = useCallback(
     async (job: Queued): Promise<JobResult> => {
       const { id, file, resumeId, key, batch } = job;
@@ -345,7 +395,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       let uploadId = resumeId;
       // While an upload is unfinished, its multipart entry or its unsent
       // entry is stored.
-      if (resumeId === null) keepUnsent(key, file);
+      if (resumeId === null) keepUnsent(key, file, job.folderId);
       else if (userId !== undefined) holdFile(userId, resumeId, file);
       // Other tabs see it is under way (not to be listed as unfinished).
       const claims = userId === undefined ? [] : [claimUpload(userId, resumeId ?? key)];
@@ -353,27 +403,57 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       // corrects them.
       if (resumeId === null) progress.set(id, 0);
       dispatch({ type: 'start', id, multipart: resumeId !== null || usesMultipart(file, config.data), resume: resumeId !== null });
-      try {
-        await sendFile(file, config.data, {
+      const send = (folderId: number | null, resumeFrom: string | null) =>
+        sendFile(file, config.data, {
           signal: controller.signal,
-          resumeId,
+          resumeId: resumeFrom,
+          folderId,
           onProgress: ({ loaded }) => progress.set(id, loaded),
           onSession: (s) => {
             uploadId = s.upload_id;
             if (userId !== undefined) claims.push(claimUpload(userId, s.upload_id));
-            remember(file, s);
+            remember(file, s, job.folderId);
             dropUnsent(key);
             dispatch({ type: 'session', id, uploadId: s.upload_id });
           },
           onRestart: (gone) => {
             uploadId = null;
             forget(gone);
-            keepUnsent(key, file);
+            keepUnsent(key, file, job.folderId);
             progress.set(id, 0);
             dispatch({ type: 'restart', id });
           },
           onFinishing: () => dispatch({ type: 'finishing', id }),
         });
+      try {
+        try {
+          await send(job.folderId, resumeId);
+        } catch (err) {
+          if (job.folderId === null || controller.signal.aborted || !folderGone(err)) throw err;
+          // The folder it was picked in went away meanwhile: the file is not
+          // lost, it goes to the root (a multipart upload into the folder is
+          // ended and the file sent again).
+          if (uploadId) {
+            endUpload(uploadId);
+            uploadId = null;
+          }
+          job.folderId = null;
+          job.resumeId = null;
+          keepUnsent(key, file, null);
+          progress.set(id, 0);
+          dispatch({ type: 'to-root', id });
+          if (!toldGone.current.has(batch)) {
+            toldGone.current.add(batch);
+            const alone = itemsRef.current.filter((it) => it.batch === batch).length === 1;
+            notify(
+              'info',
+              alone
+                ? `The folder ${file.name} was picked in is gone: uploading it to My files instead.`
+                : 'The folder these files were picked in is gone: they go to My files instead.',
+            );
+          }
+          await send(null, null);
+        }
         // Also when the upload to resume turned out to be completed already
         // (the answer to its completion was lost): nothing was sent again.
         if (uploadId) forget(uploadId);
@@ -403,7 +483,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
         if (err instanceof UploadGoneError) {
           // Nothing left to resume: Retry sends the file again.
           if (uploadId) forget(uploadId);
-          keepUnsent(key, file);
+          keepUnsent(key, file, job.folderId);
           dispatch({ type: 'fail', id, error: apiErr.message, retryable: true });
           say(batch, 'error', `Upload of ${file.name} failed: ${apiErr.message}`);
         } else if (err instanceof UploadNotResumableError) {
@@ -437,7 +517,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       }
       return DONE;
     },
-    [config.data, dropUnsent, endUpload, forget, keepUnsent, progress, refreshLists, remember, say, userId],
+    [config.data, dropUnsent, endUpload, forget, keepUnsent, notify, progress, refreshLists, remember, say, userId],
   );
 
   // The waiting line (lib/upload-queue.ts): what runs next is decided when
@@ -469,7 +549,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
   };
 
   const enqueue = (item: Item, resumeId: string | null) => {
-    queue().add({ id: item.id, file: item.file, resumeId, key: item.key, batch: item.batch });
+    queue().add({ id: item.id, file: item.file, resumeId, key: item.key, batch: item.batch, folderId: item.folderId });
   };
 
   const retry = (item: Item, batch = batchFor()) => {
@@ -528,22 +608,29 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       pending.add(e.upload_id);
       const file = heldFile(userId, e.upload_id);
       if (!file) continue;
-      const item = newItem(nextId.current++, file, { uploadId: e.upload_id, multipart: true, batch });
+      // The server's upload knows its folder; a fresh start (it expired) goes there too.
+      const folderOf = e.folder_id ?? null;
+      const item = newItem(nextId.current++, file, { uploadId: e.upload_id, multipart: true, batch, folderId: folderOf });
       back.push(item);
-      resumed.push({ id: item.id, file, resumeId: e.upload_id, key: item.key, batch });
+      resumed.push({ id: item.id, file, resumeId: e.upload_id, key: item.key, batch, folderId: folderOf });
     }
     // Every other file held: the stored entries (in their order), and the
     // files of a batch larger than storage keeps entries for.
     const unsent = new Map<string, File>();
+    const folders = new Map<string, number | null>();
     for (const e of loadUnsentUploads(userId)) {
       const file = heldFile(userId, e.id);
-      if (file) unsent.set(e.id, file);
+      if (!file) continue;
+      unsent.set(e.id, file);
+      folders.set(e.id, e.folder_id ?? heldFolder(userId, e.id));
     }
     for (const [key, file] of heldFiles(userId)) {
       if (!pending.has(key) && !unsent.has(key)) unsent.set(key, file);
     }
     for (const [key, file] of unsent) {
-      const item = { ...newItem(nextId.current++, file, { status: 'checking', batch }), key };
+      // Each goes into the folder it was picked in.
+      const folderOf = folders.has(key) ? (folders.get(key) ?? null) : heldFolder(userId, key);
+      const item = { ...newItem(nextId.current++, file, { status: 'checking', batch, folderId: folderOf }), key };
       back.push(item);
       early.current.push({ file, checking: item });
     }
@@ -560,8 +647,9 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
 
   // admit checks picked files (quota, size) and queues them, resuming what
   // can be resumed. checking: items added before the config was known.
+  // folder: where files picked now go (a checking item knows its own).
   const admit = useCallback(
-    (picked: { file: File; checking: Item | null }[]) => {
+    (picked: { file: File; checking: Item | null }[], folder: number | null) => {
       // Uploads some item is sending or ending: not to be resumed twice.
       const claimed = new Set(
         itemsRef.current.filter((it) => it.uploadId && it.status !== 'interrupted').map((it) => it.uploadId),
@@ -570,9 +658,9 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       const added: Item[] = [];
       const jobs: Queued[] = [];
       // Files queued: their entries are kept from now on (one write).
-      const kept: { id: string; file: File }[] = [];
+      const kept: { id: string; file: File; folderId: number | null }[] = [];
       const add = (file: File, p: Partial<Item>, checking: Item | null): Item => {
-        const item = checking ?? newItem(nextId.current++, file, { ...p, batch });
+        const item = checking ?? newItem(nextId.current++, file, { ...p, batch, folderId: folder });
         if (checking) {
           if (p.status === 'rejected') dispatch({ type: 'reject', id: checking.id, error: p.error ?? '' });
           else dispatch({ type: 'checked', id: checking.id, uploadId: p.uploadId ?? null });
@@ -628,7 +716,7 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
             dispatch({ type: 'remove', id: checking.id });
           }
           dispatch({ type: 'requeue', id: stopped.id, file, batch });
-          jobs.push({ id: stopped.id, file, resumeId: stopped.uploadId, key: stopped.key, batch });
+          jobs.push({ id: stopped.id, file, resumeId: stopped.uploadId, key: stopped.key, batch, folderId: stopped.folderId });
           continue;
         }
         // ... or left unfinished by an earlier page (a reload, a closed tab).
@@ -638,13 +726,14 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
         // A listed unsent upload picked again takes its place.
         const unsent = !resumeId ? takeListed(file) : null;
         if (pending || unsent) relisted = true;
-        const item = add(file, { uploadId: resumeId }, checking);
+        // A resumed upload stays in its own folder, wherever the file is picked again.
+        const item = add(file, resumeId && pending ? { uploadId: resumeId, folderId: pending.folder_id ?? null } : { uploadId: resumeId }, checking);
         if (unsent && unsent.id !== item.key) {
           dropUnsent(unsent.id);
         }
         if (resumeId && checking) dropUnsent(checking.key);
-        if (!resumeId && !checking) kept.push({ id: item.key, file });
-        jobs.push({ id: item.id, file, resumeId, key: item.key, batch: item.batch });
+        if (!resumeId && !checking) kept.push({ id: item.key, file, folderId: item.folderId });
+        jobs.push({ id: item.id, file, resumeId, key: item.key, batch: item.batch, folderId: item.folderId });
       }
       if (added.length > 0) {
         dispatch({ type: 'add', items: added });
@@ -670,25 +759,30 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
   useEffect(() => {
     if (!configKnown || early.current.length === 0) return;
     const waiting = early.current.splice(0);
-    admit(waiting);
+    // Each checking item goes where it was picked (admit reads its folder).
+    admit(waiting, null);
   }, [configKnown, admit, earlyAdded]);
 
+  // A file picked is a file queued for the folder open now.
   const onDrop = useCallback(
     (accepted: File[]) => {
       if (accepted.length === 0) return;
       if (!configKnown) {
         const batch = batchFor();
-        const items = accepted.map((file) => newItem(nextId.current++, file, { status: 'checking', batch }));
+        const items = accepted.map((file) => newItem(nextId.current++, file, { status: 'checking', batch, folderId }));
         dispatch({ type: 'add', items });
         itemsRef.current = [...items.slice().reverse(), ...itemsRef.current];
-        if (userId !== undefined) saveUnsentUploads(userId, items.map((it) => ({ id: it.key, file: it.file })));
+        if (userId !== undefined) saveUnsentUploads(userId, items.map((it) => ({ id: it.key, file: it.file, folderId })));
         items.forEach((item) => early.current.push({ file: item.file, checking: item }));
         setEarlyAdded((n) => n + 1);
         return;
       }
-      admit(accepted.map((file) => ({ file, checking: null })));
+      admit(
+        accepted.map((file) => ({ file, checking: null })),
+        folderId,
+      );
     },
-    [admit, configKnown, userId],
+    [admit, configKnown, userId, folderId],
   );
 
   const cancel = (item: Item) => {
@@ -799,6 +893,9 @@ export function FileUpload({ onUploaded, userId }: { onUploaded?: () => void; us
       <h2 id="upload-heading" className="text-lg font-semibold">
         Upload files
       </h2>
+      <p className="mt-1 text-sm text-slate-600">
+        Files go into <span className="font-medium break-all text-slate-800">{folderName ?? ROOT_NAME}</span>
+      </p>
       <div
         {...getRootProps({
           'aria-label': 'Drop files here to upload',

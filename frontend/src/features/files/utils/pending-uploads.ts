@@ -26,6 +26,8 @@ export type PendingUpload = {
   last_modified: number;
   part_size: number;
   expires_at: string; // RFC 3339, of the server's session
+  // The folder the upload goes into (null or absent: the root).
+  folder_id?: number | null;
 };
 
 // More than this many unfinished uploads is not a real situation; the
@@ -52,8 +54,14 @@ function isEntry(v: unknown): v is PendingUpload {
     Number.isFinite(e.part_size) &&
     e.part_size > 0 &&
     typeof e.expires_at === 'string' &&
-    !Number.isNaN(Date.parse(e.expires_at))
+    !Number.isNaN(Date.parse(e.expires_at)) &&
+    validFolder(e.folder_id)
   );
+}
+
+// validFolder: an entry's folder_id, when it has one, is a folder id or null.
+function validFolder(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v > 0);
 }
 
 function live(e: PendingUpload, now: number): boolean {
@@ -120,6 +128,8 @@ export type UnsentUpload = {
   size: number;
   last_modified: number;
   expires_at: string; // RFC 3339: when the entry is forgotten
+  // The folder the file was picked in (null or absent: the root).
+  folder_id?: number | null;
 };
 
 export const UNSENT_DAYS = 7;
@@ -141,7 +151,8 @@ function isUnsent(v: unknown): v is UnsentUpload {
     typeof e.last_modified === 'number' &&
     Number.isFinite(e.last_modified) &&
     typeof e.expires_at === 'string' &&
-    !Number.isNaN(Date.parse(e.expires_at))
+    !Number.isNaN(Date.parse(e.expires_at)) &&
+    validFolder(e.folder_id)
   );
 }
 
@@ -177,16 +188,17 @@ export function findUnsentUpload(userId: number, file: File, now: number = Date.
   );
 }
 
-// saveUnsentUpload records file under id (again: the expiry moves on) and
-// holds the file for this page.
-export function saveUnsentUpload(userId: number, id: string, file: File, now: number = Date.now()): void {
-  holdFile(userId, id, file);
+// saveUnsentUpload records file under id (again: the expiry moves on), to
+// go into folderId (null: the root), and holds the file for this page.
+export function saveUnsentUpload(userId: number, id: string, file: File, now: number = Date.now(), folderId: number | null = null): void {
+  holdFile(userId, id, file, folderId);
   const entry: UnsentUpload = {
     id,
     filename: file.name,
     size: file.size,
     last_modified: file.lastModified,
     expires_at: new Date(now + UNSENT_DAYS * 86_400_000).toISOString(),
+    ...(folderId !== null ? { folder_id: folderId } : {}),
   };
   writeUnsent(userId, [...loadUnsentUploads(userId, now).filter((e) => e.id !== id), entry]);
 }
@@ -194,12 +206,23 @@ export function saveUnsentUpload(userId: number, id: string, file: File, now: nu
 // saveUnsentUploads: saveUnsentUpload for many files, with one write (a
 // dropped folder). Storage keeps the newest MAX_ENTRIES; the page holds
 // every file.
-export function saveUnsentUploads(userId: number, files: { id: string; file: File }[], now: number = Date.now()): void {
+export function saveUnsentUploads(
+  userId: number,
+  files: { id: string; file: File; folderId?: number | null }[],
+  now: number = Date.now(),
+): void {
   const expires = new Date(now + UNSENT_DAYS * 86_400_000).toISOString();
   const ids = new Set(files.map((f) => f.id));
-  const entries: UnsentUpload[] = files.map(({ id, file }) => {
-    holdFile(userId, id, file);
-    return { id, filename: file.name, size: file.size, last_modified: file.lastModified, expires_at: expires };
+  const entries: UnsentUpload[] = files.map(({ id, file, folderId = null }) => {
+    holdFile(userId, id, file, folderId);
+    return {
+      id,
+      filename: file.name,
+      size: file.size,
+      last_modified: file.lastModified,
+      expires_at: expires,
+      ...(folderId !== null ? { folder_id: folderId } : {}),
+    };
   });
   writeUnsent(userId, [...loadUnsentUploads(userId, now).filter((e) => !ids.has(e.id)), ...entries]);
 }
@@ -224,13 +247,24 @@ export function onUnfinishedChange(userId: number, listener: () => void): () => 
 // --- File handles, for the life of the page ---------------------------------
 
 const held = new Map<string, File>();
+// The folder each held file goes into, when it is not the root.
+const heldFolders = new Map<string, number>();
 
-export function holdFile(userId: number, key: string, file: File): void {
+// holdFile holds file under key; folderId: the folder it goes into (null
+// or absent: the root, or a multipart upload that knows its own).
+export function holdFile(userId: number, key: string, file: File, folderId: number | null = null): void {
   held.set(`${userId}/${key}`, file);
+  if (folderId === null) heldFolders.delete(`${userId}/${key}`);
+  else heldFolders.set(`${userId}/${key}`, folderId);
 }
 
 export function heldFile(userId: number, key: string): File | undefined {
   return held.get(`${userId}/${key}`);
+}
+
+// heldFolder: the folder the file held under key goes into (null: the root).
+export function heldFolder(userId: number, key: string): number | null {
+  return heldFolders.get(`${userId}/${key}`) ?? null;
 }
 
 // heldFiles: every file held for userId, by key, in the order they were held.
@@ -241,11 +275,13 @@ export function heldFiles(userId: number): [string, File][] {
 
 export function releaseFile(userId: number, key: string): void {
   held.delete(`${userId}/${key}`);
+  heldFolders.delete(`${userId}/${key}`);
 }
 
 // releaseAllFiles: for tests (a new "page").
 export function releaseAllFiles(): void {
   held.clear();
+  heldFolders.clear();
 }
 
 // --- Uploads under way in some tab ------------------------------------------

@@ -6,9 +6,26 @@ import { usageQueryKey } from '@/features/usage/api/get-usage';
 import { api } from '@/lib/api-client';
 
 // TrashedFile is a file in the trash: the file object, when it was deleted and
-// when the server purges it.
-export type TrashedFile = FileObject & { deleted_at: string; purge_at: string };
-export type TrashPage = { files: TrashedFile[]; next_cursor: string | null };
+// when the server purges it. Servers before folders send no kind.
+export type TrashedFile = FileObject & { kind?: 'file'; deleted_at: string; purge_at: string };
+// TrashedFolder is a folder deleted with everything in it: one entry for
+// its subfolders and their files (file_count of them, total_size bytes).
+export type TrashedFolder = {
+  kind: 'folder';
+  id: number;
+  name: string;
+  deleted_at: string;
+  purge_at: string;
+  file_count: number;
+  total_size: number;
+};
+export type TrashEntry = TrashedFile | TrashedFolder;
+// The entries come under "files" (the name from before folders).
+export type TrashPage = { files: TrashEntry[]; next_cursor: string | null };
+
+export const isTrashedFolder = (e: TrashEntry): e is TrashedFolder => e.kind === 'folder';
+// Files and folders count their ids apart: an entry's key is both.
+export const trashEntryKey = (e: TrashEntry) => `${isTrashedFolder(e) ? 'folder' : 'file'}-${e.id}`;
 
 export const TRASH_PAGE_SIZE = 20;
 export const trashQueryKey = ['trash'] as const;

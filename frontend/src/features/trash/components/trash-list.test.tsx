@@ -3,7 +3,7 @@ import { waitFor, within } from '@testing-library/react';
 
 import { daysLeft } from '@/features/trash/api/trash';
 import { TrashList } from '@/features/trash/components/trash-list';
-import { addFile, createUser, db, trashFile } from '@/testing/mock-db';
+import { addFile, addFolder, createUser, db, trashFile, trashFolder } from '@/testing/mock-db';
 import { logIn, renderWithProviders, screen } from '@/testing/test-utils';
 
 function setup() {
@@ -89,6 +89,74 @@ describe('TrashList', () => {
     expect(db.bulkCalls).toEqual([{ action: 'restore', ids: [ids[3], ids[2], ids[1]] }]);
     expect(db.files.map((f) => f.original_filename).sort()).toEqual(['b.txt', 'c.txt', 'd.txt']);
     expect(screen.queryByRole('region', { name: 'Selected files' })).not.toBeInTheDocument();
+  });
+
+  it('lists a deleted folder once, as a folder entry with its file count and size, next to the files', async () => {
+    const { owner, render } = setup();
+    const projects = addFolder(owner.id, 'Projects');
+    const inner = addFolder(owner.id, '2026', projects.id);
+    addFile(owner.id, 'plan.txt', { folderId: projects.id, content: new Uint8Array(1000) });
+    addFile(owner.id, 'deep.txt', { folderId: inner.id, content: new Uint8Array(2000) });
+    // The file's id and the folder's are the same number: two entries still.
+    const file = addFile(owner.id, 'loose.txt');
+    trashFile(file.id, 2);
+    trashFolder(projects.id, 1);
+    expect(projects.id).toBe(1);
+    render();
+
+    const rows = await screen.findAllByTestId('trash-row');
+    expect(rows.map((r) => r.getAttribute('aria-label'))).toEqual(['Projects', 'loose.txt']);
+    expect(rows[0]).toHaveTextContent('Folder Projects');
+    expect(within(rows[0]).getByText('2 files, 2.9 KiB')).toBeInTheDocument();
+    expect(within(rows[0]).getByText('29 days left')).toBeInTheDocument();
+    // Only files have checkboxes (bulk restore is theirs).
+    expect(within(rows[0]).queryByRole('checkbox')).not.toBeInTheDocument();
+    expect(within(rows[1]).getByRole('checkbox', { name: 'Select loose.txt' })).toBeInTheDocument();
+    expect(screen.queryByText('2026')).not.toBeInTheDocument();
+    expect(screen.queryByText('deep.txt')).not.toBeInTheDocument();
+  });
+
+  it('restores a folder with everything in it (POST /api/trash/folders/{id}/restore)', async () => {
+    const { owner, render } = setup();
+    const projects = addFolder(owner.id, 'Projects');
+    addFolder(owner.id, '2026', projects.id);
+    addFile(owner.id, 'plan.txt', { folderId: projects.id });
+    trashFolder(projects.id);
+    const { user } = render();
+    await user.click(await screen.findByRole('button', { name: 'Restore folder Projects' }));
+    expect(await screen.findByText('Restored folder Projects')).toBeInTheDocument();
+    expect(await screen.findByText('The trash is empty.')).toBeInTheDocument();
+    expect(db.folders.map((f) => f.name).sort()).toEqual(['2026', 'Projects']);
+    expect(db.files.map((f) => [f.original_filename, f.folder_id])).toEqual([['plan.txt', projects.id]]);
+  });
+
+  it('says when a live folder took the name meanwhile (409 NAME_TAKEN), and keeps the entry', async () => {
+    const { owner, render } = setup();
+    const old = addFolder(owner.id, 'Projects');
+    trashFolder(old.id);
+    addFolder(owner.id, 'projects');
+    const { user } = render();
+    await user.click(await screen.findByRole('button', { name: 'Restore folder Projects' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Could not restore folder Projects: another folder named “Projects” is where it was. Rename that one first, then restore.',
+    );
+    expect(screen.getByRole('listitem', { name: 'Projects' })).toBeInTheDocument();
+    expect(db.trashedFolders).toHaveLength(1);
+  });
+
+  it('deletes a folder forever after confirmation (DELETE /api/trash/folders/{id})', async () => {
+    const { owner, render } = setup();
+    const projects = addFolder(owner.id, 'Projects');
+    addFile(owner.id, 'plan.txt', { folderId: projects.id });
+    trashFolder(projects.id);
+    const { user } = render();
+    await user.click(await screen.findByRole('button', { name: 'Delete folder Projects forever' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete forever?' });
+    expect(dialog).toHaveTextContent('Folder Projects and everything in it (1 file) will be removed from every tier.');
+    await user.click(within(dialog).getByRole('button', { name: 'Delete forever' }));
+    expect(await screen.findByText('Deleted folder Projects forever')).toBeInTheDocument();
+    expect(await screen.findByText('The trash is empty.')).toBeInTheDocument();
+    expect(db.trashedFolders).toHaveLength(0);
   });
 
   it('counts days left rounded up, never below zero', () => {

@@ -6,13 +6,27 @@ type DialogProps = {
   children: ReactNode;
   // What gets focus on open (default: the first control).
   initialFocus?: RefObject<HTMLElement | null>;
+  // The id of what describes the dialog (aria-describedby), if anything.
+  describedBy?: string;
+  // The panel's width (default max-w-md).
+  widthClassName?: string;
+  // How a long title wraps (default: anywhere, for a file's name).
+  titleClassName?: string;
 };
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 // Dialog is a modal shown while it is rendered: focus moves in on open, Tab
 // stays inside, Escape closes, and focus returns to what opened it.
-export function Dialog({ title, onClose, children, initialFocus }: DialogProps) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+  initialFocus,
+  describedBy,
+  widthClassName = 'max-w-md',
+  titleClassName = 'break-all',
+}: DialogProps) {
   const titleId = useId();
   const panelRef = useRef<HTMLDivElement>(null);
 
@@ -53,10 +67,11 @@ export function Dialog({ title, onClose, children, initialFocus }: DialogProps) 
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}
+        aria-describedby={describedBy}
         tabIndex={-1}
-        className="w-full max-w-md rounded-lg bg-white p-6 shadow-xl focus:outline-none"
+        className={`w-full ${widthClassName} rounded-lg bg-white p-6 shadow-xl focus:outline-none`}
       >
-        <h2 id={titleId} className="text-lg font-semibold break-all">
+        <h2 id={titleId} className={`text-lg font-semibold ${titleClassName}`}>
           {title}
         </h2>
         {children}

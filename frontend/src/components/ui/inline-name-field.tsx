@@ -15,13 +15,26 @@ type InlineNameFieldProps = {
   // What to say of a refusal (default: the server's message).
   describeError?: (err: unknown, name: string) => string;
   className?: string;
+  // On focus, select the name without its extension (a file's "report" of
+  // "report.pdf") rather than the whole name.
+  selectStem?: boolean;
 };
 
-// InlineNameField is a name typed in place (a folder's new name, a new
+// InlineNameField is a name typed in place (a file's or folder's new name, a new
 // folder): Enter or leaving the field saves, Escape cancels. A refused name
 // stays in the field with the reason next to it, until fixed or Escape.
 // Leaving an empty new name cancels it.
-export function InlineNameField({ id, label, initial = '', placeholder, onSave, onDone, describeError, className = '' }: InlineNameFieldProps) {
+export function InlineNameField({
+  id,
+  label,
+  initial = '',
+  placeholder,
+  onSave,
+  onDone,
+  describeError,
+  className = '',
+  selectStem = false,
+}: InlineNameFieldProps) {
   const [name, setName] = useState(initial);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -31,8 +44,12 @@ export function InlineNameField({ id, label, initial = '', placeholder, onSave, 
 
   useEffect(() => {
     mounted.current = true;
-    input.current?.focus();
-    input.current?.select();
+    const el = input.current;
+    if (el) {
+      el.focus();
+      const dot = selectStem ? el.value.lastIndexOf('.') : -1;
+      el.setSelectionRange(0, dot > 0 ? dot : el.value.length);
+    }
     return () => {
       mounted.current = false;
     };

@@ -413,12 +413,20 @@ type ItemActions = {
   downloadingId: number | undefined;
 };
 
-// F2 in a row renames its file, as in desktop file managers.
-const renameKey = (file: FileObject, actions: ItemActions) => (e: KeyboardEvent) => {
-  if (e.key !== 'F2' || actions.renamingId === file.id) return;
-  e.preventDefault();
-  actions.onRename(file);
-};
+// The props of a file's row, in the table and the cards alike: F2 in the
+// row renames its file, as in desktop file managers, and the row drags
+// (unless its name is being edited).
+const fileRowProps = (file: FileObject, actions: ItemActions) => ({
+  'data-testid': 'file-row',
+  'data-file-id': file.id,
+  onKeyDown: (e: KeyboardEvent) => {
+    if (e.key !== 'F2' || actions.renamingId === file.id) return;
+    e.preventDefault();
+    actions.onRename(file);
+  },
+  draggable: actions.renamingId !== file.id,
+  onDragStart: (e: DragEvent) => actions.onDragStart(e, file),
+});
 
 function FileActions({
   file,
@@ -560,11 +568,7 @@ function FileTable({
         {files.map((f) => (
           <tr
             key={f.id}
-            data-testid="file-row"
-            data-file-id={f.id}
-            onKeyDown={renameKey(f, actions)}
-            draggable={actions.renamingId !== f.id}
-            onDragStart={(e) => actions.onDragStart(e, f)}
+            {...fileRowProps(f, actions)}
           >
             <td className="py-2 pr-2">
               <RowCheckbox id={f.id} label={f.original_filename} selection={actions.selection} />
@@ -600,11 +604,7 @@ function FileCards({ files, ...actions }: { files: FileObject[] } & ItemActions)
         {files.map((f) => (
           <li
             key={f.id}
-            data-testid="file-row"
-            data-file-id={f.id}
-            onKeyDown={renameKey(f, actions)}
-            draggable={actions.renamingId !== f.id}
-            onDragStart={(e) => actions.onDragStart(e, f)}
+            {...fileRowProps(f, actions)}
             className="rounded-md border border-slate-200 p-3"
           >
             <div className="flex items-start justify-between gap-2">

@@ -196,3 +196,23 @@ func StripInvisible(s string) string {
 func isInvisible(r rune) bool {
 	return unicode.In(r, unicode.Zl, unicode.Zp) || (unicode.Is(unicode.C, r) && !unicode.Is(unicode.Cc, r))
 }
+
+// NumberedName is name with " (n)" before its extension ("notes.txt" →
+// "notes (2).txt"; "README" → "README (2)"; ".env" → ".env (2)"), its stem
+// cut so that the whole stays within MaxFilenameBytes.
+func NumberedName(name string, n int) string {
+	ext := NameExt(name)
+	stem, suffix := name[:len(name)-len(ext)], fmt.Sprintf(" (%d)", n)
+	return truncateUTF8(stem, MaxFilenameBytes-len(suffix)-len(ext)) + suffix + ext
+}
+
+// NameExt is the extension a numbered name keeps: from the last dot, when
+// that is not the first character and the extension is at most 16 bytes;
+// else "".
+func NameExt(name string) string {
+	i := strings.LastIndexByte(name, '.')
+	if i <= 0 || len(name)-i > 16 {
+		return ""
+	}
+	return name[i:]
+}

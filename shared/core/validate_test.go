@@ -231,3 +231,25 @@ func TestRenameFilenames(t *testing.T) {
 		t.Errorf("RenameFilenames: %q, %q, %v", stored, original, err)
 	}
 }
+
+func TestNumberedName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"notes.txt", 1, "notes (1).txt"},
+		{"archive.tar.gz", 2, "archive.tar (2).gz"},
+		{"README", 3, "README (3)"},
+		{".env", 1, ".env (1)"},
+		{"photo.a-very-long-extension-indeed", 1, "photo.a-very-long-extension-indeed (1)"},
+	} {
+		if got := NumberedName(tc.name, tc.n); got != tc.want {
+			t.Errorf("NumberedName(%q, %d) = %q, want %q", tc.name, tc.n, got, tc.want)
+		}
+	}
+	long := strings.Repeat("é", 126) + ".txt" // 256 bytes before the number
+	if got := NumberedName(long, 12); len(got) > MaxFilenameBytes || !strings.HasSuffix(got, " (12).txt") || !utf8.ValidString(got) {
+		t.Errorf("NumberedName(long) = %q (%d bytes)", got, len(got))
+	}
+}

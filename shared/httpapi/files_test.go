@@ -388,7 +388,14 @@ func TestListSorted(t *testing.T) {
 		size int
 	}{{"b.txt", 3}, {"a.txt", 5}, {"C.txt", 1}, {"B.txt", 3}, {"d.txt", 5}}
 	id := map[string]int64{}
+	// B.txt in a folder of its own: in b.txt's folder its name would be
+	// numbered, and the list of every folder is what ties them.
+	other := c.mkdir("other", nil)
 	for _, u := range uploads {
+		if u.name == "B.txt" {
+			id[u.name] = c.mustUploadTo(other.ID, u.name, bytes.Repeat([]byte("x"), u.size)).ID
+			continue
+		}
 		id[u.name] = c.mustUpload(u.name, bytes.Repeat([]byte("x"), u.size)).ID
 	}
 	type page struct {

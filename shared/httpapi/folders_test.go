@@ -524,3 +524,85 @@ func TestSyncKeepsFolders(t *testing.T) {
 		t.Fatalf("files of the folder after the sync %+v", got)
 	}
 }
+
+// An upload whose name a live file in the same folder has (case-
+// insensitively) gets " (1)", " (2)"… before its extension, on both upload
+// paths and under concurrency; other folders and the trash do not count.
+func TestUploadNamesAreNumbered(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, func(c *config.Config) { c.MaxStreamedUploadsPerUser = 8 })
+	c := s.client(t).signup("numbered@example.com")
+	d := c.mkdir("Docs", nil)
+	names := func(fs ...fileObj) []string {
+		out := []string{}
+		for _, f := range fs {
+			out = append(out, f.OriginalFilename)
+		}
+		return out
+	}
+	a := c.mustUpload("notes.txt", []byte("1"))
+	b := c.mustUpload("notes.txt", []byte("2"))
+	u := c.mustUpload("NOTES.TXT", []byte("3"))
+	other := c.mustUploadTo(d.ID, "notes.txt", []byte("4"))
+	readme := c.mustUpload("README", []byte("5"))
+	readme2 := c.mustUpload("readme", []byte("6"))
+	if got, want := names(a, b, u, other, readme, readme2), []string{"notes.txt", "notes (1).txt", "NOTES (2).TXT", "notes.txt", "README", "readme (1)"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("names %q, want %q", got, want)
+	}
+	if b.Filename != "notes (1).txt" {
+		t.Errorf("stored name %q", b.Filename)
+	}
+	// Downloads carry the name the file got.
+	resp, _ := c.do("GET", fmt.Sprintf("/api/files/%d/download", b.ID), nil, nil)
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "notes (1).txt") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	// The trash does not count.
+	c.json("DELETE", fmt.Sprintf("/api/files/%d", a.ID), nil, 204, nil)
+	if again := c.mustUpload("notes.txt", []byte("7")); again.OriginalFilename != "notes.txt" {
+		t.Errorf("upload after the first went to the trash: %q", again.OriginalFilename)
+	}
+	// The presigned multipart path.
+	data := randomBytes(t, 8*mib+1)
+	var up uploadObj
+	c.json("POST", "/api/files/uploads", map[string]any{"filename": "notes.txt", "size": len(data), "folder_id": d.ID}, 201, &up)
+	var refs []partRef
+	for i, part := range chunks(data, up.PartSize) {
+		refs = append(refs, partRef{i + 1, putPart(t, up.Parts[i].URL, part)})
+	}
+	var big fileObj
+	c.json("POST", "/api/files/uploads/"+up.UploadID+"/complete", map[string]any{"parts": refs}, 201, &big)
+	if big.OriginalFilename != "notes (1).txt" {
+		t.Errorf("multipart upload named %q, want notes (1).txt", big.OriginalFilename)
+	}
+	// Past the first block of 21 names.
+	var last fileObj
+	for range 23 {
+		last = c.mustUpload("many.txt", []byte("m"))
+	}
+	if last.OriginalFilename != "many (22).txt" {
+		t.Errorf("the 23rd many.txt is named %q", last.OriginalFilename)
+	}
+	// Eight at once into one folder: eight names.
+	race := c.mkdir("Race", nil)
+	got := make(chan string, 8)
+	for range 8 {
+		go func() {
+			resp, body := c.uploadTo(fmt.Sprint(race.ID), "same.txt", []byte("x"))
+			var f fileObj
+			json.Unmarshal(body, &f)
+			if resp.StatusCode != 201 {
+				got <- fmt.Sprintf("status %d", resp.StatusCode)
+				return
+			}
+			got <- f.OriginalFilename
+		}()
+	}
+	seen := map[string]bool{}
+	for range 8 {
+		seen[<-got] = true
+	}
+	if len(seen) != 8 || !seen["same.txt"] || !seen["same (7).txt"] {
+		t.Errorf("eight concurrent uploads got %v", seen)
+	}
+}

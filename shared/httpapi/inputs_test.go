@@ -80,7 +80,12 @@ var uploadPaths = []struct {
 func TestLongFilenames(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	c := s.client(t).signup("long-names@example.com")
+	// A client per path: each path uploads the same names, which a second
+	// time in one folder would be numbered.
+	clients := map[string]*client{}
+	for _, p := range uploadPaths {
+		clients[p.name] = s.client(t).signup(p.name + "-long-names@example.com")
+	}
 	names := map[string]string{
 		"200 ascii":          strings.Repeat("a", 196) + ".txt",
 		"218 ascii":          strings.Repeat("b", 214) + ".txt",
@@ -96,6 +101,7 @@ func TestLongFilenames(t *testing.T) {
 		"multi-byte 255 end": strings.Repeat("j", 252) + "é" + "k",
 	}
 	for _, p := range uploadPaths {
+		c := clients[p.name]
 		for label, name := range names {
 			t.Run(p.name+" "+label, func(t *testing.T) {
 				status, body := p.up(c, name, []byte("hello"))
@@ -146,7 +152,11 @@ func TestLongFilenames(t *testing.T) {
 func TestInvisibleCharactersInFilenames(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	c := s.client(t).signup("bidi@example.com")
+	// A client per path (see TestLongFilenames).
+	clients := map[string]*client{}
+	for _, p := range uploadPaths {
+		clients[p.name] = s.client(t).signup(p.name + "-bidi@example.com")
+	}
 	tests := []struct{ in, want string }{
 		{"invoice\u202egnp.exe", "invoicegnp.exe"},
 		{"\ufeffre\u200bport\u200c\u200d\u2060.pdf", "report.pdf"},
@@ -161,6 +171,7 @@ func TestInvisibleCharactersInFilenames(t *testing.T) {
 		{"un\u0378set\uffff.txt", "unset.txt"},
 	}
 	for _, p := range uploadPaths {
+		c := clients[p.name]
 		for _, tc := range tests {
 			t.Run(p.name+" "+tc.want, func(t *testing.T) {
 				status, body := p.up(c, tc.in, []byte("hello"))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -71,36 +72,54 @@ func (db *DB) CreateFile(ctx context.Context, f *core.File) error {
 // holds the user's row (FOR SHARE, against MarkUserDeleting) only for
 // itself. When nothing is written the reservation stays for its owner to
 // release. The file goes into f.FolderID when that is still a live folder
-// of the user (locked FOR SHARE by the statement, against a trash of the
-// folder), else into the root: a file uploaded is never lost to a folder
-// deleted meanwhile; f.FolderID says where it went.
+// of the user (locked FOR SHARE, against a trash of the folder), else into
+// the root: a file uploaded is never lost to a folder deleted meanwhile. A
+// name another live file there has gets a number (file_name_pick, names.go).
+// f's folder and names say where it went and the name it got.
 func (db *DB) RecordUpload(ctx context.Context, f *core.File, reservation string) error {
-	args := []any{f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL,
-		nullable(f.ChecksumSHA256), nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), f.FolderID}
-	// Without a reservation the statement has no DELETE: even one that
-	// deletes nothing would fire the reservations' usage trigger.
-	release := ""
-	if reservation != "" {
-		release = `, released AS (DELETE FROM quota_reservations WHERE id = $14::uuid AND EXISTS (SELECT 1 FROM ins))`
-		args = append(args, reservation)
+	for b := range maxNameBlocks {
+		originals, stored, err := nameCandidates(f.OriginalFilename, b)
+		if err != nil {
+			return err
+		}
+		args := []any{f.UserID, stored, originals, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL,
+			nullable(f.ChecksumSHA256), nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), f.FolderID}
+		// Without a reservation the statement has no DELETE: even one that
+		// deletes nothing would fire the reservations' usage trigger.
+		release := ""
+		if reservation != "" {
+			release = `, released AS (DELETE FROM quota_reservations WHERE id = $14::uuid AND EXISTS (SELECT 1 FROM ins))`
+			args = append(args, reservation)
+		}
+		var id *int64
+		var pick *int
+		var at *time.Time
+		var folder *int64
+		err = db.Pool.QueryRow(ctx, `WITH live AS (
+				SELECT id FROM users WHERE id = $1 AND deleting_at IS NULL FOR SHARE
+			), pick AS (
+				SELECT p.o_folder, p.o_pick FROM live, file_name_pick($1, $13::bigint, $3::text[]) p
+			), ins AS (
+				INSERT INTO files (user_id, filename, original_filename, file_size, content_type, storage_location, object_key,
+					access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, folder_id)
+				SELECT $1, ($2::text[])[o_pick], ($3::text[])[o_pick], $4::bigint, $5, $6, $7, $8, $9, $10, $11, $12, o_folder
+				FROM pick WHERE o_pick IS NOT NULL RETURNING id, uploaded_at
+			)`+release+`
+			SELECT p.o_pick, p.o_folder, i.id, i.uploaded_at FROM pick p LEFT JOIN ins i ON true`, args...).Scan(&pick, &folder, &id, &at)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrUserNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("insert file: %w", err)
+		}
+		if pick == nil {
+			continue // every name of the block is taken: the next block
+		}
+		f.ID, f.UploadedAt, f.FolderID = *id, *at, folder
+		f.Filename, f.OriginalFilename = stored[*pick-1], originals[*pick-1]
+		return nil
 	}
-	err := db.Pool.QueryRow(ctx, `WITH live AS (
-			SELECT id FROM users WHERE id = $1 AND deleting_at IS NULL FOR SHARE
-		), dest AS (
-			SELECT id FROM folders WHERE id = $13::bigint AND user_id = $1 AND deleted_at IS NULL FOR SHARE
-		), ins AS (
-			INSERT INTO files (user_id, filename, original_filename, file_size, content_type, storage_location, object_key,
-				access_url, checksum_sha256, checksum_crc64nvme, hot_etag, storage_class, folder_id)
-			SELECT id, $2, $3, $4::bigint, $5, $6, $7, $8, $9, $10, $11, $12, (SELECT id FROM dest) FROM live RETURNING id, uploaded_at, folder_id
-		)`+release+`
-		SELECT id, uploaded_at, folder_id FROM ins`, args...).Scan(&f.ID, &f.UploadedAt, &f.FolderID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrUserNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("insert file: %w", err)
-	}
-	return nil
+	return ErrNamesExhausted
 }
 
 // FileForUser returns file id if userID owns it: ErrFileNotFound when no

@@ -241,16 +241,30 @@ func (db *DB) CompleteUpload(ctx context.Context, id string, f *core.File) error
 		return fmt.Errorf("end upload session %s: %w", id, err)
 	}
 	// The session's folder if it is still live (else the root: the file
-	// is not lost to a folder deleted meanwhile), as RecordUpload.
-	err = tx.QueryRow(ctx, `WITH dest AS (
-			SELECT id FROM folders WHERE id = $14::bigint AND user_id = $1 AND deleted_at IS NULL FOR SHARE
-		) INSERT INTO files
+	// is not lost to a folder deleted meanwhile), and a free name there,
+	// as RecordUpload (file_name_pick's lock holds until the commit).
+	var pick *int
+	var originals, stored []string
+	for b := 0; pick == nil; b++ {
+		if b == maxNameBlocks {
+			return ErrNamesExhausted
+		}
+		if originals, stored, err = nameCandidates(f.OriginalFilename, b); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT o_folder, o_pick FROM file_name_pick($1, $2::bigint, $3::text[])`,
+			f.UserID, folder, originals).Scan(&f.FolderID, &pick); err != nil {
+			return fmt.Errorf("name the file of upload %s: %w", id, err)
+		}
+	}
+	f.Filename, f.OriginalFilename = stored[*pick-1], originals[*pick-1]
+	err = tx.QueryRow(ctx, `INSERT INTO files
 		(user_id, filename, original_filename, file_size, content_type, storage_location, object_key, access_url, checksum_sha256,
 		checksum_crc64nvme, hot_etag, storage_class, upload_id, folder_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::uuid, (SELECT id FROM dest)) RETURNING id, uploaded_at, folder_id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::uuid, $14::bigint) RETURNING id, uploaded_at`,
 		f.UserID, f.Filename, f.OriginalFilename, f.Size, f.ContentType, string(f.Location), f.ObjectKey, f.AccessURL, nullable(f.ChecksumSHA256),
-		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), id, folder,
-	).Scan(&f.ID, &f.UploadedAt, &f.FolderID)
+		nullable(f.ChecksumCRC64NVME), nullable(f.HotETag), storageClass(f), id, f.FolderID,
+	).Scan(&f.ID, &f.UploadedAt)
 	if err != nil {
 		return fmt.Errorf("insert file of upload %s: %w", id, err)
 	}

@@ -1557,21 +1557,28 @@ try {
   }
 
   // A folder of many small files (chosen with the folder picker, as a drop
-  // of a folder gives the same files): every file arrives, flat in the file
-  // list, a few uploads at a time, and the batch's one summary says so.
+  // of a folder gives the same files): its tree is recreated at the root
+  // (album-<tag> with day-1 and day-2 in it), every file arrives in the
+  // folder its path names, a few uploads at a time, and the batch's one
+  // summary says so.
   const FOLDER_FILES = 300;
   const folderOwner = { email: `folder-${Date.now()}-${randomBytes(3).toString('hex')}@example.com`, password: `E2e-pass-${randomBytes(4).toString('hex')}` };
-  await step(`choose a folder of ${FOLDER_FILES} small files (nested): all arrive, a few at a time, and the summary says so`, async () => {
+  await step(`choose a folder of ${FOLDER_FILES} small files (nested): its tree is recreated (album-<tag>, day-1, day-2), each file arrives in its folder, a few at a time, and the summary says so`, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'e2e-folder-'));
     const names = [];
+    // The folder each file's path names: '' (album-<tag> itself), day-1, day-2.
+    const folderOf = new Map();
     try {
       const tag = randomBytes(3).toString('hex');
+      const album = `album-${tag}`;
       for (let i = 0; i < FOLDER_FILES; i++) {
-        const sub = path.join(dir, `album-${tag}`, i % 3 === 0 ? '' : `day-${i % 3}`);
+        const day = i % 3 === 0 ? '' : `day-${i % 3}`;
+        const sub = path.join(dir, album, day);
         mkdirSync(sub, { recursive: true });
         const name = `photo-${tag}-${String(i).padStart(3, '0')}.txt`;
         writeFileSync(path.join(sub, name), randomBytes(1024 + ((i * 37) % 3072)));
         names.push(name);
+        folderOf.set(name, day);
       }
       const signup = await authFetch('/api/auth/signup', folderOwner);
       expect(signup.status === 201, `signup answered ${signup.status}`);
@@ -1593,17 +1600,25 @@ try {
       const onDone = (req) => {
         if (isUpload(req)) inFlight -= 1;
       };
-      const onResponse = (res) => onDone(res.request());
+      // The folders the page makes: each once.
+      const folderPosts = [];
+      const onResponse = (res) => {
+        onDone(res.request());
+        if (res.request().method() === 'POST' && new URL(res.url()).pathname === '/api/folders') folderPosts.push(res.status());
+      };
       page.on('request', onRequest);
       page.on('response', onResponse);
       page.on('requestfailed', onDone);
       const started = Date.now();
       try {
-        await page.getByLabel('Choose a folder to upload').setInputFiles(dir);
+        // The folder chosen is album-<tag>: its files' paths start with its name.
+        await page.getByLabel('Choose a folder to upload').setInputFiles(path.join(dir, album));
         const summary = page.getByRole('region', { name: 'Batch progress' });
         await summary.getByText(`All ${FOLDER_FILES} files uploaded`, { exact: true }).waitFor({ timeout: 300_000 });
         const bar = summary.getByRole('progressbar', { name: 'Progress of all uploads' });
         expect((await bar.getAttribute('aria-valuenow')) === '100', `the batch's bar stopped at ${await bar.getAttribute('aria-valuenow')}%`);
+        // The new top folder is listed without a reload.
+        await page.getByRole('list', { name: 'Folders' }).getByRole('link', { name: album, exact: true }).waitFor({ timeout: 10_000 });
       } finally {
         page.off('request', onRequest);
         page.off('response', onResponse);
@@ -1614,7 +1629,7 @@ try {
       const rows = await page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').count();
       expect(rows <= 20, `the upload list renders ${rows} rows`);
 
-      // Every file is on the server, once, under its own name (no folders).
+      // Every file is on the server, once, under its own name.
       const listed = [];
       let cursor = '';
       do {
@@ -1628,6 +1643,41 @@ try {
       } while (cursor);
       expect(listed.length === FOLDER_FILES, `GET /api/files lists ${listed.length} files, want ${FOLDER_FILES}`);
       expect(JSON.stringify([...listed].sort()) === JSON.stringify([...names].sort()), 'the listed names are not the folder\'s');
+
+      // The tree, by the API: album-<tag> at the root (the only folder of
+      // this new account), day-1 and day-2 in it, and each file in the
+      // folder its path names (none at the root).
+      const getAs = async (p) => {
+        const res = await fetch(`${API_URL}${p}`, { headers: { Authorization: `Bearer ${tokenOf(page)}` } });
+        expect(res.status === 200, `GET ${p} answered ${res.status}`);
+        return res.json();
+      };
+      const filesIn = async (folderId) => {
+        const out = [];
+        let next = '';
+        do {
+          const body = await getAs(`/api/files?folder_id=${folderId}&limit=200${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
+          out.push(...body.files.map((f) => f.original_filename));
+          next = body.next_cursor ?? '';
+        } while (next);
+        return out.sort();
+      };
+      const top = (await getAs('/api/folders?parent_id=root')).folders;
+      expect(top.length === 1 && top[0].name === album, `the root holds the folders ${JSON.stringify(top.map((f) => f.name))}, want ["${album}"]`);
+      const days = (await getAs(`/api/folders?parent_id=${top[0].id}`)).folders;
+      const dayNames = days.map((f) => f.name).sort();
+      expect(JSON.stringify(dayNames) === '["day-1","day-2"]', `${album} holds the folders ${JSON.stringify(dayNames)}, want day-1 and day-2`);
+      for (const [label, folderId, day] of [
+        ['My files', 'root', null],
+        [album, top[0].id, ''],
+        ...days.map((f) => [`${album}/${f.name}`, f.id, f.name]),
+      ]) {
+        const want = day === null ? [] : names.filter((n) => folderOf.get(n) === day).sort();
+        const got = await filesIn(folderId);
+        expect(JSON.stringify(got) === JSON.stringify(want), `${label} holds ${got.length} files, want ${want.length}${got.length === want.length ? ' (other names)' : ''}`);
+      }
+      expect(JSON.stringify(folderPosts) === '[201,201,201]', `POST /api/folders answered ${JSON.stringify(folderPosts)}, want three 201s (each folder made once)`);
+      console.log(`     ${album}: ${days.map((f) => f.name).join(', ')} made once each, every file in its folder`);
       await page.getByRole('button', { name: 'Log out', exact: true }).click();
       await page.waitForURL(`${BASE_URL}/login`);
     } finally {

@@ -138,6 +138,21 @@ function nameTaken(userId: number, parentId: number | null, name: string, except
 
 const depthOf = (id: number | null): number => (id === null ? 0 : folderPath(db.folders.find((f) => f.id === id)!).length);
 
+// createFolderAnswer answers POST /api/folders as the server does.
+function createFolderAnswer(userId: number, body: { name?: unknown; parent_id?: unknown }): Response {
+  const bad = badFolderName(body.name);
+  if (bad) return bad;
+  const name = body.name as string;
+  const parent = targetFolder(body.parent_id, userId);
+  if (parent instanceof Response) return parent;
+  if (nameTaken(userId, parent, name)) return apiError(409, 'NAME_TAKEN', 'a folder with this name already exists here');
+  if (depthOf(parent) + 1 > 64) return apiError(409, 'FOLDER_TOO_DEEP', 'folders nest at most 64 levels');
+  const now = new Date().toISOString();
+  const folder: MockFolder = { id: db.nextFolderId++, owner: userId, name, parent_id: parent, created_at: now, updated_at: now };
+  db.folders.push(folder);
+  return HttpResponse.json(publicFolder(folder), { status: 201 });
+}
+
 export const handlers = [
   http.get('/api/config', () => HttpResponse.json(db.config)),
 
@@ -583,17 +598,9 @@ export const handlers = [
     const user = requireUser(request);
     if (!user) return unauthorized();
     const body = (await request.json()) as { name?: unknown; parent_id?: unknown };
-    const bad = badFolderName(body.name);
-    if (bad) return bad;
-    const name = body.name as string;
-    const parent = targetFolder(body.parent_id, user.id);
-    if (parent instanceof Response) return parent;
-    if (nameTaken(user.id, parent, name)) return apiError(409, 'NAME_TAKEN', 'a folder with this name already exists here');
-    if (depthOf(parent) + 1 > 64) return apiError(409, 'FOLDER_TOO_DEEP', 'folders nest at most 64 levels');
-    const now = new Date().toISOString();
-    const folder: MockFolder = { id: db.nextFolderId++, owner: user.id, name, parent_id: parent, created_at: now, updated_at: now };
-    db.folders.push(folder);
-    return HttpResponse.json(publicFolder(folder), { status: 201 });
+    const answer = createFolderAnswer(user.id, body);
+    db.folderPosts.push({ name: String(body.name), parent_id: (body.parent_id ?? null) as number | null, status: answer.status });
+    return answer;
   }),
 
   http.get('/api/folders/:id', ({ request, params }) => {

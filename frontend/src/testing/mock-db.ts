@@ -47,6 +47,8 @@ type Db = {
   uploadFields: string[][];
   // Every file move the mock accepted (PATCH folder_id, bulk move).
   moveCalls: { id: number; folder_id: number | null }[];
+  // Every POST /api/folders, in the order asked, with the status answered.
+  folderPosts: { name: string; parent_id: number | null; status: number }[];
   nextFolderId: number;
   config: {
     max_file_size_bytes: number;
@@ -116,6 +118,7 @@ export const db: Db = {
   trashedFolders: [],
   uploadFields: [],
   moveCalls: [],
+  folderPosts: [],
   nextFolderId: 1,
   trash: [],
   bulkCalls: [],
@@ -143,6 +146,7 @@ export function resetDb(): void {
   db.trashedFolders = [];
   db.uploadFields = [];
   db.moveCalls = [];
+  db.folderPosts = [];
   db.nextFolderId = 1;
   db.trash = [];
   db.bulkCalls = [];

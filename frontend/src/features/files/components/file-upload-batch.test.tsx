@@ -140,18 +140,27 @@ describe('FileUpload: a batch of many files', () => {
     expect(await within(screen.getByRole('listitem', { name: 'f-5.txt' })).findByText('Uploaded')).toBeInTheDocument();
   });
 
-  it('uploads the files of a chosen folder into the file list as they are', async () => {
-    countInFlight();
+  it('uploads the files of a chosen folder into its tree, made once, a few at a time', async () => {
+    const c = countInFlight();
     const { user } = await renderUpload();
-    const folder = files(7, 'photo').map((f, i) => {
+    const folder = files(30, 'photo').map((f, i) => {
       Object.defineProperty(f, 'webkitRelativePath', { value: `holiday/${i % 2 ? 'day1' : 'day2'}/${f.name}` });
       return f;
     });
     const input = screen.getByLabelText('Choose a folder to upload') as HTMLInputElement;
     expect(input).toHaveAttribute('webkitdirectory');
     await user.upload(input, folder);
-    expect(await within(batchRegion()).findByText('All 7 files uploaded')).toBeInTheDocument();
+    expect(await within(batchRegion()).findByText('All 30 files uploaded', {}, { timeout: 10_000 })).toBeInTheDocument();
     expect(db.files.map((f) => f.original_filename).sort()).toEqual(folder.map((f) => f.name).sort());
+    expect(c.max).toBeLessThanOrEqual(MAX_PARALLEL_UPLOADS);
+    // holiday at the root, day1 and day2 in it: three folders, three requests.
+    const holiday = db.folders.find((f) => f.name === 'holiday' && f.parent_id === null)!;
+    const day = (name: string) => db.folders.find((f) => f.name === name && f.parent_id === holiday.id)!.id;
+    expect(db.folderPosts.map((p) => p.status)).toEqual([201, 201, 201]);
+    for (const f of db.files) {
+      const i = Number(/-(\d+)\.txt$/.exec(f.original_filename)![1]);
+      expect(f.folder_id).toBe(day(i % 2 ? 'day1' : 'day2'));
+    }
   });
 
   it('keeps every queued file when the page goes away, beyond what storage lists, and sends them all on return', async () => {

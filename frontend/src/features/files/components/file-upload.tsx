@@ -16,7 +16,9 @@ import {
   type UploadSession,
 } from '@/features/files/api/multipart-upload';
 import { filesQueryKey } from '@/features/files/api/get-files';
+import { foldersQueryKey } from '@/features/folders/api/folders';
 import { ROOT_NAME } from '@/features/folders/types';
+import { createFolderTree, folderPathOf, type FolderTree } from '@/features/folders/utils/folder-tree';
 import { sendFile, usesMultipart } from '@/features/files/api/upload-file';
 import {
   claimedUploads,
@@ -25,6 +27,7 @@ import {
   heldFile,
   heldFiles,
   heldFolder,
+  heldPath,
   holdFile,
   loadPendingUploads,
   loadUnsentUploads,
@@ -73,6 +76,11 @@ const RESTARTED = 'the earlier upload had expired, so it started over';
 // The folder the file was picked in is gone (deleted meanwhile).
 const TO_ROOT = 'its folder is gone, so it goes to My files';
 
+// The file of a dropped or chosen folder waits for its folder to be made.
+const MAKING_FOLDER = 'making its folder';
+// Its folder could not be made (too deep, too many folders, refused).
+const MISPLACED = 'its folder could not be made, so it goes into the nearest one that exists';
+
 type Item = {
   id: number;
   // Its entry among the unsent uploads (pending-uploads.ts) while it has no
@@ -97,15 +105,22 @@ type Item = {
   // false: the server refused for good; the item can only be dismissed.
   retryable: boolean;
   // The folder the file goes into (null: the root): the one open when it
-  // was picked.
+  // was picked, until the folders of path are made below it.
   folderId: number | null;
+  // A file of a dropped or chosen folder: the folders of its relative path
+  // ("album/day-1") still to be made (or found) below folderId; null once
+  // folderId is its own folder.
+  path: string | null;
+  // Why its folder could not be made (it went into the nearest one), or null.
+  misplaced: string | null;
 };
 
 type Action =
   | { type: 'add'; items: Item[] }
   | { type: 'checked'; id: number; uploadId: string | null }
   | { type: 'reject'; id: number; error: string }
-  | { type: 'start'; id: number; multipart: boolean; resume: boolean }
+  | { type: 'start'; id: number; multipart: boolean; resume: boolean; note?: string }
+  | { type: 'placed'; id: number; folderId: number | null; misplaced: string | null }
   | { type: 'session'; id: number; uploadId: string }
   | { type: 'finishing'; id: number }
   | { type: 'restart'; id: number }
@@ -140,11 +155,13 @@ function reducer(items: Item[], a: Action): Item[] {
       return update(a.id, () => ({
         status: 'uploading',
         error: null,
-        note: null,
+        note: a.note ?? null,
         multipart: a.multipart,
         resuming: a.resume,
         finishing: false,
       }));
+    case 'placed':
+      return update(a.id, () => ({ folderId: a.folderId, path: null, misplaced: a.misplaced, note: a.misplaced ? MISPLACED : null }));
     case 'session':
       return update(a.id, () => ({ uploadId: a.uploadId, resuming: false }));
     case 'finishing':
@@ -152,7 +169,7 @@ function reducer(items: Item[], a: Action): Item[] {
     case 'restart':
       return update(a.id, () => ({ uploadId: null, resuming: false, note: RESTARTED }));
     case 'to-root':
-      return update(a.id, () => ({ uploadId: null, resuming: false, finishing: false, folderId: null, note: TO_ROOT }));
+      return update(a.id, () => ({ uploadId: null, resuming: false, finishing: false, folderId: null, path: null, note: TO_ROOT }));
     case 'requeue':
       return update(a.id, (it) => ({
         status: 'queued',
@@ -199,6 +216,8 @@ function newItem(id: number, file: File, p: Partial<Item>): Item {
     note: null,
     retryable: true,
     folderId: null,
+    path: null,
+    misplaced: null,
     ...p,
   };
 }
@@ -217,8 +236,27 @@ function sameFile(a: File, b: File): boolean {
 
 // A file waiting for its turn: resumeId, the server's multipart upload to
 // resume; key, its unsent entry.
-// batch: the batch it belongs to (for its toasts); folderId: where it goes.
-type Queued = { id: number; file: File; resumeId: string | null; key: string; batch: number; folderId: number | null };
+// batch: the batch it belongs to (for its toasts); folderId: where it goes,
+// once tree has made the folders of path below it (see Item).
+type Queued = {
+  id: number;
+  file: File;
+  resumeId: string | null;
+  key: string;
+  batch: number;
+  folderId: number | null;
+  path?: string | null;
+  tree?: FolderTree | null;
+};
+
+// rejectOnAbort: a promise that rejects when signal aborts (a file cancelled
+// while its folder is being made frees its place in the line at once).
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
 
 // folderGone: the folder an upload names is no longer there (deleted, or
 // in the trash, since the file was picked).
@@ -321,8 +359,8 @@ export function FileUpload({
   );
   // keepUnsent / dropUnsent: the entry of a file not on the server yet.
   const keepUnsent = useCallback(
-    (key: string, file: File, folder: number | null) => {
-      if (userId !== undefined) saveUnsentUpload(userId, key, file, undefined, folder);
+    (key: string, file: File, folder: number | null, path: string | null = null) => {
+      if (userId !== undefined) saveUnsentUpload(userId, key, file, undefined, folder, path);
     },
     [userId],
   );
@@ -385,6 +423,15 @@ export function FileUpload({
 
   // Files whose folder was gone are said once per batch.
   const toldGone = useRef(new Set<number>());
+  // So are files whose folder could not be made.
+  const toldMissed = useRef(new Set<number>());
+
+  // The folders of one drop (or one retry) of a folder's files: each made
+  // once; the folder list shows them as they come.
+  const newTree = useCallback(
+    () => createFolderTree({ onCreated: () => void queryClient.invalidateQueries({ queryKey: foldersQueryKey }) }),
+    [queryClient],
+  );
 
   const start = useCallback(
     async (job: Queued): Promise<JobResult> => {
@@ -395,14 +442,21 @@ export function FileUpload({
       let uploadId = resumeId;
       // While an upload is unfinished, its multipart entry or its unsent
       // entry is stored.
-      if (resumeId === null) keepUnsent(key, file, job.folderId);
+      if (resumeId === null) keepUnsent(key, file, job.folderId, job.path ?? null);
       else if (userId !== undefined) holdFile(userId, resumeId, file);
       // Other tabs see it is under way (not to be listed as unfinished).
       const claims = userId === undefined ? [] : [claimUpload(userId, resumeId ?? key)];
       // A resume keeps the bytes known to be stored; the server's answer
       // corrects them.
       if (resumeId === null) progress.set(id, 0);
-      dispatch({ type: 'start', id, multipart: resumeId !== null || usesMultipart(file, config.data), resume: resumeId !== null });
+      const placing = resumeId === null && !!job.path;
+      dispatch({
+        type: 'start',
+        id,
+        multipart: resumeId !== null || usesMultipart(file, config.data),
+        resume: resumeId !== null,
+        ...(placing ? { note: MAKING_FOLDER } : {}),
+      });
       const send = (folderId: number | null, resumeFrom: string | null) =>
         sendFile(file, config.data, {
           signal: controller.signal,
@@ -426,6 +480,21 @@ export function FileUpload({
           onFinishing: () => dispatch({ type: 'finishing', id }),
         });
       try {
+        if (placing) {
+          // A file of a dropped or chosen folder: its folder first (made once
+          // for all its files; one that is there already is used).
+          const tree = (job.tree ??= newTree());
+          const placed = await Promise.race([tree.resolve(job.folderId, job.path ?? null), rejectOnAbort(controller.signal)]);
+          job.folderId = placed.folderId;
+          job.path = null;
+          const misplaced = placed.missed?.message ?? null;
+          keepUnsent(key, file, job.folderId);
+          dispatch({ type: 'placed', id, folderId: job.folderId, misplaced });
+          if (misplaced !== null && !toldMissed.current.has(batch)) {
+            toldMissed.current.add(batch);
+            notify('info', `${misplaced} The files of that folder go into the nearest folder that exists instead.`);
+          }
+        }
         try {
           await send(job.folderId, resumeId);
         } catch (err) {
@@ -517,7 +586,7 @@ export function FileUpload({
       }
       return DONE;
     },
-    [config.data, dropUnsent, endUpload, forget, keepUnsent, notify, progress, refreshLists, remember, say, userId],
+    [config.data, dropUnsent, endUpload, forget, keepUnsent, newTree, notify, progress, refreshLists, remember, say, userId],
   );
 
   // The waiting line (lib/upload-queue.ts): what runs next is decided when
@@ -548,14 +617,15 @@ export function FileUpload({
     return batchRef.current;
   };
 
-  const enqueue = (item: Item, resumeId: string | null) => {
-    queue().add({ id: item.id, file: item.file, resumeId, key: item.key, batch: item.batch, folderId: item.folderId });
+  // tree: makes the folders of an item whose path is still to be made.
+  const enqueue = (item: Item, resumeId: string | null, tree: FolderTree | null = null) => {
+    queue().add({ id: item.id, file: item.file, resumeId, key: item.key, batch: item.batch, folderId: item.folderId, path: item.path, tree });
   };
 
-  const retry = (item: Item, batch = batchFor()) => {
+  const retry = (item: Item, batch = batchFor(), tree: FolderTree | null = null) => {
     progress.set(item.id, 0);
     dispatch({ type: 'requeue', id: item.id, batch });
-    enqueue({ ...item, batch }, null);
+    enqueue({ ...item, batch }, null, item.path ? (tree ?? newTree()) : null);
   };
 
   const resume = (item: Item) => {
@@ -618,19 +688,23 @@ export function FileUpload({
     // files of a batch larger than storage keeps entries for.
     const unsent = new Map<string, File>();
     const folders = new Map<string, number | null>();
+    const paths = new Map<string, string | null>();
     for (const e of loadUnsentUploads(userId)) {
       const file = heldFile(userId, e.id);
       if (!file) continue;
       unsent.set(e.id, file);
       folders.set(e.id, e.folder_id ?? heldFolder(userId, e.id));
+      paths.set(e.id, e.path ?? heldPath(userId, e.id));
     }
     for (const [key, file] of heldFiles(userId)) {
       if (!pending.has(key) && !unsent.has(key)) unsent.set(key, file);
     }
     for (const [key, file] of unsent) {
-      // Each goes into the folder it was picked in.
+      // Each goes into the folder it was picked in (or the folders of its
+      // path below it, when they were not made yet).
       const folderOf = folders.has(key) ? (folders.get(key) ?? null) : heldFolder(userId, key);
-      const item = { ...newItem(nextId.current++, file, { status: 'checking', batch, folderId: folderOf }), key };
+      const pathOf = paths.has(key) ? (paths.get(key) ?? null) : heldPath(userId, key);
+      const item = { ...newItem(nextId.current++, file, { status: 'checking', batch, folderId: folderOf, path: pathOf }), key };
       back.push(item);
       early.current.push({ file, checking: item });
     }
@@ -647,9 +721,12 @@ export function FileUpload({
 
   // admit checks picked files (quota, size) and queues them, resuming what
   // can be resumed. checking: items added before the config was known.
-  // folder: where files picked now go (a checking item knows its own).
+  // folder: where files picked now go (a checking item knows its own); the
+  // files of a dropped or chosen folder go into the folders of their paths
+  // below it, made by one tree for the whole drop.
   const admit = useCallback(
     (picked: { file: File; checking: Item | null }[], folder: number | null) => {
+      const tree = newTree();
       // Uploads some item is sending or ending: not to be resumed twice.
       const claimed = new Set(
         itemsRef.current.filter((it) => it.uploadId && it.status !== 'interrupted').map((it) => it.uploadId),
@@ -658,9 +735,9 @@ export function FileUpload({
       const added: Item[] = [];
       const jobs: Queued[] = [];
       // Files queued: their entries are kept from now on (one write).
-      const kept: { id: string; file: File; folderId: number | null }[] = [];
+      const kept: { id: string; file: File; folderId: number | null; path: string | null }[] = [];
       const add = (file: File, p: Partial<Item>, checking: Item | null): Item => {
-        const item = checking ?? newItem(nextId.current++, file, { ...p, batch, folderId: folder });
+        const item = checking ?? newItem(nextId.current++, file, { path: folderPathOf(file), ...p, batch, folderId: folder });
         if (checking) {
           if (p.status === 'rejected') dispatch({ type: 'reject', id: checking.id, error: p.error ?? '' });
           else dispatch({ type: 'checked', id: checking.id, uploadId: p.uploadId ?? null });
@@ -716,7 +793,7 @@ export function FileUpload({
             dispatch({ type: 'remove', id: checking.id });
           }
           dispatch({ type: 'requeue', id: stopped.id, file, batch });
-          jobs.push({ id: stopped.id, file, resumeId: stopped.uploadId, key: stopped.key, batch, folderId: stopped.folderId });
+          jobs.push({ id: stopped.id, file, resumeId: stopped.uploadId, key: stopped.key, batch, folderId: stopped.folderId, path: null });
           continue;
         }
         // ... or left unfinished by an earlier page (a reload, a closed tab).
@@ -727,13 +804,17 @@ export function FileUpload({
         const unsent = !resumeId ? takeListed(file) : null;
         if (pending || unsent) relisted = true;
         // A resumed upload stays in its own folder, wherever the file is picked again.
-        const item = add(file, resumeId && pending ? { uploadId: resumeId, folderId: pending.folder_id ?? null } : { uploadId: resumeId }, checking);
+        const item = add(
+          file,
+          resumeId && pending ? { uploadId: resumeId, folderId: pending.folder_id ?? null, path: null } : { uploadId: resumeId },
+          checking,
+        );
         if (unsent && unsent.id !== item.key) {
           dropUnsent(unsent.id);
         }
         if (resumeId && checking) dropUnsent(checking.key);
-        if (!resumeId && !checking) kept.push({ id: item.key, file, folderId: item.folderId });
-        jobs.push({ id: item.id, file, resumeId, key: item.key, batch: item.batch, folderId: item.folderId });
+        if (!resumeId && !checking) kept.push({ id: item.key, file, folderId: item.folderId, path: item.path });
+        jobs.push({ id: item.id, file, resumeId, key: item.key, batch: item.batch, folderId: item.folderId, path: item.path, tree: item.path ? tree : null });
       }
       if (added.length > 0) {
         dispatch({ type: 'add', items: added });
@@ -746,7 +827,7 @@ export function FileUpload({
       if (relisted) listEarlier();
     },
     // batchFor and queue read refs only.
-    [config.data, usage.data, notify, userId, dropUnsent, listEarlier],
+    [config.data, usage.data, notify, userId, dropUnsent, listEarlier, newTree],
   );
 
   // Files picked before GET /api/config answered wait as "checking" items
@@ -769,10 +850,10 @@ export function FileUpload({
       if (accepted.length === 0) return;
       if (!configKnown) {
         const batch = batchFor();
-        const items = accepted.map((file) => newItem(nextId.current++, file, { status: 'checking', batch, folderId }));
+        const items = accepted.map((file) => newItem(nextId.current++, file, { status: 'checking', batch, folderId, path: folderPathOf(file) }));
         dispatch({ type: 'add', items });
         itemsRef.current = [...items.slice().reverse(), ...itemsRef.current];
-        if (userId !== undefined) saveUnsentUploads(userId, items.map((it) => ({ id: it.key, file: it.file, folderId })));
+        if (userId !== undefined) saveUnsentUploads(userId, items.map((it) => ({ id: it.key, file: it.file, folderId, path: it.path })));
         items.forEach((item) => early.current.push({ file: item.file, checking: item }));
         setEarlyAdded((n) => n + 1);
         return;
@@ -877,11 +958,14 @@ export function FileUpload({
   const retryFailed = () => {
     const failed = itemsRef.current.filter((it) => it.status === 'error' && it.retryable);
     const batch = batchFor();
-    failed.forEach((it) => retry(it, batch));
+    // One tree for them all: a folder still to be made is asked for once.
+    const tree = newTree();
+    failed.forEach((it) => retry(it, batch, tree));
   };
 
-  // Choose a folder: its files (those of its subfolders too) upload into
-  // the file list as they are, without their folders.
+  // Choose a folder: the folder and its subfolders are made in the folder
+  // open (or the ones there of the same names used), and each file goes
+  // into its own (folderPathOf reads webkitRelativePath).
   const folderInput = useRef<HTMLInputElement | null>(null);
   const setFolderInput = useCallback((el: HTMLInputElement | null) => {
     folderInput.current = el;
@@ -1062,6 +1146,7 @@ function BatchProgress({ items, store, onRetryFailed }: { items: Item[]; store: 
   useLoadedSum(store, live);
   const s = summarizeBatch(items.map((it) => ({ state: batchState(it.status), size: it.file.size, loaded: store.get(it.id) })));
   const retryable = items.filter((it) => it.status === 'error' && it.retryable).length;
+  const misplaced = items.filter((it) => it.misplaced !== null).length;
   const complete = s.files > 0 && s.done === s.files;
   return (
     <div role="region" aria-label="Batch progress" className="mt-2 rounded-md border border-slate-200 bg-slate-50 p-3 text-sm">
@@ -1082,6 +1167,11 @@ function BatchProgress({ items, store, onRetryFailed }: { items: Item[]; store: 
           .filter(Boolean)
           .join(' · ')}
       </p>
+      {misplaced > 0 && (
+        <p className="mt-1 text-xs text-amber-800">
+          {`${misplaced === 1 ? '1 file goes' : `${misplaced} files go`} into the nearest folder that exists: ${items.find((it) => it.misplaced !== null)?.misplaced}`}
+        </p>
+      )}
       {retryable > 0 && (
         <div className="mt-2">
           <Button variant="secondary" size="sm" onClick={onRetryFailed}>

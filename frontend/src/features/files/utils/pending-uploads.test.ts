@@ -5,6 +5,8 @@ import {
   findUnsentUpload,
   heldFile,
   heldFiles,
+  heldFolder,
+  heldPath,
   holdFile,
   loadPendingUploads,
   loadUnsentUploads,
@@ -137,6 +139,18 @@ describe('unsent uploads', () => {
     expect(heldFiles(7).map(([id]) => id)).toEqual(['u-old', ...drop.map((d) => d.id)]);
     expect(heldFiles(8)).toEqual([]);
     expect(heldFile(7, 'd-0')).toBe(drop[0].file);
+  });
+
+  it('remembers the folders still to be made for a file of a dropped folder, and forgets them once it has its folder', () => {
+    saveUnsentUploads(7, [{ id: 'd-1', file, folderId: 3, path: 'album/day-1' }], NOW);
+    expect(loadUnsentUploads(7, NOW).map((e) => [e.folder_id, e.path])).toEqual([[3, 'album/day-1']]);
+    expect([heldFolder(7, 'd-1'), heldPath(7, 'd-1')]).toEqual([3, 'album/day-1']);
+    saveUnsentUpload(7, 'd-1', file, NOW, 42);
+    expect(loadUnsentUploads(7, NOW).map((e) => [e.folder_id, e.path])).toEqual([[42, undefined]]);
+    expect([heldFolder(7, 'd-1'), heldPath(7, 'd-1')]).toEqual([42, null]);
+    // A path that is no string is no entry.
+    window.localStorage.setItem(UNSENT, JSON.stringify([{ ...loadUnsentUploads(7, NOW)[0], path: 5 }]));
+    expect(loadUnsentUploads(7, NOW)).toEqual([]);
   });
 
   it('survives corrupt content', () => {

@@ -130,7 +130,15 @@ export type UnsentUpload = {
   expires_at: string; // RFC 3339: when the entry is forgotten
   // The folder the file was picked in (null or absent: the root).
   folder_id?: number | null;
+  // The file came in a dropped or chosen folder whose tree is not made yet:
+  // the folders of its relative path ("album/day-1"), to make below
+  // folder_id. Absent once its folder is known (folder_id is then that one).
+  path?: string;
 };
+
+// A folder path longer than this is not a real one (64 levels of 255 bytes
+// at most on the server).
+const MAX_PATH = 20_000;
 
 export const UNSENT_DAYS = 7;
 
@@ -152,7 +160,8 @@ function isUnsent(v: unknown): v is UnsentUpload {
     Number.isFinite(e.last_modified) &&
     typeof e.expires_at === 'string' &&
     !Number.isNaN(Date.parse(e.expires_at)) &&
-    validFolder(e.folder_id)
+    validFolder(e.folder_id) &&
+    (e.path === undefined || (typeof e.path === 'string' && e.path !== '' && e.path.length <= MAX_PATH))
   );
 }
 
@@ -189,9 +198,17 @@ export function findUnsentUpload(userId: number, file: File, now: number = Date.
 }
 
 // saveUnsentUpload records file under id (again: the expiry moves on), to
-// go into folderId (null: the root), and holds the file for this page.
-export function saveUnsentUpload(userId: number, id: string, file: File, now: number = Date.now(), folderId: number | null = null): void {
-  holdFile(userId, id, file, folderId);
+// go into folderId (null: the root) — or, with path, into the folders of
+// path below folderId, still to be made — and holds the file for this page.
+export function saveUnsentUpload(
+  userId: number,
+  id: string,
+  file: File,
+  now: number = Date.now(),
+  folderId: number | null = null,
+  path: string | null = null,
+): void {
+  holdFile(userId, id, file, folderId, path);
   const entry: UnsentUpload = {
     id,
     filename: file.name,
@@ -199,6 +216,7 @@ export function saveUnsentUpload(userId: number, id: string, file: File, now: nu
     last_modified: file.lastModified,
     expires_at: new Date(now + UNSENT_DAYS * 86_400_000).toISOString(),
     ...(folderId !== null ? { folder_id: folderId } : {}),
+    ...(path ? { path } : {}),
   };
   writeUnsent(userId, [...loadUnsentUploads(userId, now).filter((e) => e.id !== id), entry]);
 }
@@ -208,13 +226,13 @@ export function saveUnsentUpload(userId: number, id: string, file: File, now: nu
 // every file.
 export function saveUnsentUploads(
   userId: number,
-  files: { id: string; file: File; folderId?: number | null }[],
+  files: { id: string; file: File; folderId?: number | null; path?: string | null }[],
   now: number = Date.now(),
 ): void {
   const expires = new Date(now + UNSENT_DAYS * 86_400_000).toISOString();
   const ids = new Set(files.map((f) => f.id));
-  const entries: UnsentUpload[] = files.map(({ id, file, folderId = null }) => {
-    holdFile(userId, id, file, folderId);
+  const entries: UnsentUpload[] = files.map(({ id, file, folderId = null, path = null }) => {
+    holdFile(userId, id, file, folderId, path);
     return {
       id,
       filename: file.name,
@@ -222,6 +240,7 @@ export function saveUnsentUploads(
       last_modified: file.lastModified,
       expires_at: expires,
       ...(folderId !== null ? { folder_id: folderId } : {}),
+      ...(path ? { path } : {}),
     };
   });
   writeUnsent(userId, [...loadUnsentUploads(userId, now).filter((e) => !ids.has(e.id)), ...entries]);
@@ -249,13 +268,19 @@ export function onUnfinishedChange(userId: number, listener: () => void): () => 
 const held = new Map<string, File>();
 // The folder each held file goes into, when it is not the root.
 const heldFolders = new Map<string, number>();
+// The folders still to be made below it, for a file of a dropped folder.
+const heldPaths = new Map<string, string>();
 
 // holdFile holds file under key; folderId: the folder it goes into (null
-// or absent: the root, or a multipart upload that knows its own).
-export function holdFile(userId: number, key: string, file: File, folderId: number | null = null): void {
-  held.set(`${userId}/${key}`, file);
-  if (folderId === null) heldFolders.delete(`${userId}/${key}`);
-  else heldFolders.set(`${userId}/${key}`, folderId);
+// or absent: the root, or a multipart upload that knows its own); path:
+// the folders to make below it first (see UnsentUpload.path).
+export function holdFile(userId: number, key: string, file: File, folderId: number | null = null, path: string | null = null): void {
+  const k = `${userId}/${key}`;
+  held.set(k, file);
+  if (folderId === null) heldFolders.delete(k);
+  else heldFolders.set(k, folderId);
+  if (path) heldPaths.set(k, path);
+  else heldPaths.delete(k);
 }
 
 export function heldFile(userId: number, key: string): File | undefined {
@@ -267,6 +292,11 @@ export function heldFolder(userId: number, key: string): number | null {
   return heldFolders.get(`${userId}/${key}`) ?? null;
 }
 
+// heldPath: the folders still to be made for the file held under key (null: none).
+export function heldPath(userId: number, key: string): string | null {
+  return heldPaths.get(`${userId}/${key}`) ?? null;
+}
+
 // heldFiles: every file held for userId, by key, in the order they were held.
 export function heldFiles(userId: number): [string, File][] {
   const prefix = `${userId}/`;
@@ -276,12 +306,14 @@ export function heldFiles(userId: number): [string, File][] {
 export function releaseFile(userId: number, key: string): void {
   held.delete(`${userId}/${key}`);
   heldFolders.delete(`${userId}/${key}`);
+  heldPaths.delete(`${userId}/${key}`);
 }
 
 // releaseAllFiles: for tests (a new "page").
 export function releaseAllFiles(): void {
   held.clear();
   heldFolders.clear();
+  heldPaths.clear();
 }
 
 // --- Uploads under way in some tab ------------------------------------------

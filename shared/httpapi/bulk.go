@@ -93,7 +93,7 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	ids := items.files
 	var results []bulkResult
-	purge := false
+	purge := a.Config.TrashRetentionDays <= 0 // delete without a trash
 	switch {
 	case len(ids) == 0:
 	case in.Action == "move":
@@ -126,7 +126,7 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) {
 			res.Status = bulkRestored
 			_, err = a.Files.RestoreFolder(ctx, uid, id)
 		default:
-			res.Status, purge = bulkTrashed, a.Config.TrashRetentionDays <= 0
+			res.Status = bulkTrashed
 			if purge {
 				res.Status = bulkDeleted
 			}
@@ -134,7 +134,7 @@ func (a *API) bulk(w http.ResponseWriter, r *http.Request) {
 		}
 		results = append(results, folderResult(res, err))
 	}
-	if purge {
+	if purge && in.Action == "delete" && len(items.folders) > 0 {
 		a.purgeNow(ctx, uid, "bulk delete of folders")
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})

@@ -80,7 +80,6 @@ func idsOf[T any](xs []T, id func(T) int64) []int64 {
 	return out
 }
 
-func fileIDs(fs []fileObj) []int64     { return idsOf(fs, func(f fileObj) int64 { return f.ID }) }
 func folderIDs(fs []folderObj) []int64 { return idsOf(fs, func(f folderObj) int64 { return f.ID }) }
 
 func sameIDs(a, b []int64) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
@@ -140,10 +139,10 @@ func TestFolderTree(t *testing.T) {
 	if inQ1.FolderID == nil || *inQ1.FolderID != q1.ID || rootFile.FolderID != nil {
 		t.Fatalf("folder_id of uploads: %v, %v", inQ1.FolderID, rootFile.FolderID)
 	}
-	if got := fileIDs(c.filesIn("root")); !sameIDs(got, []int64{rootFile.ID}) {
+	if got := ids(c.filesIn("root")); !sameIDs(got, []int64{rootFile.ID}) {
 		t.Errorf("files in the root %v", got)
 	}
-	if got := fileIDs(c.filesIn(fmt.Sprint(q1.ID))); !sameIDs(got, []int64{inQ1.ID}) {
+	if got := ids(c.filesIn(fmt.Sprint(q1.ID))); !sameIDs(got, []int64{inQ1.ID}) {
 		t.Errorf("files in Q1 %v", got)
 	}
 	if got := c.files(); len(got) != 2 {
@@ -184,7 +183,7 @@ func TestFolderTree(t *testing.T) {
 	if len(got.Path) != 3 || got.Path[0].ID != archive.ID || got.Path[1].Name != "Year 2026" {
 		t.Errorf("path of Q1 after the move: %+v", got.Path)
 	}
-	if got := fileIDs(c.filesIn(fmt.Sprint(q1.ID))); !sameIDs(got, []int64{inQ1.ID}) {
+	if got := ids(c.filesIn(fmt.Sprint(q1.ID))); !sameIDs(got, []int64{inQ1.ID}) {
 		t.Errorf("files of Q1 after its parent moved: %v", got)
 	}
 	resp, body = c.do("PATCH", fmt.Sprintf("/api/folders/%d", y2026.ID), strings.NewReader(`{"parent_id":null,"name":"projects"}`),
@@ -278,7 +277,7 @@ func TestFolderTrash(t *testing.T) {
 	before := c.usage()
 
 	c.json("DELETE", fmt.Sprintf("/api/folders/%d", docs.ID), nil, 204, nil)
-	if got := fileIDs(c.files()); !sameIDs(got, []int64{keep.ID}) {
+	if got := ids(c.files()); !sameIDs(got, []int64{keep.ID}) {
 		t.Errorf("files after the folder's delete %v, want only keep.txt", got)
 	}
 	if got := c.folders("root"); len(got) != 0 {
@@ -309,7 +308,7 @@ func TestFolderTrash(t *testing.T) {
 	if f.ID != docs.ID || f.ParentID != nil {
 		t.Fatalf("restored %+v", f)
 	}
-	if got := fileIDs(c.filesIn(fmt.Sprint(sub.ID))); !sameIDs(got, []int64{b.ID}) {
+	if got := ids(c.filesIn(fmt.Sprint(sub.ID))); !sameIDs(got, []int64{b.ID}) {
 		t.Errorf("files of Sub after the restore %v", got)
 	}
 	if tr := c.trash(); len(tr) != 1 || tr[0].ID != early.ID {
@@ -437,7 +436,7 @@ func TestBulkMove(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("results %v, want %v", got, want)
 	}
-	if got := fileIDs(c.filesIn(fmt.Sprint(inner.ID))); !sameIDs(got, []int64{f2.ID, f1.ID}) {
+	if got := ids(c.filesIn(fmt.Sprint(inner.ID))); !sameIDs(got, []int64{f2.ID, f1.ID}) {
 		t.Errorf("files in Inner %v", got)
 	}
 	if got := folderIDs(c.folders(fmt.Sprint(inner.ID))); !sameIDs(got, []int64{loose.ID}) {
@@ -500,7 +499,7 @@ func TestUploadIntoFolder(t *testing.T) {
 	if late.FolderID != nil {
 		t.Errorf("upload completed after its folder's delete landed in %d, want the root", *late.FolderID)
 	}
-	if got := fileIDs(c.filesIn("root")); !sameIDs(got, []int64{late.ID}) {
+	if got := ids(c.filesIn("root")); !sameIDs(got, []int64{late.ID}) {
 		t.Errorf("root files %v", got)
 	}
 	resp, body := c.do("POST", "/api/files/uploads", strings.NewReader(fmt.Sprintf(`{"filename":"x","size":5,"folder_id":%d}`, d.ID)),

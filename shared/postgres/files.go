@@ -187,13 +187,9 @@ func (db *DB) UpdateFile(ctx context.Context, userID, id int64, c FileChange) (c
 // MoveFiles moves those of ids that are userID's live files into folder
 // (nil: the root), in one statement, and returns the ids it moved (in no
 // order). ErrFolderNotFound / ErrFolderForbidden when folder is not a
-// live folder of the user's (then nothing moved).
+// live folder of the user's (then nothing moved); that is looked up only
+// when nothing moved, the caller having checked the folder before.
 func (db *DB) MoveFiles(ctx context.Context, userID int64, ids []int64, folder *int64) ([]int64, error) {
-	if folder != nil {
-		if _, err := liveFolder(ctx, db.Pool, userID, *folder); err != nil {
-			return nil, err
-		}
-	}
 	done, err := db.updatedIDs(ctx, fmt.Sprintf("move %d files of user %d", len(ids), userID), `WITH dest AS (
 			SELECT id FROM folders WHERE id = $3::bigint AND user_id = $1 AND deleted_at IS NULL FOR SHARE
 		) UPDATE files SET folder_id = (SELECT id FROM dest), updated_at = now()
